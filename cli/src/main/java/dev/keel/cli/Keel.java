@@ -1,0 +1,79 @@
+package dev.keel.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code keel} command: {@code keel <command> [options]}. Each subcommand is a
+ * {@link Command}; this class only dispatches, prints help and turns a bad argument into a
+ * one-line reason with exit status 2.
+ */
+public final class Keel {
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_USAGE = 2;
+
+    private final Map<String, Command> commands = new LinkedHashMap<>();
+
+    Keel() {
+    }
+
+    Keel register(Command command) {
+        commands.put(command.name(), command);
+        return this;
+    }
+
+    /** The subcommands this build ships. */
+    static Keel standard() {
+        return new Keel();
+    }
+
+    public static void main(String[] args) {
+        System.exit(standard().run(args, System.out, System.err));
+    }
+
+    int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            out.print(help());
+            return EXIT_OK;
+        }
+        if (args[0].equals("--version") || args[0].equals("-V")) {
+            out.println("keel " + version());
+            return EXIT_OK;
+        }
+        Command command = commands.get(args[0]);
+        if (command == null) {
+            err.println("keel: unknown command '" + args[0] + "' (see keel --help)");
+            return EXIT_USAGE;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return command.run(rest, out, err);
+        } catch (UsageException e) {
+            err.println("keel " + command.name() + ": " + e.getMessage());
+            return EXIT_USAGE;
+        }
+    }
+
+    String help() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("keel ").append(version())
+          .append(" - Linux networking toolkit for the JVM (FFM: epoll, io_uring, sendfile, splice, NUMA)\n\n")
+          .append("usage: keel <command> [options]\n       keel --help | --version\n\ncommands:\n");
+        if (commands.isEmpty()) {
+            sb.append("  (none in this build yet)\n");
+        }
+        for (Command c : commands.values()) {
+            sb.append(String.format("  %-7s %s%n", c.name(), c.summary()));
+        }
+        sb.append("\n'keel <command> --help' describes a command's options.\n");
+        return sb.toString();
+    }
+
+    static String version() {
+        String v = Keel.class.getPackage().getImplementationVersion();
+        return v != null ? v : "dev";
+    }
+}

@@ -1,0 +1,104 @@
+package dev.keel.ffm;
+
+import dev.keel.ffm.gen.Errno;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Builds the downcall handles of the binding classes and turns raw results into values or
+ * {@link SyscallException}s. Every handle made with {@link #errnoHandle} takes this thread's
+ * {@link CallState} segment as its first argument.
+ *
+ * <p>Result convention of the bindings: a call that may legitimately fail on a hot path
+ * (EAGAIN, EINTR, EINPROGRESS) returns {@code -errno}; every other failure throws.
+ */
+public final class Downcalls {
+    static final Linker LINKER = Linker.nativeLinker();
+    static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final Linker.Option CRITICAL = Linker.Option.critical(false);
+
+    private Downcalls() {
+    }
+
+    /** A handle to libc's {@code name} that captures errno; {@code critical} for calls that never block. */
+    static MethodHandle errnoHandle(String name, FunctionDescriptor descriptor, boolean critical) {
+        MemorySegment symbol = find(name);
+        return critical
+                ? LINKER.downcallHandle(symbol, descriptor, CAPTURE_ERRNO, CRITICAL)
+                : LINKER.downcallHandle(symbol, descriptor, CAPTURE_ERRNO);
+    }
+
+    /** A handle to libc's {@code name} for a call that cannot fail (no errno). */
+    static MethodHandle plainHandle(String name, FunctionDescriptor descriptor, boolean critical) {
+        MemorySegment symbol = find(name);
+        return critical
+                ? LINKER.downcallHandle(symbol, descriptor, CRITICAL)
+                : LINKER.downcallHandle(symbol, descriptor);
+    }
+
+    /** A variadic handle (first variadic argument at {@code firstVariadic}) that captures errno. */
+    static MethodHandle variadicHandle(String name, FunctionDescriptor descriptor, int firstVariadic) {
+        return LINKER.downcallHandle(find(name), descriptor, CAPTURE_ERRNO,
+                Linker.Option.firstVariadicArg(firstVariadic));
+    }
+
+    private static MemorySegment find(String name) {
+        return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
+    }
+
+    /** {@code result} if it is not negative, else a {@link SyscallException} for {@code call}. */
+    static int check(String call, int result, MemorySegment state) {
+        if (result < 0) {
+            throw new SyscallException(call, CallState.errno(state));
+        }
+        return result;
+    }
+
+    /** {@code result} if it is not negative, else a {@link SyscallException} for {@code call}. */
+    static long check(String call, long result, MemorySegment state) {
+        if (result < 0) {
+            throw new SyscallException(call, CallState.errno(state));
+        }
+        return result;
+    }
+
+    /** Like {@link #check(String, int, MemorySegment)} but EAGAIN and EINTR come back as {@code -errno}. */
+    static int checkRetryable(String call, int result, MemorySegment state) {
+        if (result < 0) {
+            int errno = CallState.errno(state);
+            if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
+                return -errno;
+            }
+            throw new SyscallException(call, errno);
+        }
+        return result;
+    }
+
+    /** Like {@link #check(String, long, MemorySegment)} but EAGAIN and EINTR come back as {@code -errno}. */
+    static long checkRetryable(String call, long result, MemorySegment state) {
+        if (result < 0) {
+            int errno = CallState.errno(state);
+            if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
+                return -errno;
+            }
+            throw new SyscallException(call, errno);
+        }
+        return result;
+    }
+
+    /** Unwraps what {@code invokeExact} declares: downcalls themselves throw nothing checked. */
+    static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException("downcall failed", t);
+    }
+}

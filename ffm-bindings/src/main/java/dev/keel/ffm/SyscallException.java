@@ -1,0 +1,41 @@
+package dev.keel.ffm;
+
+import dev.keel.ffm.gen.Errno;
+
+/**
+ * A system call failed with an errno the caller did not expect. The message names the call,
+ * the symbolic errno and its text, for example {@code accept4: EMFILE (Too many open files)}.
+ */
+public final class SyscallException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final String call;
+    private final int errno;
+
+    public SyscallException(String call, int errno) {
+        super(call + ": " + Errno.name(errno) + " (" + Errno.message(errno) + ")");
+        this.call = call;
+        this.errno = errno;
+    }
+
+    public SyscallException(String call, int errno, String detail) {
+        super(call + ": " + Errno.name(errno) + " (" + Errno.message(errno) + "): " + detail);
+        this.call = call;
+        this.errno = errno;
+    }
+
+    /** Name of the failed call, e.g. {@code "accept4"}. */
+    public String call() {
+        return call;
+    }
+
+    /** The errno value the call returned. */
+    public int errno() {
+        return errno;
+    }
+
+    /** Symbolic name of {@link #errno()}, e.g. {@code "EMFILE"}. */
+    public String errnoName() {
+        return Errno.name(errno);
+    }
+}
