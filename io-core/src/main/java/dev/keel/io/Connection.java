@@ -1,0 +1,98 @@
+package dev.keel.io;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One accepted TCP connection of an {@link EventLoop}. Its state lives off-heap in the loop's
+ * connection table; this object only names it (loop, slot, generation) and carries the
+ * application's attachment. Methods must be called on the loop thread (handlers are); from
+ * elsewhere, go through {@link EventLoop#execute}. Once closed, every method but
+ * {@link #isOpen()} throws {@link StaleHandleException}, even after the slot is reused.
+ */
+public final class Connection {
+    private final EventLoop loop;
+    private final int slot;
+    private final long handle;
+    private final int fd;
+    private final MemorySegment userArea;
+    private Object attachment;
+
+    Connection(EventLoop loop, int slot, long handle, int fd, MemorySegment userArea) {
+        this.loop = loop;
+        this.slot = slot;
+        this.handle = handle;
+        this.fd = fd;
+        this.userArea = userArea;
+    }
+
+    /**
+     * Writes {@code data} now as far as the socket takes it and queues the rest (copied into the
+     * loop's buffers), preserving order. Past the high water mark reading pauses until the
+     * queue drains below the low one, then {@link ConnectionHandler#onWritable} runs.
+     */
+    public void write(MemorySegment data) {
+        loop.write(this, data);
+    }
+
+    /** Closes after pending output is sent ({@link CloseReason#LOCAL}). */
+    public void close() {
+        loop.close(this);
+    }
+
+    /** Closes at once, dropping pending output ({@link CloseReason#ABORTED}). */
+    public void abort() {
+        loop.abort(this);
+    }
+
+    /** Sends FIN once pending output is sent; reading goes on. */
+    public void shutdownOutput() {
+        loop.shutdownOutput(this);
+    }
+
+    /** True until the connection is closed. */
+    public boolean isOpen() {
+        return loop.isLive(handle);
+    }
+
+    /** Bytes queued and not yet taken by the socket. */
+    public long pendingOutputBytes() {
+        return loop.pendingBytes(this);
+    }
+
+    /** {@code generation << 32 | slot}: names this connection and no later user of its slot. */
+    public long handle() {
+        return handle;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** The socket descriptor, for options the API does not wrap. */
+    public int fd() {
+        return fd;
+    }
+
+    /** The connection's off-heap user area ({@link LoopOptions.Builder#userAreaBytes}); empty when none. */
+    public MemorySegment userArea() {
+        return userArea;
+    }
+
+    public Object attachment() {
+        return attachment;
+    }
+
+    public void attach(Object value) {
+        this.attachment = value;
+    }
+
+    int slot() {
+        return slot;
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[loop=" + loop.index() + ", slot=" + slot + ", generation=" + (int) (handle >>> 32)
+                + ", fd=" + fd + "]";
+    }
+}

@@ -1,0 +1,195 @@
+package dev.keel.io;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Per-connection state of one loop, off-heap: fixed-size records indexed by slot, found from
+ * an fd in O(1) through an fd-indexed int array (no map). A slot's generation grows each time
+ * the slot is freed, so a handle ({@code generation << 32 | slot}) of a closed connection can
+ * never reach the connection that reuses the slot.
+ *
+ * <pre>
+ *  record (64 bytes, one cache line)
+ *   0 fd            int      4 generation     int
+ *   8 flags         int     12 idle timer id  int
+ *  16 out head buf  int     20 out head pos   int
+ *  24 out tail buf  int     28 out tail pos   int
+ *  32 pending bytes long    40 last active    long (loop tick)
+ *  48 next free     int     52 epoll interest int
+ *  56 close reason  int     60 reserved
+ * </pre>
+ * Loop-confined: no field here is touched by another thread.
+ */
+final class ConnectionTable {
+    static final int RECORD_SIZE = 64;
+    static final int FD = 0;
+    static final int GENERATION = 4;
+    static final int FLAGS = 8;
+    static final int IDLE_TIMER = 12;
+    static final int OUT_HEAD_BUF = 16;
+    static final int OUT_HEAD_POS = 20;
+    static final int OUT_TAIL_BUF = 24;
+    static final int OUT_TAIL_POS = 28;
+    static final int PENDING = 32;
+    static final int LAST_ACTIVE = 40;
+    static final int NEXT_FREE = 48;
+    static final int INTEREST = 52;
+    static final int CLOSE_REASON = 56;
+
+    static final int FLAG_OPEN = 1;
+    static final int FLAG_READ_PAUSED = 1 << 1;
+    static final int FLAG_WANT_WRITE = 1 << 2;
+    static final int FLAG_CLOSING = 1 << 3;
+    static final int FLAG_INPUT_CLOSED = 1 << 4;
+    static final int FLAG_OUTPUT_SHUTDOWN_PENDING = 1 << 5;
+    static final int FLAG_DIRTY = 1 << 6;
+    static final int FLAG_NOTIFY_WRITABLE = 1 << 7;
+
+    private final MemorySegment records;
+    private final MemorySegment userArea;
+    private final int userAreaSize;
+    private final int capacity;
+    private int[] slotOfFd;
+    private int freeHead;
+    private int used;
+
+    ConnectionTable(Arena arena, int capacity, int userAreaSize, int fdLimitHint) {
+        this.capacity = capacity;
+        this.userAreaSize = userAreaSize;
+        this.records = arena.allocate((long) capacity * RECORD_SIZE, RECORD_SIZE);
+        this.userArea = userAreaSize == 0 ? MemorySegment.NULL
+                : arena.allocate((long) capacity * userAreaSize, 64);
+        this.slotOfFd = new int[Math.max(1024, fdLimitHint)];
+        Arrays.fill(slotOfFd, -1);
+        for (int slot = 0; slot < capacity; slot++) {
+            setInt(slot, NEXT_FREE, slot + 1 < capacity ? slot + 1 : -1);
+            setInt(slot, FD, -1);
+        }
+        freeHead = 0;
+    }
+
+    /** Takes a free slot for {@code fd}; -1 when the table is full. */
+    int allocate(int fd) {
+        int slot = freeHead;
+        if (slot < 0) {
+            return -1;
+        }
+        freeHead = getInt(slot, NEXT_FREE);
+        int generation = getInt(slot, GENERATION);
+        records.asSlice((long) slot * RECORD_SIZE, RECORD_SIZE).fill((byte) 0);
+        setInt(slot, GENERATION, generation);
+        setInt(slot, FD, fd);
+        setInt(slot, FLAGS, FLAG_OPEN);
+        setInt(slot, IDLE_TIMER, -1);
+        setInt(slot, OUT_HEAD_BUF, -1);
+        setInt(slot, OUT_TAIL_BUF, -1);
+        if (fd >= slotOfFd.length) {
+            slotOfFd = growFdIndex(slotOfFd, fd);
+        }
+        slotOfFd[fd] = slot;
+        used++;
+        return slot;
+    }
+
+    private static int[] growFdIndex(int[] old, int fd) {
+        int[] grown = Arrays.copyOf(old, Math.max(old.length * 2, fd + 1));
+        Arrays.fill(grown, old.length, grown.length, -1);
+        return grown;
+    }
+
+    /** Returns {@code slot} to the free list and advances its generation. */
+    void free(int slot) {
+        int fd = getInt(slot, FD);
+        if (fd >= 0 && fd < slotOfFd.length && slotOfFd[fd] == slot) {
+            slotOfFd[fd] = -1;
+        }
+        setInt(slot, FD, -1);
+        setInt(slot, FLAGS, 0);
+        setInt(slot, GENERATION, getInt(slot, GENERATION) + 1);
+        setInt(slot, NEXT_FREE, freeHead);
+        freeHead = slot;
+        used--;
+    }
+
+    /** The slot holding {@code fd}, or -1. */
+    int slotOf(int fd) {
+        return fd >= 0 && fd < slotOfFd.length ? slotOfFd[fd] : -1;
+    }
+
+    static long handle(int slot, int generation) {
+        return ((long) generation << 32) | (slot & 0xFFFF_FFFFL);
+    }
+
+    static int slotOfHandle(long handle) {
+        return (int) handle;
+    }
+
+    static int generationOfHandle(long handle) {
+        return (int) (handle >>> 32);
+    }
+
+    /** True when {@code handle} names the connection now in its slot. */
+    boolean isLive(long handle) {
+        int slot = slotOfHandle(handle);
+        return slot >= 0 && slot < capacity
+                && getInt(slot, GENERATION) == generationOfHandle(handle)
+                && (getInt(slot, FLAGS) & FLAG_OPEN) != 0;
+    }
+
+    long handleOf(int slot) {
+        return handle(slot, getInt(slot, GENERATION));
+    }
+
+    int getInt(int slot, int field) {
+        return records.get(JAVA_INT, (long) slot * RECORD_SIZE + field);
+    }
+
+    void setInt(int slot, int field, int value) {
+        records.set(JAVA_INT, (long) slot * RECORD_SIZE + field, value);
+    }
+
+    long getLong(int slot, int field) {
+        return records.get(JAVA_LONG, (long) slot * RECORD_SIZE + field);
+    }
+
+    void setLong(int slot, int field, long value) {
+        records.set(JAVA_LONG, (long) slot * RECORD_SIZE + field, value);
+    }
+
+    boolean hasFlag(int slot, int flag) {
+        return (getInt(slot, FLAGS) & flag) != 0;
+    }
+
+    void setFlag(int slot, int flag) {
+        setInt(slot, FLAGS, getInt(slot, FLAGS) | flag);
+    }
+
+    void clearFlag(int slot, int flag) {
+        setInt(slot, FLAGS, getInt(slot, FLAGS) & ~flag);
+    }
+
+    /** The application's off-heap bytes of {@code slot}; made once per connection, not per call. */
+    MemorySegment userArea(int slot) {
+        return userAreaSize == 0 ? MemorySegment.NULL
+                : userArea.asSlice((long) slot * userAreaSize, userAreaSize);
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    /** Slots in use. */
+    int used() {
+        return used;
+    }
+
+    /** Off-heap bytes this table holds. */
+    long offHeapBytes() {
+        return records.byteSize() + (userAreaSize == 0 ? 0 : userArea.byteSize());
+    }
+}

@@ -1,0 +1,248 @@
+package dev.keel.io;
+
+import dev.keel.ffm.Files;
+import dev.keel.ffm.SocketAddresses;
+import dev.keel.ffm.Sockets;
+import dev.keel.ffm.SyscallException;
+import dev.keel.ffm.gen.Errno;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_STREAM;
+import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
+import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEADDR;
+import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
+
+/**
+ * N event loops serving one TCP port. Each loop has its own listening socket bound with
+ * SO_REUSEPORT, so the kernel spreads new connections over the loops with no hand-off between
+ * threads; each loop is pinned by its own thread to the CPU its placement names.
+ */
+public final class EventLoopGroup implements AutoCloseable {
+    private final List<EventLoop> loops;
+    private final InetSocketAddress address;
+    private final Duration closeTimeout;
+    private boolean closed;
+
+    private EventLoopGroup(List<EventLoop> loops, InetSocketAddress address, Duration closeTimeout) {
+        this.loops = loops;
+        this.address = address;
+        this.closeTimeout = closeTimeout;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The address the loops listen on (with the real port when 0 was asked). */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public int port() {
+        return address.getPort();
+    }
+
+    public List<EventLoop> loops() {
+        return loops;
+    }
+
+    /** The CPU each loop runs on (-1 for an unpinned loop), in loop order. */
+    public int[] cpus() {
+        return loops.stream().mapToInt(EventLoop::cpu).toArray();
+    }
+
+    /**
+     * Stops accepting, lets pending output drain until the drain deadline, closes every
+     * connection, frees all off-heap memory and joins the loop threads.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (EventLoop loop : loops) {
+            loop.requestShutdown();
+        }
+        boolean interrupted = false;
+        for (EventLoop loop : loops) {
+            try {
+                if (!loop.awaitTermination(closeTimeout)) {
+                    throw new IllegalStateException("event loop " + loop.index() + " did not stop within " + closeTimeout);
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Settings of a group; {@link #start()} binds and starts it. */
+    public static final class Builder {
+        private int loops = 1;
+        private int[] cpus = new int[0];
+        private InetAddress host = InetAddress.getLoopbackAddress();
+        private int port;
+        private LoopOptions options = LoopOptions.defaults();
+        private ConnectionHandler handler;
+        private CpuPinner pinner;
+
+        private Builder() {
+        }
+
+        /** Number of loops (default 1). */
+        public Builder loops(int n) {
+            if (n <= 0) {
+                throw new IllegalArgumentException("loops must be positive: " + n);
+            }
+            loops = n;
+            return this;
+        }
+
+        /** CPUs for the loops, one each in order; none (default) leaves loops unpinned. */
+        public Builder cpus(int... list) {
+            cpus = list.clone();
+            return this;
+        }
+
+        /** Address to bind (default 127.0.0.1). */
+        public Builder host(InetAddress address) {
+            host = Objects.requireNonNull(address);
+            return this;
+        }
+
+        /** Port to listen on; 0 (default) picks a free one. */
+        public Builder port(int p) {
+            if (p < 0 || p > 65535) {
+                throw new IllegalArgumentException("port out of range 0-65535: " + p);
+            }
+            port = p;
+            return this;
+        }
+
+        public Builder options(LoopOptions o) {
+            options = Objects.requireNonNull(o);
+            return this;
+        }
+
+        public Builder handler(ConnectionHandler h) {
+            handler = Objects.requireNonNull(h);
+            return this;
+        }
+
+        /** How loops pin themselves to their CPUs. */
+        public Builder pinner(CpuPinner p) {
+            pinner = Objects.requireNonNull(p);
+            return this;
+        }
+
+        /**
+         * Binds the port, starts the loops and returns once all of them run. A port in use
+         * fails with {@code bind: EADDRINUSE}; nothing is left open after a failure.
+         */
+        public EventLoopGroup start() {
+            Objects.requireNonNull(handler, "handler");
+            if (cpus.length != 0 && cpus.length != loops) {
+                throw new IllegalArgumentException("placement names " + cpus.length + " CPUs for " + loops
+                        + " loops: " + Arrays.toString(cpus));
+            }
+            if (cpus.length != 0 && pinner == null) {
+                throw new IllegalArgumentException("CPUs were given but no pinner");
+            }
+            List<Integer> listeners = new ArrayList<>();
+            List<EventLoop> started = new ArrayList<>();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment sockaddr = arena.allocate(SocketAddresses.STORAGE_SIZE);
+                int actualPort = port;
+                if (actualPort != 0) {
+                    refuseIfInUse(host, actualPort, sockaddr);
+                }
+                for (int i = 0; i < loops; i++) {
+                    int fd = listen(new InetSocketAddress(host, actualPort), sockaddr);
+                    listeners.add(fd);
+                    if (actualPort == 0) {
+                        Sockets.localAddress(fd, sockaddr);
+                        actualPort = SocketAddresses.read(sockaddr).getPort();
+                    }
+                }
+                for (int i = 0; i < loops; i++) {
+                    EventLoop loop = new EventLoop(i, options, handler, listeners.get(i),
+                            cpus.length == 0 ? -1 : cpus[i], pinner);
+                    // From here the loop owns its listener, closing it when it stops.
+                    listeners.set(i, -1);
+                    started.add(loop);
+                    loop.start();
+                }
+                Duration timeout = Duration.ofNanos(options.shutdownDrainNanos).plusSeconds(10);
+                return new EventLoopGroup(List.copyOf(started), new InetSocketAddress(host, actualPort), timeout);
+            } catch (RuntimeException | InterruptedException e) {
+                for (int fd : listeners) {
+                    if (fd >= 0) {
+                        Files.close(fd);
+                    }
+                }
+                for (EventLoop loop : started) {
+                    loop.requestShutdown();
+                    try {
+                        loop.awaitTermination(Duration.ofSeconds(10));
+                    } catch (InterruptedException ignored) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while starting loops", e);
+                }
+                throw (RuntimeException) e;
+            }
+        }
+
+        private int listen(InetSocketAddress at, MemorySegment sockaddr) {
+            int fd = Sockets.socket(SocketAddresses.family(at), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            try {
+                Sockets.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+                Sockets.setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+                Sockets.bind(fd, sockaddr, SocketAddresses.write(at, sockaddr));
+                Sockets.listen(fd, options.backlog);
+                return fd;
+            } catch (RuntimeException e) {
+                Files.close(fd);
+                throw e;
+            }
+        }
+
+        /**
+         * SO_REUSEPORT would let this group join another process's listeners on the same port;
+         * a bind without it fails if anyone listens there, which is the refusal users expect.
+         */
+        private static void refuseIfInUse(InetAddress host, int port, MemorySegment sockaddr) {
+            InetSocketAddress at = new InetSocketAddress(host, port);
+            int probe = Sockets.socket(SocketAddresses.family(at), SOCK_STREAM | SOCK_CLOEXEC, 0);
+            try {
+                Sockets.setInt(probe, SOL_SOCKET, SO_REUSEADDR, 1);
+                Sockets.bind(probe, sockaddr, SocketAddresses.write(at, sockaddr));
+            } catch (SyscallException e) {
+                if (e.errno() == Errno.EADDRINUSE) {
+                    throw new SyscallException("bind", e.errno(), "port " + port + " on " + host.getHostAddress()
+                            + " is in use");
+                }
+                throw e;
+            } finally {
+                Files.close(probe);
+            }
+        }
+    }
+}

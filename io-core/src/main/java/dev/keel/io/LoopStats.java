@@ -1,0 +1,68 @@
+package dev.keel.io;
+
+/**
+ * Counters of one loop. Written only by the loop thread; other threads read them without
+ * synchronisation, so a reading may lag the loop by a pass (fine for metrics).
+ */
+public final class LoopStats {
+    long passes;
+    long accepted;
+    long closed;
+    long rejected;
+    long acceptFailures;
+    long bytesIn;
+    long bytesOut;
+    long idleTimeouts;
+    long handlerFailures;
+    long taskFailures;
+
+    LoopStats() {
+    }
+
+    /** Loop passes (duty cycles) run. */
+    public long passes() {
+        return passes;
+    }
+
+    /** Connections accepted. */
+    public long accepted() {
+        return accepted;
+    }
+
+    /** Connections closed, for any reason. */
+    public long closed() {
+        return closed;
+    }
+
+    /** Connections refused because the connection table was full. */
+    public long rejected() {
+        return rejected;
+    }
+
+    /** accept4 failures (EMFILE, ENFILE, ...) that paused accepting. */
+    public long acceptFailures() {
+        return acceptFailures;
+    }
+
+    public long bytesIn() {
+        return bytesIn;
+    }
+
+    public long bytesOut() {
+        return bytesOut;
+    }
+
+    public long idleTimeouts() {
+        return idleTimeouts;
+    }
+
+    /** Handler callbacks that threw (each closed its connection). */
+    public long handlerFailures() {
+        return handlerFailures;
+    }
+
+    /** Tasks and timers that threw. */
+    public long taskFailures() {
+        return taskFailures;
+    }
+}

@@ -1,0 +1,147 @@
+package dev.keel.io;
+
+import dev.keel.ffm.Uio;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static dev.keel.io.ConnectionTable.OUT_HEAD_BUF;
+import static dev.keel.io.ConnectionTable.OUT_HEAD_POS;
+import static dev.keel.io.ConnectionTable.OUT_TAIL_BUF;
+import static dev.keel.io.ConnectionTable.OUT_TAIL_POS;
+import static dev.keel.io.ConnectionTable.PENDING;
+
+/**
+ * The bytes each connection's socket has not taken yet: a chain of pool buffers per
+ * connection (head, read position, tail, write position and the total kept in the
+ * connection's record), drained with one writev(2) over the whole chain.
+ */
+final class OutboundQueue {
+    /** iovecs per writev: enough to cover the high water mark in small buffers without a long loop. */
+    static final int MAX_IOV = 64;
+
+    private final ConnectionTable table;
+    private final BufferPool pool;
+    private final MemorySegment region;
+    private final MemorySegment iovecs;
+
+    OutboundQueue(Arena arena, ConnectionTable table, BufferPool pool) {
+        this.table = table;
+        this.pool = pool;
+        this.region = pool.region();
+        this.iovecs = arena.allocate(Uio.iovecArraySize(MAX_IOV), 16);
+    }
+
+    long pending(int slot) {
+        return table.getLong(slot, PENDING);
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code data} from {@code offset} to the end of the queue.
+     * False when the pool ran out of buffers (what fitted stays queued).
+     */
+    boolean append(int slot, MemorySegment data, long offset, long length) {
+        int tail = table.getInt(slot, OUT_TAIL_BUF);
+        int tailPos = table.getInt(slot, OUT_TAIL_POS);
+        while (length > 0) {
+            if (tail < 0 || tailPos == pool.capacity(tail)) {
+                int fresh = length > 4096 ? pool.acquireLargest() : pool.acquire((int) length);
+                if (fresh < 0) {
+                    fresh = pool.acquireLargest();
+                }
+                if (fresh < 0) {
+                    table.setInt(slot, OUT_TAIL_BUF, tail);
+                    table.setInt(slot, OUT_TAIL_POS, tailPos);
+                    return false;
+                }
+                if (tail < 0) {
+                    table.setInt(slot, OUT_HEAD_BUF, fresh);
+                    table.setInt(slot, OUT_HEAD_POS, 0);
+                } else {
+                    pool.setNext(tail, fresh);
+                }
+                tail = fresh;
+                tailPos = 0;
+            }
+            int n = (int) Math.min(length, pool.capacity(tail) - tailPos);
+            MemorySegment.copy(data, offset, region, pool.offset(tail) + tailPos, n);
+            tailPos += n;
+            offset += n;
+            length -= n;
+            table.setLong(slot, PENDING, table.getLong(slot, PENDING) + n);
+        }
+        table.setInt(slot, OUT_TAIL_BUF, tail);
+        table.setInt(slot, OUT_TAIL_POS, tailPos);
+        return true;
+    }
+
+    /**
+     * Writes as much of the queue as the socket takes with one writev. Returns the bytes
+     * written, or {@code -EAGAIN}; throws {@code SyscallException} on a socket error.
+     */
+    long flush(int slot, int fd) {
+        int buf = table.getInt(slot, OUT_HEAD_BUF);
+        if (buf < 0) {
+            return 0;
+        }
+        int headPos = table.getInt(slot, OUT_HEAD_POS);
+        int tail = table.getInt(slot, OUT_TAIL_BUF);
+        int tailPos = table.getInt(slot, OUT_TAIL_POS);
+        int count = 0;
+        for (int b = buf; b >= 0 && count < MAX_IOV; b = pool.next(b)) {
+            int start = b == buf ? headPos : 0;
+            int end = b == tail ? tailPos : pool.capacity(b);
+            Uio.setIovec(iovecs, count++, pool.address(b) + start, end - start);
+        }
+        long written = Uio.writev(fd, iovecs, count);
+        if (written > 0) {
+            consume(slot, written);
+        }
+        return written;
+    }
+
+    private void consume(int slot, long bytes) {
+        table.setLong(slot, PENDING, table.getLong(slot, PENDING) - bytes);
+        int buf = table.getInt(slot, OUT_HEAD_BUF);
+        int headPos = table.getInt(slot, OUT_HEAD_POS);
+        int tail = table.getInt(slot, OUT_TAIL_BUF);
+        while (bytes > 0) {
+            int end = buf == tail ? table.getInt(slot, OUT_TAIL_POS) : pool.capacity(buf);
+            int available = end - headPos;
+            if (bytes < available) {
+                headPos += (int) bytes;
+                break;
+            }
+            bytes -= available;
+            int following = pool.next(buf);
+            if (buf == tail) {
+                pool.release(buf);
+                buf = -1;
+                headPos = 0;
+                table.setInt(slot, OUT_TAIL_BUF, -1);
+                table.setInt(slot, OUT_TAIL_POS, 0);
+                break;
+            }
+            pool.release(buf);
+            buf = following;
+            headPos = 0;
+        }
+        table.setInt(slot, OUT_HEAD_BUF, buf);
+        table.setInt(slot, OUT_HEAD_POS, headPos);
+    }
+
+    /** Drops everything queued for {@code slot} and returns its buffers to the pool. */
+    void discard(int slot) {
+        int buf = table.getInt(slot, OUT_HEAD_BUF);
+        while (buf >= 0) {
+            int following = pool.next(buf);
+            pool.release(buf);
+            buf = following;
+        }
+        table.setInt(slot, OUT_HEAD_BUF, -1);
+        table.setInt(slot, OUT_TAIL_BUF, -1);
+        table.setInt(slot, OUT_HEAD_POS, 0);
+        table.setInt(slot, OUT_TAIL_POS, 0);
+        table.setLong(slot, PENDING, 0);
+    }
+}

@@ -1,0 +1,9 @@
+package dev.keel.io;
+
+/** The io-core behaviour suite over the epoll transport. */
+class EpollEchoTest extends EchoBehaviourTest {
+    @Override
+    EventLoopGroup.Builder configure(EventLoopGroup.Builder builder) {
+        return builder;
+    }
+}
