@@ -18,7 +18,6 @@ import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.O_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.O_RDONLY;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,7 +69,7 @@ class SendFileTest {
                     long n = SendFile.sendfile(sender, fileFd, offset, FILE_SIZE - sent);
                     if (n == -Errno.EAGAIN) {
                         eagains++;
-                        got = drain(receiver, buf, received, got, MSG_DONTWAIT);
+                        got = TestIo.drain(receiver, buf, received, got, MSG_DONTWAIT);
                     } else {
                         assertTrue(n > 0, "sendfile returned " + n);
                         sent += n;
@@ -78,7 +77,7 @@ class SendFileTest {
                     }
                 }
                 while (got < FILE_SIZE) {
-                    got = drain(receiver, buf, received, got, 0);
+                    got = TestIo.drain(receiver, buf, received, got, 0);
                 }
                 assertTrue(eagains > 0, "a full non-blocking socket must give -EAGAIN, not an exception");
                 assertArrayEquals(content, received);
@@ -133,22 +132,5 @@ class SendFileTest {
         SyscallException e = assertThrows(SyscallException.class, () -> SendFile.sendfile(-1, fileFd, offset, 10));
         assertEquals("sendfile: EBADF (Bad file descriptor)", e.getMessage());
         assertEquals(0, offset.get(JAVA_LONG, 0), "a failed call leaves the offset");
-    }
-
-    /** Receives what is there (flags MSG_DONTWAIT) or at least one chunk (flags 0) into {@code received}. */
-    private static int drain(int fd, MemorySegment buf, byte[] received, int got, int flags) {
-        while (got < received.length) {
-            long n = TestIo.recv(fd, buf, Math.min(buf.byteSize(), received.length - got), flags);
-            if (n == -Errno.EAGAIN) {
-                return got;
-            }
-            assertTrue(n > 0, "peer closed early after " + got + " bytes");
-            MemorySegment.copy(buf, JAVA_BYTE, 0, received, got, (int) n);
-            got += (int) n;
-            if (flags == 0) {
-                return got;
-            }
-        }
-        return got;
     }
 }

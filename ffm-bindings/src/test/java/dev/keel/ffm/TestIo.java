@@ -86,4 +86,27 @@ final class TestIo {
         }
         return out;
     }
+
+    /**
+     * Appends to {@code received} (which holds {@code got} bytes) what a socket has: all that is
+     * there with MSG_DONTWAIT, or at least one chunk with flags 0. Returns the new count.
+     */
+    static int drain(int fd, MemorySegment buf, byte[] received, int got, int flags) {
+        int total = got;
+        while (total < received.length) {
+            long n = recv(fd, buf, Math.min(buf.byteSize(), received.length - total), flags);
+            if (n == -Errno.EAGAIN) {
+                return total;
+            }
+            if (n <= 0) {
+                throw new AssertionError("recv returned " + n + " after " + total + " bytes");
+            }
+            MemorySegment.copy(buf, JAVA_BYTE, 0, received, total, (int) n);
+            total += (int) n;
+            if (flags == 0) {
+                return total;
+            }
+        }
+        return total;
+    }
 }
