@@ -95,22 +95,23 @@ class FilesTest {
         assertEquals(JAVA_LONG.byteSize(), OpenHow.RESOLVE_SIZE);
     }
 
+    // Modes below keep to owner bits so that any usual umask leaves them as asked.
     @Test
     void shouldCreateWithTheGivenModeFromASegmentPath() throws IOException {
         Path file = dir.resolve("created");
         int fd;
         try (Arena arena = Arena.ofConfined()) {
-            fd = Files.open(arena.allocateFrom(file.toString()), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+            fd = Files.open(arena.allocateFrom(file.toString()), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         }
         try {
             TestIo.writeFully(fd, new byte[] {1, 2, 3});
         } finally {
             Files.close(fd);
         }
-        assertEquals("rw-r-----", PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)));
+        assertEquals("rw-------", PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)));
         assertArrayEquals(new byte[] {1, 2, 3}, java.nio.file.Files.readAllBytes(file));
         SyscallException e = assertThrows(SyscallException.class,
-                () -> Files.open(file.toString(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+                () -> Files.open(file.toString(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         assertEquals("EEXIST", e.errnoName());
     }
 
@@ -230,13 +231,13 @@ class FilesTest {
     void shouldCreateWithOpenHowModeAndRejectModeWithoutCreate() throws IOException {
         int dirfd = Files.open(dir.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
         try {
-            int fd = Files.openat2(dirfd, "made", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0604, RESOLVE_BENEATH);
+            int fd = Files.openat2(dirfd, "made", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400, RESOLVE_BENEATH);
             Files.close(fd);
-            assertEquals("rw----r--",
+            assertEquals("r--------",
                     PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(dir.resolve("made"))));
             // openat2 is strict where open(2) is lax: a mode without O_CREAT is an error.
             SyscallException e = assertThrows(SyscallException.class,
-                    () -> Files.openat2(dirfd, "made", O_RDONLY | O_CLOEXEC, 0604, RESOLVE_BENEATH));
+                    () -> Files.openat2(dirfd, "made", O_RDONLY | O_CLOEXEC, 0400, RESOLVE_BENEATH));
             assertEquals("EINVAL", e.errnoName());
         } finally {
             Files.close(dirfd);
