@@ -34,6 +34,15 @@ public final class Connection {
         loop.write(this, data);
     }
 
+    /**
+     * Asks for {@link ConnectionHandler#onWritable} once every queued byte is sent and the
+     * socket can take more: the hook for output that does not pass through {@link #write},
+     * such as a file sent with sendfile(2) on {@link #fd()}.
+     */
+    public void notifyWhenWritable() {
+        loop.notifyWhenWritable(this);
+    }
+
     /** Closes after pending output is sent ({@link CloseReason#LOCAL}). */
     public void close() {
         loop.close(this);
@@ -54,7 +63,7 @@ public final class Connection {
         return loop.isLive(handle);
     }
 
-    /** Bytes queued and not yet taken by the socket. */
+    /** Bytes queued and not yet taken by the socket; 0 once closed. */
     public long pendingOutputBytes() {
         return loop.pendingBytes(this);
     }

@@ -66,6 +66,7 @@ public final class EventLoop implements Executor {
     private static final int READS_PER_EVENT = 4;
     private static final int ACCEPTS_PER_EVENT = 64;
     private static final CloseReason[] REASONS = CloseReason.values();
+    private static final System.Logger LOG = System.getLogger("dev.keel.io");
 
     private static final VarHandle SLEEPING;
     /**
@@ -541,18 +542,11 @@ public final class EventLoop implements Executor {
         }
         long length = data.byteSize();
         long written = 0;
-        if (outbound.pending(slot) == 0) {
-            try {
-                written = Uio.write(c.fd(), data, length);
-            } catch (SyscallException e) {
-                closeNow(slot, CloseReason.RESET);
+        boolean wasEmpty = outbound.pending(slot) == 0;
+        if (wasEmpty && data.isNative()) {
+            written = send(slot, c, data, length);
+            if (written < 0) {
                 return;
-            }
-            if (written > 0) {
-                stats.bytesOut += written;
-                table.setLong(slot, LAST_ACTIVE, tick);
-            } else {
-                written = 0;
             }
         }
         if (written < length) {
@@ -560,7 +554,10 @@ public final class EventLoop implements Executor {
                 closeNow(slot, CloseReason.POOL_EXHAUSTED);
                 return;
             }
-            if (!table.hasFlag(slot, FLAG_WANT_WRITE)) {
+            if (wasEmpty && !data.isNative() && flushQuietly(slot, c) < 0) {
+                return; // the kernel cannot read the Java heap: heap bytes go out from the queue
+            }
+            if (outbound.pending(slot) > 0 && !table.hasFlag(slot, FLAG_WANT_WRITE)) {
                 table.setFlag(slot, FLAG_WANT_WRITE);
                 updateInterest(slot);
             }
@@ -571,18 +568,50 @@ public final class EventLoop implements Executor {
         }
     }
 
-    private void flush(int slot) {
-        Connection c = connections[slot];
-        long written;
+    /** write(2) of native bytes; the count taken (0 on EAGAIN), or -1 when the connection died. */
+    private long send(int slot, Connection c, MemorySegment data, long length) {
+        long n;
         try {
-            written = outbound.flush(slot, c.fd());
+            n = Uio.write(c.fd(), data, length);
         } catch (SyscallException e) {
             closeNow(slot, CloseReason.RESET);
-            return;
+            return -1;
         }
-        if (written > 0) {
-            stats.bytesOut += written;
-            table.setLong(slot, LAST_ACTIVE, tick);
+        if (n <= 0) {
+            return 0;
+        }
+        stats.bytesOut += n;
+        table.setLong(slot, LAST_ACTIVE, tick);
+        return n;
+    }
+
+    /** One writev of the queue; the count taken (0 on EAGAIN), or -1 when the connection died. */
+    private long flushQuietly(int slot, Connection c) {
+        long n;
+        try {
+            n = outbound.flush(slot, c.fd());
+        } catch (SyscallException e) {
+            closeNow(slot, CloseReason.RESET);
+            return -1;
+        }
+        if (n <= 0) {
+            return 0;
+        }
+        stats.bytesOut += n;
+        table.setLong(slot, LAST_ACTIVE, tick);
+        return n;
+    }
+
+    void notifyWhenWritable(Connection c) {
+        int slot = liveSlot(c);
+        table.setFlag(slot, FLAG_WANT_WRITE | FLAG_NOTIFY_WRITABLE);
+        updateInterest(slot);
+    }
+
+    private void flush(int slot) {
+        Connection c = connections[slot];
+        if (flushQuietly(slot, c) < 0) {
+            return;
         }
         long pending = outbound.pending(slot);
         if (pending == 0) {
@@ -710,6 +739,8 @@ public final class EventLoop implements Executor {
         Thread.UncaughtExceptionHandler h = Thread.getDefaultUncaughtExceptionHandler();
         if (h != null) {
             h.uncaughtException(thread, t);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, thread.getName() + ": " + t, t);
         }
         if (t instanceof VirtualMachineError e) {
             throw e;
@@ -760,7 +791,8 @@ public final class EventLoop implements Executor {
     }
 
     long pendingBytes(Connection c) {
-        return outbound.pending(liveSlot(c));
+        assertInLoop();
+        return table.isLive(c.handle()) ? outbound.pending(c.slot()) : 0;
     }
 
     private int liveSlot(Connection c) {

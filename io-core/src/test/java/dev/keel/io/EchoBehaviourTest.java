@@ -379,7 +379,28 @@ abstract class EchoBehaviourTest {
         assertTrue(Arrays.stream(g.cpus()).allMatch(c -> c == -1), "unpinned loops report -1");
     }
 
-    static InetSocketAddress address(EventLoopGroup g) {
-        return g.address();
+    @Test
+    @Timeout(30)
+    void shouldCallOnWritableWhenAskedAndTheSocketCanTakeMore() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        group = configure(EventLoopGroup.builder().handler(new ConnectionHandler() {
+            @Override
+            public void onData(Connection c, java.lang.foreign.MemorySegment data) {
+                c.notifyWhenWritable();
+            }
+
+            @Override
+            public void onWritable(Connection c) {
+                if (calls.incrementAndGet() == 1) {
+                    c.write(java.lang.foreign.MemorySegment.ofArray("writable".getBytes()));
+                }
+            }
+        })).start();
+        try (Socket s = connect(group)) {
+            s.getOutputStream().write('?');
+            assertArrayEquals("writable".getBytes(), readFully(s.getInputStream(), 8));
+            Thread.sleep(100);
+            assertEquals(1, calls.get(), "one request, one notification");
+        }
     }
 }
