@@ -7,7 +7,7 @@ import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.Uio;
 import dev.keel.ffm.gen.Errno;
-import org.jctools.queues.MpscUnboundedArrayQueue;
+import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -90,7 +90,7 @@ public final class EventLoop implements Executor {
     private final int listenFd;
     private final int cpu;
     private final CpuPinner pinner;
-    private final MpscUnboundedArrayQueue<Runnable> tasks = new MpscUnboundedArrayQueue<>(256);
+    private final MpscUnboundedVarHandleArrayQueue<Runnable> tasks = new MpscUnboundedVarHandleArrayQueue<>(256);
     private final Thread thread;
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch terminated = new CountDownLatch(1);
