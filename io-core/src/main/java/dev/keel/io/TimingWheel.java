@@ -69,9 +69,9 @@ final class TimingWheel {
             return -1;
         }
         freeHead = next[id];
-        // Round up so a timer never fires early.
-        long ticks = Math.max(1, (delayNanos + tickNanos - 1) / tickNanos);
-        long deadline = Math.max(tickOf(nowNanos), currentTick) + ticks;
+        // The first tick boundary at or after now + delay: a timer never fires early.
+        long deadline = Math.max(Math.ceilDiv(nowNanos - startNanos + Math.max(0, delayNanos), tickNanos),
+                currentTick + 1);
         deadlineTick[id] = deadline;
         kind[id] = timerKind;
         a[id] = payloadA;
