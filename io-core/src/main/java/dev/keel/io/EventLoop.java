@@ -242,7 +242,13 @@ public final class EventLoop implements Executor {
         started.countDown();
         try {
             while (!finished()) {
-                doWork();
+                try {
+                    doWork();
+                } catch (RuntimeException e) {
+                    // A loop must outlive any one failure; what failed is logged and counted.
+                    stats.loopFailures++;
+                    reportUnexpected(e);
+                }
             }
         } finally {
             try {
@@ -254,7 +260,27 @@ public final class EventLoop implements Executor {
         }
     }
 
+    /**
+     * Classes on error paths load lazily, and loading one opens its jar: once the process is out
+     * of descriptors (EMFILE) that fails, turning a refused accept4 into a NoClassDefFoundError.
+     * Loading them at start-up keeps the error path working when it is needed.
+     */
+    private static void preloadErrorPaths() {
+        String message = new SyscallException("accept4", Errno.EMFILE).getMessage();
+        assert message != null;
+        for (Class<?> c : new Class<?>[] {Files.class, Sockets.class, Uio.class, StaleHandleException.class,
+                LoopStats.class}) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        new StaleHandleException(0).getMessage();
+    }
+
     private void setUp() {
+        preloadErrorPaths();
         if (cpu >= 0) {
             pinnedCpu = pinner.pinCurrentThread(cpu);
         }

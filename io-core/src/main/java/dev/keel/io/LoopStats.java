@@ -15,6 +15,7 @@ public final class LoopStats {
     long idleTimeouts;
     long handlerFailures;
     long taskFailures;
+    long loopFailures;
 
     LoopStats() {
     }
@@ -59,6 +60,11 @@ public final class LoopStats {
     /** Handler callbacks that threw (each closed its connection). */
     public long handlerFailures() {
         return handlerFailures;
+    }
+
+    /** Unexpected failures inside a loop pass, logged and survived. */
+    public long loopFailures() {
+        return loopFailures;
     }
 
     /** Tasks and timers that threw. */

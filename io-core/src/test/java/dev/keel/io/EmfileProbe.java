@@ -1,0 +1,29 @@
+package dev.keel.io;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+
+/**
+ * A child-process echo server for the EMFILE test: started under a low RLIMIT_NOFILE, it
+ * prints its port, answers "stats" on stdin with its accept-failure count, and exits when
+ * stdin closes.
+ */
+public final class EmfileProbe {
+    private EmfileProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        LoopOptions options = LoopOptions.builder().acceptRetry(java.time.Duration.ofMillis(50)).build();
+        try (EventLoopGroup group = EventLoopGroup.builder().options(options)
+                .handler((connection, data) -> connection.write(data)).start()) {
+            System.out.println("port " + group.port());
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.equals("stats")) {
+                    System.out.println("accept-failures " + group.loops().get(0).stats().acceptFailures());
+                }
+            }
+        }
+    }
+}
