@@ -18,6 +18,8 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_NODROP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_SINGLE_MMAP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_CQSIZE;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SQE128;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SQPOLL;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SQ_NEED_WAKEUP;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -79,6 +81,29 @@ class IoUringRingTest {
             for (int i = 0; i < 4; i++) {
                 assertEquals(100 + i, done.get(i).userData());
             }
+        }
+    }
+
+    @Test
+    void shouldWakeASleepingSqPollThreadOnSubmit() throws InterruptedException {
+        try (IoUringRing ring = IoUringRing.open(4, IORING_SETUP_SQPOLL, 0, -1, 1)) {
+            ring.prep().nop(Rings.sqe(ring), 1L);
+            assertEquals(List.of(new Rings.Cqe(1L, 0, 0)), Rings.await(ring, 1));
+            long deadline = System.nanoTime() + Rings.WAIT_NANOS;
+            while ((ring.sqFlags() & IORING_SQ_NEED_WAKEUP) == 0) {
+                assertTrue(System.nanoTime() < deadline, "the SQ thread never went to sleep after 1 ms idle");
+                Thread.sleep(5);
+            }
+            ring.prep().nop(Rings.sqe(ring), 2L);
+            assertEquals(1, ring.submit());
+            // No waiting enter from here on: only the woken SQ thread can complete the NOP.
+            while (ring.cqReady() == 0) {
+                assertTrue(System.nanoTime() < deadline, "submit() did not wake the SQ thread");
+                Thread.sleep(1);
+            }
+            List<Long> seen = new ArrayList<>();
+            ring.forEachCompletion((ud, res, flags) -> seen.add(ud));
+            assertEquals(List.of(2L), seen);
         }
     }
 
