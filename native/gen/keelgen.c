@@ -265,6 +265,9 @@ static void layouts(void) {
     F(struct io_uring_rsrc_register, nr, NR); F(struct io_uring_rsrc_register, flags, FLAGS);
     F(struct io_uring_rsrc_register, data, DATA); F(struct io_uring_rsrc_register, tags, TAGS); E();
 
+    S(IoUringRsrcUpdate, struct io_uring_rsrc_update);
+    F(struct io_uring_rsrc_update, offset, OFFSET); F(struct io_uring_rsrc_update, data, DATA); E();
+
     S(IoUringGeteventsArg, struct io_uring_getevents_arg);
     F(struct io_uring_getevents_arg, sigmask, SIGMASK); F(struct io_uring_getevents_arg, sigmask_sz, SIGMASK_SZ);
     F(struct io_uring_getevents_arg, ts, TS); E();

@@ -252,6 +252,19 @@ public final class LinuxLayouts {
         public static final long TAGS_SIZE = 8;
     }
 
+    /** Layout of {@code struct io_uring_rsrc_update}. */
+    public static final class IoUringRsrcUpdate {
+        private IoUringRsrcUpdate() {
+        }
+
+        public static final long SIZE = 16;
+        public static final long ALIGNMENT = 8;
+        public static final long OFFSET = 0;
+        public static final long OFFSET_SIZE = 4;
+        public static final long DATA = 8;
+        public static final long DATA_SIZE = 8;
+    }
+
     /** Layout of {@code struct io_uring_getevents_arg}. */
     public static final class IoUringGeteventsArg {
         private IoUringGeteventsArg() {

@@ -1,0 +1,132 @@
+package dev.keel.ffm;
+
+import dev.keel.ffm.gen.LinuxLayouts.IoUringBuf;
+import dev.keel.ffm.gen.LinuxLayouts.IoUringBufRing;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * A provided-buffer ring (IORING_REGISTER_PBUF_RING, 5.19): a ring of buffer descriptors the
+ * application fills and the kernel consumes, picking one buffer per receive submitted with
+ * IOSQE_BUFFER_SELECT for group {@link #bgid()}. The completion names the buffer by the id
+ * given here ({@link IoUring#bufferId}); from then it is the application's until it is
+ * {@link #add added} and {@link #advance advanced} back.
+ *
+ * <pre>{@code
+ * struct io_uring_buf { __u64 addr; __u32 len; __u16 bid; __u16 resv; };   // 16 bytes
+ * struct io_uring_buf_ring {           // overlays bufs[0]
+ *   union { struct { __u64 resv1; __u32 resv2; __u16 resv3; __u16 tail; };  // tail = bufs[0].resv
+ *           struct io_uring_buf bufs[]; };
+ * };
+ * }</pre>
+ * Writing a descriptor never touches {@code resv}, so filling slot 0 leaves the tail alone.
+ *
+ * <p>Not thread-safe: the ring's loop thread adds buffers. Close it before its ring.
+ */
+public final class ProvidedBufferRing implements AutoCloseable {
+    /*
+     * The kernel reads the tail with smp_load_acquire and then the descriptors below it; the
+     * release store of the tail makes the descriptors written before it visible first
+     * (liburing io_uring_buf_ring_advance).
+     */
+    private static final VarHandle SHORT = JAVA_SHORT.varHandle();
+
+    private final IoUringRing ring;
+    private final int bgid;
+    private final int entries;
+    private final int mask;
+    private final long address;
+    private final long size;
+    private final Arena arena;
+    private final MemorySegment bufs;
+    /** Local tail: descriptors up to here are added; the kernel sees them after {@link #advance}. */
+    private int tail;
+    private boolean closed;
+
+    private ProvidedBufferRing(IoUringRing ring, int bgid, int entries, long address, long size) {
+        this.ring = ring;
+        this.bgid = bgid;
+        this.entries = entries;
+        this.mask = entries - 1;
+        this.address = address;
+        this.size = size;
+        this.arena = Arena.ofShared();
+        this.bufs = MemorySegment.ofAddress(address).reinterpret(size, arena, null);
+    }
+
+    /**
+     * Maps page-aligned memory for {@code entries} descriptors (a power of two, at most 32768)
+     * and registers it with {@code ring} as buffer group {@code bgid}. The ring starts empty.
+     */
+    public static ProvidedBufferRing register(IoUringRing ring, int entries, int bgid) {
+        if (entries <= 0 || Integer.bitCount(entries) != 1) {
+            throw new IllegalArgumentException("provided buffer ring entries must be a power of two: " + entries);
+        }
+        long size = entries * IoUringBuf.SIZE;
+        long address = RingMemory.mapAnonymous(size);
+        try {
+            IoUringRegister.registerPbufRing(ring, address, entries, bgid);
+        } catch (RuntimeException | Error e) {
+            RingMemory.unmap(address, size);
+            throw e;
+        }
+        return new ProvidedBufferRing(ring, bgid, entries, address, size);
+    }
+
+    /**
+     * Writes descriptor {@code tail + indexOffset}: buffer {@code bid} of {@code len} bytes at
+     * {@code bufAddress}. Invisible to the kernel until {@link #advance}.
+     */
+    public void add(long bufAddress, int len, int bid, int indexOffset) {
+        long at = ((tail + indexOffset) & mask) * IoUringBuf.SIZE;
+        bufs.set(JAVA_LONG, at + IoUringBuf.ADDR, bufAddress);
+        bufs.set(JAVA_INT, at + IoUringBuf.LEN, len);
+        bufs.set(JAVA_SHORT, at + IoUringBuf.BID, (short) bid);
+    }
+
+    /** Publishes the next {@code count} added descriptors to the kernel (tail, release). */
+    public void advance(int count) {
+        tail += count;
+        // The kernel's tail is a __u16 that wraps; entries <= 32768 keeps the mask arithmetic exact.
+        SHORT.setRelease(bufs, IoUringBufRing.TAIL, (short) tail);
+    }
+
+    /** {@link #add} then {@link #advance}(1): gives one buffer back to the kernel. */
+    public void provide(long bufAddress, int len, int bid) {
+        add(bufAddress, len, bid, 0);
+        advance(1);
+    }
+
+    /** The buffer group id receives select with. */
+    public int bgid() {
+        return bgid;
+    }
+
+    /** Descriptor slots. */
+    public int entries() {
+        return entries;
+    }
+
+    /** Unregisters the group (if the ring is still open) and unmaps the descriptors. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (ring.isOpen()) {
+                IoUringRegister.unregisterPbufRing(ring, bgid);
+            }
+        } finally {
+            arena.close();
+            RingMemory.unmap(address, size);
+        }
+    }
+}
