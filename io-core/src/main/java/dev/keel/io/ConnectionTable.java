@@ -20,9 +20,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  16 out head buf  int     20 out head pos   int
  *  24 out tail buf  int     28 out tail pos   int
  *  32 pending bytes long    40 last active    long (loop tick)
- *  48 next free     int     52 epoll interest int
- *  56 close reason  int     60 reserved
+ *  48 next free     int     52 poller state   int (epoll interest mask, io_uring op bits)
+ *  56 close reason  int     60 ops in flight  int (io_uring requests naming this slot)
  * </pre>
+ * A closed connection is first <em>retired</em> (its handle goes stale at once) and then
+ * <em>released</em> to the free list once the kernel holds nothing of it any more: epoll does
+ * both at once, io_uring waits for the completions of the requests still in flight, which
+ * name the slot in their user_data and may still use its queued buffers.
  * Loop-confined: no field here is touched by another thread.
  */
 final class ConnectionTable {
@@ -38,8 +42,9 @@ final class ConnectionTable {
     static final int PENDING = 32;
     static final int LAST_ACTIVE = 40;
     static final int NEXT_FREE = 48;
-    static final int INTEREST = 52;
+    static final int POLLER_STATE = 52;
     static final int CLOSE_REASON = 56;
+    static final int IN_FLIGHT = 60;
 
     static final int FLAG_OPEN = 1;
     static final int FLAG_READ_PAUSED = 1 << 1;
@@ -102,15 +107,28 @@ final class ConnectionTable {
         return grown;
     }
 
-    /** Returns {@code slot} to the free list and advances its generation. */
+    /** Retires and releases {@code slot} at once: for a slot the kernel holds nothing of. */
     void free(int slot) {
+        retire(slot);
+        release(slot);
+    }
+
+    /**
+     * Ends the connection in {@code slot}: its handle goes stale (the generation advances) and
+     * its fd no longer maps to it, but the record stays reserved until {@link #release}.
+     */
+    void retire(int slot) {
         int fd = getInt(slot, FD);
         if (fd >= 0 && fd < slotOfFd.length && slotOfFd[fd] == slot) {
             slotOfFd[fd] = -1;
         }
-        setInt(slot, FD, -1);
         setInt(slot, FLAGS, 0);
         setInt(slot, GENERATION, getInt(slot, GENERATION) + 1);
+    }
+
+    /** Returns a retired {@code slot} to the free list. */
+    void release(int slot) {
+        setInt(slot, FD, -1);
         setInt(slot, NEXT_FREE, freeHead);
         freeHead = slot;
         used--;
@@ -183,7 +201,7 @@ final class ConnectionTable {
         return capacity;
     }
 
-    /** Slots in use. */
+    /** Slots in use, retired ones included until they are released. */
     int used() {
         return used;
     }

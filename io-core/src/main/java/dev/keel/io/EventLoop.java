@@ -1,6 +1,5 @@
 package dev.keel.io;
 
-import dev.keel.ffm.Epoll;
 import dev.keel.ffm.EventFd;
 import dev.keel.ffm.Files;
 import dev.keel.ffm.Sockets;
@@ -21,19 +20,7 @@ import java.util.concurrent.RejectedExecutionException;
 
 import static dev.keel.ffm.gen.LinuxConstants.EFD_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.EFD_NONBLOCK;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLLERR;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLLHUP;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLLOUT;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLLRDHUP;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CLOEXEC;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_DEL;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_MOD;
 import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_TCP;
-import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SO_BUSY_POLL;
 import static dev.keel.ffm.gen.LinuxConstants.SO_RCVBUF;
@@ -45,30 +32,32 @@ import static dev.keel.io.ConnectionTable.FLAG_INPUT_CLOSED;
 import static dev.keel.io.ConnectionTable.FLAG_NOTIFY_WRITABLE;
 import static dev.keel.io.ConnectionTable.FLAG_OUTPUT_SHUTDOWN_PENDING;
 import static dev.keel.io.ConnectionTable.FLAG_READ_PAUSED;
+import static dev.keel.io.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.ConnectionTable.IDLE_TIMER;
-import static dev.keel.io.ConnectionTable.INTEREST;
 import static dev.keel.io.ConnectionTable.LAST_ACTIVE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * One reactor: a platform thread running a level-triggered epoll loop over its own listening
- * socket, connection table, buffer pool, timing wheel and task queue. Nothing on the loop
- * thread takes a lock; other threads reach it only through {@link #execute}, which wakes it
- * through an eventfd. In steady state a pass allocates nothing on the heap.
+ * One reactor: a platform thread running a duty cycle over its own listening socket,
+ * connection table, buffer pool, timing wheel and task queue, with a {@link Transport} (epoll
+ * readiness or io_uring completions) underneath. Nothing on the loop thread takes a lock;
+ * other threads reach it only through {@link #execute}, which wakes it through an eventfd. In
+ * steady state a pass allocates nothing on the heap.
+ *
+ * <p>The connection lifecycle (open, data, queued output and water marks, half-close, close,
+ * idle timeouts) lives here once; the transport-specific system calls live in a
+ * package-private {@code Poller}.
  */
 public final class EventLoop implements Executor {
-    private static final long WAKEUP_TOKEN = -1L;
-    private static final long LISTENER_TOKEN = -2L;
     private static final int TIMER_IDLE = 1;
     private static final int TIMER_TASK = 2;
     private static final int TIMER_ACCEPT_RESUME = 3;
-    private static final int READS_PER_EVENT = 4;
-    private static final int ACCEPTS_PER_EVENT = 64;
     private static final CloseReason[] REASONS = CloseReason.values();
-    private static final System.Logger LOG = System.getLogger("dev.keel.io");
+    static final System.Logger LOG = System.getLogger("dev.keel.io");
 
     private static final VarHandle SLEEPING;
+    private static final VarHandle WAKERS;
     /**
      * The 8-byte 1 that wakes a loop. Global, not in a loop's arena: a producer may still be
      * inside write(2) on it when the woken loop frees its arena and exits.
@@ -79,13 +68,14 @@ public final class EventLoop implements Executor {
         WAKE_VALUE.set(JAVA_LONG, 0, 1L);
         try {
             SLEEPING = MethodHandles.lookup().findVarHandle(EventLoop.class, "sleeping", int.class);
+            WAKERS = MethodHandles.lookup().findVarHandle(EventLoop.class, "wakers", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     private final int index;
-    private final LoopOptions options;
+    final LoopOptions options;
     private final ConnectionHandler handler;
     private final int listenFd;
     private final int cpu;
@@ -95,37 +85,46 @@ public final class EventLoop implements Executor {
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final TimingWheel.Expiry expiry = this::onTimer;
+    private final Poller poller;
 
     // Cross-thread: producers read it to decide whether to write the eventfd. Padding is
     // not worth it here: the field is written twice per blocking pass, not per message.
     @SuppressWarnings("unused")
     private volatile int sleeping;
+    /** Producers inside {@link #wake}: the loop closes its eventfd only once none is. */
+    @SuppressWarnings("unused")
+    private volatile int wakers;
+    private volatile boolean wakeClosed;
     private volatile boolean shutdownRequested;
     private volatile Throwable startFailure;
     private volatile int pinnedCpu = -1;
 
-    // Loop-thread state, created on the loop thread in run().
-    private Arena arena;
-    private ConnectionTable table;
-    private BufferPool pool;
-    private OutboundQueue outbound;
+    // Loop-thread state, created on the loop thread in run(); the poller shares it.
+    Arena arena;
+    ConnectionTable table;
+    BufferPool pool;
+    OutboundQueue outbound;
     private TimingWheel wheel;
     private Connection[] connections;
     private Runnable[] timerTasks;
-    private MemorySegment events;
-    private MemorySegment readBuffer;
+    MemorySegment readBuffer;
     private MemorySegment[] readSlices;
-    private int epfd = -1;
-    private int wakeFd = -1;
-    private MemorySegment wakeScratch;
+    private volatile int wakeFd = -1;
     private boolean accepting;
     private long shutdownDeadline;
-    private long now;
+    /** The clock of this pass (System.nanoTime), read once per pass. */
+    long now;
     private long tick;
     private final LoopStats stats = new LoopStats();
 
-    EventLoop(int index, LoopOptions options, ConnectionHandler handler, int listenFd, int cpu, CpuPinner pinner) {
+    EventLoop(int index, Transport transport, LoopOptions options, ConnectionHandler handler, int listenFd, int cpu,
+              CpuPinner pinner) {
         this.index = index;
+        this.poller = switch (transport) {
+            case EPOLL -> new EpollPoller(this);
+            case IO_URING -> new UringPoller(this);
+            case AUTO -> throw new IllegalArgumentException("AUTO must be resolved before a loop is made");
+        };
         this.options = options;
         this.handler = handler;
         this.listenFd = listenFd;
@@ -150,6 +149,11 @@ public final class EventLoop implements Executor {
     /** This loop's position in its group. */
     public int index() {
         return index;
+    }
+
+    /** The transport this loop runs on: {@link Transport#EPOLL} or {@link Transport#IO_URING}. */
+    public Transport transport() {
+        return poller.transport();
     }
 
     /** The CPU the loop thread was pinned to and read back on, or -1 when unpinned. */
@@ -180,8 +184,24 @@ public final class EventLoop implements Executor {
             throw new RejectedExecutionException("event loop " + index + " has terminated");
         }
         tasks.offer(task);
-        if (!inLoop() && (int) SLEEPING.getVolatile(this) == 1 && SLEEPING.compareAndSet(this, 1, 0)) {
-            EventFd.write(wakeFd, WAKE_VALUE);
+        if (!inLoop() && (int) SLEEPING.getVolatile(this) == 1) {
+            wake();
+        }
+    }
+
+    /**
+     * Writes the eventfd if the loop sleeps (and no other producer did). The count of producers
+     * in here lets the loop's tear-down wait before closing the eventfd: a write into a closed,
+     * possibly reused descriptor number would land in some other file.
+     */
+    private void wake() {
+        WAKERS.getAndAdd(this, 1);
+        try {
+            if (!wakeClosed && SLEEPING.compareAndSet(this, 1, 0)) {
+                EventFd.write(wakeFd, WAKE_VALUE);
+            }
+        } finally {
+            WAKERS.getAndAdd(this, -1);
         }
     }
 
@@ -218,8 +238,8 @@ public final class EventLoop implements Executor {
 
     void requestShutdown() {
         shutdownRequested = true;
-        if (terminated.getCount() != 0 && wakeFd >= 0 && SLEEPING.compareAndSet(this, 1, 0)) {
-            EventFd.write(wakeFd, WAKE_VALUE);
+        if (wakeFd >= 0) {
+            wake();
         }
     }
 
@@ -253,6 +273,7 @@ public final class EventLoop implements Executor {
         } finally {
             try {
                 closeAll(CloseReason.SHUTDOWN);
+                poller.drain(System.nanoTime() + Math.max(options.shutdownDrainNanos, 1_000_000_000L));
                 tearDown();
             } finally {
                 terminated.countDown();
@@ -286,22 +307,19 @@ public final class EventLoop implements Executor {
         }
         arena = Arena.ofShared();
         table = new ConnectionTable(arena, options.maxConnections, options.userAreaBytes, options.maxConnections * 2);
-        pool = new BufferPool(arena, options.regionAllocator, options.bufferSizes, options.bufferCounts);
+        pool = new BufferPool(arena, options.regionAllocator, options.bufferSizes, poller.bufferCounts(options));
         outbound = new OutboundQueue(arena, table, pool);
         now = System.nanoTime();
         wheel = new TimingWheel(options.tickNanos, options.wheelSize, options.maxConnections + 1024, now);
         connections = new Connection[options.maxConnections];
         timerTasks = new Runnable[options.maxConnections + 1024];
-        events = arena.allocate(Epoll.eventArraySize(options.maxEventsPerPoll), 8);
         readBuffer = arena.allocate(options.readBufferBytes, 64);
         readSlices = new MemorySegment[options.readBufferBytes + 1];
-        wakeScratch = arena.allocate(JAVA_LONG);
-        epfd = Epoll.create(EPOLL_CLOEXEC);
         wakeFd = EventFd.create(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        Epoll.ctl(epfd, EPOLL_CTL_ADD, wakeFd, EPOLLIN, WAKEUP_TOKEN);
+        poller.setUp(listenFd, wakeFd);
         if (listenFd >= 0) {
-            Epoll.ctl(epfd, EPOLL_CTL_ADD, listenFd, EPOLLIN, LISTENER_TOKEN);
             accepting = true;
+            poller.startAccepting();
         }
     }
 
@@ -319,8 +337,7 @@ public final class EventLoop implements Executor {
         shutdownDeadline = System.nanoTime() + options.shutdownDrainNanos;
         stopAccepting();
         for (int slot = 0; slot < connections.length; slot++) {
-            Connection c = connections[slot];
-            if (c != null) {
+            if (connections[slot] != null && table.hasFlag(slot, FLAG_OPEN)) {
                 table.setInt(slot, CLOSE_REASON, CloseReason.SHUTDOWN.ordinal());
                 closeGracefully(slot);
             }
@@ -336,10 +353,7 @@ public final class EventLoop implements Executor {
         tick = wheel.tickOf(now);
         int work = runTasks();
         work += wheel.advance(now, expiry);
-        int ready = poll(work > 0 || !tasks.isEmpty() ? 0 : timeoutMillis());
-        for (int i = 0; i < ready; i++) {
-            dispatch(Epoll.events(events, i), Epoll.data(events, i));
-        }
+        int ready = poller.poll(work > 0 || !tasks.isEmpty() ? 0 : timeoutMillis());
         stats.passes++;
         return work + ready;
     }
@@ -370,106 +384,69 @@ public final class EventLoop implements Executor {
         return (int) Math.max(1, (toTick + 999_999) / 1_000_000);
     }
 
-    private int poll(int timeoutMillis) {
-        if (timeoutMillis != 0 && options.busyPollNanos > 0) {
-            long spinUntil = now + options.busyPollNanos;
-            do {
-                int n = Epoll.wait(epfd, events, options.maxEventsPerPoll, 0);
-                if (n != 0 || !tasks.isEmpty()) {
-                    return Math.max(n, 0);
-                }
-                Thread.onSpinWait();
-            } while (System.nanoTime() - spinUntil < 0);
-        }
-        if (timeoutMillis != 0) {
-            SLEEPING.setVolatile(this, 1);
-            if (!tasks.isEmpty() || shutdownRequested) {
-                timeoutMillis = 0;
-            }
-        }
-        int n = Epoll.wait(epfd, events, options.maxEventsPerPoll, timeoutMillis);
-        if (timeoutMillis != 0) {
-            SLEEPING.setVolatile(this, 0);
-        }
-        return Math.max(n, 0);
+    // ---------------------------------------------------------------- sleep protocol (poller side)
+
+    /**
+     * Called by the poller before it blocks: tells producers to write the eventfd from now on.
+     * False when a task or a shutdown arrived meanwhile, so the poller must not block; either
+     * way the poller calls {@link #awake} after its wait.
+     */
+    boolean prepareToBlock() {
+        SLEEPING.setVolatile(this, 1);
+        return tasks.isEmpty() && !shutdownRequested;
     }
 
-    private void dispatch(int ready, long token) {
-        if (token == WAKEUP_TOKEN) {
-            EventFd.read(wakeFd, wakeScratch);
-            return;
-        }
-        if (token == LISTENER_TOKEN) {
-            acceptReady();
-            return;
-        }
-        int slot = ConnectionTable.slotOfHandle(token);
-        if (!table.isLive(token)) {
-            return; // closed earlier in this batch
-        }
-        if ((ready & EPOLLOUT) != 0) {
-            flush(slot);
-        }
-        if ((ready & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && table.isLive(token)) {
-            readReady(slot);
-        }
+    /** Called by the poller after a wait announced with {@link #prepareToBlock}. */
+    void awake() {
+        SLEEPING.setVolatile(this, 0);
+    }
+
+    /** Whether tasks wait; lets a spinning poller stop spinning. */
+    boolean hasTasks() {
+        return !tasks.isEmpty();
     }
 
     // ---------------------------------------------------------------- accept
 
-    private void acceptReady() {
-        for (int i = 0; i < ACCEPTS_PER_EVENT && accepting; i++) {
-            int fd;
-            try {
-                fd = Sockets.accept(listenFd, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            } catch (SyscallException e) {
-                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the listener stays readable, so a level-triggered
-                // loop would spin on it. Stop watching it and try again after a pause.
-                stats.acceptFailures++;
-                pauseAccepting();
-                return;
-            }
-            if (fd < 0) {
-                return;
-            }
-            open(fd);
-        }
-    }
-
-    private void pauseAccepting() {
+    /** The poller ran out of descriptors (EMFILE, ENFILE, ...): stop accepting for a while. */
+    void pauseAccepting() {
         stopAccepting();
         wheel.schedule(now, options.acceptRetryNanos, TIMER_ACCEPT_RESUME, 0, 0);
     }
 
+    /** Whether the loop wants new connections now. */
+    boolean accepting() {
+        return accepting;
+    }
+
     private void stopAccepting() {
         if (accepting) {
-            Epoll.ctl(epfd, EPOLL_CTL_DEL, listenFd, 0, 0);
             accepting = false;
+            poller.stopAccepting();
         }
     }
 
     private void resumeAccepting() {
         if (!accepting && !shutdownRequested && listenFd >= 0) {
-            Epoll.ctl(epfd, EPOLL_CTL_ADD, listenFd, EPOLLIN, LISTENER_TOKEN);
             accepting = true;
+            poller.startAccepting();
         }
     }
 
-    private void open(int fd) {
+    /** The poller accepted socket {@code fd} (a fixed file index with direct descriptors). */
+    void accepted(int fd) {
         int slot = table.allocate(fd);
         if (slot < 0) {
             stats.rejected++;
-            Files.close(fd);
+            poller.discardAccepted(fd);
             return;
         }
         long handle = table.handleOf(slot);
-        Connection c = new Connection(this, slot, handle, fd, table.userArea(slot));
+        Connection c = new Connection(this, slot, handle, poller.publicFd(fd), table.userArea(slot));
         connections[slot] = c;
         stats.accepted++;
         try {
-            configure(fd);
-            table.setInt(slot, INTEREST, EPOLLIN | EPOLLRDHUP);
-            Epoll.ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, handle);
+            poller.register(slot, c);
         } catch (SyscallException e) {
             closeNow(slot, CloseReason.ERROR);
             return;
@@ -486,7 +463,8 @@ public final class EventLoop implements Executor {
         }
     }
 
-    private void configure(int fd) {
+    /** Applies the socket options to an accepted socket (or to the listener, whose children inherit them). */
+    void configure(int fd) {
         if (options.tcpNoDelay) {
             Sockets.setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
         }
@@ -503,43 +481,24 @@ public final class EventLoop implements Executor {
 
     // ---------------------------------------------------------------- read
 
-    private void readReady(int slot) {
-        Connection c = connections[slot];
-        int fd = c.fd();
-        for (int i = 0; i < READS_PER_EVENT; i++) {
-            if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
-                return;
-            }
-            long n;
-            try {
-                n = Uio.read(fd, readBuffer, readBuffer.byteSize());
-            } catch (SyscallException e) {
-                closeNow(slot, e.errno() == Errno.ECONNRESET ? CloseReason.RESET : CloseReason.ERROR);
-                return;
-            }
-            if (n > 0) {
-                stats.bytesIn += n;
-                table.setLong(slot, LAST_ACTIVE, tick);
-                try {
-                    handler.onData(c, slice((int) n));
-                } catch (Throwable t) {
-                    handlerFailed(slot, t);
-                    return;
-                }
-                if (n < readBuffer.byteSize() || !table.isLive(c.handle())) {
-                    return;
-                }
-            } else if (n == 0) {
-                inputClosed(slot, c);
-                return;
-            } else {
-                return; // EAGAIN or EINTR
-            }
+    /**
+     * Hands arrived bytes to the handler. Returns whether the connection is still open after
+     * the call, so the poller knows whether to go on reading it.
+     */
+    boolean received(int slot, Connection c, MemorySegment data) {
+        stats.bytesIn += data.byteSize();
+        table.setLong(slot, LAST_ACTIVE, tick);
+        try {
+            handler.onData(c, data);
+        } catch (Throwable t) {
+            handlerFailed(slot, t);
+            return false;
         }
+        return table.isLive(c.handle());
     }
 
     /** A view of the first {@code n} bytes of the read buffer, made once per length and reused. */
-    private MemorySegment slice(int n) {
+    MemorySegment readSlice(int n) {
         MemorySegment s = readSlices[n];
         if (s == null) {
             s = readBuffer.asSlice(0, n);
@@ -548,9 +507,10 @@ public final class EventLoop implements Executor {
         return s;
     }
 
-    private void inputClosed(int slot, Connection c) {
+    /** The peer shut down its sending side. */
+    void inputClosed(int slot, Connection c) {
         table.setFlag(slot, FLAG_INPUT_CLOSED);
-        updateInterest(slot);
+        poller.update(slot);
         table.setInt(slot, CLOSE_REASON, CloseReason.PEER_CLOSED.ordinal());
         try {
             handler.onInputClosed(c);
@@ -570,7 +530,7 @@ public final class EventLoop implements Executor {
         long written = 0;
         boolean wasEmpty = outbound.pending(slot) == 0;
         if (wasEmpty && data.isNative()) {
-            written = send(slot, c, data, length);
+            written = poller.writeNow(slot, c, data, length);
             if (written < 0) {
                 return;
             }
@@ -580,65 +540,37 @@ public final class EventLoop implements Executor {
                 closeNow(slot, CloseReason.POOL_EXHAUSTED);
                 return;
             }
-            if (wasEmpty && !data.isNative() && flushQuietly(slot, c) < 0) {
+            if (wasEmpty && !data.isNative() && poller.flushNow(slot, c) < 0) {
                 return; // the kernel cannot read the Java heap: heap bytes go out from the queue
             }
             if (outbound.pending(slot) > 0 && !table.hasFlag(slot, FLAG_WANT_WRITE)) {
                 table.setFlag(slot, FLAG_WANT_WRITE);
-                updateInterest(slot);
+                poller.update(slot);
             }
             if (outbound.pending(slot) >= options.highWaterMark && !table.hasFlag(slot, FLAG_READ_PAUSED)) {
                 table.setFlag(slot, FLAG_READ_PAUSED | FLAG_NOTIFY_WRITABLE);
-                updateInterest(slot);
+                poller.update(slot);
             }
         }
     }
 
-    /** write(2) of native bytes; the count taken (0 on EAGAIN), or -1 when the connection died. */
-    private long send(int slot, Connection c, MemorySegment data, long length) {
-        long n;
-        try {
-            n = Uio.write(c.fd(), data, length);
-        } catch (SyscallException e) {
-            closeNow(slot, CloseReason.RESET);
-            return -1;
-        }
-        if (n <= 0) {
-            return 0;
-        }
+    /** The socket took {@code n} bytes of the connection's output. */
+    void sent(int slot, long n) {
         stats.bytesOut += n;
         table.setLong(slot, LAST_ACTIVE, tick);
-        return n;
-    }
-
-    /** One writev of the queue; the count taken (0 on EAGAIN), or -1 when the connection died. */
-    private long flushQuietly(int slot, Connection c) {
-        long n;
-        try {
-            n = outbound.flush(slot, c.fd());
-        } catch (SyscallException e) {
-            closeNow(slot, CloseReason.RESET);
-            return -1;
-        }
-        if (n <= 0) {
-            return 0;
-        }
-        stats.bytesOut += n;
-        table.setLong(slot, LAST_ACTIVE, tick);
-        return n;
     }
 
     void notifyWhenWritable(Connection c) {
         int slot = liveSlot(c);
         table.setFlag(slot, FLAG_WANT_WRITE | FLAG_NOTIFY_WRITABLE);
-        updateInterest(slot);
+        poller.update(slot);
     }
 
-    private void flush(int slot) {
-        Connection c = connections[slot];
-        if (flushQuietly(slot, c) < 0) {
-            return;
-        }
+    /**
+     * Output moved (the socket took queued bytes, or became writable): finish a pending close or
+     * shutdown once the queue is empty, resume reading and call onWritable below the low mark.
+     */
+    void outputProgress(int slot, Connection c) {
         long pending = outbound.pending(slot);
         if (pending == 0) {
             table.clearFlag(slot, FLAG_WANT_WRITE);
@@ -648,12 +580,15 @@ public final class EventLoop implements Executor {
             }
             if (table.hasFlag(slot, FLAG_OUTPUT_SHUTDOWN_PENDING)) {
                 table.clearFlag(slot, FLAG_OUTPUT_SHUTDOWN_PENDING);
-                shutdownNow(slot, c);
+                poller.shutdownOutput(slot, c);
+                if (!table.isLive(c.handle())) {
+                    return;
+                }
             }
         }
         if (pending <= options.lowWaterMark && table.hasFlag(slot, FLAG_NOTIFY_WRITABLE)) {
             table.clearFlag(slot, FLAG_NOTIFY_WRITABLE | FLAG_READ_PAUSED);
-            updateInterest(slot);
+            poller.update(slot);
             try {
                 handler.onWritable(c);
             } catch (Throwable t) {
@@ -662,21 +597,7 @@ public final class EventLoop implements Executor {
             }
         }
         if (table.isLive(c.handle())) {
-            updateInterest(slot);
-        }
-    }
-
-    private void updateInterest(int slot) {
-        int wanted = 0;
-        if (!table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
-            wanted |= EPOLLIN | EPOLLRDHUP;
-        }
-        if (table.hasFlag(slot, FLAG_WANT_WRITE)) {
-            wanted |= EPOLLOUT;
-        }
-        if (wanted != table.getInt(slot, INTEREST)) {
-            table.setInt(slot, INTEREST, wanted);
-            Epoll.ctl(epfd, EPOLL_CTL_MOD, connections[slot].fd(), wanted, table.handleOf(slot));
+            poller.update(slot);
         }
     }
 
@@ -697,17 +618,9 @@ public final class EventLoop implements Executor {
     void shutdownOutput(Connection c) {
         int slot = liveSlot(c);
         if (outbound.pending(slot) == 0) {
-            shutdownNow(slot, c);
+            poller.shutdownOutput(slot, c);
         } else {
             table.setFlag(slot, FLAG_OUTPUT_SHUTDOWN_PENDING);
-        }
-    }
-
-    private void shutdownNow(int slot, Connection c) {
-        try {
-            Sockets.shutdown(c.fd(), SHUT_WR);
-        } catch (SyscallException e) {
-            closeNow(slot, CloseReason.RESET);
         }
     }
 
@@ -716,24 +629,38 @@ public final class EventLoop implements Executor {
             closeNow(slot, REASONS[table.getInt(slot, CLOSE_REASON)]);
         } else if (!table.hasFlag(slot, FLAG_CLOSING)) {
             table.setFlag(slot, FLAG_CLOSING);
-            updateInterest(slot);
+            poller.update(slot);
         }
     }
 
-    private void closeNow(int slot, CloseReason reason) {
+    /**
+     * Closes the connection in {@code slot} now: its handle goes stale at once, the poller
+     * stops the kernel's work on it, and once the kernel holds nothing of it the slot and its
+     * buffers are freed and the handler hears {@code onClose} ({@link #released}).
+     */
+    void closeNow(int slot, CloseReason reason) {
         Connection c = connections[slot];
-        if (c == null) {
+        if (c == null || !table.hasFlag(slot, FLAG_OPEN)) {
             return;
         }
         int timer = table.getInt(slot, IDLE_TIMER);
         if (timer >= 0) {
             wheel.cancel(timer);
         }
-        outbound.discard(slot);
+        table.setInt(slot, CLOSE_REASON, reason.ordinal());
+        table.retire(slot);
+        if (poller.close(slot, c)) {
+            released(slot);
+        }
+    }
+
+    /** The kernel holds nothing of retired {@code slot} any more: free it and tell the handler. */
+    void released(int slot) {
+        Connection c = connections[slot];
         connections[slot] = null;
-        table.free(slot);
-        // close(2) also removes the fd from the epoll set.
-        Files.close(c.fd());
+        outbound.discard(slot);
+        CloseReason reason = REASONS[table.getInt(slot, CLOSE_REASON)];
+        table.release(slot);
         stats.closed++;
         try {
             handler.onClose(c, reason);
@@ -756,12 +683,10 @@ public final class EventLoop implements Executor {
     private void handlerFailed(int slot, Throwable t) {
         stats.handlerFailures++;
         reportUnexpected(t);
-        if (connections[slot] != null) {
-            closeNow(slot, CloseReason.HANDLER_ERROR);
-        }
+        closeNow(slot, CloseReason.HANDLER_ERROR);
     }
 
-    private void reportUnexpected(Throwable t) {
+    void reportUnexpected(Throwable t) {
         Thread.UncaughtExceptionHandler h = Thread.getDefaultUncaughtExceptionHandler();
         if (h != null) {
             h.uncaughtException(thread, t);
@@ -829,26 +754,39 @@ public final class EventLoop implements Executor {
         return c.slot();
     }
 
-    /** Connections open on this loop now; loop thread only. */
+    /** The connection in {@code slot} (open, or retired and not yet released), or null. */
+    Connection connection(int slot) {
+        return connections[slot];
+    }
+
+    /** Connections open on this loop now, closed ones the kernel still holds included; loop thread only. */
     int openConnections() {
         return table.used();
     }
 
-    /** Pool buffers in use now; loop thread only. */
+    /** Pool buffers held by connections now (not those lent to the kernel for receives); loop thread only. */
     int buffersInUse() {
-        return pool.inUse();
+        return pool.inUse() - poller.buffersLentToKernel();
     }
 
     private void tearDown() {
-        closeQuietly(epfd);
-        closeQuietly(wakeFd);
-        closeQuietly(listenFd);
-        if (arena != null) {
-            arena.close();
+        try {
+            poller.tearDown();
+        } finally {
+            // Dekker with wake(): producers count themselves in, then read wakeClosed.
+            wakeClosed = true;
+            while ((int) WAKERS.getVolatile(this) != 0) {
+                Thread.onSpinWait();
+            }
+            closeQuietly(wakeFd);
+            closeQuietly(listenFd);
+            if (arena != null && !poller.holdsMemory()) {
+                arena.close();
+            }
         }
     }
 
-    private static void closeQuietly(int fd) {
+    static void closeQuietly(int fd) {
         if (fd >= 0) {
             try {
                 Files.close(fd);

@@ -26,18 +26,24 @@ import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
 /**
  * N event loops serving one TCP port. Each loop has its own listening socket bound with
  * SO_REUSEPORT, so the kernel spreads new connections over the loops with no hand-off between
- * threads; each loop is pinned by its own thread to the CPU its placement names.
+ * threads; each loop is pinned by its own thread to the CPU its placement names. All loops of
+ * a group run on one {@link Transport}.
  */
 public final class EventLoopGroup implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dev.keel.io");
+
     private final List<EventLoop> loops;
     private final InetSocketAddress address;
     private final Duration closeTimeout;
+    private final Transport transport;
     private boolean closed;
 
-    private EventLoopGroup(List<EventLoop> loops, InetSocketAddress address, Duration closeTimeout) {
+    private EventLoopGroup(List<EventLoop> loops, InetSocketAddress address, Duration closeTimeout,
+                           Transport transport) {
         this.loops = loops;
         this.address = address;
         this.closeTimeout = closeTimeout;
+        this.transport = transport;
     }
 
     public static Builder builder() {
@@ -55,6 +61,11 @@ public final class EventLoopGroup implements AutoCloseable {
 
     public List<EventLoop> loops() {
         return loops;
+    }
+
+    /** The transport the loops run on: {@link Transport#EPOLL} or {@link Transport#IO_URING}, never AUTO. */
+    public Transport transport() {
+        return transport;
     }
 
     /** The CPU each loop runs on (-1 for an unpinned loop), in loop order. */
@@ -99,8 +110,19 @@ public final class EventLoopGroup implements AutoCloseable {
         private LoopOptions options = LoopOptions.defaults();
         private ConnectionHandler handler;
         private CpuPinner pinner;
+        private Transport transport = Transport.EPOLL;
 
         private Builder() {
+        }
+
+        /**
+         * The kernel interface of the loops (default {@link Transport#EPOLL}). {@link Transport#AUTO}
+         * takes io_uring when this process may use it and falls back to epoll with one log line
+         * saying why; {@link Transport#IO_URING} refuses to start where io_uring cannot run.
+         */
+        public Builder transport(Transport t) {
+            transport = Objects.requireNonNull(t);
+            return this;
         }
 
         /** Number of loops (default 1). */
@@ -162,6 +184,7 @@ public final class EventLoopGroup implements AutoCloseable {
             if (cpus.length != 0 && pinner == null) {
                 throw new IllegalArgumentException("CPUs were given but no pinner");
             }
+            Transport resolved = resolve(transport);
             List<Integer> listeners = new ArrayList<>();
             List<EventLoop> started = new ArrayList<>();
             try (Arena arena = Arena.ofConfined()) {
@@ -179,7 +202,7 @@ public final class EventLoopGroup implements AutoCloseable {
                     }
                 }
                 for (int i = 0; i < loops; i++) {
-                    EventLoop loop = new EventLoop(i, options, handler, listeners.get(i),
+                    EventLoop loop = new EventLoop(i, resolved, options, handler, listeners.get(i),
                             cpus.length == 0 ? -1 : cpus[i], pinner);
                     // From here the loop owns its listener, closing it when it stops.
                     listeners.set(i, -1);
@@ -187,7 +210,8 @@ public final class EventLoopGroup implements AutoCloseable {
                     loop.start();
                 }
                 Duration timeout = Duration.ofNanos(options.shutdownDrainNanos).plusSeconds(10);
-                return new EventLoopGroup(List.copyOf(started), new InetSocketAddress(host, actualPort), timeout);
+                return new EventLoopGroup(List.copyOf(started), new InetSocketAddress(host, actualPort), timeout,
+                        resolved);
             } catch (RuntimeException | InterruptedException e) {
                 for (int fd : listeners) {
                     if (fd >= 0) {
@@ -208,6 +232,23 @@ public final class EventLoopGroup implements AutoCloseable {
                 }
                 throw (RuntimeException) e;
             }
+        }
+
+        /** EPOLL or IO_URING for {@code asked}: AUTO probes io_uring and falls back with one log line. */
+        private static Transport resolve(Transport asked) {
+            if (asked == Transport.EPOLL) {
+                return asked;
+            }
+            IoUringSupport support = IoUringSupport.probe();
+            if (support.usable()) {
+                return Transport.IO_URING;
+            }
+            if (asked == Transport.IO_URING) {
+                throw new IllegalStateException("the io_uring transport cannot run here: " + support.reason());
+            }
+            LOG.log(System.Logger.Level.INFO, "keel: transport auto: serving over epoll, io_uring is unusable: "
+                    + support.reason());
+            return Transport.EPOLL;
         }
 
         private int listen(InetSocketAddress at, MemorySegment sockaddr) {

@@ -29,6 +29,14 @@ public final class LoopOptions {
     final long shutdownDrainNanos;
     final long acceptRetryNanos;
     final RegionAllocator regionAllocator;
+    final int ringEntries;
+    final int providedBufferBytes;
+    final int providedBufferCount;
+    final boolean directDescriptors;
+    final boolean registeredBuffers;
+    final long sqPollIdleNanos;
+    final int sqPollCpu;
+    final int zeroCopySendThreshold;
 
     private LoopOptions(Builder b) {
         maxConnections = b.maxConnections;
@@ -52,6 +60,14 @@ public final class LoopOptions {
         shutdownDrainNanos = b.shutdownDrainNanos;
         acceptRetryNanos = b.acceptRetryNanos;
         regionAllocator = b.regionAllocator;
+        ringEntries = b.ringEntries;
+        providedBufferBytes = b.providedBufferBytes;
+        providedBufferCount = b.providedBufferCount;
+        directDescriptors = b.directDescriptors;
+        registeredBuffers = b.registeredBuffers;
+        sqPollIdleNanos = b.sqPollIdleNanos;
+        sqPollCpu = b.sqPollCpu;
+        zeroCopySendThreshold = b.zeroCopySendThreshold;
     }
 
     public static Builder builder() {
@@ -94,6 +110,14 @@ public final class LoopOptions {
         private long shutdownDrainNanos = Duration.ofSeconds(2).toNanos();
         private long acceptRetryNanos = Duration.ofMillis(100).toNanos();
         private RegionAllocator regionAllocator = RegionAllocator.arena();
+        private int ringEntries = 2048;
+        private int providedBufferBytes = 16 * 1024;
+        private int providedBufferCount = 512;
+        private boolean directDescriptors;
+        private boolean registeredBuffers;
+        private long sqPollIdleNanos = -1;
+        private int sqPollCpu = -1;
+        private int zeroCopySendThreshold;
 
         private Builder() {
         }
@@ -213,6 +237,86 @@ public final class LoopOptions {
         /** Where the buffer pool's region comes from (default: the loop's arena). */
         public Builder regionAllocator(RegionAllocator allocator) {
             regionAllocator = Objects.requireNonNull(allocator);
+            return this;
+        }
+
+        // ------------------------------------------------------------ io_uring only
+
+        /**
+         * io_uring: submission queue entries per loop (default 2048, a power of two up to 32768).
+         * The completion queue gets eight times as many (at most 65536), room for the bursts of
+         * multishot receives; completions beyond it wait in the kernel and are not lost.
+         */
+        public Builder ringEntries(int n) {
+            if (n <= 0 || n > 32768 || Integer.bitCount(n) != 1) {
+                throw new IllegalArgumentException("ring entries must be a power of two in 1-32768: " + n);
+            }
+            ringEntries = n;
+            return this;
+        }
+
+        /**
+         * io_uring: the provided buffer ring that multishot receives fill: {@code count} buffers
+         * (a power of two) of the smallest pool size class of at least {@code bytes} (default
+         * 512 of 16 KiB), added to that class of the pool so output keeps all of its own.
+         */
+        public Builder providedBuffers(int bytes, int count) {
+            positive("provided buffer size", bytes);
+            if (count <= 0 || count > 32768 || Integer.bitCount(count) != 1) {
+                throw new IllegalArgumentException("provided buffer count must be a power of two in 1-32768: " + count);
+            }
+            providedBufferBytes = bytes;
+            providedBufferCount = count;
+            return this;
+        }
+
+        /**
+         * io_uring: accept into fixed (direct) file slots instead of process descriptors
+         * (default off). Saves the kernel a file lookup per operation, but a connection then has
+         * no descriptor for other system calls: {@link Connection#fd()} reports -1, and the
+         * socket options are set on the listener, from which accepted sockets inherit them.
+         */
+        public Builder directDescriptors(boolean on) {
+            directDescriptors = on;
+            return this;
+        }
+
+        /**
+         * io_uring: register the buffer pool with the ring and send from it as a fixed buffer
+         * (IORING_RECVSEND_FIXED_BUF), sparing the kernel a page pinning per send (default off).
+         * Sends then go out one buffer at a time instead of gathered.
+         */
+        public Builder registeredBuffers(boolean on) {
+            registeredBuffers = on;
+            return this;
+        }
+
+        /**
+         * io_uring: a kernel thread polls the submission queue (IORING_SETUP_SQPOLL), so sends
+         * and receives are submitted without a system call while it is awake; it sleeps after
+         * {@code idle} without work. {@code cpu} pins that thread, -1 leaves it unpinned.
+         * Default off. It costs a CPU busy for {@code idle} after each burst.
+         */
+        public Builder sqPoll(Duration idle, int cpu) {
+            long nanos = Objects.requireNonNull(idle).toNanos();
+            if (nanos < 0 || cpu < -1) {
+                throw new IllegalArgumentException("SQPOLL needs idle >= 0 and cpu >= -1: " + idle + ", " + cpu);
+            }
+            sqPollIdleNanos = nanos;
+            sqPollCpu = cpu;
+            return this;
+        }
+
+        /**
+         * io_uring: sends of at least {@code bytes} go out with IORING_OP_SEND_ZC, the kernel
+         * reading the pool buffer in place instead of copying it; 0 (default) never. On loopback
+         * the copy is cheaper than the page pinning it saves, hence off.
+         */
+        public Builder zeroCopySendThreshold(int bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("zero-copy send threshold must be >= 0: " + bytes);
+            }
+            zeroCopySendThreshold = bytes;
             return this;
         }
 

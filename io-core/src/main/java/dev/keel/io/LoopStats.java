@@ -16,6 +16,7 @@ public final class LoopStats {
     long handlerFailures;
     long taskFailures;
     long loopFailures;
+    long receiveStarvations;
 
     LoopStats() {
     }
@@ -65,6 +66,14 @@ public final class LoopStats {
     /** Unexpected failures inside a loop pass, logged and survived. */
     public long loopFailures() {
         return loopFailures;
+    }
+
+    /**
+     * io_uring: multishot receives that stopped because the provided buffer ring was empty
+     * (ENOBUFS) and were armed again once buffers came back. Many mean too few provided buffers.
+     */
+    public long receiveStarvations() {
+        return receiveStarvations;
     }
 
     /** Tasks and timers that threw. */

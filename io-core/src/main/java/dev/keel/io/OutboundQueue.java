@@ -14,7 +14,8 @@ import static dev.keel.io.ConnectionTable.PENDING;
 /**
  * The bytes each connection's socket has not taken yet: a chain of pool buffers per
  * connection (head, read position, tail, write position and the total kept in the
- * connection's record), drained with one writev(2) over the whole chain.
+ * connection's record), drained with one writev(2) over the whole chain (epoll) or handed to
+ * the kernel as a send of the oldest buffer or a gathered sendmsg (io_uring).
  */
 final class OutboundQueue {
     /** iovecs per writev: enough to cover the high water mark in small buffers without a long loop. */
@@ -80,18 +81,9 @@ final class OutboundQueue {
      * written, or {@code -EAGAIN}; throws {@code SyscallException} on a socket error.
      */
     long flush(int slot, int fd) {
-        int buf = table.getInt(slot, OUT_HEAD_BUF);
-        if (buf < 0) {
+        int count = gather(slot, iovecs, MAX_IOV);
+        if (count == 0) {
             return 0;
-        }
-        int headPos = table.getInt(slot, OUT_HEAD_POS);
-        int tail = table.getInt(slot, OUT_TAIL_BUF);
-        int tailPos = table.getInt(slot, OUT_TAIL_POS);
-        int count = 0;
-        for (int b = buf; b >= 0 && count < MAX_IOV; b = pool.next(b)) {
-            int start = b == buf ? headPos : 0;
-            int end = b == tail ? tailPos : pool.capacity(b);
-            Uio.setIovec(iovecs, count++, pool.address(b) + start, end - start);
         }
         long written = Uio.writev(fd, iovecs, count);
         if (written > 0) {
@@ -100,7 +92,48 @@ final class OutboundQueue {
         return written;
     }
 
-    private void consume(int slot, long bytes) {
+    /**
+     * Describes up to {@code max} buffers of the queue, oldest first, as iovecs in
+     * {@code into}; returns how many. The queue is unchanged until {@link #consume}, so the
+     * bytes stay put while the kernel sends them.
+     */
+    int gather(int slot, MemorySegment into, int max) {
+        int buf = table.getInt(slot, OUT_HEAD_BUF);
+        if (buf < 0) {
+            return 0;
+        }
+        int headPos = table.getInt(slot, OUT_HEAD_POS);
+        int tail = table.getInt(slot, OUT_TAIL_BUF);
+        int tailPos = table.getInt(slot, OUT_TAIL_POS);
+        int count = 0;
+        for (int b = buf; b >= 0 && count < max; b = pool.next(b)) {
+            int start = b == buf ? headPos : 0;
+            int end = b == tail ? tailPos : pool.capacity(b);
+            Uio.setIovec(into, count++, pool.address(b) + start, end - start);
+        }
+        return count;
+    }
+
+    /** Whether the queue of {@code slot} spans more than one buffer. */
+    boolean spansBuffers(int slot) {
+        int buf = table.getInt(slot, OUT_HEAD_BUF);
+        return buf >= 0 && buf != table.getInt(slot, OUT_TAIL_BUF);
+    }
+
+    /** Address of the oldest queued byte of {@code slot}; the queue must not be empty. */
+    long headAddress(int slot) {
+        return pool.address(table.getInt(slot, OUT_HEAD_BUF)) + table.getInt(slot, OUT_HEAD_POS);
+    }
+
+    /** Queued bytes contiguous from {@link #headAddress}: the rest of the oldest buffer. */
+    int headLength(int slot) {
+        int buf = table.getInt(slot, OUT_HEAD_BUF);
+        int end = buf == table.getInt(slot, OUT_TAIL_BUF) ? table.getInt(slot, OUT_TAIL_POS) : pool.capacity(buf);
+        return end - table.getInt(slot, OUT_HEAD_POS);
+    }
+
+    /** Drops the first {@code bytes} of the queue (the kernel took them), releasing emptied buffers. */
+    void consume(int slot, long bytes) {
         table.setLong(slot, PENDING, table.getLong(slot, PENDING) - bytes);
         int buf = table.getInt(slot, OUT_HEAD_BUF);
         int headPos = table.getInt(slot, OUT_HEAD_POS);

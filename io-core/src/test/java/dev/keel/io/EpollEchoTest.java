@@ -3,6 +3,11 @@ package dev.keel.io;
 /** The io-core behaviour suite over the epoll transport. */
 class EpollEchoTest extends EchoBehaviourTest {
     @Override
+    Transport transport() {
+        return Transport.EPOLL;
+    }
+
+    @Override
     EventLoopGroup.Builder configure(EventLoopGroup.Builder builder) {
         return builder;
     }

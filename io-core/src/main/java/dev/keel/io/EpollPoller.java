@@ -1,0 +1,285 @@
+package dev.keel.io;
+
+import dev.keel.ffm.Epoll;
+import dev.keel.ffm.EventFd;
+import dev.keel.ffm.Files;
+import dev.keel.ffm.Sockets;
+import dev.keel.ffm.SyscallException;
+import dev.keel.ffm.Uio;
+import dev.keel.ffm.gen.Errno;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLERR;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLHUP;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLOUT;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLRDHUP;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CLOEXEC;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_DEL;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_MOD;
+import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
+import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
+import static dev.keel.io.ConnectionTable.FLAG_INPUT_CLOSED;
+import static dev.keel.io.ConnectionTable.FLAG_READ_PAUSED;
+import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
+import static dev.keel.io.ConnectionTable.POLLER_STATE;
+
+/**
+ * The epoll transport: a level-triggered epoll set over the listener, the wake-up eventfd and
+ * every connection; readiness leads to accept4(2), read(2) into the loop's read buffer,
+ * write(2) of fresh output at once and writev(2) of what is queued. The poller state of a
+ * connection's record is its epoll interest mask.
+ */
+final class EpollPoller extends Poller {
+    private static final long WAKEUP_TOKEN = -1L;
+    private static final long LISTENER_TOKEN = -2L;
+    private static final int READS_PER_EVENT = 4;
+    private static final int ACCEPTS_PER_EVENT = 64;
+
+    private ConnectionTable table;
+    private OutboundQueue outbound;
+    private LoopStats stats;
+    private LoopOptions options;
+    private MemorySegment events;
+    private MemorySegment wakeScratch;
+    private int epfd = -1;
+    private int listenFd = -1;
+    private int wakeFd = -1;
+    private boolean listening;
+
+    EpollPoller(EventLoop loop) {
+        super(loop);
+    }
+
+    @Override
+    Transport transport() {
+        return Transport.EPOLL;
+    }
+
+    @Override
+    void setUp(int listenFd, int wakeFd) {
+        table = loop.table;
+        outbound = loop.outbound;
+        stats = loop.stats();
+        options = loop.options;
+        this.listenFd = listenFd;
+        this.wakeFd = wakeFd;
+        events = loop.arena.allocate(Epoll.eventArraySize(options.maxEventsPerPoll), 8);
+        wakeScratch = loop.arena.allocate(Long.BYTES, Long.BYTES);
+        epfd = Epoll.create(EPOLL_CLOEXEC);
+        Epoll.ctl(epfd, EPOLL_CTL_ADD, wakeFd, EPOLLIN, WAKEUP_TOKEN);
+    }
+
+    @Override
+    int poll(int timeoutMillis) {
+        int n = -1;
+        if (timeoutMillis != 0 && options.busyPollNanos > 0) {
+            long spinUntil = loop.now + options.busyPollNanos;
+            do {
+                n = Epoll.wait(epfd, events, options.maxEventsPerPoll, 0);
+                if (n != 0 || loop.hasTasks()) {
+                    break;
+                }
+                Thread.onSpinWait();
+            } while (System.nanoTime() - spinUntil < 0);
+        }
+        if (n <= 0) {
+            boolean blocking = timeoutMillis != 0;
+            if (blocking && !loop.prepareToBlock()) {
+                timeoutMillis = 0;
+            }
+            n = Epoll.wait(epfd, events, options.maxEventsPerPoll, timeoutMillis);
+            if (blocking) {
+                loop.awake();
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            dispatch(Epoll.events(events, i), Epoll.data(events, i));
+        }
+        return Math.max(n, 0);
+    }
+
+    private void dispatch(int ready, long token) {
+        if (token == WAKEUP_TOKEN) {
+            EventFd.read(wakeFd, wakeScratch);
+            return;
+        }
+        if (token == LISTENER_TOKEN) {
+            acceptReady();
+            return;
+        }
+        if (!table.isLive(token)) {
+            return; // closed earlier in this batch
+        }
+        int slot = ConnectionTable.slotOfHandle(token);
+        if ((ready & EPOLLOUT) != 0) {
+            flush(slot);
+        }
+        if ((ready & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && table.isLive(token)) {
+            readReady(slot);
+        }
+    }
+
+    // ---------------------------------------------------------------- accept
+
+    private void acceptReady() {
+        for (int i = 0; i < ACCEPTS_PER_EVENT && listening; i++) {
+            int fd;
+            try {
+                fd = Sockets.accept(listenFd, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            } catch (SyscallException e) {
+                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the listener stays readable, so a level-triggered
+                // loop would spin on it. Stop watching it and try again after a pause.
+                stats.acceptFailures++;
+                loop.pauseAccepting();
+                return;
+            }
+            if (fd < 0) {
+                return;
+            }
+            loop.accepted(fd);
+        }
+    }
+
+    @Override
+    void startAccepting() {
+        if (!listening && listenFd >= 0) {
+            Epoll.ctl(epfd, EPOLL_CTL_ADD, listenFd, EPOLLIN, LISTENER_TOKEN);
+            listening = true;
+        }
+    }
+
+    @Override
+    void stopAccepting() {
+        if (listening) {
+            Epoll.ctl(epfd, EPOLL_CTL_DEL, listenFd, 0, 0);
+            listening = false;
+        }
+    }
+
+    @Override
+    void discardAccepted(int fd) {
+        Files.close(fd);
+    }
+
+    @Override
+    void register(int slot, Connection c) {
+        loop.configure(c.fd());
+        table.setInt(slot, POLLER_STATE, EPOLLIN | EPOLLRDHUP);
+        Epoll.ctl(epfd, EPOLL_CTL_ADD, c.fd(), EPOLLIN | EPOLLRDHUP, c.handle());
+    }
+
+    // ---------------------------------------------------------------- read
+
+    private void readReady(int slot) {
+        Connection c = loop.connection(slot);
+        int fd = c.fd();
+        MemorySegment readBuffer = loop.readBuffer;
+        for (int i = 0; i < READS_PER_EVENT; i++) {
+            if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
+                return;
+            }
+            long n;
+            try {
+                n = Uio.read(fd, readBuffer, readBuffer.byteSize());
+            } catch (SyscallException e) {
+                loop.closeNow(slot, e.errno() == Errno.ECONNRESET ? CloseReason.RESET : CloseReason.ERROR);
+                return;
+            }
+            if (n > 0) {
+                if (!loop.received(slot, c, loop.readSlice((int) n)) || n < readBuffer.byteSize()) {
+                    return;
+                }
+            } else if (n == 0) {
+                loop.inputClosed(slot, c);
+                return;
+            } else {
+                return; // EAGAIN or EINTR
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- write
+
+    /** write(2) of native bytes; the count taken (0 on EAGAIN), or -1 when the connection died. */
+    @Override
+    long writeNow(int slot, Connection c, MemorySegment data, long length) {
+        long n;
+        try {
+            n = Uio.write(c.fd(), data, length);
+        } catch (SyscallException e) {
+            loop.closeNow(slot, CloseReason.RESET);
+            return -1;
+        }
+        if (n <= 0) {
+            return 0;
+        }
+        loop.sent(slot, n);
+        return n;
+    }
+
+    /** One writev of the queue; the count taken (0 on EAGAIN), or -1 when the connection died. */
+    @Override
+    long flushNow(int slot, Connection c) {
+        long n;
+        try {
+            n = outbound.flush(slot, c.fd());
+        } catch (SyscallException e) {
+            loop.closeNow(slot, CloseReason.RESET);
+            return -1;
+        }
+        if (n <= 0) {
+            return 0;
+        }
+        loop.sent(slot, n);
+        return n;
+    }
+
+    private void flush(int slot) {
+        Connection c = loop.connection(slot);
+        if (flushNow(slot, c) >= 0) {
+            loop.outputProgress(slot, c);
+        }
+    }
+
+    @Override
+    void update(int slot) {
+        int wanted = 0;
+        if (!table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
+            wanted |= EPOLLIN | EPOLLRDHUP;
+        }
+        if (table.hasFlag(slot, FLAG_WANT_WRITE)) {
+            wanted |= EPOLLOUT;
+        }
+        if (wanted != table.getInt(slot, POLLER_STATE)) {
+            table.setInt(slot, POLLER_STATE, wanted);
+            Epoll.ctl(epfd, EPOLL_CTL_MOD, loop.connection(slot).fd(), wanted, table.handleOf(slot));
+        }
+    }
+
+    @Override
+    void shutdownOutput(int slot, Connection c) {
+        try {
+            Sockets.shutdown(c.fd(), SHUT_WR);
+        } catch (SyscallException e) {
+            loop.closeNow(slot, CloseReason.RESET);
+        }
+    }
+
+    @Override
+    boolean close(int slot, Connection c) {
+        // close(2) also removes the fd from the epoll set.
+        Files.close(c.fd());
+        return true;
+    }
+
+    @Override
+    void tearDown() {
+        EventLoop.closeQuietly(epfd);
+        epfd = -1;
+    }
+}

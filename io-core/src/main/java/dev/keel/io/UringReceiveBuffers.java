@@ -1,0 +1,164 @@
+package dev.keel.io;
+
+import dev.keel.ffm.IoUringRing;
+import dev.keel.ffm.ProvidedBufferRing;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * The receive side of the io_uring transport's memory: a provided buffer ring whose buffers
+ * are lent from one size class of the loop's {@link BufferPool} (the pool id is the buffer id
+ * the kernel reports), and the receives a connection holds while its reading is paused.
+ *
+ * <p>Ownership, explicitly: a buffer is the kernel's from {@link #provide} until a completion
+ * names it ({@link #taken}); then the loop's, until it is provided again — at once after its
+ * bytes were copied out, or when a paused connection resumes or closes. {@link #available}
+ * counts the kernel's share.
+ */
+final class UringReceiveBuffers implements AutoCloseable {
+    private static final int BGID = 0;
+    /** The kernel's buffer ids are 16 bits wide. */
+    private static final int MAX_BUFFER_ID = 0xFFFF;
+
+    private final ProvidedBufferRing ring;
+    private final BufferPool pool;
+    private final MemorySegment region;
+    private final MemorySegment readBuffer;
+    private final int length;
+    private int available;
+    private final int[] heldHead;
+    private final int[] heldTail;
+    private final int[] heldLength;
+    private int[] starved;
+    private int starvedCount;
+
+    /** The pool size class receives use: the smallest of at least the asked size, else the largest. */
+    static int sizeClass(LoopOptions options) {
+        int[] sizes = options.bufferSizes;
+        for (int c = 0; c < sizes.length; c++) {
+            if (sizes[c] >= options.providedBufferBytes) {
+                return c;
+            }
+        }
+        return sizes.length - 1;
+    }
+
+    UringReceiveBuffers(IoUringRing uring, BufferPool pool, LoopOptions options, MemorySegment readBuffer) {
+        this.pool = pool;
+        this.region = pool.region();
+        this.readBuffer = readBuffer;
+        int size = options.bufferSizes[sizeClass(options)];
+        // Bytes are copied out into the read buffer before the handler sees them: never more than it holds.
+        this.length = (int) Math.min(size, readBuffer.byteSize());
+        this.heldHead = new int[options.maxConnections];
+        this.heldTail = new int[options.maxConnections];
+        Arrays.fill(heldHead, -1);
+        Arrays.fill(heldTail, -1);
+        this.heldLength = new int[pool.total()];
+        this.starved = new int[64];
+        this.ring = ProvidedBufferRing.register(uring, options.providedBufferCount, BGID);
+        try {
+            for (int i = 0; i < options.providedBufferCount; i++) {
+                int id = pool.acquire(size);
+                if (id < 0 || id > MAX_BUFFER_ID) {
+                    throw new IllegalArgumentException("the buffer pool cannot lend " + options.providedBufferCount
+                            + " receive buffers with 16-bit ids (buffer " + id + ")");
+                }
+                provide(id);
+            }
+        } catch (RuntimeException e) {
+            ring.close();
+            throw e;
+        }
+    }
+
+    int bgid() {
+        return ring.bgid();
+    }
+
+    /** Buffers the kernel can fill now. */
+    int available() {
+        return available;
+    }
+
+    /** Lends buffer {@code id} to the kernel (again). */
+    void provide(int id) {
+        pool.setNext(id, -1);
+        ring.provide(pool.address(id), length, id);
+        available++;
+    }
+
+    /** A completion named a buffer: the kernel filled it and gave it back to the loop. */
+    void taken() {
+        available--;
+    }
+
+    /** Copies the {@code n} bytes of buffer {@code id} into the loop's read buffer and lends the buffer out again. */
+    void copyOut(int id, int n) {
+        MemorySegment.copy(region, pool.offset(id), readBuffer, 0, n);
+        provide(id);
+    }
+
+    // ---------------------------------------------------------------- held while paused
+
+    /** Keeps the {@code n} bytes of buffer {@code id} for {@code slot}, after what it holds already. */
+    void hold(int slot, int id, int n) {
+        heldLength[id] = n;
+        pool.setNext(id, -1);
+        if (heldTail[slot] < 0) {
+            heldHead[slot] = id;
+        } else {
+            pool.setNext(heldTail[slot], id);
+        }
+        heldTail[slot] = id;
+    }
+
+    boolean holds(int slot) {
+        return heldHead[slot] >= 0;
+    }
+
+    /** Bytes in the oldest buffer {@code slot} holds. */
+    int heldLength(int slot) {
+        return heldLength[heldHead[slot]];
+    }
+
+    /** Takes the oldest buffer {@code slot} holds; the caller copies it out (which provides it). */
+    int unhold(int slot) {
+        int id = heldHead[slot];
+        heldHead[slot] = pool.next(id);
+        if (heldHead[slot] < 0) {
+            heldTail[slot] = -1;
+        }
+        pool.setNext(id, -1);
+        return id;
+    }
+
+    /** Gives everything {@code slot} holds back to the kernel (the connection closed). */
+    void releaseHeld(int slot) {
+        while (holds(slot)) {
+            provide(unhold(slot));
+        }
+    }
+
+    // ---------------------------------------------------------------- starved connections
+
+    /** {@code slot} wants to receive but no buffer is left: it waits for {@link #nextUnstarved}. */
+    void starve(int slot) {
+        if (starvedCount == starved.length) {
+            starved = Arrays.copyOf(starved, starved.length * 2);
+        }
+        starved[starvedCount++] = slot;
+    }
+
+    /** A starved slot to serve now that buffers are available again, or -1. */
+    int nextUnstarved() {
+        return available > 0 && starvedCount > 0 ? starved[--starvedCount] : -1;
+    }
+
+    /** Unregisters the ring; the buffers go back with the pool's memory. */
+    @Override
+    public void close() {
+        ring.close();
+    }
+}
