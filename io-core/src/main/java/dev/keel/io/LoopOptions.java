@@ -282,9 +282,11 @@ public final class LoopOptions {
         }
 
         /**
-         * io_uring: register the buffer pool with the ring and send from it as a fixed buffer
-         * (IORING_RECVSEND_FIXED_BUF), sparing the kernel a page pinning per send (default off).
-         * Sends then go out one buffer at a time instead of gathered.
+         * io_uring: register the buffer pool with the ring as one fixed buffer, so that
+         * zero-copy sends ({@link #zeroCopySendThreshold}) reference it
+         * (IORING_RECVSEND_FIXED_BUF) instead of pinning its pages on every send (default off).
+         * The kernel takes fixed buffers for zero-copy sends only; a copying send has nothing to
+         * pin, so without a threshold this only registers the pool.
          */
         public Builder registeredBuffers(boolean on) {
             registeredBuffers = on;

@@ -17,6 +17,7 @@ public final class LoopStats {
     long taskFailures;
     long loopFailures;
     long receiveStarvations;
+    long completionOverflows;
 
     LoopStats() {
     }
@@ -36,7 +37,10 @@ public final class LoopStats {
         return closed;
     }
 
-    /** Connections refused because the connection table was full. */
+    /**
+     * Accepted sockets closed unserved: the connection table was full, or (io_uring) an accept
+     * completed after accepting had stopped.
+     */
     public long rejected() {
         return rejected;
     }
@@ -74,6 +78,14 @@ public final class LoopStats {
      */
     public long receiveStarvations() {
         return receiveStarvations;
+    }
+
+    /**
+     * io_uring: times the completion queue was found overflowed; the kernel kept the extra
+     * completions (IORING_FEAT_NODROP) and the loop brought them in. Many mean too small a ring.
+     */
+    public long completionOverflows() {
+        return completionOverflows;
     }
 
     /** Tasks and timers that threw. */

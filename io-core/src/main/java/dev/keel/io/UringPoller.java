@@ -22,6 +22,7 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_F_NOTIF;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FILE_INDEX_ALLOC;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_RECVSEND_FIXED_BUF;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_DEFER_TASKRUN;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SQ_CQ_OVERFLOW;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_NOSIGNAL;
@@ -152,7 +153,7 @@ final class UringPoller extends Poller {
         deferTaskrun = (ring.setupFlags() & IORING_SETUP_DEFER_TASKRUN) != 0;
         UringRings.registerRingFd(ring);
         if (direct) {
-            IoUringRegister.registerFilesSparse(ring, options.maxConnections);
+            UringRings.registerFileTable(ring, options.maxConnections);
             if (listenFd >= 0) {
                 loop.configure(listenFd); // direct sockets have no fd for setsockopt: they inherit the listener's
             }
@@ -234,6 +235,9 @@ final class UringPoller extends Poller {
         for (int round = 0; round < REAP_ROUNDS; round++) {
             n += ring.forEachCompletion(onCompletion);
             if (ring.cqNeedsFlush()) {
+                if ((ring.sqFlags() & IORING_SQ_CQ_OVERFLOW) != 0) {
+                    stats.completionOverflows++;
+                }
                 ring.flushCompletions();
             } else if (ring.cqReady() == 0) {
                 break;
@@ -358,6 +362,7 @@ final class UringPoller extends Poller {
             if (loop.accepting()) {
                 loop.accepted(res);
             } else {
+                stats.rejected++;
                 discardAccepted(res); // accepted while its cancel was on the way: not served, not leaked
             }
         } else if (res == -Errno.EMFILE || res == -Errno.ENFILE || res == -Errno.ENOBUFS || res == -Errno.ENOMEM) {
@@ -494,7 +499,7 @@ final class UringPoller extends Poller {
         int s = sqe();
         int fd = kernelFd(slot);
         long ud = userData(OP_SEND, slot);
-        if (!options.registeredBuffers && gatherFreeCount > 0 && outbound.spansBuffers(slot)) {
+        if (gatherFreeCount > 0 && outbound.spansBuffers(slot)) {
             int g = gatherFree[--gatherFreeCount];
             gatherOf[slot] = g;
             long msghdr = g * gatherStride;
@@ -504,15 +509,16 @@ final class UringPoller extends Poller {
         } else {
             long address = outbound.headAddress(slot);
             int length = outbound.headLength(slot);
-            int zcFlags = options.registeredBuffers ? IORING_RECVSEND_FIXED_BUF : 0;
             if (options.zeroCopySendThreshold > 0 && length >= options.zeroCopySendThreshold) {
-                prep.sendZc(s, fd, address, length, MSG_NOSIGNAL, zcFlags, ud);
+                // The kernel takes fixed buffers for zero-copy sends only: there they spare the
+                // page pinning of every send; a copying send has nothing to pin.
+                prep.sendZc(s, fd, address, length, MSG_NOSIGNAL,
+                        options.registeredBuffers ? IORING_RECVSEND_FIXED_BUF : 0, ud);
+                if (options.registeredBuffers) {
+                    prep.bufIndex(s, 0);
+                }
             } else {
                 prep.send(s, fd, address, length, MSG_NOSIGNAL, ud);
-                prep.addIoprio(s, zcFlags);
-            }
-            if (options.registeredBuffers) {
-                prep.bufIndex(s, 0);
             }
         }
         prep.addFlags(s, fileFlag);

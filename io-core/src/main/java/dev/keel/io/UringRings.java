@@ -73,6 +73,23 @@ final class UringRings {
         }
     }
 
+    /**
+     * Registers the sparse fixed-file table direct accepts fill: twice the connection table,
+     * because a closed connection's file slot is free at once while its table slot waits for
+     * its last completion. With less room (RLIMIT_NOFILE bounds the table) the kernel refuses
+     * accepts with ENFILE once full, which pauses accepting like EMFILE does.
+     */
+    static void registerFileTable(IoUringRing ring, int maxConnections) {
+        try {
+            IoUringRegister.registerFilesSparse(ring, 2 * maxConnections);
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.EMFILE && e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+            IoUringRegister.registerFilesSparse(ring, maxConnections);
+        }
+    }
+
     /** Registers the pool's region as fixed buffer 0, for sends with IORING_RECVSEND_FIXED_BUF. */
     static void registerPool(IoUringRing ring, MemorySegment region, Arena arena) {
         MemorySegment iovec = arena.allocate(Uio.iovecArraySize(1), 8);

@@ -1,7 +1,8 @@
 package dev.keel.io;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -25,12 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EmfileTest {
     private static final int FD_LIMIT = 160;
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
     @Timeout(90)
-    void shouldPauseAcceptingOnEmfileWithoutSpinningAndResumeWhenFdsAreFree() throws Exception {
+    void shouldPauseAcceptingOnEmfileWithoutSpinningAndResumeWhenFdsAreFree(Transport transport) throws Exception {
+        if (transport == Transport.IO_URING) {
+            UringTests.assumeIoUring();
+        }
         String javaBin = ProcessHandle.current().info().command().orElseThrow();
         String cmd = "ulimit -n " + FD_LIMIT + " && exec '" + javaBin + "' --enable-native-access=ALL-UNNAMED -cp '"
-                + System.getProperty("java.class.path") + "' dev.keel.io.EmfileProbe";
+                + System.getProperty("java.class.path") + "' dev.keel.io.EmfileProbe " + transport.label();
         Process child = new ProcessBuilder("bash", "-c", cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<Socket> clients = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));

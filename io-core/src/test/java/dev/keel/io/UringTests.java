@@ -15,4 +15,16 @@ final class UringTests {
         IoUringSupport s = IoUringSupport.probe();
         Assumptions.assumeTrue(s.usable(), () -> "io_uring transport not testable here: " + s.reason());
     }
+
+    /**
+     * The JDK keeps a descriptor of its own from its first socket use on: use a socket once
+     * before a test counts the process's descriptors.
+     */
+    static void settleJdkDescriptors() throws java.io.IOException {
+        try (var server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             var client = new java.net.Socket()) {
+            client.connect(server.getLocalSocketAddress(), 5000);
+            server.accept().close();
+        }
+    }
 }
