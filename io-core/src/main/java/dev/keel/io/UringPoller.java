@@ -442,8 +442,24 @@ final class UringPoller extends Poller {
         } else if (table.hasFlag(slot, FLAG_READ_PAUSED) || receive.holds(slot)) {
             receive.hold(slot, bid, n); // paused: kept, in order, until reading resumes
         } else {
+            deliver(slot, loop.connection(slot), bid, n);
+        }
+    }
+
+    /**
+     * Hands the {@code n} bytes of receive buffer {@code bid} to the handler, then lends the
+     * buffer out again; the handler may have closed the connection (false).
+     */
+    private boolean deliver(int slot, Connection c, int bid, int n) {
+        MemorySegment data = receive.view(bid, n);
+        if (data == null) {
             receive.copyOut(bid, n);
-            loop.received(slot, loop.connection(slot), loop.readSlice(n));
+            data = loop.readSlice(n);
+        }
+        try {
+            return loop.received(slot, c, data);
+        } finally {
+            receive.provide(bid); // only now: the kernel may refill it as soon as it is lent
         }
     }
 
@@ -460,8 +476,7 @@ final class UringPoller extends Poller {
     private void deliverHeld(int slot, Connection c) {
         while (receive.holds(slot) && wantsInput(slot)) {
             int n = receive.heldLength(slot);
-            receive.copyOut(receive.unhold(slot), n);
-            if (!loop.received(slot, c, loop.readSlice(n))) {
+            if (!deliver(slot, c, receive.unhold(slot), n)) {
                 return;
             }
         }

@@ -26,6 +26,8 @@ final class UringReceiveBuffers implements AutoCloseable {
     private final MemorySegment region;
     private final MemorySegment readBuffer;
     private final int length;
+    /** A view of each whole receive buffer, made once: full buffers reach the handler without a copy. */
+    private final MemorySegment[] views;
     private int available;
     private final int[] heldHead;
     private final int[] heldTail;
@@ -56,6 +58,7 @@ final class UringReceiveBuffers implements AutoCloseable {
         Arrays.fill(heldHead, -1);
         Arrays.fill(heldTail, -1);
         this.heldLength = new int[pool.total()];
+        this.views = new MemorySegment[pool.total()];
         this.starved = new int[64];
         this.ring = ProvidedBufferRing.register(uring, options.providedBufferCount, BGID);
         try {
@@ -65,6 +68,7 @@ final class UringReceiveBuffers implements AutoCloseable {
                     throw new IllegalArgumentException("the buffer pool cannot lend " + options.providedBufferCount
                             + " receive buffers with 16-bit ids (buffer " + id + ")");
                 }
+                views[id] = region.asSlice(pool.offset(id), length);
                 provide(id);
             }
         } catch (RuntimeException e) {
@@ -94,10 +98,18 @@ final class UringReceiveBuffers implements AutoCloseable {
         available--;
     }
 
-    /** Copies the {@code n} bytes of buffer {@code id} into the loop's read buffer and lends the buffer out again. */
+    /**
+     * The bytes of buffer {@code id} as a segment, when the kernel filled the whole buffer
+     * ({@code n} is its length); null otherwise. Views are made once per buffer, so a slice of
+     * any other length would cost an allocation: such bytes are copied out instead.
+     */
+    MemorySegment view(int id, int n) {
+        return n == length ? views[id] : null;
+    }
+
+    /** Copies the {@code n} bytes of buffer {@code id} to the start of the loop's read buffer. */
     void copyOut(int id, int n) {
         MemorySegment.copy(region, pool.offset(id), readBuffer, 0, n);
-        provide(id);
     }
 
     // ---------------------------------------------------------------- held while paused
@@ -123,7 +135,7 @@ final class UringReceiveBuffers implements AutoCloseable {
         return heldLength[heldHead[slot]];
     }
 
-    /** Takes the oldest buffer {@code slot} holds; the caller copies it out (which provides it). */
+    /** Takes the oldest buffer {@code slot} holds; the caller delivers it and provides it again. */
     int unhold(int slot) {
         int id = heldHead[slot];
         heldHead[slot] = pool.next(id);
