@@ -77,7 +77,11 @@ public final class Connection {
         return loop;
     }
 
-    /** The socket descriptor, for options the API does not wrap. */
+    /**
+     * The socket descriptor, for options the API does not wrap; -1 on io_uring with
+     * {@link LoopOptions.Builder#directDescriptors direct descriptors}, where the socket lives
+     * only in the ring's fixed file table.
+     */
     public int fd() {
         return fd;
     }

@@ -137,7 +137,10 @@ public final class LoopOptions {
             return this;
         }
 
-        /** Bytes read per read(2) into the loop's read buffer (default 64 KiB). */
+        /**
+         * Bytes read per read(2) into the loop's read buffer (default 64 KiB). On io_uring the
+         * handler sees at most this much per call too: a receive buffer is never larger.
+         */
         public Builder readBufferBytes(int n) {
             readBufferBytes = positive("readBufferBytes", n);
             return this;
@@ -207,7 +210,11 @@ public final class LoopOptions {
             return this;
         }
 
-        /** Spin on epoll_wait(0) for up to this long before blocking (default 0: block at once). */
+        /**
+         * Spin for up to this long before blocking (default 0: block at once): on epoll_wait
+         * with timeout 0; on io_uring on its completion queue (with SQPOLL this makes no system
+         * call at all while the kernel thread is awake).
+         */
         public Builder busyPoll(Duration spin) {
             busyPollNanos = Objects.requireNonNull(spin).toNanos();
             return this;

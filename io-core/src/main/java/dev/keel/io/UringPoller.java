@@ -1,15 +1,12 @@
 package dev.keel.io;
 
 import dev.keel.ffm.EventFd;
-import dev.keel.ffm.Files;
 import dev.keel.ffm.IoUring;
 import dev.keel.ffm.IoUringPrep;
 import dev.keel.ffm.IoUringRegister;
 import dev.keel.ffm.IoUringRing;
 import dev.keel.ffm.SyscallException;
-import dev.keel.ffm.Uio;
 import dev.keel.ffm.gen.Errno;
-import dev.keel.ffm.gen.LinuxLayouts.Msghdr;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -18,17 +15,9 @@ import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLOUT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_ALL;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_FD_FIXED;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_F_NOTIF;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_FILE_INDEX_ALLOC;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_RECVSEND_FIXED_BUF;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_DEFER_TASKRUN;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_SQ_CQ_OVERFLOW;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
-import static dev.keel.ffm.gen.LinuxConstants.MSG_NOSIGNAL;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
 import static dev.keel.io.ConnectionTable.FD;
 import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.ConnectionTable.FLAG_DIRTY;
@@ -38,7 +27,6 @@ import static dev.keel.io.ConnectionTable.FLAG_READ_PAUSED;
 import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.ConnectionTable.IN_FLIGHT;
 import static dev.keel.io.ConnectionTable.POLLER_STATE;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The io_uring transport. One ring per loop, made and driven on the loop thread
@@ -49,7 +37,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <ul>
  * <li>one multishot accept on the listener, into process fds or fixed file slots;</li>
  * <li>one multishot recv per connection, into a provided buffer ring lent from the loop's pool
- *     and refilled as each completion is handled;</li>
+ *     and refilled as each completion is handled; while a connection's reading is paused (its
+ *     output above the high water mark) the recv is cancelled and what still arrives is held,
+ *     in order, for when reading resumes;</li>
  * <li>output is copied into the connection's queue ({@link OutboundQueue}) and sent at the end
  *     of the pass, one send in flight per connection (a send of the oldest buffer, a gathered
  *     sendmsg, or SEND_ZC above a threshold), partial sends continued from where they stopped;</li>
@@ -65,15 +55,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class UringPoller extends Poller {
     // user_data: the operation in the high 32 bits, the connection's slot in the low 32.
-    private static final int OP_WAKE = 1;
-    private static final int OP_ACCEPT = 2;
-    private static final int OP_RECV = 3;
-    private static final int OP_SEND = 4;
-    private static final int OP_POLL_OUT = 5;
-    private static final int OP_SHUTDOWN = 6;
-    private static final int OP_CANCEL = 7;
-    private static final int OP_CLOSE = 8;
-    private static final int OP_IGNORE = 9;
+    static final int OP_WAKE = 1;
+    static final int OP_ACCEPT = 2;
+    static final int OP_RECV = 3;
+    static final int OP_SEND = 4;
+    static final int OP_POLL_OUT = 5;
+    static final int OP_SHUTDOWN = 6;
+    static final int OP_CANCEL = 7;
+    static final int OP_CLOSE = 8;
+    static final int OP_IGNORE = 9;
 
     // Bits of a connection's poller state.
     private static final int RECV_ARMED = 1;
@@ -82,11 +72,6 @@ final class UringPoller extends Poller {
     private static final int POLL_OUT_ARMED = 1 << 3;
     private static final int EOF_HELD = 1 << 4;
     private static final int STARVED = 1 << 5;
-
-    /** Gathered sends in flight at once, and iovecs per gathered send. */
-    private static final int GATHER_SLOTS = 256;
-    private static final int GATHER_IOV = 16;
-    private static final int REAP_ROUNDS = 4;
 
     private final IoUringRing.CompletionHandler onCompletion = this::complete;
 
@@ -97,15 +82,13 @@ final class UringPoller extends Poller {
     private LoopStats stats;
     private IoUringRing ring;
     private IoUringPrep prep;
+    private UringPass pass;
     private UringReceiveBuffers receive;
-    private boolean deferTaskrun;
     private boolean direct;
     private int fileFlag;
-    private int listenFd = -1;
     private int wakeFd = -1;
     private MemorySegment wakeScratch;
-    private boolean acceptArmed;
-    private boolean acceptCancelling;
+    private UringAcceptor acceptor;
     /** Retired connections whose requests are still in flight. */
     private int zombies;
     private boolean drained = true;
@@ -113,13 +96,7 @@ final class UringPoller extends Poller {
     private int[] dirty;
     private int dirtyCount;
 
-    private MemorySegment gather;
-    private MemorySegment[] gatherIovecs;
-    private int[] gatherFree;
-    private int gatherFreeCount;
-    private int[] gatherOf;
-    private int[] zcResult;
-    private long gatherStride;
+    private UringSends sends;
 
     UringPoller(EventLoop loop) {
         super(loop);
@@ -144,13 +121,13 @@ final class UringPoller extends Poller {
         pool = loop.pool;
         outbound = loop.outbound;
         stats = loop.stats();
-        this.listenFd = listenFd;
         this.wakeFd = wakeFd;
         direct = options.directDescriptors;
         fileFlag = direct ? IOSQE_FIXED_FILE : 0;
         ring = UringRings.open(options);
         prep = ring.prep();
-        deferTaskrun = (ring.setupFlags() & IORING_SETUP_DEFER_TASKRUN) != 0;
+        pass = new UringPass(ring, onCompletion, stats);
+        acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
         UringRings.registerRingFd(ring);
         if (direct) {
             UringRings.registerFileTable(ring, options.maxConnections);
@@ -162,27 +139,13 @@ final class UringPoller extends Poller {
             UringRings.registerPool(ring, pool.region(), loop.arena);
         }
         receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer);
-        int slots = options.maxConnections;
-        dirty = new int[Math.max(64, slots)];
-        gatherStride = Msghdr.SIZE + Uio.iovecArraySize(GATHER_IOV);
-        gather = loop.arena.allocate(GATHER_SLOTS * gatherStride, 8);
-        gatherIovecs = new MemorySegment[GATHER_SLOTS];
-        gatherFree = new int[GATHER_SLOTS];
-        for (int g = 0; g < GATHER_SLOTS; g++) {
-            // msghdr g, then its iovecs; msg_iov is set once, msg_iovlen per send.
-            gatherFree[g] = g;
-            gatherIovecs[g] = gather.asSlice(g * gatherStride + Msghdr.SIZE, Uio.iovecArraySize(GATHER_IOV));
-            gather.set(JAVA_LONG, g * gatherStride + Msghdr.MSG_IOV, gatherIovecs[g].address());
-        }
-        gatherFreeCount = GATHER_SLOTS;
-        gatherOf = new int[slots];
-        Arrays.fill(gatherOf, -1);
-        zcResult = new int[slots];
+        dirty = new int[Math.max(64, options.maxConnections)];
+        sends = new UringSends(prep, outbound, options, loop.arena);
         wakeScratch = loop.arena.allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
 
-    private static long userData(int op, int slot) {
+    static long userData(int op, int slot) {
         return ((long) op << 32) | (slot & 0xFFFF_FFFFL);
     }
 
@@ -194,72 +157,27 @@ final class UringPoller extends Poller {
         if (timeoutMillis != 0 && options.busyPollNanos > 0) {
             long spinUntil = loop.now + options.busyPollNanos;
             do {
-                enterWithoutWaiting();
-                if (ring.cqReady() > 0 || loop.hasTasks()) {
-                    return reap();
+                pass.enterWithoutWaiting();
+                if (pass.ready() || loop.hasTasks()) {
+                    return pass.reap();
                 }
                 Thread.onSpinWait();
             } while (System.nanoTime() - spinUntil < 0);
         }
         if (timeoutMillis != 0 && loop.prepareToBlock()) {
-            if (timeoutMillis < 0) {
-                ring.submitAndWait(1);
-            } else {
-                ring.submitAndWait(1, timeoutMillis * 1_000_000L);
-            }
+            pass.enterAndWait(timeoutMillis);
             loop.awake();
         } else {
             if (timeoutMillis != 0) {
                 loop.awake();
             }
-            enterWithoutWaiting();
+            pass.enterWithoutWaiting();
         }
-        return reap();
+        return pass.reap();
     }
 
-    /** Submits and, under DEFER_TASKRUN, runs the pending task work that posts completions. */
-    private void enterWithoutWaiting() {
-        if (deferTaskrun) {
-            ring.submitAndWait(0);
-        } else {
-            ring.submit();
-        }
-    }
-
-    /**
-     * Handles every completion ready, bringing in overflowed ones (kept by the kernel when the
-     * CQ was full, IORING_FEAT_NODROP) and task-work ones (COOP_TASKRUN) as it goes.
-     */
-    private int reap() {
-        int n = 0;
-        for (int round = 0; round < REAP_ROUNDS; round++) {
-            n += ring.forEachCompletion(onCompletion);
-            if (ring.cqNeedsFlush()) {
-                if ((ring.sqFlags() & IORING_SQ_CQ_OVERFLOW) != 0) {
-                    stats.completionOverflows++;
-                }
-                ring.flushCompletions();
-            } else if (ring.cqReady() == 0) {
-                break;
-            }
-        }
-        return n;
-    }
-
-    /** Reserves an SQE, submitting what is queued when the SQ is full. */
     private int sqe() {
-        int s = ring.nextSqe();
-        for (int tries = 0; s < 0; tries++) {
-            if (tries > 1_000_000) {
-                throw new IllegalStateException("io_uring submission queue stays full");
-            }
-            ring.submit();
-            s = ring.nextSqe();
-            if (s < 0) {
-                Thread.onSpinWait(); // an SQPOLL thread consumes asynchronously
-            }
-        }
-        return s;
+        return pass.sqe();
     }
 
     // ---------------------------------------------------------------- completions
@@ -269,8 +187,13 @@ final class UringPoller extends Poller {
         int slot = (int) userData;
         switch (op) {
             case OP_RECV -> recvDone(slot, res, flags);
-            case OP_SEND -> sendCompletion(slot, res, flags);
-            case OP_ACCEPT -> acceptDone(res, flags);
+            case OP_SEND -> {
+                int result = sends.completed(slot, res, flags);
+                if (result != UringSends.NOT_DONE) {
+                    sendDone(slot, result);
+                }
+            }
+            case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
                 if (!IoUring.hasMore(flags)) {
@@ -329,60 +252,17 @@ final class UringPoller extends Poller {
 
     @Override
     void startAccepting() {
-        if (!acceptArmed && listenFd >= 0) {
-            armAccept();
-        }
-    }
-
-    private void armAccept() {
-        int s = sqe();
-        if (direct) {
-            // SOCK_CLOEXEC has no meaning for a fixed file and the kernel refuses it there.
-            prep.acceptDirect(s, listenFd, 0, true, IORING_FILE_INDEX_ALLOC, userData(OP_ACCEPT, 0));
-        } else {
-            prep.accept(s, listenFd, 0L, 0L, SOCK_NONBLOCK | SOCK_CLOEXEC, true, userData(OP_ACCEPT, 0));
-        }
-        acceptArmed = true;
+        acceptor.start();
     }
 
     @Override
     void stopAccepting() {
-        if (acceptArmed && !acceptCancelling) {
-            prep.asyncCancel(sqe(), userData(OP_ACCEPT, 0), 0, userData(OP_IGNORE, 0));
-            acceptCancelling = true;
-        }
-    }
-
-    private void acceptDone(int res, int flags) {
-        if (!IoUring.hasMore(flags)) {
-            acceptArmed = false;
-            acceptCancelling = false;
-        }
-        if (res >= 0) {
-            if (loop.accepting()) {
-                loop.accepted(res);
-            } else {
-                stats.rejected++;
-                discardAccepted(res); // accepted while its cancel was on the way: not served, not leaked
-            }
-        } else if (res == -Errno.EMFILE || res == -Errno.ENFILE || res == -Errno.ENOBUFS || res == -Errno.ENOMEM) {
-            stats.acceptFailures++;
-            if (loop.accepting()) {
-                loop.pauseAccepting();
-            }
-        }
-        if (!acceptArmed && loop.accepting()) {
-            armAccept();
-        }
+        acceptor.stop();
     }
 
     @Override
     void discardAccepted(int fd) {
-        if (direct) {
-            prep.closeDirect(sqe(), fd, userData(OP_IGNORE, 0));
-        } else {
-            Files.close(fd);
-        }
+        acceptor.discard(fd);
     }
 
     @Override
@@ -512,50 +392,12 @@ final class UringPoller extends Poller {
 
     private void send(int slot) {
         int s = sqe();
-        int fd = kernelFd(slot);
-        long ud = userData(OP_SEND, slot);
-        if (gatherFreeCount > 0 && outbound.spansBuffers(slot)) {
-            int g = gatherFree[--gatherFreeCount];
-            gatherOf[slot] = g;
-            long msghdr = g * gatherStride;
-            int count = outbound.gather(slot, gatherIovecs[g], GATHER_IOV);
-            gather.set(JAVA_LONG, msghdr + Msghdr.MSG_IOVLEN, count);
-            prep.sendmsg(s, fd, gather.address() + msghdr, MSG_NOSIGNAL, ud);
-        } else {
-            long address = outbound.headAddress(slot);
-            int length = outbound.headLength(slot);
-            if (options.zeroCopySendThreshold > 0 && length >= options.zeroCopySendThreshold) {
-                // The kernel takes fixed buffers for zero-copy sends only: there they spare the
-                // page pinning of every send; a copying send has nothing to pin.
-                prep.sendZc(s, fd, address, length, MSG_NOSIGNAL,
-                        options.registeredBuffers ? IORING_RECVSEND_FIXED_BUF : 0, ud);
-                if (options.registeredBuffers) {
-                    prep.bufIndex(s, 0);
-                }
-            } else {
-                prep.send(s, fd, address, length, MSG_NOSIGNAL, ud);
-            }
-        }
+        sends.prepare(s, slot, kernelFd(slot), userData(OP_SEND, slot));
         prep.addFlags(s, fileFlag);
         opStarted(slot, SEND_BUSY);
     }
 
-    private void sendCompletion(int slot, int res, int flags) {
-        if ((flags & IORING_CQE_F_NOTIF) != 0) {
-            sendDone(slot, zcResult[slot]); // SEND_ZC: the kernel let go of the buffer only now
-        } else if (IoUring.hasMore(flags)) {
-            zcResult[slot] = res; // SEND_ZC: the count; the buffer stays the kernel's until the notification
-        } else {
-            sendDone(slot, res);
-        }
-    }
-
     private void sendDone(int slot, int res) {
-        int g = gatherOf[slot];
-        if (g >= 0) {
-            gatherFree[gatherFreeCount++] = g;
-            gatherOf[slot] = -1;
-        }
         clearState(slot, SEND_BUSY);
         if (table.hasFlag(slot, FLAG_OPEN)) {
             if (res > 0) {
@@ -660,9 +502,7 @@ final class UringPoller extends Poller {
     boolean close(int slot, Connection c) {
         receive.releaseHeld(slot);
         int fd = kernelFd(slot);
-        if (ring.sqSpaceLeft() < 2) {
-            ring.submit(); // the cancel and the close must share a submission to stay linked
-        }
+        pass.reserve(2); // the cancel and the close must share a submission to stay linked
         // Cancel every request on the socket, then close it: a request in flight holds the
         // socket open, so without the cancel a pending recv would keep it alive. The hard link
         // runs the close after the cancel whatever the cancel found.
@@ -688,10 +528,10 @@ final class UringPoller extends Poller {
             return;
         }
         stopAccepting();
-        while ((zombies > 0 || acceptArmed) && System.nanoTime() - deadlineNanos < 0) {
+        while ((zombies > 0 || acceptor.armed()) && System.nanoTime() - deadlineNanos < 0) {
             flushDirty();
-            ring.submitAndWait(1, 10_000_000L);
-            reap();
+            pass.enterAndWait(10);
+            pass.reap();
         }
         drained = zombies == 0;
         if (!drained) {

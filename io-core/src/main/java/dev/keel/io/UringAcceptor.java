@@ -1,0 +1,98 @@
+package dev.keel.io;
+
+import dev.keel.ffm.Files;
+import dev.keel.ffm.IoUring;
+import dev.keel.ffm.IoUringPrep;
+import dev.keel.ffm.gen.Errno;
+
+import static dev.keel.ffm.gen.LinuxConstants.IORING_FILE_INDEX_ALLOC;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
+import static dev.keel.io.UringPoller.OP_ACCEPT;
+import static dev.keel.io.UringPoller.OP_IGNORE;
+import static dev.keel.io.UringPoller.userData;
+
+/**
+ * The io_uring transport's accepting: one multishot accept on the loop's listener, into
+ * process fds or (direct descriptors) fixed file slots the kernel picks, armed again whenever
+ * the kernel ends it while the loop still accepts. Stopping cancels it; a socket it still
+ * produces after that is closed, not leaked and not served. Running out of descriptors
+ * (EMFILE, ENFILE, ...) pauses accepting through the loop, as on epoll.
+ */
+final class UringAcceptor {
+    private final EventLoop loop;
+    private final UringPass pass;
+    private final IoUringPrep prep;
+    private final LoopStats stats;
+    private final int listenFd;
+    private final boolean direct;
+    private boolean armed;
+    private boolean cancelling;
+
+    UringAcceptor(EventLoop loop, UringPass pass, IoUringPrep prep, int listenFd, boolean direct) {
+        this.loop = loop;
+        this.pass = pass;
+        this.prep = prep;
+        this.stats = loop.stats();
+        this.listenFd = listenFd;
+        this.direct = direct;
+    }
+
+    /** Whether an accept is in the kernel (armed, or cancelled and not yet completed). */
+    boolean armed() {
+        return armed;
+    }
+
+    void start() {
+        if (!armed && listenFd >= 0) {
+            int s = pass.sqe();
+            if (direct) {
+                // SOCK_CLOEXEC has no meaning for a fixed file and the kernel refuses it there.
+                prep.acceptDirect(s, listenFd, 0, true, IORING_FILE_INDEX_ALLOC, userData(OP_ACCEPT, 0));
+            } else {
+                prep.accept(s, listenFd, 0L, 0L, SOCK_NONBLOCK | SOCK_CLOEXEC, true, userData(OP_ACCEPT, 0));
+            }
+            armed = true;
+        }
+    }
+
+    void stop() {
+        if (armed && !cancelling) {
+            prep.asyncCancel(pass.sqe(), userData(OP_ACCEPT, 0), 0, userData(OP_IGNORE, 0));
+            cancelling = true;
+        }
+    }
+
+    /** A completion of the accept: a new socket (fd or fixed slot) or an error. */
+    void completed(int res, int flags) {
+        if (!IoUring.hasMore(flags)) {
+            armed = false;
+            cancelling = false;
+        }
+        if (res >= 0) {
+            if (loop.accepting()) {
+                loop.accepted(res);
+            } else {
+                stats.rejected++;
+                discard(res); // accepted while its cancel was on the way
+            }
+        } else if (res == -Errno.EMFILE || res == -Errno.ENFILE || res == -Errno.ENOBUFS || res == -Errno.ENOMEM) {
+            stats.acceptFailures++;
+            if (loop.accepting()) {
+                loop.pauseAccepting();
+            }
+        }
+        if (loop.accepting()) {
+            start();
+        }
+    }
+
+    /** Closes an accepted socket the loop does not serve. */
+    void discard(int fd) {
+        if (direct) {
+            prep.closeDirect(pass.sqe(), fd, userData(OP_IGNORE, 0));
+        } else {
+            Files.close(fd);
+        }
+    }
+}
