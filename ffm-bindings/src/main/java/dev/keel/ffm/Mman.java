@@ -74,11 +74,20 @@ public final class Mman {
     public static MemorySegment mapAnonymous(Arena arena, long length, int prot, int extraFlags) {
         MemorySegment mapping = mmap(length, prot,
                 LinuxConstants.MAP_PRIVATE | LinuxConstants.MAP_ANONYMOUS | extraFlags, -1, 0);
+        return unmapOnClose(mapping, arena);
+    }
+
+    /**
+     * Hands {@code mapping} (from {@link #mmap}) to {@code arena}: the returned segment has the
+     * arena's scope and the mapping is unmapped when the arena closes. If the arena cannot take
+     * it (closed, or confined to another thread) the mapping is unmapped before the exception.
+     */
+    public static MemorySegment unmapOnClose(MemorySegment mapping, Arena arena) {
         long address = mapping.address();
+        long length = mapping.byteSize();
         try {
             return mapping.reinterpret(length, arena, unused -> munmap(MemorySegment.ofAddress(address), length));
         } catch (RuntimeException e) {
-            // The arena is already closed or belongs to another thread: do not leak the mapping.
             munmap(mapping);
             throw e;
         }
