@@ -119,7 +119,7 @@ public final class NumaTopology {
             Path status = SysFiles.under(root, "/proc/self/status");
             Optional<String> list = SysFiles.statusField(status, "Mems_allowed_list");
             memsAllowed = list.map(IdSet::parse).orElse(withMemory);
-            source = list.isPresent() ? status + " Mems_allowed_list" : "nodes with memory";
+            source = list.isPresent() ? "/proc/self/status Mems_allowed_list" : "nodes with memory";
         }
         return new NumaTopology(root, possible, online, nodes, distances, memsAllowed, source,
                 CpusetMems.read(root), problem);

@@ -22,7 +22,7 @@ public record ThreadPlacement(int cpu, IdSet allowedCpus, int node) {
     }
 
     /** The calling thread as recorded under {@code root} (the real one for {@code /}). */
-    static ThreadPlacement read(Path root, NumaTopology topology) {
+    public static ThreadPlacement read(Path root, NumaTopology topology) {
         Path stat = SysFiles.under(root, "/proc/thread-self/stat");
         String text = SysFiles.read(stat).orElseThrow(() -> new IllegalStateException(stat + " is missing"));
         // comm may hold spaces and parentheses: fields are counted after the last ')'.
