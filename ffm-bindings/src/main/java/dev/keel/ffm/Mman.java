@@ -67,6 +67,37 @@ public final class Mman {
     }
 
     /**
+     * Like {@link #mmap} but the mapping starts on a multiple of {@code alignment} (a power of
+     * two, e.g. the PMD size so that MADV_HUGEPAGE can back the whole range with huge pages):
+     * maps {@code length + alignment} bytes and unmaps the unaligned head and the tail.
+     */
+    public static MemorySegment mmapAligned(long length, long alignment, int prot, int flags) {
+        if (Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+        }
+        if (alignment <= pageSize()) {
+            return mmap(length, prot, flags, -1, 0);
+        }
+        MemorySegment wide = mmap(length + alignment, prot, flags, -1, 0);
+        long start = (wide.address() + alignment - 1) & -alignment;
+        long head = start - wide.address();
+        long tailStart = pageCeiling(start + length);
+        long tail = wide.address() + wide.byteSize() - tailStart;
+        if (head > 0) {
+            munmap(wide, head);
+        }
+        if (tail > 0) {
+            munmap(MemorySegment.ofAddress(tailStart), tail);
+        }
+        return MemorySegment.ofAddress(start).reinterpret(length);
+    }
+
+    private static long pageCeiling(long address) {
+        long page = pageSize();
+        return (address + page - 1) & -page;
+    }
+
+    /**
      * Maps {@code length} bytes of private anonymous memory ({@code MAP_PRIVATE | MAP_ANONYMOUS}
      * plus {@code extraFlags}) that {@code arena} unmaps when it closes. Pages are not touched:
      * they cost nothing until first written.

@@ -107,6 +107,22 @@ class MmanTest {
         }
     }
 
+    @Test
+    void shouldStartAnAlignedMappingOnTheAlignmentWithTheLengthAskedFor() {
+        long alignment = 2L << 20;
+        long length = alignment + 3 * PAGE;
+        MemorySegment m = Mman.mmapAligned(length, alignment, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        try {
+            assertEquals(0, m.address() % alignment);
+            assertEquals(length, m.byteSize());
+            m.set(JAVA_LONG, 0, 1);
+            m.set(JAVA_LONG, length - Long.BYTES, 2);
+        } finally {
+            Mman.munmap(m);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Mman.mmapAligned(PAGE, 3 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS));
+    }
+
     /** Whether a line of /proc/self/maps covers {@code address} (adjacent mappings may be merged). */
     private static boolean mapped(long address) throws IOException {
         for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/maps"))) {

@@ -159,8 +159,11 @@ public final class NumaMemory {
         }
         NumaTopology t = topology != null ? topology : SystemTopology.get();
         nodes.stream().forEach(t::checkAllocatable);
-        MemorySegment mapping = Mman.mmap(bytes, LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE,
-                LinuxConstants.MAP_PRIVATE | LinuxConstants.MAP_ANONYMOUS, -1, 0);
+        int prot = LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE;
+        int flags = LinuxConstants.MAP_PRIVATE | LinuxConstants.MAP_ANONYMOUS;
+        // Huge pages back only PMD-aligned extents: align the start so the whole range can use them.
+        MemorySegment mapping = hugePages ? Mman.mmapAligned(bytes, HugePageSize.get(), prot, flags)
+                : Mman.mmap(bytes, prot, flags, -1, 0);
         try {
             applyPolicy(mapping);
             if (hugePages) {
@@ -270,6 +273,16 @@ public final class NumaMemory {
     public String toString() {
         return mode.words + (mode == Mode.LOCAL ? "" : " " + describeNodes())
                 + (prefault ? ", prefault" : "") + (hugePages ? ", huge pages" : "");
+    }
+
+    // The transparent huge page size (the PMD size), 0 when the kernel has no THP.
+    private static final class HugePageSize {
+        private static final long SIZE = SysFiles.read(java.nio.file.Path.of(
+                "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")).map(Long::parseLong).orElse(0L);
+
+        static long get() {
+            return Math.max(SIZE, Mman.pageSize());
+        }
     }
 
     // The machine's topology, read once on first use.

@@ -30,6 +30,9 @@ public final class Placement {
      * @throws NumaException when move_pages fails (SYSCALLS_BLOCKED under a seccomp filter)
      */
     public static PageHistogram of(MemorySegment range) {
+        if (!range.isNative()) {
+            throw new IllegalArgumentException("a heap segment has no pages of its own to locate");
+        }
         long page = Mman.pageSize();
         long first = Math.floorDiv(range.address(), page) * page;
         long end = range.address() + range.byteSize();

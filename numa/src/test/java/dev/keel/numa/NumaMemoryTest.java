@@ -73,6 +73,8 @@ class NumaMemoryTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment m = NumaMemory.bind(0).withHugePages().allocate(arena, 4 * MIB);
             assertTrue(Proc.vmFlags(m).contains("hg"), "MADV_HUGEPAGE shows as VmFlags hg: " + Proc.vmFlags(m));
+            long pmd = Long.parseLong(Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")).strip());
+            assertEquals(0, m.address() % pmd, "starts on a huge page boundary");
         }
     }
 
