@@ -157,10 +157,8 @@ public final class CpuSet {
             }
             long value = Long.parseLong(g, 16);
             int base = (groups.length - 1 - i) * GROUP_BITS;
-            for (int bit = 0; bit < GROUP_BITS; bit++) {
-                if ((value >>> bit & 1) != 0) {
-                    b.set(base + bit);
-                }
+            for (long rest = value; rest != 0; rest &= rest - 1) {
+                b.set(base + Long.numberOfTrailingZeros(rest));
             }
         }
         return new CpuSet(b);
@@ -198,14 +196,11 @@ public final class CpuSet {
         }
         int groups = Math.max(1, (nbits + GROUP_BITS - 1) / GROUP_BITS);
         int leadBits = nbits - (groups - 1) * GROUP_BITS;
+        long[] words = bits.toLongArray();
         StringBuilder sb = new StringBuilder();
         for (int g = groups - 1; g >= 0; g--) {
-            long value = 0;
-            for (int bit = 0; bit < GROUP_BITS; bit++) {
-                if (bits.get(g * GROUP_BITS + bit)) {
-                    value |= 1L << bit;
-                }
-            }
+            int word = g / 2;
+            long value = word < words.length ? words[word] >>> (g % 2 * GROUP_BITS) & 0xffff_ffffL : 0;
             int width = g == groups - 1 ? Math.max(1, (leadBits + 3) / 4) : GROUP_DIGITS;
             String hex = Long.toHexString(value);
             sb.append("0".repeat(Math.max(0, width - hex.length()))).append(hex);

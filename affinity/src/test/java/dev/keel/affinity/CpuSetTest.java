@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CpuSetTest {
     private static final long SEED = 0x6b65656cL;
-    private static final int ROUNDS = 2_000;
+    private static final int ROUNDS = 500;
 
     /** A random set: sizes up to 8192 CPUs, densities from sparse to nearly full, with runs. */
     private static BitSet randomBits(Random rnd) {
