@@ -172,8 +172,7 @@ class CpuTopologyTest {
 
     @Test
     void shouldHandleMoreThan256CpusWithoutACap() throws IOException {
-        Path root = Fixtures.large(dir);
-        CpuTopology t = CpuTopology.load(root);
+        CpuTopology t = CpuTopology.load(Fixtures.sharedLarge());
         assertEquals(384, t.cpus().size());
         assertEquals(list("0-383"), t.possible());
         assertEquals(list("0-299"), t.usable());
@@ -185,9 +184,11 @@ class CpuTopologyTest {
         assertEquals("not in start-up affinity 0-299", cpu(t, 300).whyNotUsable().orElseThrow());
 
         // The hex mask alone (older kernels print no Cpus_allowed_list): 384 bits, 12 groups.
-        Path status = root.resolve("proc/self/status");
-        Files.writeString(status, "Name:\tjava\nCpus_allowed:\t" + list("0-299").toMask(384) + "\n");
-        assertEquals(list("0-299"), CpuTopology.load(root).startupAffinity());
+        Path root = Fixtures.cpu0Offline(dir);
+        Files.writeString(root.resolve("proc/self/status"), "Name:\tjava\nCpus_allowed:\t"
+                + list("1-2,257-299").toMask(384) + "\n");
+        assertEquals(list("1-2,257-299"), CpuTopology.load(root).startupAffinity());
+        assertEquals(list("1-2"), CpuTopology.load(root).usable(), "a mask wider than the machine is cut to it");
     }
 
     @Test

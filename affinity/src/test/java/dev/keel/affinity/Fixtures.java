@@ -1,6 +1,11 @@
 package dev.keel.affinity;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -85,5 +90,32 @@ final class Fixtures {
      */
     static Path large(Path dir) {
         return SysfsFixture.grid(2, 96, 2, false, 1, 8).affinity(CpuSet.range(0, 299)).writeTo(dir);
+    }
+
+    private static Path sharedLarge;
+
+    /**
+     * {@link #large} written once per test JVM (some 16,000 files take seconds to write) and
+     * deleted when the JVM exits. Read it, never change it.
+     */
+    static synchronized Path sharedLarge() {
+        if (sharedLarge == null) {
+            try {
+                Path dir = Files.createTempDirectory("keel-large-fixture");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+                sharedLarge = large(dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return sharedLarge;
+    }
+
+    static void deleteTree(Path dir) {
+        try (Stream<Path> all = Files.walk(dir)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // Best effort at JVM exit: a leftover temp directory is harmless.
+        }
     }
 }

@@ -166,6 +166,11 @@ final class SysfsFixture {
         return CpuSet.of(threads.stream().filter(p).mapToInt(Thread::cpu).toArray()).and(online());
     }
 
+    /** The online CPUs sharing {@code t}'s value of {@code key}, computed once per value. */
+    private CpuSet group(Map<Object, CpuSet> cache, Thread t, java.util.function.Function<Thread, Object> key) {
+        return cache.computeIfAbsent(key.apply(t), k -> where(o -> key.apply(o).equals(k)));
+    }
+
     /** Writes the tree under {@code root} and returns it. */
     Path writeTo(Path root) {
         CpuSet all = all();
@@ -179,6 +184,10 @@ final class SysfsFixture {
         write(root, cpu + "isolated", isolated.toList());
         write(root, cpu + "nohz_full", nohzFull.isEmpty() ? "(null)" : nohzFull.toList());
         write(root, cpu + "kernel_max", Integer.toString(Math.max(nbits, 8192) - 1));
+        Map<Object, CpuSet> cores = new java.util.HashMap<>();
+        Map<Object, CpuSet> packages = new java.util.HashMap<>();
+        Map<Object, CpuSet> l2s = new java.util.HashMap<>();
+        Map<Object, CpuSet> l3s = new java.util.HashMap<>();
         for (Thread t : threads) {
             String dir = cpu + "cpu" + t.cpu + "/";
             if (t.cpu != 0 || offline.contains(0)) {
@@ -191,8 +200,8 @@ final class SysfsFixture {
             if (t.capacity > 0) {
                 write(root, dir + "cpu_capacity", Integer.toString(t.capacity));
             }
-            CpuSet core = where(o -> o.socket == t.socket && o.l2Group == t.l2Group && o.coreId == t.coreId);
-            CpuSet pkg = where(o -> o.socket == t.socket);
+            CpuSet core = group(cores, t, o -> List.of(o.socket, o.l2Group, o.coreId));
+            CpuSet pkg = group(packages, t, o -> o.socket);
             String topo = dir + "topology/";
             write(root, topo + "physical_package_id", Integer.toString(t.socket));
             write(root, topo + "die_id", "0");
@@ -206,8 +215,8 @@ final class SysfsFixture {
                 write(root, topo + name + "_list", pkg.toList());
                 write(root, topo + name, pkg.toMask(nbits));
             }
-            CpuSet l2 = where(o -> o.socket == t.socket && o.l2Group == t.l2Group);
-            CpuSet l3 = where(o -> o.socket == t.socket && o.l3Group == t.l3Group);
+            CpuSet l2 = group(l2s, t, o -> List.of(o.socket, o.l2Group));
+            CpuSet l3 = group(l3s, t, o -> List.of(o.socket, o.l3Group));
             cache(root, dir, 0, 1, "Data", "48K", core, t.l2Group, nbits);
             cache(root, dir, 1, 1, "Instruction", "32K", core, t.l2Group, nbits);
             cache(root, dir, 2, 2, "Unified", t.kind == CoreKind.EFFICIENCY ? "4096K" : "2048K", l2, t.l2Group, nbits);
