@@ -27,7 +27,8 @@ public final class Keel {
 
     /** The subcommands this build ships. */
     static Keel standard() {
-        return new Keel();
+        return new Keel()
+                .register(new CpusCommand());
     }
 
     public static void main(String[] args) {
