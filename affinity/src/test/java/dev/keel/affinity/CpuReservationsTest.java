@@ -49,6 +49,7 @@ class CpuReservationsTest {
     void shouldExcludeAnotherThreadOfThisProcess() throws Exception {
         CpuReservations r = CpuReservations.in(dir);
         try (CpuLease lease = r.reserve(0)) {
+            assertEquals(0, lease.cpu());
             AtomicReference<Optional<CpuLease>> other = new AtomicReference<>();
             Thread t = Thread.ofPlatform().name("contender").start(() -> other.set(r.tryReserve(0)));
             assertTrue(t.join(Duration.ofSeconds(10)));
@@ -64,6 +65,7 @@ class CpuReservationsTest {
         CpuReservations r = CpuReservations.in(dir);
         CpuTopology t = CpuTopology.load(Fixtures.twoSocketSmt(dir.resolve("machine")));
         try (CpuLease sibling = r.reserve(16)) {
+            assertEquals(CpuSet.of(16), sibling.cpus());
             assertTrue(r.tryReserveCore(t, 0).isEmpty(), "core 0 = CPUs 0 and 16, and 16 is held");
             assertTrue(r.holder(0).isEmpty(), "CPU 0 was given back");
         }
