@@ -28,6 +28,8 @@ public final class Keel {
     /** The subcommands this build ships. */
     static Keel standard() {
         return new Keel()
+                .register(new EchoCommand())
+                .register(new CpusCommand())
                 .register(new NumaCommand());
     }
 

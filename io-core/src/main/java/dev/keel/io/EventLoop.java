@@ -342,10 +342,10 @@ public final class EventLoop implements Executor {
     /** Touches the first page of the table and the pool and checks the kernel put them on our node. */
     private void verifyPlacement() {
         long page = Mman.pageSize();
-        MemorySegment poolHead = pool.region().asSlice(0, page);
+        MemorySegment poolHead = pool.region().asSlice(0, Math.min(page, pool.region().byteSize()));
         poolHead.set(JAVA_LONG, 0, 0L);
         IdSet nodes = IdSet.of(node);
-        Placement.verify(table.records().asSlice(0, page), nodes);
+        Placement.verify(table.records().asSlice(0, Math.min(page, table.records().byteSize())), nodes);
         Placement.verify(poolHead, nodes);
     }
 

@@ -268,6 +268,10 @@ public final class LinuxConstants {
     public static final int F_RDLCK = 0;
     public static final int F_WRLCK = 1;
     public static final int F_UNLCK = 2;
+    public static final int F_OFD_GETLK = 0x24;
+    public static final int F_OFD_SETLK = 0x25;
+    public static final int F_OFD_SETLKW = 0x26;
+    public static final int SEEK_SET = 0;
     public static final int AT_FDCWD = -100;
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_SYMLINK_NOFOLLOW = 0x100;
@@ -275,6 +279,12 @@ public final class LinuxConstants {
     public static final int S_IFREG = 0x8000;
     public static final int S_IFDIR = 0x4000;
     public static final int S_IFLNK = 0xa000;
+    public static final int S_IRUSR = 0x100;
+    public static final int S_IWUSR = 0x80;
+    public static final int S_IRGRP = 0x20;
+    public static final int S_IWGRP = 0x10;
+    public static final int S_IROTH = 4;
+    public static final int S_IWOTH = 2;
     public static final int SPLICE_F_MOVE = 1;
     public static final int SPLICE_F_NONBLOCK = 2;
     public static final int SPLICE_F_MORE = 4;
