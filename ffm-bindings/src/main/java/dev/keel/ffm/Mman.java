@@ -67,6 +67,16 @@ public final class Mman {
     }
 
     /**
+     * Maps {@code length} bytes of an io_uring region ({@code IORING_OFF_SQ_RING},
+     * {@code IORING_OFF_CQ_RING}, {@code IORING_OFF_SQES}) of {@code ringFd}, faulted in now
+     * (MAP_POPULATE) rather than on the first completion. Returns its address.
+     */
+    static long mapRing(int ringFd, long length, long offset) {
+        return mmap(length, LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE,
+                LinuxConstants.MAP_SHARED | LinuxConstants.MAP_POPULATE, ringFd, offset).address();
+    }
+
+    /**
      * Like {@link #mmap} but the mapping starts on a multiple of {@code alignment} (a power of
      * two, e.g. the PMD size so that MADV_HUGEPAGE can back the whole range with huge pages):
      * maps {@code length + alignment} bytes and unmaps the unaligned head and the tail.
