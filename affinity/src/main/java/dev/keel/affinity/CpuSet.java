@@ -1,5 +1,7 @@
 package dev.keel.affinity;
 
+import dev.keel.ffm.KernelLists;
+
 import java.util.BitSet;
 import java.util.stream.IntStream;
 
@@ -15,11 +17,8 @@ public final class CpuSet {
     /** Bits per comma-separated group of a hex mask (the kernel's bitmap_print_to_pagebuf). */
     private static final int GROUP_BITS = 32;
     private static final int GROUP_DIGITS = GROUP_BITS / 4;
-    /**
-     * Highest CPU number text may name: far past any Linux build (NR_CPUS tops out at 8192), it
-     * only keeps a typo such as "1000000000" from allocating a huge bit set.
-     */
-    static final int MAX_PARSED_CPU = (1 << 22) - 1;
+    /** Highest CPU number text may name (see {@link KernelLists#MAX_ID}). */
+    static final int MAX_PARSED_CPU = KernelLists.MAX_ID;
 
     private final BitSet bits;
 
@@ -71,62 +70,7 @@ public final class CpuSet {
      * @throws IllegalArgumentException naming the input and the bad part
      */
     public static CpuSet parseList(String text) {
-        String s = text.strip();
-        BitSet b = new BitSet();
-        if (s.isEmpty()) {
-            return new CpuSet(b);
-        }
-        for (String part : s.split(",", -1)) {
-            try {
-                addListPart(b, part.strip());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad cpulist '" + s + "': '" + part + "' is not a number or range");
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("bad cpulist '" + s + "': " + e.getMessage());
-            }
-        }
-        return new CpuSet(b);
-    }
-
-    private static void addListPart(BitSet b, String part) {
-        if (part.isEmpty()) {
-            throw new IllegalArgumentException("empty entry");
-        }
-        int colon = part.indexOf(':');
-        String range = colon < 0 ? part : part.substring(0, colon);
-        int dash = range.indexOf('-');
-        int first = number(dash < 0 ? range : range.substring(0, dash));
-        int last = dash < 0 ? first : number(range.substring(dash + 1));
-        if (last < first) {
-            throw new IllegalArgumentException("range '" + part + "' ends before it starts");
-        }
-        if (colon < 0) {
-            b.set(first, last + 1);
-            return;
-        }
-        String[] stride = part.substring(colon + 1).split("/", -1);
-        if (dash < 0 || stride.length != 2) {
-            throw new IllegalArgumentException("'" + part + "' is not of the form a-b:used/group");
-        }
-        int used = number(stride[0]);
-        int group = number(stride[1]);
-        if (used == 0 || group == 0 || used > group) {
-            throw new IllegalArgumentException("'" + part + "' needs 0 < used <= group");
-        }
-        for (int start = first; start <= last; start += group) {
-            b.set(start, Math.min(start + used, last + 1));
-        }
-    }
-
-    private static int number(String digits) {
-        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new NumberFormatException(digits);
-        }
-        int n = Integer.parseInt(digits);
-        if (n > MAX_PARSED_CPU) {
-            throw new IllegalArgumentException("CPU " + n + " is past any machine (limit " + MAX_PARSED_CPU + ")");
-        }
-        return n;
+        return new CpuSet(KernelLists.parse(text, "cpulist"));
     }
 
     /**
@@ -166,19 +110,7 @@ public final class CpuSet {
 
     /** The canonical cpulist: ascending, ranges of 2 or more joined with '-'; "" when empty. */
     public String toList() {
-        StringBuilder sb = new StringBuilder();
-        for (int start = bits.nextSetBit(0); start >= 0; ) {
-            int end = bits.nextClearBit(start) - 1;
-            if (!sb.isEmpty()) {
-                sb.append(',');
-            }
-            sb.append(start);
-            if (end > start) {
-                sb.append('-').append(end);
-            }
-            start = bits.nextSetBit(end + 1);
-        }
-        return sb.toString();
+        return KernelLists.format(bits);
     }
 
     /** The hex mask with just enough groups for the highest CPU ("0" when empty). */

@@ -1,5 +1,7 @@
 package dev.keel.numa;
 
+import dev.keel.ffm.KernelLists;
+
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.stream.IntStream;
@@ -41,25 +43,8 @@ public final class IdSet {
      * @throws IllegalArgumentException naming the text when it is not a list
      */
     public static IdSet parse(String list) {
-        String text = list.strip();
-        BitSet b = new BitSet();
-        if (text.isEmpty()) {
-            return EMPTY;
-        }
-        try {
-            for (String part : text.split(",")) {
-                int dash = part.indexOf('-');
-                int from = Integer.parseInt(dash < 0 ? part.strip() : part.substring(0, dash).strip());
-                int to = dash < 0 ? from : Integer.parseInt(part.substring(dash + 1).strip());
-                if (from < 0 || to < from) {
-                    throw new IllegalArgumentException("bad range '" + part + "' in list '" + text + "'");
-                }
-                b.set(from, to + 1);
-            }
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("not a list of ids: '" + text + "'", e);
-        }
-        return new IdSet(b);
+        BitSet b = KernelLists.parse(list, "list of ids");
+        return b.isEmpty() ? EMPTY : new IdSet(b);
     }
 
     public boolean contains(int id) {
@@ -127,20 +112,7 @@ public final class IdSet {
     /** The kernel list format with ranges folded ({@code "0-3,8"}); empty string when empty. */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder();
-        int from = bits.nextSetBit(0);
-        while (from >= 0) {
-            int to = bits.nextClearBit(from) - 1;
-            if (!sb.isEmpty()) {
-                sb.append(',');
-            }
-            sb.append(from);
-            if (to > from) {
-                sb.append('-').append(to);
-            }
-            from = bits.nextSetBit(to + 1);
-        }
-        return sb.toString();
+        return KernelLists.format(bits);
     }
 
     @Override
