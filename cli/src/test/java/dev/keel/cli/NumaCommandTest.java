@@ -69,7 +69,8 @@ class NumaCommandTest {
         String json = out.toString();
         assertTrue(json.startsWith("{\"online\":[0,1,2,3],\"possible\":[0,1,2,3],\"nodes\":[{\"id\":0,\"cpus\":[0,1,2,3],"
                 + "\"memTotalBytes\":4294967296,\"memFreeBytes\":3221225472,\"memoryless\":false,\"distances\":[10,16,32,32]}"), json);
-        assertTrue(json.contains("\"cpusetMems\":{\"nodes\":[0,1],\"source\":\"/sys/fs/cgroup/kubepods/pod1/cpuset.mems.effective\"}"), json);
+        assertTrue(json.contains("\"cpusetMems\":{\"nodes\":[0,1],"
+                + "\"source\":\"/sys/fs/cgroup/kubepods/pod1/cpuset.mems.effective\"}"), json);
         assertTrue(json.contains("\"allowed\":[0,1],\"policy\":null,\"problem\":\"not read from a recorded tree\",\"thread\":null}"), json);
     }
 
