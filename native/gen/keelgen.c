@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -32,9 +33,21 @@
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/io_uring.h>
 #include <linux/mempolicy.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
+
+/* The audit architecture a seccomp filter of this build checks for, from linux/audit.h. */
+#if defined(__x86_64__)
+#define AUDIT_ARCH_NATIVE AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AUDIT_ARCH_NATIVE AUDIT_ARCH_AARCH64
+#else
+#error "keelgen: add this architecture's AUDIT_ARCH_ value"
+#endif
 
 static const char *COMMAND = "make gen (native/gen/keelgen.c)";
 
@@ -145,8 +158,10 @@ static void constants(void) {
     C(O_CLOEXEC); C(O_DIRECTORY); C(O_NOFOLLOW); C(O_PATH); C(O_TMPFILE); C(O_NOATIME);
     C(F_GETFL); C(F_SETFL); C(F_GETFD); C(F_SETFD); C(FD_CLOEXEC); C(F_SETPIPE_SZ); C(F_GETPIPE_SZ);
     C(F_SETLK); C(F_SETLKW); C(F_GETLK); C(F_RDLCK); C(F_WRLCK); C(F_UNLCK);
+    C(F_OFD_GETLK); C(F_OFD_SETLK); C(F_OFD_SETLKW); C(SEEK_SET);
     C(AT_FDCWD); C(AT_EMPTY_PATH); C(AT_SYMLINK_NOFOLLOW);
     C(S_IFMT); C(S_IFREG); C(S_IFDIR); C(S_IFLNK);
+    C(S_IRUSR); C(S_IWUSR); C(S_IRGRP); C(S_IWGRP); C(S_IROTH); C(S_IWOTH);
     C(SPLICE_F_MOVE); C(SPLICE_F_NONBLOCK); C(SPLICE_F_MORE); C(SPLICE_F_GIFT);
     section("linux/openat2.h");
     C(RESOLVE_NO_XDEV); C(RESOLVE_NO_MAGICLINKS); C(RESOLVE_NO_SYMLINKS); C(RESOLVE_BENEATH);
@@ -165,6 +180,12 @@ static void constants(void) {
     C(MPOL_PREFERRED_MANY); C(MPOL_F_STATIC_NODES); C(MPOL_F_RELATIVE_NODES);
     C(MPOL_F_NODE); C(MPOL_F_ADDR); C(MPOL_F_MEMS_ALLOWED);
     C(MPOL_MF_STRICT); C(MPOL_MF_MOVE); C(MPOL_MF_MOVE_ALL);
+    C(MPOL_F_NUMA_BALANCING); C(MPOL_MODE_FLAGS);
+
+    section("linux/seccomp.h, linux/filter.h, linux/audit.h, sys/prctl.h");
+    C(SECCOMP_SET_MODE_FILTER); C(SECCOMP_RET_ALLOW); C(SECCOMP_RET_ERRNO); C(SECCOMP_RET_DATA);
+    C(BPF_LD); C(BPF_W); C(BPF_ABS); C(BPF_JMP); C(BPF_JEQ); C(BPF_K); C(BPF_RET);
+    C(AUDIT_ARCH_NATIVE); C(PR_SET_NO_NEW_PRIVS);
 
     section("sys/eventfd.h, sys/timerfd.h, time.h");
     C(EFD_CLOEXEC); C(EFD_NONBLOCK); C(EFD_SEMAPHORE);
@@ -178,6 +199,7 @@ static void constants(void) {
     C(SYS_io_uring_setup); C(SYS_io_uring_enter); C(SYS_io_uring_register);
     C(SYS_mbind); C(SYS_set_mempolicy); C(SYS_get_mempolicy); C(SYS_move_pages);
     C(SYS_openat2); C(SYS_gettid); C(SYS_getcpu);
+    C(SYS_seccomp); C(SYS_prctl);
 
     printf("}\n");
 }
@@ -319,6 +341,16 @@ static void layouts(void) {
     S(Flock, struct flock);
     F(struct flock, l_type, L_TYPE); F(struct flock, l_whence, L_WHENCE); F(struct flock, l_start, L_START);
     F(struct flock, l_len, L_LEN); F(struct flock, l_pid, L_PID); E();
+
+    S(SockFilter, struct sock_filter);
+    F(struct sock_filter, code, CODE); F(struct sock_filter, jt, JT); F(struct sock_filter, jf, JF);
+    F(struct sock_filter, k, K); E();
+
+    S(SockFprog, struct sock_fprog);
+    F(struct sock_fprog, len, LEN); F(struct sock_fprog, filter, FILTER); E();
+
+    S(SeccompData, struct seccomp_data);
+    F(struct seccomp_data, nr, NR); F(struct seccomp_data, arch, ARCH); E();
 
     printf("}\n");
 }

@@ -27,7 +27,10 @@ public final class Keel {
 
     /** The subcommands this build ships. */
     static Keel standard() {
-        return new Keel();
+        return new Keel()
+                .register(new EchoCommand())
+                .register(new CpusCommand())
+                .register(new NumaCommand());
     }
 
     public static void main(String[] args) {

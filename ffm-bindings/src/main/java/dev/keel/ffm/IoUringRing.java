@@ -117,7 +117,7 @@ public final class IoUringRing implements AutoCloseable {
 
     private record Mapping(long address, long size) {
         void unmap() {
-            RingMemory.unmap(address, size);
+            Mman.munmap(MemorySegment.ofAddress(address).reinterpret(size));
         }
     }
 
@@ -185,11 +185,11 @@ public final class IoUringRing implements AutoCloseable {
         Mapping sqesm = null;
         Arena a = Arena.ofShared();
         try {
-            sqm = new Mapping(RingMemory.mapRing(fd, sqRingSize, IORING_OFF_SQ_RING), sqRingSize);
+            sqm = new Mapping(Mman.mapRing(fd, sqRingSize, IORING_OFF_SQ_RING), sqRingSize);
             // With IORING_FEAT_SINGLE_MMAP the CQ ring lives in the SQ ring's mapping.
-            cqm = single ? sqm : new Mapping(RingMemory.mapRing(fd, cqRingSize, IORING_OFF_CQ_RING), cqRingSize);
+            cqm = single ? sqm : new Mapping(Mman.mapRing(fd, cqRingSize, IORING_OFF_CQ_RING), cqRingSize);
             long sqesSize = sqEntries * sqeSize;
-            sqesm = new Mapping(RingMemory.mapRing(fd, sqesSize, IORING_OFF_SQES), sqesSize);
+            sqesm = new Mapping(Mman.mapRing(fd, sqesSize, IORING_OFF_SQES), sqesSize);
         } catch (RuntimeException | Error e) {
             a.close();
             unmapAll(sqm, cqm, sqesm);

@@ -7,6 +7,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
+import static dev.keel.ffm.gen.LinuxConstants.MAP_ANONYMOUS;
+import static dev.keel.ffm.gen.LinuxConstants.MAP_POPULATE;
+import static dev.keel.ffm.gen.LinuxConstants.MAP_PRIVATE;
+import static dev.keel.ffm.gen.LinuxConstants.PROT_READ;
+import static dev.keel.ffm.gen.LinuxConstants.PROT_WRITE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -69,11 +74,11 @@ public final class ProvidedBufferRing implements AutoCloseable {
             throw new IllegalArgumentException("provided buffer ring entries must be a power of two: " + entries);
         }
         long size = entries * IoUringBuf.SIZE;
-        long address = RingMemory.mapAnonymous(size);
+        long address = Mman.mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0).address();
         try {
             IoUringRegister.registerPbufRing(ring, address, entries, bgid);
         } catch (RuntimeException | Error e) {
-            RingMemory.unmap(address, size);
+            Mman.munmap(MemorySegment.ofAddress(address).reinterpret(size));
             throw e;
         }
         return new ProvidedBufferRing(ring, bgid, entries, address, size);
@@ -126,7 +131,7 @@ public final class ProvidedBufferRing implements AutoCloseable {
             }
         } finally {
             arena.close();
-            RingMemory.unmap(address, size);
+            Mman.munmap(MemorySegment.ofAddress(address).reinterpret(size));
         }
     }
 }

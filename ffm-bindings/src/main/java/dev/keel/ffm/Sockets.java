@@ -46,6 +46,8 @@ public final class Sockets {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
     private static final MethodHandle GETSOCKOPT = Downcalls.errnoHandle("getsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), true);
+    private static final MethodHandle SOCKETPAIR = Downcalls.errnoHandle("socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
     private static final MethodHandle SHUTDOWN = Downcalls.errnoHandle("shutdown",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
 
@@ -57,6 +59,22 @@ public final class Sockets {
         MemorySegment st = CallState.current();
         try {
             return Downcalls.check("socket", (int) SOCKET.invokeExact(st, domain, type, protocol), st);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    /**
+     * socketpair(2): two connected sockets, returned as {@code {fd0, fd1}}.
+     *
+     * <pre>{@code int socketpair(int domain, int type, int protocol, int sv[2]);}</pre>
+     */
+    public static int[] socketPair(int domain, int type, int protocol) {
+        MemorySegment st = CallState.current();
+        MemorySegment sv = CallState.scratch();
+        try {
+            Downcalls.check("socketpair", (int) SOCKETPAIR.invokeExact(st, domain, type, protocol, sv), st);
+            return new int[] {sv.getAtIndex(JAVA_INT, 0), sv.getAtIndex(JAVA_INT, 1)};
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }

@@ -3,49 +3,27 @@ package dev.keel.ffm;
 import dev.keel.ffm.gen.Errno;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Test plumbing: read(2), write(2) and recv(2) on any descriptor, so the tests of SendFile,
- * Splice and TimerFd can feed and drain pipes and sockets without depending on {@code Uio}
- * (owned elsewhere). Never the call under test.
+ * Test plumbing for the SendFile, Splice and TimerFd tests: read, recv, whole writes and
+ * drains on keel's own Uio binding. Never the call under test.
  */
 final class TestIo {
-    private static final MethodHandle READ = Downcalls.errnoHandle("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), false);
-    private static final MethodHandle WRITE = Downcalls.errnoHandle("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), false);
-    private static final MethodHandle RECV = Downcalls.errnoHandle("recv",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), false);
-
     private TestIo() {
     }
 
     /** read(2); {@code -EAGAIN} on an empty non-blocking descriptor. */
     static long read(int fd, MemorySegment buf, long len) {
-        MemorySegment st = CallState.current();
-        try {
-            return Downcalls.checkRetryable("read", (long) READ.invokeExact(st, fd, buf, len), st);
-        } catch (Throwable t) {
-            throw Downcalls.rethrow(t);
-        }
+        return Uio.readBlocking(fd, buf, len);
     }
 
-    /** recv(2) with {@code flags} (MSG_DONTWAIT for a non-blocking drain); {@code -EAGAIN} when empty. */
+    /** recv(2): with MSG_DONTWAIT it never blocks ({@code -EAGAIN} when empty); with 0 it waits for data. */
     static long recv(int fd, MemorySegment buf, long len, int flags) {
-        MemorySegment st = CallState.current();
-        try {
-            return Downcalls.checkRetryable("recv", (long) RECV.invokeExact(st, fd, buf, len, flags), st);
-        } catch (Throwable t) {
-            throw Downcalls.rethrow(t);
-        }
+        return (flags & MSG_DONTWAIT) != 0 ? Uio.recv(fd, buf, len, flags) : Uio.readBlocking(fd, buf, len);
     }
 
     /** Writes all of {@code bytes} to a blocking descriptor. */
@@ -55,15 +33,8 @@ final class TestIo {
             MemorySegment.copy(bytes, 0, buf, JAVA_BYTE, 0, bytes.length);
             long done = 0;
             while (done < bytes.length) {
-                MemorySegment st = CallState.current();
-                long n = (long) WRITE.invokeExact(st, fd, buf.asSlice(done), bytes.length - done);
-                if (n < 0 && CallState.errno(st) != Errno.EINTR) {
-                    throw new SyscallException("write", CallState.errno(st));
-                }
-                done += Math.max(0, n);
+                done += Math.max(0, Uio.writeBlocking(fd, buf.asSlice(done), bytes.length - done));
             }
-        } catch (Throwable t) {
-            throw Downcalls.rethrow(t);
         }
     }
 

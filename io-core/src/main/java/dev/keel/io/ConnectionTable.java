@@ -63,12 +63,13 @@ final class ConnectionTable {
     private int freeHead;
     private int used;
 
-    ConnectionTable(Arena arena, int capacity, int userAreaSize, int fdLimitHint) {
+    ConnectionTable(Arena arena, RegionAllocator memory, int capacity, int userAreaSize, int fdLimitHint) {
         this.capacity = capacity;
         this.userAreaSize = userAreaSize;
-        this.records = arena.allocate((long) capacity * RECORD_SIZE, RECORD_SIZE);
+        // Page-aligned, so records never straddle cache lines.
+        this.records = memory.allocate(arena, (long) capacity * RECORD_SIZE);
         this.userArea = userAreaSize == 0 ? MemorySegment.NULL
-                : arena.allocate((long) capacity * userAreaSize, 64);
+                : memory.allocate(arena, (long) capacity * userAreaSize);
         this.slotOfFd = new int[Math.max(1024, fdLimitHint)];
         Arrays.fill(slotOfFd, -1);
         for (int slot = 0; slot < capacity; slot++) {
@@ -195,6 +196,10 @@ final class ConnectionTable {
     MemorySegment userArea(int slot) {
         return userAreaSize == 0 ? MemorySegment.NULL
                 : userArea.asSlice((long) slot * userAreaSize, userAreaSize);
+    }
+
+    MemorySegment records() {
+        return records;
     }
 
     int capacity() {

@@ -2,10 +2,15 @@ package dev.keel.io;
 
 import dev.keel.ffm.EventFd;
 import dev.keel.ffm.Files;
+import dev.keel.ffm.Mman;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.Uio;
 import dev.keel.ffm.gen.Errno;
+import dev.keel.numa.IdSet;
+import dev.keel.numa.NumaMemory;
+import dev.keel.numa.NumaTopology;
+import dev.keel.numa.Placement;
 import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 
 import java.lang.foreign.Arena;
@@ -14,6 +19,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -98,6 +104,7 @@ public final class EventLoop implements Executor {
     private volatile boolean shutdownRequested;
     private volatile Throwable startFailure;
     private volatile int pinnedCpu = -1;
+    private volatile int node = -1;
 
     // Loop-thread state, created on the loop thread in run(); the poller shares it.
     Arena arena;
@@ -306,8 +313,13 @@ public final class EventLoop implements Executor {
             pinnedCpu = pinner.pinCurrentThread(cpu);
         }
         arena = Arena.ofShared();
-        table = new ConnectionTable(arena, options.maxConnections, options.userAreaBytes, options.maxConnections * 2);
-        pool = new BufferPool(arena, options.regionAllocator, options.bufferSizes, poller.bufferCounts(options));
+        RegionAllocator memory = memoryFor(pinnedCpu);
+        table = new ConnectionTable(arena, memory, options.maxConnections, options.userAreaBytes,
+                options.maxConnections * 2);
+        pool = new BufferPool(arena, memory, options.bufferSizes, poller.bufferCounts(options));
+        if (node >= 0) {
+            verifyPlacement();
+        }
         outbound = new OutboundQueue(arena, table, pool);
         now = System.nanoTime();
         wheel = new TimingWheel(options.tickNanos, options.wheelSize, options.maxConnections + 1024, now);
@@ -321,6 +333,43 @@ public final class EventLoop implements Executor {
             accepting = true;
             poller.startAccepting();
         }
+    }
+
+    /**
+     * The loop's memory: the application's allocator if it gave one; else bound to the NUMA node
+     * of the loop's CPU when pinned; else plain anonymous memory. A container that blocks the
+     * NUMA system calls gets plain memory and one log line, not a loop that cannot start.
+     */
+    private RegionAllocator memoryFor(int loopCpu) {
+        if (options.regionAllocator != null) {
+            return options.regionAllocator;
+        }
+        if (loopCpu >= 0) {
+            NumaTopology topology = NumaTopology.system();
+            OptionalInt cpuNode = topology.nodeOfCpu(loopCpu);
+            if (cpuNode.isPresent() && topology.syscallProblem().isEmpty()) {
+                node = cpuNode.getAsInt();
+                return NumaMemory.bind(node)::allocate;
+            }
+            topology.syscallProblem().ifPresent(problem -> LOG.log(System.Logger.Level.INFO,
+                    thread.getName() + ": memory not bound to a NUMA node: " + problem));
+        }
+        return RegionAllocator.anonymous();
+    }
+
+    /** Touches the first page of the table and the pool and checks the kernel put them on our node. */
+    private void verifyPlacement() {
+        long page = Mman.pageSize();
+        MemorySegment poolHead = pool.region().asSlice(0, Math.min(page, pool.region().byteSize()));
+        poolHead.set(JAVA_LONG, 0, 0L);
+        IdSet nodes = IdSet.of(node);
+        Placement.verify(table.records().asSlice(0, Math.min(page, table.records().byteSize())), nodes);
+        Placement.verify(poolHead, nodes);
+    }
+
+    /** The NUMA node the loop's memory is bound to, or -1 when it is not bound. */
+    public int node() {
+        return node;
     }
 
     private boolean finished() {

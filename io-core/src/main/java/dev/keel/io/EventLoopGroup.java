@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.affinity.Affinity;
+import dev.keel.affinity.CorePlan;
 import dev.keel.ffm.Files;
 import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.Sockets;
@@ -31,7 +33,6 @@ import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
  */
 public final class EventLoopGroup implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
-
     private final List<EventLoop> loops;
     private final InetSocketAddress address;
     private final Duration closeTimeout;
@@ -104,12 +105,12 @@ public final class EventLoopGroup implements AutoCloseable {
     /** Settings of a group; {@link #start()} binds and starts it. */
     public static final class Builder {
         private int loops = 1;
-        private int[] cpus = new int[0];
+        private int[] cpus;
         private InetAddress host = InetAddress.getLoopbackAddress();
         private int port;
         private LoopOptions options = LoopOptions.defaults();
         private ConnectionHandler handler;
-        private CpuPinner pinner;
+        private CpuPinner pinner = Affinity::pinCurrentThread;
         private Transport transport = Transport.EPOLL;
 
         private Builder() {
@@ -134,9 +135,22 @@ public final class EventLoopGroup implements AutoCloseable {
             return this;
         }
 
-        /** CPUs for the loops, one each in order; none (default) leaves loops unpinned. */
+        /**
+         * CPUs for the loops, one each in order. By default the affinity module's
+         * {@link CorePlan} picks them (whole cores first, isolated CPUs first, one NUMA node
+         * first); when it cannot (more loops than usable CPUs) the loops run unpinned.
+         */
         public Builder cpus(int... list) {
+            if (list.length == 0) {
+                throw new IllegalArgumentException("no CPUs given; use unpinned() for unpinned loops");
+            }
             cpus = list.clone();
+            return this;
+        }
+
+        /** Leaves the loops unpinned: the scheduler places them. */
+        public Builder unpinned() {
+            cpus = new int[0];
             return this;
         }
 
@@ -165,7 +179,7 @@ public final class EventLoopGroup implements AutoCloseable {
             return this;
         }
 
-        /** How loops pin themselves to their CPUs. */
+        /** How loops pin themselves to their CPUs (default: {@link Affinity#pinCurrentThread(int)}). */
         public Builder pinner(CpuPinner p) {
             pinner = Objects.requireNonNull(p);
             return this;
@@ -177,12 +191,10 @@ public final class EventLoopGroup implements AutoCloseable {
          */
         public EventLoopGroup start() {
             Objects.requireNonNull(handler, "handler");
+            int[] cpus = this.cpus != null ? this.cpus : plannedCpus(loops);
             if (cpus.length != 0 && cpus.length != loops) {
                 throw new IllegalArgumentException("placement names " + cpus.length + " CPUs for " + loops
                         + " loops: " + Arrays.toString(cpus));
-            }
-            if (cpus.length != 0 && pinner == null) {
-                throw new IllegalArgumentException("CPUs were given but no pinner");
             }
             Transport resolved = resolve(transport);
             List<Integer> listeners = new ArrayList<>();
@@ -231,6 +243,15 @@ public final class EventLoopGroup implements AutoCloseable {
                     throw new IllegalStateException("interrupted while starting loops", e);
                 }
                 throw (RuntimeException) e;
+            }
+        }
+
+        private static int[] plannedCpus(int loops) {
+            try {
+                return CorePlan.forLoops(loops).cpus();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.INFO, "keel: " + loops + " loops run unpinned: " + e.getMessage());
+                return new int[0];
             }
         }
 

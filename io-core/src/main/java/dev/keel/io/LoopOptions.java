@@ -109,7 +109,7 @@ public final class LoopOptions {
         private int maxTasksPerPass = 1024;
         private long shutdownDrainNanos = Duration.ofSeconds(2).toNanos();
         private long acceptRetryNanos = Duration.ofMillis(100).toNanos();
-        private RegionAllocator regionAllocator = RegionAllocator.arena();
+        private RegionAllocator regionAllocator;
         private int ringEntries = 2048;
         private int providedBufferBytes = 16 * 1024;
         private int providedBufferCount = 512;
@@ -241,7 +241,11 @@ public final class LoopOptions {
             return this;
         }
 
-        /** Where the buffer pool's region comes from (default: the loop's arena). */
+        /**
+         * Where the buffer pool and connection table come from. By default a pinned loop binds
+         * them to its CPU's NUMA node (checked at start-up) and an unpinned one uses
+         * {@link RegionAllocator#anonymous()}.
+         */
         public Builder regionAllocator(RegionAllocator allocator) {
             regionAllocator = Objects.requireNonNull(allocator);
             return this;

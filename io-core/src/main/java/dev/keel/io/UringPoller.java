@@ -3,7 +3,6 @@ package dev.keel.io;
 import dev.keel.ffm.EventFd;
 import dev.keel.ffm.IoUring;
 import dev.keel.ffm.IoUringPrep;
-import dev.keel.ffm.IoUringRegister;
 import dev.keel.ffm.IoUringRing;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.gen.Errno;

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
@@ -393,7 +392,35 @@ abstract class EchoBehaviourTest {
         assertTrue(cancelled.get(10, TimeUnit.SECONDS), "a cancelled timer does not run");
         assertThrows(IllegalStateException.class, () -> loop.schedule(Duration.ofMillis(1), () -> { }),
                 "schedule outside the loop thread is refused");
-        assertTrue(Arrays.stream(g.cpus()).allMatch(c -> c == -1), "unpinned loops report -1");
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldRunEachLoopOnTheCpuItWasGivenWithItsMemoryOnThatNode() throws Exception {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        for (int cpu = 0; cpu < Math.min(cpus, 2); cpu++) {
+            try (EventLoopGroup g = configure(EventLoopGroup.builder().cpus(cpu).handler(echo)).start()) {
+                EventLoop loop = g.loops().get(0);
+                assertEquals(cpu, loop.cpu(), "the CPU read back after pinning");
+                assertEquals(cpu, (int) onLoop(loop, dev.keel.ffm.Sched::getcpu), "sched_getcpu on the loop");
+                int tid = onLoop(loop, dev.keel.ffm.Sched::gettid);
+                String status = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/task/" + tid + "/status"));
+                assertTrue(status.contains("Cpus_allowed_list:\t" + cpu + "\n"), "the kernel's view of the loop thread");
+                assertEquals(0, loop.node(), "pool and table bound to the CPU's node and verified");
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void shouldPlaceLoopsByTheCorePlanUnlessToldToRunUnpinned() throws Exception {
+        try (EventLoopGroup planned = configure(EventLoopGroup.builder().handler(echo)).start()) {
+            assertEquals(dev.keel.affinity.CorePlan.forLoops(1).cpu(0), planned.cpus()[0]);
+        }
+        try (EventLoopGroup free = configure(EventLoopGroup.builder().unpinned().handler(echo)).start()) {
+            assertTrue(Arrays.stream(free.cpus()).allMatch(c -> c == -1), "unpinned loops report -1");
+            assertEquals(-1, free.loops().get(0).node());
+        }
     }
 
     @Test

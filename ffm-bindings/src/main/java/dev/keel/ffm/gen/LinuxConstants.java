@@ -268,6 +268,10 @@ public final class LinuxConstants {
     public static final int F_RDLCK = 0;
     public static final int F_WRLCK = 1;
     public static final int F_UNLCK = 2;
+    public static final int F_OFD_GETLK = 0x24;
+    public static final int F_OFD_SETLK = 0x25;
+    public static final int F_OFD_SETLKW = 0x26;
+    public static final int SEEK_SET = 0;
     public static final int AT_FDCWD = -100;
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int AT_SYMLINK_NOFOLLOW = 0x100;
@@ -275,6 +279,12 @@ public final class LinuxConstants {
     public static final int S_IFREG = 0x8000;
     public static final int S_IFDIR = 0x4000;
     public static final int S_IFLNK = 0xa000;
+    public static final int S_IRUSR = 0x100;
+    public static final int S_IWUSR = 0x80;
+    public static final int S_IRGRP = 0x20;
+    public static final int S_IWGRP = 0x10;
+    public static final int S_IROTH = 4;
+    public static final int S_IWOTH = 2;
     public static final int SPLICE_F_MOVE = 1;
     public static final int SPLICE_F_NONBLOCK = 2;
     public static final int SPLICE_F_MORE = 4;
@@ -330,6 +340,23 @@ public final class LinuxConstants {
     public static final int MPOL_MF_STRICT = 1;
     public static final int MPOL_MF_MOVE = 2;
     public static final int MPOL_MF_MOVE_ALL = 4;
+    public static final int MPOL_F_NUMA_BALANCING = 0x2000;
+    public static final int MPOL_MODE_FLAGS = 0xe000;
+
+    // linux/seccomp.h, linux/filter.h, linux/audit.h, sys/prctl.h
+    public static final int SECCOMP_SET_MODE_FILTER = 1;
+    public static final int SECCOMP_RET_ALLOW = 0x7fff0000;
+    public static final int SECCOMP_RET_ERRNO = 0x50000;
+    public static final int SECCOMP_RET_DATA = 0xffff;
+    public static final int BPF_LD = 0;
+    public static final int BPF_W = 0;
+    public static final int BPF_ABS = 0x20;
+    public static final int BPF_JMP = 5;
+    public static final int BPF_JEQ = 0x10;
+    public static final int BPF_K = 0;
+    public static final int BPF_RET = 6;
+    public static final int AUDIT_ARCH_NATIVE = 0xc000003e;
+    public static final int PR_SET_NO_NEW_PRIVS = 0x26;
 
     // sys/eventfd.h, sys/timerfd.h, time.h
     public static final int EFD_CLOEXEC = 0x80000;
@@ -358,4 +385,6 @@ public final class LinuxConstants {
     public static final int SYS_openat2 = 0x1b5;
     public static final int SYS_gettid = 0xba;
     public static final int SYS_getcpu = 0x135;
+    public static final int SYS_seccomp = 0x13d;
+    public static final int SYS_prctl = 0x9d;
 }

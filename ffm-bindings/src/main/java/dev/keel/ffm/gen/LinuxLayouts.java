@@ -484,4 +484,47 @@ public final class LinuxLayouts {
         public static final long L_PID = 24;
         public static final long L_PID_SIZE = 4;
     }
+
+    /** Layout of {@code struct sock_filter}. */
+    public static final class SockFilter {
+        private SockFilter() {
+        }
+
+        public static final long SIZE = 8;
+        public static final long ALIGNMENT = 4;
+        public static final long CODE = 0;
+        public static final long CODE_SIZE = 2;
+        public static final long JT = 2;
+        public static final long JT_SIZE = 1;
+        public static final long JF = 3;
+        public static final long JF_SIZE = 1;
+        public static final long K = 4;
+        public static final long K_SIZE = 4;
+    }
+
+    /** Layout of {@code struct sock_fprog}. */
+    public static final class SockFprog {
+        private SockFprog() {
+        }
+
+        public static final long SIZE = 16;
+        public static final long ALIGNMENT = 8;
+        public static final long LEN = 0;
+        public static final long LEN_SIZE = 2;
+        public static final long FILTER = 8;
+        public static final long FILTER_SIZE = 8;
+    }
+
+    /** Layout of {@code struct seccomp_data}. */
+    public static final class SeccompData {
+        private SeccompData() {
+        }
+
+        public static final long SIZE = 64;
+        public static final long ALIGNMENT = 8;
+        public static final long NR = 0;
+        public static final long NR_SIZE = 4;
+        public static final long ARCH = 4;
+        public static final long ARCH_SIZE = 4;
+    }
 }

@@ -1,0 +1,206 @@
+package dev.keel.affinity;
+
+import dev.keel.ffm.FileLocks;
+import dev.keel.ffm.Files;
+import dev.keel.ffm.Sched;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * CPU reservations shared by every thread and process that uses the same directory: one lock
+ * file per CPU ({@code cpu-N.lock}), held with an open file description lock (see
+ * {@link FileLocks}).
+ *
+ * <p>Reserving is one non-blocking lock call, never "check whether the file exists, then
+ * create it": two contenders cannot both win. The files are never deleted (deleting one
+ * while it is held would let a second holder lock a new file of the same name), and a lock
+ * disappears with its holder: when a process is killed, even with kill -9, the kernel closes
+ * its descriptors and the CPU is free again, with no stale file to clean.
+ *
+ * <p>The directory is {@code -Dkeel.cpu.lockdir=DIR} or {@code $TMPDIR/keel-cpu-locks} by
+ * default. Processes of several users need a directory all of them may create files in.
+ */
+public final class CpuReservations {
+    /** System property naming the lock directory. */
+    public static final String DIRECTORY_PROPERTY = "keel.cpu.lockdir";
+
+    private final Path directory;
+
+    private CpuReservations(Path directory) {
+        this.directory = directory;
+    }
+
+    /** Reservations in {@code directory}, created if missing. */
+    public static CpuReservations in(Path directory) {
+        try {
+            java.nio.file.Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the CPU lock directory " + directory, e);
+        }
+        return new CpuReservations(directory);
+    }
+
+    /** Reservations in the configured directory ({@value #DIRECTORY_PROPERTY}, else $TMPDIR/keel-cpu-locks). */
+    public static CpuReservations shared() {
+        String configured = System.getProperty(DIRECTORY_PROPERTY);
+        return in(configured != null ? Path.of(configured)
+                : Path.of(System.getProperty("java.io.tmpdir"), "keel-cpu-locks"));
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    /** The lock file of {@code cpu}. */
+    public Path lockFile(int cpu) {
+        if (cpu < 0) {
+            throw new IllegalArgumentException("CPU number " + cpu + " is negative");
+        }
+        return directory.resolve("cpu-" + cpu + ".lock");
+    }
+
+    /** Reserves {@code cpu} if no one holds it. */
+    public Optional<CpuLease> tryReserve(int cpu) {
+        return tryReserve(CpuSet.of(cpu));
+    }
+
+    /**
+     * Reserves all of {@code cpus} or none: locks in ascending order and, when one is held
+     * elsewhere, releases those it took.
+     */
+    public Optional<CpuLease> tryReserve(CpuSet cpus) {
+        if (cpus.isEmpty()) {
+            throw new IllegalArgumentException("nothing to reserve: no CPUs given");
+        }
+        int[] ids = cpus.toArray();
+        Path[] files = new Path[ids.length];
+        int[] fds = new int[ids.length];
+        int locked = 0;
+        boolean done = false;
+        try {
+            for (int i = 0; i < ids.length; i++) {
+                files[i] = lockFile(ids[i]);
+                int fd = FileLocks.openForLock(files[i].toString());
+                if (!FileLocks.tryLock(fd)) {
+                    Files.close(fd);
+                    return Optional.empty();
+                }
+                fds[i] = fd;
+                locked = i + 1;
+                writeHolder(files[i]);
+            }
+            done = true;
+            return Optional.of(new CpuLease(cpus, files, fds));
+        } finally {
+            if (!done && locked > 0) {
+                // Give back what was taken, through a lease so the files are cleared as on close.
+                int n = locked;
+                new CpuLease(CpuSet.of(java.util.Arrays.copyOf(ids, n)), java.util.Arrays.copyOf(files, n),
+                        java.util.Arrays.copyOf(fds, n)).close();
+            }
+        }
+    }
+
+    /** Reserves the whole physical core of {@code cpu} (it and its SMT siblings) if no one holds any of them. */
+    public Optional<CpuLease> tryReserveCore(CpuTopology topology, int cpu) {
+        Cpu c = topology.cpu(cpu).orElseThrow(() -> new IllegalArgumentException(topology.whyNotUsable(cpu).orElseThrow()));
+        return tryReserve(c.siblings().isEmpty() ? CpuSet.of(cpu) : c.siblings());
+    }
+
+    /**
+     * Reserves {@code cpu}.
+     *
+     * @throws IllegalStateException naming the holder when someone holds it
+     */
+    public CpuLease reserve(int cpu) {
+        return tryReserve(cpu).orElseThrow(() -> new IllegalStateException(holder(cpu)
+                .map(h -> "cannot reserve CPU " + cpu + ": " + h)
+                .orElse("cannot reserve CPU " + cpu + ": held by another process (" + lockFile(cpu) + ")")));
+    }
+
+    /** Who holds {@code cpu}, or empty when no one does. */
+    public Optional<CpuHolder> holder(int cpu) {
+        Path file = lockFile(cpu);
+        if (!java.nio.file.Files.exists(file)) {
+            return Optional.empty();
+        }
+        int fd = FileLocks.openToQuery(file.toString());
+        try {
+            if (!FileLocks.isLockedByOther(fd)) {
+                return Optional.empty();
+            }
+        } finally {
+            Files.close(fd);   // an OFD lock held through another description survives this close
+        }
+        return Optional.of(readHolder(cpu, file));
+    }
+
+    /** Every CPU held now, by this process or another, with its holder. */
+    public List<CpuHolder> holders() {
+        List<CpuHolder> held = new ArrayList<>();
+        lockFileCpus().stream().forEach(cpu -> holder(cpu).ifPresent(held::add));
+        return held;
+    }
+
+    /** The CPUs held now by anyone, e.g. to leave them out of a {@link CorePlan}. */
+    public CpuSet reserved() {
+        return CpuSet.of(holders().stream().mapToInt(CpuHolder::cpu).toArray());
+    }
+
+    private CpuSet lockFileCpus() {
+        try (var entries = java.nio.file.Files.list(directory)) {
+            return CpuSet.of(entries.map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("cpu-[0-9]+\\.lock"))
+                    .mapToInt(n -> Integer.parseInt(n.substring(4, n.length() - 5))).toArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + directory, e);
+        }
+    }
+
+    /** Written after the lock is taken: the lock decides, the text only names the holder. */
+    private static void writeHolder(Path file) {
+        Thread t = Thread.currentThread();
+        String text = "pid=" + ProcessHandle.current().pid() + "\ntid=" + Sched.gettid()
+                + "\nthread=" + t.getName().replace('\n', ' ') + "\nsince=" + Instant.now() + "\n";
+        try {
+            java.nio.file.Files.writeString(file, text, StandardCharsets.UTF_8,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the holder of " + file, e);
+        }
+    }
+
+    private static CpuHolder readHolder(int cpu, Path file) {
+        long pid = -1;
+        long tid = -1;
+        String thread = "?";
+        Instant since = Instant.EPOCH;
+        try {
+            for (String line : java.nio.file.Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                int eq = line.indexOf('=');
+                if (eq < 0) {
+                    continue;
+                }
+                String value = line.substring(eq + 1);
+                switch (line.substring(0, eq)) {
+                    case "pid" -> pid = Long.parseLong(value);
+                    case "tid" -> tid = Long.parseLong(value);
+                    case "thread" -> thread = value;
+                    case "since" -> since = Instant.parse(value);
+                    default -> { }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Caught mid-write by a new holder: the CPU is held, by whom is not known yet.
+        }
+        return new CpuHolder(cpu, pid, tid, thread, since);
+    }
+}

@@ -1,0 +1,247 @@
+package dev.keel.cli;
+
+import dev.keel.affinity.Cache;
+import dev.keel.affinity.CgroupCpus;
+import dev.keel.affinity.CorePlan;
+import dev.keel.affinity.Cpu;
+import dev.keel.affinity.CpuSet;
+import dev.keel.affinity.CpuTopology;
+import dev.keel.affinity.NicInfo;
+import dev.keel.affinity.NumaNode;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** What {@code keel cpus} prints, as a table for people or as JSON (docs/cpus-json.md) for scripts. */
+final class CpusReport {
+    /** Bumped when a field changes meaning or goes away; new fields do not bump it. */
+    static final int SCHEMA = 1;
+
+    private final CpuTopology t;
+    private final CorePlan plan;
+    private final boolean defaultPlan;
+    private final Optional<NicInfo> nic;
+
+    CpusReport(CpuTopology t, CorePlan plan, boolean defaultPlan, Optional<NicInfo> nic) {
+        this.t = t;
+        this.plan = plan;
+        this.defaultPlan = defaultPlan;
+        this.nic = nic;
+    }
+
+    /** One loop per physical core that has a usable CPU: the default plan size. */
+    static int usableCores(CpuTopology t) {
+        return (int) Math.max(1, t.cpus().stream().filter(Cpu::usable)
+                .map(c -> c.core() >= 0 ? "core " + c.core() : "cpu " + c.id()).distinct().count());
+    }
+
+    private static String list(CpuSet s) {
+        return s.isEmpty() ? "-" : s.toList();
+    }
+
+    private static String cacheGroup(Optional<Cache> c) {
+        return c.map(x -> x.sharedCpus().toList()).filter(s -> !s.isEmpty()).orElse("-");
+    }
+
+    private static String number(int n) {
+        return n < 0 ? "-" : Integer.toString(n);
+    }
+
+    String toText() {
+        StringBuilder sb = new StringBuilder();
+        boolean kinds = t.hybrid();
+        List<String[]> rows = new ArrayList<>();
+        rows.add(kinds ? new String[] {"CPU", "CORE", "SOCKET", "NODE", "SMT", "L2", "L3", "KIND", "ISOLATED", "USABLE"}
+                : new String[] {"CPU", "CORE", "SOCKET", "NODE", "SMT", "L2", "L3", "ISOLATED", "USABLE"});
+        for (Cpu c : t.cpus()) {
+            String isolated = c.isolated() && c.nohzFull() ? "isolcpus,nohz_full"
+                    : c.isolated() ? "isolcpus" : c.nohzFull() ? "nohz_full" : "no";
+            String usable = c.whyNotUsable().map(w -> "no: " + w).orElse("yes");
+            List<String> row = new ArrayList<>(List.of(Integer.toString(c.id()), number(c.core()), number(c.socket()),
+                    number(c.node()), list(c.otherThreads()), cacheGroup(c.l2()), cacheGroup(c.l3())));
+            if (kinds) {
+                row.add(c.kind().name().toLowerCase(Locale.ROOT));
+            }
+            row.add(isolated);
+            row.add(usable);
+            rows.add(row.toArray(String[]::new));
+        }
+        table(sb, rows);
+        sb.append('\n');
+        sb.append("usable CPUs:       ").append(list(t.usable())).append(" (").append(t.usable().size())
+                .append(" of ").append(t.online().size()).append(" online); Runtime.availableProcessors() = ")
+                .append(Runtime.getRuntime().availableProcessors()).append(root()).append('\n');
+        sb.append("start-up affinity: ").append(list(t.startupAffinity())).append('\n');
+        sb.append("cgroup:            ").append(t.cgroup().describe()).append('\n');
+        sb.append("offline:           ").append(list(t.offline())).append("   isolated: ").append(list(t.isolated()))
+                .append("   nohz_full: ").append(list(t.nohzFull())).append('\n');
+        for (NumaNode n : t.nodes()) {
+            StringBuilder d = new StringBuilder();
+            new TreeMap<>(n.distances()).forEach((k, v) -> d.append(d.isEmpty() ? "" : " ").append(k).append(':').append(v));
+            sb.append(String.format("%-19s", "node " + n.id() + ":")).append("CPUs ").append(list(n.cpus()))
+                    .append(n.hasMemory() ? ", memory" : ", no memory").append(", distances ").append(d).append('\n');
+        }
+        nic.ifPresent(x -> nicText(sb, x));
+        sb.append("\nplan for ").append(plan.size()).append(plan.size() == 1 ? " loop" : " loops")
+                .append(defaultPlan ? " (one per usable physical core; --plan N for another count)" : "")
+                .append(":\n");
+        plan.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
+        return sb.toString();
+    }
+
+    private String root() {
+        return t.root().equals(java.nio.file.Path.of("/")) ? "" : " (of this JVM, not of " + t.root() + ")";
+    }
+
+    private static void nicText(StringBuilder sb, NicInfo n) {
+        sb.append("\nNIC ").append(n.name()).append(": ");
+        if (n.device().isEmpty()) {
+            sb.append("virtual (no device, no IRQs)\n");
+            return;
+        }
+        sb.append("node ").append(n.node().isPresent() ? Integer.toString(n.node().getAsInt()) : "none (numa_node -1)")
+                .append(", local CPUs ").append(list(n.localCpus())).append(", device ").append(n.device().get())
+                .append('\n');
+        if (n.irqs().isEmpty()) {
+            sb.append("  no IRQs found\n");
+            return;
+        }
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"IRQ", "ACTIONS", "AFFINITY", "EFFECTIVE"});
+        for (NicInfo.Irq irq : n.irqs()) {
+            rows.add(new String[] {Integer.toString(irq.irq()), irq.actions().isEmpty() ? "-" : irq.actions(),
+                    list(irq.affinity()), irq.effective().map(CpusReport::list).orElse("-")});
+        }
+        StringBuilder t = new StringBuilder();
+        table(t, rows);
+        t.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
+    }
+
+    private static void table(StringBuilder sb, List<String[]> rows) {
+        int[] width = new int[rows.get(0).length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length - 1; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < r.length; i++) {
+                line.append(i < r.length - 1 ? String.format("%-" + width[i] + "s  ", r[i]) : r[i]);
+            }
+            sb.append(line.toString().stripTrailing()).append('\n');
+        }
+    }
+
+    Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("schema", SCHEMA);
+        m.put("root", t.root().toString());
+        m.put("availableProcessors", Runtime.getRuntime().availableProcessors());
+        m.put("possible", t.possible().toList());
+        m.put("present", t.present().toList());
+        m.put("online", t.online().toList());
+        m.put("offline", t.offline().toList());
+        m.put("isolated", t.isolated().toList());
+        m.put("nohzFull", t.nohzFull().toList());
+        m.put("startupAffinity", t.startupAffinity().toList());
+        m.put("usable", t.usable().toList());
+        m.put("usableCount", t.usable().size());
+        m.put("hybrid", t.hybrid());
+        m.put("cgroup", cgroup(t.cgroup()));
+        List<Object> nodes = new ArrayList<>();
+        for (NumaNode n : t.nodes()) {
+            Map<String, Object> node = new LinkedHashMap<>();
+            node.put("node", n.id());
+            node.put("cpus", n.cpus().toList());
+            node.put("hasMemory", n.hasMemory());
+            Map<String, Object> d = new LinkedHashMap<>();
+            new TreeMap<>(n.distances()).forEach((k, v) -> d.put(Integer.toString(k), v));
+            node.put("distances", d);
+            nodes.add(node);
+        }
+        m.put("nodes", nodes);
+        List<Object> cpus = new ArrayList<>();
+        for (Cpu c : t.cpus()) {
+            cpus.add(cpu(c));
+        }
+        m.put("cpus", cpus);
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("loops", plan.size());
+        p.put("default", defaultPlan);
+        List<Object> picks = new ArrayList<>();
+        for (int i = 0; i < plan.size(); i++) {
+            Map<String, Object> pick = new LinkedHashMap<>();
+            pick.put("loop", i);
+            pick.put("cpu", plan.cpu(i));
+            pick.put("reason", plan.reason(i));
+            picks.add(pick);
+        }
+        p.put("picks", picks);
+        m.put("plan", p);
+        nic.ifPresent(n -> m.put("nic", nic(n)));
+        return m;
+    }
+
+    private static Map<String, Object> cpu(Cpu c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cpu", c.id());
+        m.put("online", c.online());
+        m.put("socket", nullIfNegative(c.socket()));
+        m.put("die", nullIfNegative(c.die()));
+        m.put("core", nullIfNegative(c.core()));
+        m.put("coreId", nullIfNegative(c.coreId()));
+        m.put("node", nullIfNegative(c.node()));
+        m.put("smtSiblings", c.otherThreads().stream().boxed().toList());
+        m.put("l2", c.l2().map(x -> x.sharedCpus().toList()).orElse(null));
+        m.put("l3", c.l3().map(x -> x.sharedCpus().toList()).orElse(null));
+        m.put("kind", c.kind().name().toLowerCase(Locale.ROOT));
+        m.put("capacity", c.capacity().isPresent() ? c.capacity().getAsInt() : null);
+        m.put("isolated", c.isolated());
+        m.put("nohzFull", c.nohzFull());
+        m.put("usable", c.usable());
+        m.put("whyNotUsable", c.whyNotUsable().orElse(null));
+        return m;
+    }
+
+    private static Object nullIfNegative(int n) {
+        return n < 0 ? null : n;
+    }
+
+    private static Map<String, Object> cgroup(CgroupCpus cg) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("version", cg.version());
+        m.put("path", cg.cgroupPath());
+        m.put("cpus", cg.cpus().map(CpuSet::toList).orElse(null));
+        m.put("cpusFile", cg.cpusFile().orElse(null));
+        m.put("quotaCpus", cg.quotaCpus().isPresent() ? cg.quotaCpus().getAsDouble() : null);
+        m.put("quotaMicros", cg.quotaMicros().isPresent() ? cg.quotaMicros().getAsLong() : null);
+        m.put("periodMicros", cg.quotaMicros().isPresent() ? cg.periodMicros() : null);
+        m.put("quotaFile", cg.quotaFile().orElse(null));
+        return m;
+    }
+
+    private static Map<String, Object> nic(NicInfo n) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", n.name());
+        m.put("device", n.device().orElse(null));
+        m.put("node", n.node().isPresent() ? n.node().getAsInt() : null);
+        m.put("localCpus", n.localCpus().toList());
+        List<Object> irqs = new ArrayList<>();
+        for (NicInfo.Irq irq : n.irqs()) {
+            Map<String, Object> i = new LinkedHashMap<>();
+            i.put("irq", irq.irq());
+            i.put("actions", irq.actions());
+            i.put("affinity", irq.affinity().toList());
+            i.put("effective", irq.effective().map(CpuSet::toList).orElse(null));
+            irqs.add(i);
+        }
+        m.put("irqs", irqs);
+        return m;
+    }
+}

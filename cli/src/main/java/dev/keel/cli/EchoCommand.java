@@ -1,0 +1,70 @@
+package dev.keel.cli;
+
+import dev.keel.ffm.SyscallException;
+import dev.keel.io.EventLoopGroup;
+import dev.keel.io.LoopOptions;
+
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Set;
+
+/** {@code keel echo}: a TCP echo server on keel's reactors, the subject of the echo benchmark. */
+final class EchoCommand implements Command {
+    private static final String HELP = """
+            usage: keel echo [--port 7000] [--host 127.0.0.1] [--loops N] [--cpus LIST]
+                             [--transport epoll] [--busy-poll MICROS]
+
+            Echoes every byte back on each TCP connection, over N event loops (one SO_REUSEPORT
+            listener each), each pinned to one CPU of LIST (e.g. 0,1 or 2-3).
+              --port N          port to listen on (default 7000; 0 picks a free one)
+              --host ADDR       address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
+              --loops N         event loops (default: one per CPU of --cpus, else 1)
+              --cpus LIST       CPUs to pin the loops to, one per loop
+              --transport T     epoll (default)
+              --busy-poll US    spin on epoll_wait this many microseconds before blocking
+            Prints one line when ready; SIGINT or SIGTERM stops it cleanly.
+            """;
+
+    @Override
+    public String name() {
+        return "echo";
+    }
+
+    @Override
+    public String summary() {
+        return "TCP echo server on keel's event loops";
+    }
+
+    @Override
+    public int run(String[] argv, PrintStream out, PrintStream err) {
+        Args args = Args.parse(argv, Set.of("port", "host", "loops", "cpus", "transport", "busy-poll"), Set.of("help"));
+        if (args.flag("help")) {
+            out.print(HELP);
+            return Keel.EXIT_OK;
+        }
+        ServerSettings settings = ServerSettings.from(args, 7000);
+        int busyPoll = args.intValue("busy-poll", 0, 0, 10_000_000);
+        LoopOptions options = LoopOptions.builder().busyPoll(Duration.ofNanos(busyPoll * 1000L)).build();
+        EventLoopGroup group;
+        try {
+            group = settings.apply(EventLoopGroup.builder())
+                    .options(options)
+                    .handler((connection, data) -> connection.write(data))
+                    .start();
+        } catch (SyscallException e) {
+            err.println("keel echo: " + e.getMessage());
+            return Keel.EXIT_FAILURE;
+        }
+        return ServerSettings.serveUntilSignalled(group, "keel echo", out);
+    }
+
+    static InetAddress host(String name) {
+        try {
+            return InetAddress.getByName(name);
+        } catch (UnknownHostException e) {
+            throw new UsageException("--host: unknown address '" + name + "'");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.keel.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EchoCommandTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return Keel.standard().run(args, new PrintStream(out, true), new PrintStream(err, true));
+    }
+
+    @Test
+    void shouldRefuseACpuThatDoesNotExistWithOneLine() {
+        assertEquals(2, run("echo", "--cpus", "4095"));
+        assertTrue(err.toString().startsWith("keel echo: --cpus: CPU 4095 does not exist"), err.toString());
+        assertEquals(1, err.toString().lines().count());
+    }
+
+    @Test
+    void shouldRefuseBadArguments() {
+        assertEquals(2, run("echo", "--port", "70000"));
+        assertTrue(err.toString().contains("--port must be between 0 and 65535"), err.toString());
+        err.reset();
+        assertEquals(2, run("echo", "--frobnicate"));
+        assertTrue(err.toString().contains("unknown option --frobnicate"), err.toString());
+        err.reset();
+        assertEquals(2, run("echo", "--loops", "2", "--cpus", "0"));
+        assertTrue(err.toString().contains("one CPU per loop"), err.toString());
+    }
+
+    @Test
+    void shouldRefuseAPortInUseWithTheErrno() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            assertEquals(1, run("echo", "--port", Integer.toString(taken.getLocalPort())));
+            assertTrue(err.toString().startsWith("keel echo: bind: EADDRINUSE"), err.toString());
+        }
+    }
+
+    @Test
+    void shouldDescribeItsOptions() {
+        assertEquals(0, run("echo", "--help"));
+        assertTrue(out.toString().contains("--busy-poll"), out.toString());
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldServeAndStopOnSigterm() throws Exception {
+        String javaBin = ProcessHandle.current().info().command().orElseThrow();
+        Process keel = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), "dev.keel.cli.Keel", "echo", "--port", "0", "--cpus", "0")
+                .redirectErrorStream(true).start();
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(keel.getInputStream()))) {
+            String ready = lines.readLine();
+            Matcher m = Pattern.compile("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPUs 0, epoll\\)")
+                    .matcher(ready == null ? "" : ready);
+            assertTrue(m.matches(), "ready line: " + ready);
+            try (Socket s = new Socket("127.0.0.1", Integer.parseInt(m.group(1)))) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("ping".getBytes());
+                assertArrayEquals("ping".getBytes(), s.getInputStream().readNBytes(4));
+                keel.destroy(); // SIGTERM
+                assertTrue(keel.waitFor(20, TimeUnit.SECONDS), "keel echo stops on SIGTERM");
+                assertEquals(-1, s.getInputStream().read(), "open connections are closed on the way out");
+            }
+        } finally {
+            if (keel.isAlive()) {
+                keel.destroyForcibly().waitFor();
+            }
+        }
+    }
+}

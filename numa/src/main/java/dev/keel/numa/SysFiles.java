@@ -1,0 +1,54 @@
+package dev.keel.numa;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/** Reading sysfs, procfs and cgroup files, where a missing file is an answer, not an error. */
+final class SysFiles {
+    private SysFiles() {
+    }
+
+    /** The file's text, stripped, or empty when it does not exist. */
+    static Optional<String> read(Path file) {
+        try {
+            return Optional.of(Files.readString(file).strip());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** The file's lines, or an empty list when it does not exist. */
+    static List<String> lines(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** A list-format file as an {@link IdSet}, or empty when the file does not exist. */
+    static Optional<IdSet> idSet(Path file) {
+        return read(file).map(IdSet::parse);
+    }
+
+    /** The value of {@code key:} in a {@code /proc/.../status}-style file. */
+    static Optional<String> statusField(Path file, String key) {
+        String prefix = key + ":";
+        return lines(file).stream().filter(l -> l.startsWith(prefix))
+                .map(l -> l.substring(prefix.length()).strip()).findFirst();
+    }
+
+    /** {@code path} (absolute on the real system) under {@code root}. */
+    static Path under(Path root, String path) {
+        return root.resolve(path.startsWith("/") ? path.substring(1) : path);
+    }
+}
