@@ -5,8 +5,8 @@ import java.io.InputStreamReader;
 
 /**
  * A child-process echo server for the EMFILE test: started under a low RLIMIT_NOFILE on the
- * transport its argument names, it prints its port, answers "stats" on stdin with its accept-failure count, and exits when
- * stdin closes.
+ * transport its argument names, it prints its port, answers "stats" on stdin with its
+ * accept-failure count, and exits when stdin closes.
  */
 public final class EmfileProbe {
     private EmfileProbe() {
