@@ -3,6 +3,7 @@ package dev.keel.cli;
 import dev.keel.ffm.SyscallException;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
+import dev.keel.io.Transport;
 
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -14,7 +15,7 @@ import java.util.Set;
 final class EchoCommand implements Command {
     private static final String HELP = """
             usage: keel echo [--port 7000] [--host 127.0.0.1] [--loops N] [--cpus LIST]
-                             [--transport epoll] [--busy-poll MICROS]
+                             [--transport epoll|io_uring|auto] [--busy-poll MICROS] [--sqpoll IDLE_MS]
 
             Echoes every byte back on each TCP connection, over N event loops (one SO_REUSEPORT
             listener each), each pinned to one CPU of LIST (e.g. 0,1 or 2-3).
@@ -22,8 +23,11 @@ final class EchoCommand implements Command {
               --host ADDR       address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
               --loops N         event loops (default: one per CPU of --cpus, else 1)
               --cpus LIST       CPUs to pin the loops to, one per loop
-              --transport T     epoll (default)
-              --busy-poll US    spin on epoll_wait this many microseconds before blocking
+              --transport T     epoll (default), io_uring, or auto (io_uring where the kernel
+                                allows it, else epoll with one line saying why)
+              --busy-poll US    spin this many microseconds on the poller before blocking
+              --sqpoll MS       io_uring only: a kernel thread polls the submission queue,
+                                sleeping after MS idle milliseconds, on the loop's CPU
             Prints one line when ready; SIGINT or SIGTERM stops it cleanly.
             """;
 
@@ -39,21 +43,28 @@ final class EchoCommand implements Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(argv, Set.of("port", "host", "loops", "cpus", "transport", "busy-poll"), Set.of("help"));
+        Args args = Args.parse(argv, Set.of("port", "host", "loops", "cpus", "transport", "busy-poll", "sqpoll"), Set.of("help"));
         if (args.flag("help")) {
             out.print(HELP);
             return Keel.EXIT_OK;
         }
         ServerSettings settings = ServerSettings.from(args, 7000);
         int busyPoll = args.intValue("busy-poll", 0, 0, 10_000_000);
-        LoopOptions options = LoopOptions.builder().busyPoll(Duration.ofNanos(busyPoll * 1000L)).build();
+        LoopOptions.Builder options = LoopOptions.builder().busyPoll(Duration.ofNanos(busyPoll * 1000L));
+        if (args.has("sqpoll")) {
+            if (settings.transport() != Transport.IO_URING) {
+                throw new UsageException("--sqpoll needs --transport io_uring");
+            }
+            int cpu = settings.cpus().length > 0 ? settings.cpus()[0] : -1;
+            options.sqPoll(Duration.ofMillis(args.intValue("sqpoll", 2, 1, 60_000)), cpu);
+        }
         EventLoopGroup group;
         try {
             group = settings.apply(EventLoopGroup.builder())
-                    .options(options)
+                    .options(options.build())
                     .handler((connection, data) -> connection.write(data))
                     .start();
-        } catch (SyscallException e) {
+        } catch (SyscallException | IllegalStateException e) {
             err.println("keel echo: " + e.getMessage());
             return Keel.EXIT_FAILURE;
         }

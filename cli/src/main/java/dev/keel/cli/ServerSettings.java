@@ -4,6 +4,7 @@ import dev.keel.affinity.Cpu;
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.io.EventLoopGroup;
+import dev.keel.io.Transport;
 
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -15,7 +16,7 @@ import java.util.stream.Collectors;
  * What every keel server command shares: --host, --port, --loops, --cpus and --transport,
  * checked before anything binds, and the wait for SIGINT/SIGTERM.
  */
-record ServerSettings(InetAddress host, int port, int loops, int[] cpus, String transport) {
+record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transport transport) {
 
     static ServerSettings from(Args args, int defaultPort) {
         InetAddress host = EchoCommand.host(args.value("host", "127.0.0.1"));
@@ -26,10 +27,11 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, String 
             throw new UsageException("--cpus names " + cpus.length + " CPUs for " + loops
                     + " loops; give one CPU per loop");
         }
-        String transport = args.value("transport", "epoll");
-        if (!transport.equals("epoll")) {
-            throw new UsageException("--transport must be epoll (io_uring is not in this build), not '"
-                    + transport + "'");
+        Transport transport;
+        try {
+            transport = Transport.parse(args.value("transport", "epoll"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--transport: " + e.getMessage());
         }
         return new ServerSettings(host, port, loops, cpus, transport);
     }
@@ -57,7 +59,7 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, String 
     }
 
     EventLoopGroup.Builder apply(EventLoopGroup.Builder builder) {
-        builder.host(host).port(port).loops(loops);
+        builder.host(host).port(port).loops(loops).transport(transport);
         if (cpus.length != 0) {
             builder.cpus(cpus); // else the core plan places the loops
         }
@@ -75,8 +77,8 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, String 
         int[] cpus = group.cpus();
         String placement = Arrays.stream(cpus).allMatch(c -> c < 0) ? "unpinned"
                 : "on CPUs " + Arrays.stream(cpus).mapToObj(Integer::toString).collect(Collectors.joining(","));
-        out.printf("%s listening on %s:%d (%d loop%s, %s, epoll)%n", what, group.address().getAddress().getHostAddress(),
-                group.port(), cpus.length, cpus.length == 1 ? "" : "s", placement);
+        out.printf("%s listening on %s:%d (%d loop%s, %s, %s)%n", what, group.address().getAddress().getHostAddress(),
+                group.port(), cpus.length, cpus.length == 1 ? "" : "s", placement, group.transport().label());
         out.flush();
         try {
             stopped.await();

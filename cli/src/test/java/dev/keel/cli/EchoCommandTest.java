@@ -54,6 +54,24 @@ class EchoCommandTest {
     }
 
     @Test
+    void shouldRefuseAnUnknownTransportAndSqpollWithoutIoUring() {
+        assertEquals(2, run("echo", "--transport", "dpdk"));
+        assertTrue(err.toString().startsWith("keel echo: --transport: unknown transport 'dpdk'"), err.toString());
+        err.reset();
+        assertEquals(2, run("echo", "--sqpoll", "2"));
+        assertTrue(err.toString().contains("--sqpoll needs --transport io_uring"), err.toString());
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldServeOverIoUringWhenAsked() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.keel.ffm.IoUring.support().available(),
+                () -> "io_uring unavailable: " + dev.keel.ffm.IoUring.support().reason());
+        assertServes("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPUs 0, io_uring\\)",
+                "echo", "--port", "0", "--cpus", "0", "--transport", "io_uring");
+    }
+
+    @Test
     void shouldDescribeItsOptions() {
         assertEquals(0, run("echo", "--help"));
         assertTrue(out.toString().contains("--busy-poll"), out.toString());
@@ -62,14 +80,19 @@ class EchoCommandTest {
     @Test
     @Timeout(60)
     void shouldServeAndStopOnSigterm() throws Exception {
+        assertServes("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPUs 0, epoll\\)",
+                "echo", "--port", "0", "--cpus", "0");
+    }
+
+    private static void assertServes(String readyPattern, String... args) throws Exception {
         String javaBin = ProcessHandle.current().info().command().orElseThrow();
-        Process keel = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), "dev.keel.cli.Keel", "echo", "--port", "0", "--cpus", "0")
-                .redirectErrorStream(true).start();
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(javaBin,
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.keel.cli.Keel"));
+        command.addAll(java.util.List.of(args));
+        Process keel = new ProcessBuilder(command).redirectErrorStream(true).start();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(keel.getInputStream()))) {
             String ready = lines.readLine();
-            Matcher m = Pattern.compile("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPUs 0, epoll\\)")
-                    .matcher(ready == null ? "" : ready);
+            Matcher m = Pattern.compile(readyPattern).matcher(ready == null ? "" : ready);
             assertTrue(m.matches(), "ready line: " + ready);
             try (Socket s = new Socket("127.0.0.1", Integer.parseInt(m.group(1)))) {
                 s.setSoTimeout(10_000);
