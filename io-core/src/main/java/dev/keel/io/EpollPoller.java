@@ -208,30 +208,27 @@ final class EpollPoller extends Poller {
     /** write(2) of native bytes; the count taken (0 on EAGAIN), or -1 when the connection died. */
     @Override
     long writeNow(int slot, Connection c, MemorySegment data, long length) {
-        long n;
         try {
-            n = Uio.write(c.fd(), data, length);
+            return taken(slot, Uio.write(c.fd(), data, length));
         } catch (SyscallException e) {
             loop.closeNow(slot, CloseReason.RESET);
             return -1;
         }
-        if (n <= 0) {
-            return 0;
-        }
-        loop.sent(slot, n);
-        return n;
     }
 
     /** One writev of the queue; the count taken (0 on EAGAIN), or -1 when the connection died. */
     @Override
     long flushNow(int slot, Connection c) {
-        long n;
         try {
-            n = outbound.flush(slot, c.fd());
+            return taken(slot, outbound.flush(slot, c.fd()));
         } catch (SyscallException e) {
             loop.closeNow(slot, CloseReason.RESET);
             return -1;
         }
+    }
+
+    /** Counts {@code n} bytes the socket took (none when it returned -EAGAIN or -EINTR). */
+    private long taken(int slot, long n) {
         if (n <= 0) {
             return 0;
         }

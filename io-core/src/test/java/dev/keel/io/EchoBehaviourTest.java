@@ -31,7 +31,9 @@ abstract class EchoBehaviourTest {
     final Echo echo = new Echo();
 
     /** Transport-specific settings of the group under test. */
-    abstract EventLoopGroup.Builder configure(EventLoopGroup.Builder builder);
+    EventLoopGroup.Builder configure(EventLoopGroup.Builder builder) {
+        return builder.transport(transport());
+    }
 
     /** The transport the configured group must run on. */
     abstract Transport transport();

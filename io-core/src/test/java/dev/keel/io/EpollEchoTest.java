@@ -6,9 +6,4 @@ class EpollEchoTest extends EchoBehaviourTest {
     Transport transport() {
         return Transport.EPOLL;
     }
-
-    @Override
-    EventLoopGroup.Builder configure(EventLoopGroup.Builder builder) {
-        return builder;
-    }
 }

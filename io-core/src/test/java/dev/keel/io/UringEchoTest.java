@@ -13,9 +13,4 @@ class UringEchoTest extends EchoBehaviourTest {
     Transport transport() {
         return Transport.IO_URING;
     }
-
-    @Override
-    EventLoopGroup.Builder configure(EventLoopGroup.Builder builder) {
-        return builder.transport(Transport.IO_URING);
-    }
 }

@@ -23,9 +23,4 @@ class UringFixedFilesEchoTest extends EchoBehaviourTest {
     LoopOptions.Builder options() {
         return LoopOptions.builder().directDescriptors(true).registeredBuffers(true).zeroCopySendThreshold(1024);
     }
-
-    @Override
-    EventLoopGroup.Builder configure(EventLoopGroup.Builder builder) {
-        return builder.transport(Transport.IO_URING);
-    }
 }

@@ -24,9 +24,4 @@ class UringSqPollEchoTest extends EchoBehaviourTest {
     LoopOptions.Builder options() {
         return LoopOptions.builder().sqPoll(Duration.ofMillis(20), -1);
     }
-
-    @Override
-    EventLoopGroup.Builder configure(EventLoopGroup.Builder builder) {
-        return builder.transport(Transport.IO_URING);
-    }
 }
