@@ -358,9 +358,15 @@ abstract class EchoBehaviourTest {
 
     @Test
     @Timeout(60)
-    void shouldStartAndStopManyTimesWithoutLeakingDescriptors() throws Exception {
-        long fdsBefore = openFds();
+    void shouldStartAndStopManyTimesWithoutLeakingDescriptorsOrMemory() throws Exception {
+        long fdsBefore = 0;
+        long mappedBefore = 0;
         for (int i = 0; i < 20; i++) {
+            if (i == 2) {
+                // After the first cycles the JVM has opened the jars and made the mappings it opens on first use.
+                fdsBefore = openFds();
+                mappedBefore = vmSizeKiB();
+            }
             EventLoopGroup g = configure(EventLoopGroup.builder().loops(2).options(options().build()).handler(echo))
                     .start();
             try (Socket s = connect(g)) {
@@ -372,7 +378,20 @@ abstract class EchoBehaviourTest {
                 // a close racing the read may surface as a reset: the connection is gone either way
             }
         }
-        assertEquals(fdsBefore, openFds(), "descriptors after 20 start/stop cycles");
+        assertEquals(fdsBefore, openFds(), "descriptors after 18 more start/stop cycles");
+        long poolKiB = options().build().poolBytes() / 1024;
+        long grownKiB = vmSizeKiB() - mappedBefore;
+        assertTrue(grownKiB < poolKiB, "address space grew " + grownKiB + " KiB over 18 cycles of 2 loops; "
+                + "one loop's pool alone maps " + poolKiB + " KiB, so no pool or table was left mapped");
+    }
+
+    static long vmSizeKiB() throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmSize:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmSize in /proc/self/status");
     }
 
     @Test
