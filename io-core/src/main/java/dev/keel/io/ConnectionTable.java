@@ -49,6 +49,8 @@ final class ConnectionTable {
     static final int FLAG_OUTPUT_SHUTDOWN_PENDING = 1 << 5;
     static final int FLAG_DIRTY = 1 << 6;
     static final int FLAG_NOTIFY_WRITABLE = 1 << 7;
+    /** Reading paused by the application ({@link Connection#pauseReading}), apart from the water marks. */
+    static final int FLAG_APP_READ_PAUSED = 1 << 8;
 
     private final MemorySegment records;
     private final MemorySegment userArea;

@@ -40,6 +40,7 @@ import static dev.keel.ffm.gen.LinuxConstants.SO_RCVBUF;
 import static dev.keel.ffm.gen.LinuxConstants.SO_SNDBUF;
 import static dev.keel.ffm.gen.LinuxConstants.TCP_NODELAY;
 import static dev.keel.io.ConnectionTable.CLOSE_REASON;
+import static dev.keel.io.ConnectionTable.FLAG_APP_READ_PAUSED;
 import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.ConnectionTable.FLAG_INPUT_CLOSED;
 import static dev.keel.io.ConnectionTable.FLAG_NOTIFY_WRITABLE;
@@ -481,7 +482,7 @@ public final class EventLoop implements Executor {
         Connection c = connections[slot];
         int fd = c.fd();
         for (int i = 0; i < READS_PER_EVENT; i++) {
-            if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
+            if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
                 return;
             }
             long n;
@@ -608,6 +609,30 @@ public final class EventLoop implements Executor {
         updateInterest(slot);
     }
 
+    void pauseReading(Connection c) {
+        int slot = liveSlot(c);
+        if (!table.hasFlag(slot, FLAG_APP_READ_PAUSED)) {
+            table.setFlag(slot, FLAG_APP_READ_PAUSED);
+            updateInterest(slot);
+        }
+    }
+
+    void resumeReading(Connection c) {
+        int slot = liveSlot(c);
+        if (table.hasFlag(slot, FLAG_APP_READ_PAUSED)) {
+            table.clearFlag(slot, FLAG_APP_READ_PAUSED);
+            updateInterest(slot);
+        }
+    }
+
+    void outputSent(Connection c, long bytes) {
+        int slot = liveSlot(c);
+        if (bytes > 0) {
+            stats.bytesOut += bytes;
+            table.setLong(slot, LAST_ACTIVE, tick);
+        }
+    }
+
     private void flush(int slot) {
         Connection c = connections[slot];
         if (flushQuietly(slot, c) < 0) {
@@ -642,7 +667,7 @@ public final class EventLoop implements Executor {
 
     private void updateInterest(int slot) {
         int wanted = 0;
-        if (!table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
+        if (!table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
             wanted |= EPOLLIN | EPOLLRDHUP;
         }
         if (table.hasFlag(slot, FLAG_WANT_WRITE)) {
