@@ -82,15 +82,9 @@ public final class FileServer implements AutoCloseable {
         return group;
     }
 
-    /** Files held open by the loops' caches now; read after the loops are quiet (tests). */
-    int cachedFiles() {
-        int n = 0;
-        for (LoopResources r : handler.allResources()) {
-            if (r != null) {
-                n += r.cache.size();
-            }
-        }
-        return n;
+    /** Loop {@code i}'s resources, or null before its first connection; touch them on its thread only (tests). */
+    LoopResources resources(int i) {
+        return handler.allResources()[i];
     }
 
     /** Stops the loops (closing every connection), then closes cached files, pipes, the root and the log. */
