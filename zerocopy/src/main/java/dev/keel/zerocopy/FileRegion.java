@@ -126,7 +126,7 @@ public final class FileRegion {
                 moved += n;
                 continue;
             }
-            long want = Math.min(count - sent, pipe.capacity());
+            long want = Math.min(Math.min(count - sent, pipe.capacity()), MAX_CHUNK - moved);
             if (want == 0) {
                 return moved;
             }

@@ -117,6 +117,29 @@ class FileServerTest {
     }
 
     @Test
+    void shouldServeRangesOfAFileLargerThanTwoGibibytes() throws Exception {
+        long size = 3L * 1024 * 1024 * 1024 + 7;
+        byte[] tail = new byte[4096];
+        new Random(5).nextBytes(tail);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(root.resolve("huge.iso").toFile(), "rw")) {
+            raf.setLength(size); // sparse
+            raf.seek(size - tail.length);
+            raf.write(tail);
+        }
+        try (RawHttp h = new RawHttp(server.port())) {
+            h.send("HEAD /huge.iso HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals(String.valueOf(size), h.read(true).header("content-length"));
+            h.send("GET /huge.iso HTTP/1.1\r\nHost: x\r\nRange: bytes=" + (size - tail.length) + "-\r\n\r\n");
+            RawHttp.Response r = h.read();
+            assertEquals(206, r.status());
+            assertEquals("bytes " + (size - tail.length) + "-" + (size - 1) + "/" + size, r.header("content-range"));
+            assertArrayEquals(tail, r.body());
+            h.send("GET /huge.iso HTTP/1.1\r\nHost: x\r\nRange: bytes=2147483640-2147483655\r\n\r\n");
+            assertArrayEquals(new byte[16], h.read().body(), "the hole across the 2 GiB mark reads as zeros");
+        }
+    }
+
+    @Test
     void shouldGiveContentTypesFromTheExtensionWithCharsetForText() throws Exception {
         assertEquals("text/html; charset=utf-8", get("/index.html").headers().firstValue("content-type").orElseThrow());
         assertEquals("text/css; charset=utf-8", get("/style.css").headers().firstValue("content-type").orElseThrow());
