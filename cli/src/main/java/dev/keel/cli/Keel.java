@@ -27,7 +27,9 @@ public final class Keel {
 
     /** The subcommands this build ships. */
     static Keel standard() {
-        return new Keel();
+        return new Keel()
+                .register(new ServeCommand())
+                .register(new ProxyCommand());
     }
 
     public static void main(String[] args) {
