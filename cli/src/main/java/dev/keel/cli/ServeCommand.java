@@ -13,7 +13,7 @@ import java.util.Set;
  *
  * <pre>
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N] [--cpus LIST]
- *            [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice]
+ *            [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
  * </pre>
  * Prints one line with the URL, the root and the CPUs of the loops once it listens.
  */
@@ -21,6 +21,7 @@ final class ServeCommand implements Command {
     static final String USAGE = """
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N] [--cpus LIST]
                               [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice]
+                              [--small-files BYTES]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1 with
             sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
@@ -33,9 +34,12 @@ final class ServeCommand implements Command {
               --access-log FILE   log requests to FILE, asynchronously (default: no log)
               --refuse-symlinks   refuse every symlink, not only those leaving DIR
               --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
+              --small-files BYTES files up to this size are kept in memory and sent with their
+                                  head in one writev(2) (default 32768; 0: always sendfile)
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
-    private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log");
+    private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
+            "small-files");
     private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help");
 
     @Override
@@ -85,7 +89,8 @@ final class ServeCommand implements Command {
                 .port(o.integer("port", 8080, 0, 65535))
                 .loops(loops)
                 .refuseSymlinks(o.flag("refuse-symlinks"))
-                .splice(o.flag("splice"), 0);
+                .splice(o.flag("splice"), 0)
+                .smallFiles(o.integer("small-files", 32 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024);
         if (cpus.length > 0) {
             b.cpus(new StopGapPinner(), cpus);
         }
