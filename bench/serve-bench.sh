@@ -22,6 +22,8 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 KEEL_PORT=${KEEL_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
+PROXY_PORT=${PROXY_PORT:-18082}
+PROXY=${PROXY:-1}
 SIZES=(1k 16k 1m 64m)
 CONNS=(1 64)
 
@@ -106,6 +108,14 @@ pids+=("$nginx_pid")
 wait_port "$KEEL_PORT"
 wait_port "$NGINX_PORT"
 # bin/keel execs java, so its pid is the JVM's.
+if [ "$PROXY" = 1 ]; then
+  # keel proxy in front of nginx, on the server's CPU too: the proxy row compares wrk -> proxy
+  # -> nginx with wrk -> nginx, both sharing CPU SERVER_CPU.
+  taskset -c "$SERVER_CPU" bin/keel proxy --port "$PROXY_PORT" --to "127.0.0.1:$NGINX_PORT" > "$work/proxy.out" 2>&1 &
+  proxy_pid=$!
+  pids+=("$proxy_pid")
+  wait_port "$PROXY_PORT"
+fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -126,6 +136,7 @@ echo "serve-bench: warming up (${WARMUP}s per case)" >&2
 for s in "${SIZES[@]}"; do
   run_wrk "$KEEL_PORT" "$s" 64 "$WARMUP" >/dev/null
   run_wrk "$NGINX_PORT" "$s" 64 "$WARMUP" >/dev/null
+  if [ "$PROXY" = 1 ]; then run_wrk "$PROXY_PORT" "$s" 64 "$WARMUP" >/dev/null; fi
 done
 
 csv=bench/results/serve-$(date -u +%Y%m%dT%H%M%SZ).csv
@@ -133,8 +144,15 @@ echo "round,server,size,connections,requests,req_per_s,mb_per_s,cpu_us_per_req" 
 for round in $(seq 1 "$ROUNDS"); do
   for s in "${SIZES[@]}"; do
     for c in "${CONNS[@]}"; do
-      for server in keel nginx; do
-        if [ "$server" = keel ]; then port=$KEEL_PORT; pid=$keel_pid; else port=$NGINX_PORT; pid=$nginx_pid; fi
+      servers="keel nginx"
+      # The proxy row: small and large answers, many connections (where its cost would show).
+      if [ "$PROXY" = 1 ] && [ "$c" = 64 ] && { [ "$s" = 1k ] || [ "$s" = 1m ]; }; then servers="$servers proxy"; fi
+      for server in $servers; do
+        case $server in
+          keel) port=$KEEL_PORT; pid=$keel_pid ;;
+          nginx) port=$NGINX_PORT; pid=$nginx_pid ;;
+          proxy) port=$PROXY_PORT; pid=$proxy_pid ;;
+        esac
         before=$(cpu_ticks "$pid")
         read -r req rps bps rest < <(run_wrk "$port" "$s" "$c" "$DURATION")
         after=$(cpu_ticks "$pid")
@@ -165,6 +183,22 @@ table=$(awk -F, 'NR > 1 { k = $3 "," $4 "," $2; rps[k] = rps[k] " " $6; mb[k] = 
     }
   }' "$csv")
 
+proxy_table=$(awk -F, 'NR > 1 { k = $3 "," $4 "," $2; rps[k] = rps[k] " " $6; mb[k] = mb[k] " " $7; cpu[k] = cpu[k] " " $8 }
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  END {
+    split("1k 1m", sizes, " ")
+    for (i = 1; i <= 2; i++) {
+      kp = sizes[i] ",64,proxy"; kn = sizes[i] ",64,nginx"
+      if (!(kp in rps)) continue
+      rp = median(rps[kp]); rn = median(rps[kn])
+      printf "| %s | 64 | %.0f | %.0f | **%.2f** | %.1f | %.1f |\n", sizes[i], rp, rn, (rn > 0 ? rp / rn : 0), median(mb[kp]), median(cpu[kp])
+    }
+  }' "$csv")
+
 cpu_model=$(awk -F: '/model name/ { sub(/^ /, "", $2); print $2; exit }' /proc/cpuinfo)
 {
   echo "# keel serve beside nginx"
@@ -178,6 +212,17 @@ cpu_model=$(awk -F: '/model name/ { sub(/^ /, "", $2); print $2; exit }' /proc/c
   echo "|---|---|---|---|---|---|---|---|---|"
   echo "$table"
   echo
+  if [ "$PROXY" = 1 ]; then
+    echo "### keel proxy in front of nginx"
+    echo
+    echo "wrk -> \`keel proxy\` (splice, one loop) -> nginx, against wrk -> nginx; proxy and nginx share CPU $SERVER_CPU."
+    echo "CPU µs/req is the proxy's own."
+    echo
+    echo "| file | conns | via proxy req/s | direct req/s | proxy/direct | via proxy MB/s | proxy CPU µs/req |"
+    echo "|---|---|---|---|---|---|---|"
+    echo "$proxy_table"
+    echo
+  fi
   if [ -f BENCH-SERVE.md ] && grep -q '^## Analysis' BENCH-SERVE.md; then
     sed -n '/^## Analysis/,$p' BENCH-SERVE.md
   else
