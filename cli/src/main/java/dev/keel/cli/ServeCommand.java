@@ -35,7 +35,7 @@ final class ServeCommand implements Command {
               --refuse-symlinks   refuse every symlink, not only those leaving DIR
               --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
               --small-files BYTES files up to this size are kept in memory and sent with their
-                                  head in one writev(2) (default 32768; 0: always sendfile)
+                                  head in one writev(2) (default 8192; 0: always sendfile)
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
@@ -90,7 +90,7 @@ final class ServeCommand implements Command {
                 .loops(loops)
                 .refuseSymlinks(o.flag("refuse-symlinks"))
                 .splice(o.flag("splice"), 0)
-                .smallFiles(o.integer("small-files", 32 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024);
+                .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024);
         if (cpus.length > 0) {
             b.cpus(new StopGapPinner(), cpus);
         }
