@@ -28,7 +28,9 @@ public final class Keel {
     /** The subcommands this build ships. */
     static Keel standard() {
         return new Keel()
+                .register(new ServeCommand())
                 .register(new EchoCommand())
+                .register(new ProxyCommand())
                 .register(new CpusCommand())
                 .register(new NumaCommand());
     }

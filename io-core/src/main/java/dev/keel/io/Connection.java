@@ -43,6 +43,28 @@ public final class Connection {
         loop.notifyWhenWritable(this);
     }
 
+    /**
+     * Stops reading from the socket until {@link #resumeReading()}, independently of the water
+     * marks: for a protocol that must finish one answer before it reads the next request.
+     */
+    public void pauseReading() {
+        loop.pauseReading(this);
+    }
+
+    /** Undoes {@link #pauseReading()}; bytes that arrived meanwhile are delivered on the next pass. */
+    public void resumeReading() {
+        loop.resumeReading(this);
+    }
+
+    /**
+     * Tells the loop that {@code bytes} left on {@link #fd()} without {@link #write} (sendfile,
+     * splice, the application's own writev): they count in the loop's statistics and as
+     * activity, so a long transfer is not closed by the idle timeout.
+     */
+    public void recordOutput(long bytes) {
+        loop.outputSent(this, bytes);
+    }
+
     /** Closes after pending output is sent ({@link CloseReason#LOCAL}). */
     public void close() {
         loop.close(this);

@@ -22,9 +22,7 @@ import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_MOD;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
-import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
-import static dev.keel.io.ConnectionTable.FLAG_INPUT_CLOSED;
-import static dev.keel.io.ConnectionTable.FLAG_READ_PAUSED;
+import static dev.keel.io.ConnectionTable.READ_BLOCKED;
 import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.ConnectionTable.POLLER_STATE;
 
@@ -180,7 +178,7 @@ final class EpollPoller extends Poller {
         int fd = c.fd();
         MemorySegment readBuffer = loop.readBuffer;
         for (int i = 0; i < READS_PER_EVENT; i++) {
-            if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
+            if (table.hasFlag(slot, READ_BLOCKED)) {
                 return;
             }
             long n;
@@ -246,7 +244,7 @@ final class EpollPoller extends Poller {
     @Override
     void update(int slot) {
         int wanted = 0;
-        if (!table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING)) {
+        if (!table.hasFlag(slot, READ_BLOCKED)) {
             wanted |= EPOLLIN | EPOLLRDHUP;
         }
         if (table.hasFlag(slot, FLAG_WANT_WRITE)) {

@@ -33,6 +33,7 @@ import static dev.keel.ffm.gen.LinuxConstants.SO_RCVBUF;
 import static dev.keel.ffm.gen.LinuxConstants.SO_SNDBUF;
 import static dev.keel.ffm.gen.LinuxConstants.TCP_NODELAY;
 import static dev.keel.io.ConnectionTable.CLOSE_REASON;
+import static dev.keel.io.ConnectionTable.FLAG_APP_READ_PAUSED;
 import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.ConnectionTable.FLAG_INPUT_CLOSED;
 import static dev.keel.io.ConnectionTable.FLAG_NOTIFY_WRITABLE;
@@ -607,6 +608,29 @@ public final class EventLoop implements Executor {
     void sent(int slot, long n) {
         stats.bytesOut += n;
         table.setLong(slot, LAST_ACTIVE, tick);
+    }
+
+    void pauseReading(Connection c) {
+        int slot = liveSlot(c);
+        if (!table.hasFlag(slot, FLAG_APP_READ_PAUSED)) {
+            table.setFlag(slot, FLAG_APP_READ_PAUSED);
+            poller.update(slot);
+        }
+    }
+
+    void resumeReading(Connection c) {
+        int slot = liveSlot(c);
+        if (table.hasFlag(slot, FLAG_APP_READ_PAUSED)) {
+            table.clearFlag(slot, FLAG_APP_READ_PAUSED);
+            poller.update(slot);
+        }
+    }
+
+    void outputSent(Connection c, long bytes) {
+        int slot = liveSlot(c);
+        if (bytes > 0) {
+            sent(slot, bytes);
+        }
     }
 
     void notifyWhenWritable(Connection c) {

@@ -20,9 +20,10 @@ import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.ConnectionTable.FD;
 import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.ConnectionTable.FLAG_DIRTY;
-import static dev.keel.io.ConnectionTable.FLAG_INPUT_CLOSED;
 import static dev.keel.io.ConnectionTable.FLAG_OPEN;
+import static dev.keel.io.ConnectionTable.FLAG_APP_READ_PAUSED;
 import static dev.keel.io.ConnectionTable.FLAG_READ_PAUSED;
+import static dev.keel.io.ConnectionTable.READ_BLOCKED;
 import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.ConnectionTable.IN_FLIGHT;
 import static dev.keel.io.ConnectionTable.POLLER_STATE;
@@ -318,7 +319,7 @@ final class UringPoller extends Poller {
     private void received(int slot, int bid, int n) {
         if (table.hasFlag(slot, FLAG_CLOSING)) {
             receive.provide(bid); // a graceful close reads no more
-        } else if (table.hasFlag(slot, FLAG_READ_PAUSED) || receive.holds(slot)) {
+        } else if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED) || receive.holds(slot)) {
             receive.hold(slot, bid, n); // paused: kept, in order, until reading resumes
         } else {
             deliver(slot, loop.connection(slot), bid, n);
@@ -344,7 +345,7 @@ final class UringPoller extends Poller {
 
     /** Whether the handler may hear of input now. */
     private boolean wantsInput(int slot) {
-        return !table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING);
+        return !table.hasFlag(slot, READ_BLOCKED);
     }
 
     /** Whether a recv should be armed: input wanted and the end of the stream not seen yet. */

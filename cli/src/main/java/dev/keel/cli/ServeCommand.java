@@ -1,0 +1,129 @@
+package dev.keel.cli;
+
+import dev.keel.zerocopy.FileServer;
+
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * {@code keel serve}: the zero-copy static file server on a directory, until SIGINT/SIGTERM.
+ *
+ * <pre>
+ * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N] [--cpus LIST]
+ *            [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
+ * </pre>
+ * Prints one line with the URL, the root and the CPUs of the loops once it listens.
+ */
+final class ServeCommand implements Command {
+    static final String USAGE = """
+            usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N] [--cpus LIST]
+                              [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice]
+                              [--small-files BYTES]
+
+            Serves the files under DIR (default: the current directory) over HTTP/1.1 with
+            sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
+              --root DIR          directory to serve; it must exist and be readable
+              --port P            TCP port (default 8080; 0 picks a free one)
+              --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
+              --loops N           event loops (default: one per CPU given, else 1)
+              --cpus LIST         pin loop i to the i-th CPU of LIST, e.g. 0-1 or 2,3
+              --transport T       epoll (io_uring is not in this build yet)
+              --access-log FILE   log requests to FILE, asynchronously (default: no log)
+              --refuse-symlinks   refuse every symlink, not only those leaving DIR
+              --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
+              --small-files BYTES files up to this size are kept in memory and sent with their
+                                  head in one writev(2) (default 8192; 0: always sendfile)
+            Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
+            """;
+    private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
+            "small-files");
+    private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help");
+
+    @Override
+    public String name() {
+        return "serve";
+    }
+
+    @Override
+    public String summary() {
+        return "serve a directory over HTTP/1.1 with sendfile (zero copy)";
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) {
+        CommandOptions o = CommandOptions.parse(args, VALUED, FLAGS);
+        if (o.flag("help")) {
+            out.print(USAGE);
+            return Keel.EXIT_OK;
+        }
+        FileServer server = start(o);
+        out.println(readyLine(server));
+        out.flush();
+        UntilStopped.await("keel-serve", () -> {
+            server.close();
+            err.println("keel serve: stopped");
+        });
+        return Keel.EXIT_OK;
+    }
+
+    /** Checks the options and starts the server; a bad value is a {@link UsageException}. */
+    static FileServer start(CommandOptions o) {
+        String transport = o.value("transport", "epoll");
+        if (transport.equals("io_uring")) {
+            throw new UsageException("--transport io_uring is not in this build yet; use epoll");
+        }
+        if (!transport.equals("epoll")) {
+            throw new UsageException("--transport must be epoll or io_uring, not '" + transport + "'");
+        }
+        int[] cpus = o.has("cpus") ? CpuList.parse(o.value("cpus", "")) : new int[0];
+        int loops = o.integer("loops", cpus.length > 0 ? cpus.length : 1, 1, 1024);
+        if (cpus.length > 0 && cpus.length != loops) {
+            throw new UsageException("--cpus names " + cpus.length + " CPUs for " + loops + " loops");
+        }
+        FileServer.Builder b = FileServer.builder()
+                .root(Path.of(o.value("root", ".")))
+                .host(host(o.value("host", "127.0.0.1")))
+                .port(o.integer("port", 8080, 0, 65535))
+                .loops(loops)
+                .refuseSymlinks(o.flag("refuse-symlinks"))
+                .splice(o.flag("splice"), 0)
+                .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024);
+        if (cpus.length > 0) {
+            b.cpus(new StopGapPinner(), cpus);
+        }
+        if (o.has("access-log")) {
+            b.accessLog(Path.of(o.value("access-log", "")));
+        }
+        try {
+            return b.start();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage()); // root missing or unreadable, CPU not usable
+        } catch (dev.keel.ffm.SyscallException e) {
+            throw new UsageException("cannot listen: " + e.getMessage());
+        }
+    }
+
+    static InetAddress host(String text) {
+        try {
+            return InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            throw new UsageException("--host: unknown host '" + text + "'");
+        }
+    }
+
+    static String readyLine(FileServer server) {
+        String host = server.address().getAddress().getHostAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        int[] cpus = server.cpus();
+        boolean pinned = cpus.length > 0 && cpus[0] >= 0;
+        return "keel serve: http://" + host + ":" + server.port() + "/ serving " + server.root() + " with "
+                + cpus.length + (cpus.length == 1 ? " loop " : " loops ")
+                + (pinned ? "on CPU" + (cpus.length == 1 ? " " : "s ") + CpuList.format(cpus) : "(unpinned)")
+                + " (epoll, " + (server.usesOpenat2() ? "openat2" : "O_NOFOLLOW walk") + ")";
+    }
+}

@@ -1,0 +1,199 @@
+package dev.keel.zerocopy;
+
+import dev.keel.ffm.Files;
+import dev.keel.ffm.SocketAddresses;
+import dev.keel.ffm.Sockets;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_STREAM;
+import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
+import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEADDR;
+import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
+
+/**
+ * A TCP proxy whose payload never enters Java: each accepted connection gets a connection to
+ * the target, and bytes go socket -> pipe -> socket with splice(2) in both directions, with
+ * back-pressure both ways and half-closes passed through (see {@link SpliceDirection}).
+ *
+ * <p>It runs its own small epoll loops ({@link ProxyLoop}) on the FFM bindings rather than on
+ * io-core, whose loops accept connections but do not open them: the outbound socket has to be
+ * created, connected and watched by the same thread as its client. Each loop has its own
+ * SO_REUSEPORT listener, as io-core's do.
+ */
+public final class SpliceProxy implements AutoCloseable {
+    private final List<ProxyLoop> loops;
+    private final InetSocketAddress address;
+    private final InetSocketAddress target;
+    private boolean closed;
+
+    private SpliceProxy(List<ProxyLoop> loops, InetSocketAddress address, InetSocketAddress target) {
+        this.loops = loops;
+        this.address = address;
+        this.target = target;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public int port() {
+        return address.getPort();
+    }
+
+    public InetSocketAddress target() {
+        return target;
+    }
+
+    /** Proxied connections open now, over all loops. */
+    public int openSessions() {
+        int n = 0;
+        for (ProxyLoop l : loops) {
+            n += l.openSessions();
+        }
+        return n;
+    }
+
+    /** Stops the loops, resetting open sessions, and closes every descriptor. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        boolean interrupted = false;
+        for (ProxyLoop l : loops) {
+            try {
+                l.stop();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Settings; {@link #start()} binds and starts. */
+    public static final class Builder {
+        private InetAddress host = InetAddress.getLoopbackAddress();
+        private int port;
+        private InetSocketAddress target;
+        private int loops = 1;
+        private int maxSessions = 4096;
+        private int pipeSize;
+
+        private Builder() {
+        }
+
+        /** Address to listen on (default 127.0.0.1). */
+        public Builder host(InetAddress a) {
+            host = Objects.requireNonNull(a);
+            return this;
+        }
+
+        /** Port to listen on (default 0: any free one). */
+        public Builder port(int p) {
+            if (p < 0 || p > 65535) {
+                throw new IllegalArgumentException("port out of range 0-65535: " + p);
+            }
+            port = p;
+            return this;
+        }
+
+        /** Where to forward to (required, resolved). */
+        public Builder target(InetSocketAddress t) {
+            if (t.isUnresolved()) {
+                throw new IllegalArgumentException("cannot resolve " + t.getHostString());
+            }
+            target = t;
+            return this;
+        }
+
+        /** Loops, each a thread with its own listener (default 1). */
+        public Builder loops(int n) {
+            if (n <= 0) {
+                throw new IllegalArgumentException("loops must be positive: " + n);
+            }
+            loops = n;
+            return this;
+        }
+
+        /** Sessions per loop at most (default 4096); more are closed at accept. */
+        public Builder maxSessions(int n) {
+            if (n <= 0) {
+                throw new IllegalArgumentException("max sessions must be positive: " + n);
+            }
+            maxSessions = n;
+            return this;
+        }
+
+        /** Capacity of each direction's pipe (default 0: the kernel's 64 KiB). */
+        public Builder pipeSize(int bytes) {
+            pipeSize = bytes;
+            return this;
+        }
+
+        public SpliceProxy start() {
+            Objects.requireNonNull(target, "target");
+            List<ProxyLoop> started = new ArrayList<>();
+            List<Integer> listeners = new ArrayList<>();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment sockaddr = arena.allocate(SocketAddresses.STORAGE_SIZE);
+                int actualPort = port;
+                for (int i = 0; i < loops; i++) {
+                    InetSocketAddress at = new InetSocketAddress(host, actualPort);
+                    int fd = Sockets.socket(SocketAddresses.family(at), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                    listeners.add(fd);
+                    Sockets.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+                    if (loops > 1) {
+                        Sockets.setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+                    }
+                    Sockets.bind(fd, sockaddr, SocketAddresses.write(at, sockaddr));
+                    Sockets.listen(fd, 1024);
+                    if (actualPort == 0) {
+                        Sockets.localAddress(fd, sockaddr);
+                        actualPort = SocketAddresses.read(sockaddr).getPort();
+                    }
+                }
+                for (int i = 0; i < loops; i++) {
+                    ProxyLoop loop = new ProxyLoop(i, listeners.get(i), target, maxSessions, pipeSize);
+                    listeners.set(i, -1); // the loop owns it now
+                    started.add(loop);
+                    loop.start();
+                }
+                return new SpliceProxy(List.copyOf(started), new InetSocketAddress(host, actualPort), target);
+            } catch (RuntimeException | InterruptedException e) {
+                for (int fd : listeners) {
+                    if (fd >= 0) {
+                        Files.close(fd);
+                    }
+                }
+                for (ProxyLoop l : started) {
+                    try {
+                        l.stop();
+                    } catch (InterruptedException ignored) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while starting the proxy", e);
+                }
+                throw (RuntimeException) e;
+            }
+        }
+    }
+}
