@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Runs keel's JMH benchmarks and writes JMH JSON plus a Markdown table under bench/results/.
+#
+#   bench/run.sh [SUITE...] [-- JMH options...]      (`make bench` runs it with no argument)
+#
+# Suites: downcall (default): DowncallBench, FFM vs JNI vs JNA on getpid, sched_getcpu, write.
+#         all: every JMH benchmark in the module.
+# Environment:
+#   KEEL_BENCH_QUICK=1   a smoke run (1 warm-up x 1 s, 2 measurements x 1 s) instead of the
+#                        default 3 warm-up x 1 s, 5 measurements x 1 s, 1 fork
+#   KEEL_BENCH_SETTINGS="-wi 5 -w 2s -i 10 -r 2s -f 2"   JMH iteration settings replacing
+#                        either of the above (JMH refuses an option given twice, so change them
+#                        here, not after --)
+#   KEEL_BENCH_CPU=N     the CPU the JMH fork is pinned to with taskset (default 1; "none" to
+#                        leave it unpinned). The harness JVM and its JIT threads are not pinned.
+# Always on: -prof gc, whose bytes per operation show that no variant allocates per call.
+#   KEEL_BENCH_SKIP_BUILD=1  use the benchmarks.jar and JNI library already built
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+jdk=$(scripts/find-jdk.sh) || exit 1
+export JAVA_HOME=$jdk
+java=$jdk/bin/java
+
+suites=() jmh_extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --) shift; jmh_extra=("$@"); break ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) suites+=("$1"); shift ;;
+  esac
+done
+[ ${#suites[@]} -gt 0 ] || suites=(downcall)
+
+includes=()
+for s in "${suites[@]}"; do
+  case "$s" in
+    downcall) includes+=('dev\.keel\.bench\.DowncallBench\.') ;;
+    all) includes+=('dev\.keel\.bench\.') ;;
+    *) echo "bench: unknown suite '$s' (known: downcall, all)" >&2; exit 2 ;;
+  esac
+done
+
+jar=bench/target/benchmarks.jar
+jnilib=native/build/libkeeljnibench.so
+if [ "${KEEL_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  echo "bench: building the JNI library and $jar with JDK $jdk"
+  make -s -C native JAVA_HOME="$jdk" build/libkeeljnibench.so
+  ./mvnw -q -B --no-transfer-progress -pl bench -am -Pbenchmarks-jar -DskipTests package
+fi
+for f in "$jar" "$jnilib"; do
+  [ -f "$f" ] || { echo "bench: $f is missing; run without KEEL_BENCH_SKIP_BUILD" >&2; exit 1; }
+done
+
+if [ -n "${KEEL_BENCH_SETTINGS:-}" ]; then
+  read -r -a settings <<< "$KEEL_BENCH_SETTINGS"
+elif [ "${KEEL_BENCH_QUICK:-0}" = 1 ]; then
+  settings=(-wi 1 -w 1s -i 2 -r 1s -f 1)
+else
+  settings=(-wi 3 -w 1s -i 5 -r 1s -f 1)
+fi
+
+# Pin only the forked JVM that measures: JMH starts it through -jvm, so point -jvm at a
+# wrapper that execs java under taskset. Its threads (JIT, GC) share that CPU too.
+mkdir -p bench/results/tmp
+jvm=() pinned="unpinned"
+cpu=${KEEL_BENCH_CPU:-1}
+if [ "$cpu" != none ]; then
+  if ! command -v taskset >/dev/null; then
+    echo "bench: taskset not found (util-linux); the fork runs unpinned" >&2
+  elif ! taskset -c "$cpu" true 2>/dev/null; then
+    echo "bench: cannot pin to CPU $cpu here; the fork runs unpinned" >&2
+  else
+    wrapper=bench/results/tmp/java-on-cpu$cpu
+    printf '#!/bin/sh\nexec taskset -c %s "%s" "$@"\n' "$cpu" "$java" > "$wrapper"
+    chmod +x "$wrapper"
+    jvm=(-jvm "$root/$wrapper")
+    pinned="pinned to CPU $cpu"
+  fi
+fi
+
+stamp=$(date -u +%Y%m%d-%H%M%S)
+name=$(IFS=-; echo "${suites[*]}")
+json=bench/results/$name-$stamp.json
+md=bench/results/$name-$stamp.md
+
+echo "bench: suites ${suites[*]}, fork $pinned, settings ${settings[*]}"
+# -Dkeel.jnibench.lib reaches the fork through -jvmArgsAppend (JniCalls loads it with System.load).
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.keel.bench.BenchRunner "$md.table" \
+  "${includes[@]}" "${settings[@]}" "${jvm[@]}" \
+  -jvmArgsAppend "-Dkeel.jnibench.lib=$root/$jnilib" \
+  -prof gc -rf json -rff "$json" "${jmh_extra[@]}"
+
+model=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+hypervisor=$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)
+{
+  echo "# keel benchmarks: ${suites[*]} ($stamp UTC)"
+  echo
+  echo "- Machine: $model, $(nproc) CPUs online${hypervisor:+, virtual machine ($hypervisor)}"
+  echo "- Kernel: $(uname -srm)"
+  echo "- JDK: $("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.vm.vendor = //p') $("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')"
+  echo "- JMH: ${settings[*]} -prof gc, fork $pinned"
+  echo "- JSON: $json"
+  echo
+  cat "$md.table"
+} > "$md"
+rm -f "$md.table"
+echo "bench: results in $json and $md"
+cat "$md"
