@@ -85,6 +85,7 @@ name=$(IFS=-; echo "${suites[*]}")
 json=bench/results/$name-$stamp.json
 md=bench/results/$name-$stamp.md
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: suites ${suites[*]}, fork $pinned, settings ${settings[*]}"
 # -Dkeel.jnibench.lib reaches the fork through -jvmArgsAppend (JniCalls loads it with System.load).
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.keel.bench.BenchRunner "$md.table" \
@@ -92,6 +93,7 @@ echo "bench: suites ${suites[*]}, fork $pinned, settings ${settings[*]}"
   -jvmArgsAppend "-Dkeel.jnibench.lib=$root/$jnilib" \
   -prof gc -rf json -rff "$json" "${jmh_extra[@]}"
 
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 model=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 hypervisor=$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)
 {
@@ -101,6 +103,8 @@ hypervisor=$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)
   echo "- Kernel: $(uname -srm)"
   echo "- JDK: $("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.vm.vendor = //p') $("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')"
   echo "- JMH: ${settings[*]} -prof gc, fork $pinned"
+  echo "- Load average (1/5/15 min) before: $load_before, after: $load_after" \
+       "(other work on this machine during the run adds noise)"
   echo "- JSON: $json"
   echo
   cat "$md.table"

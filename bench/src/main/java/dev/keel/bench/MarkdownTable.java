@@ -117,9 +117,10 @@ final class MarkdownTable {
             params.append(params.isEmpty() ? "" : ", ").append(key).append('=').append(r.getParams().getParam(key));
         }
         Double alloc = null;
-        for (Map.Entry<String, Result> s : r.getSecondaryResults().entrySet()) {
-            if (s.getKey().endsWith(ALLOC_NORM)) {
-                alloc = s.getValue().getScore();
+        // JMH declares Map<String, Result> with a raw Result; only the keys are read here.
+        for (String key : r.getSecondaryResults().keySet()) {
+            if (key.endsWith(ALLOC_NORM)) {
+                alloc = r.getSecondaryResults().get(key).getScore();
             }
         }
         Result<?> primary = r.getPrimaryResult();
