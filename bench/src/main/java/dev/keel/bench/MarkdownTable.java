@@ -29,8 +29,8 @@ final class MarkdownTable {
     private MarkdownTable() {
     }
 
-    record Row(String benchClass, String call, String variant, double score, double error, String unit,
-               String params, Double allocPerOp) {
+    record Row(String benchClass, String call, String variant, double score, double error, double min,
+               String unit, String params, Double allocPerOp) {
     }
 
     static String render(Collection<RunResult> results) {
@@ -40,8 +40,9 @@ final class MarkdownTable {
             byClass.computeIfAbsent(row.benchClass(), k -> new ArrayList<>()).add(row);
         }
         StringBuilder out = new StringBuilder();
-        out.append("Score: average time per operation; ± is JMH's 99.9% confidence half-interval; ")
-                .append("vs JNI: score divided by the JNI score of the same call.\n");
+        out.append("Score: mean time per operation over the measurement iterations; ± is JMH's 99.9% ")
+                .append("confidence half-interval; Min: the fastest iteration (the least disturbed by other ")
+                .append("work on the machine); vs JNI: score (or min) divided by the JNI one of the same call.\n");
         for (Map.Entry<String, List<Row>> e : byClass.entrySet()) {
             out.append("\n### ").append(e.getKey()).append("\n\n");
             table(out, sorted(e.getValue()));
@@ -62,12 +63,13 @@ final class MarkdownTable {
         boolean params = rows.stream().anyMatch(r -> !r.params().isEmpty());
         boolean alloc = rows.stream().anyMatch(r -> r.allocPerOp() != null);
         out.append("| Call | Variant |").append(params ? " Params |" : "")
-                .append(" Score | ± Error | Unit | vs JNI |").append(alloc ? " B/op |" : "").append('\n');
-        out.append("|---|---|").append(params ? "---|" : "").append("---:|---:|---|---:|")
+                .append(" Score | ± Error | Min | Unit | vs JNI | Min vs JNI |").append(alloc ? " B/op |" : "").append('\n');
+        out.append("|---|---|").append(params ? "---|" : "").append("---:|---:|---:|---|---:|---:|")
                 .append(alloc ? "---:|" : "").append('\n');
         for (Row row : rows) {
             Row jni = find(rows, row.call(), row.params());
             String ratio = jni == null || jni.score() == 0 ? "–" : fmt("%.2fx", row.score() / jni.score());
+            String minRatio = jni == null || jni.min() == 0 ? "–" : fmt("%.2fx", row.min() / jni.min());
             out.append("| ").append(row.call()).append(" | ").append(row.variant().isEmpty() ? "–" : row.variant())
                     .append(" | ");
             if (params) {
@@ -75,7 +77,8 @@ final class MarkdownTable {
             }
             out.append(fmt("%.2f", row.score())).append(" | ")
                     .append(Double.isNaN(row.error()) ? "n/a" : fmt("%.2f", row.error())).append(" | ")
-                    .append(row.unit()).append(" | ").append(ratio).append(" |");
+                    .append(fmt("%.2f", row.min())).append(" | ")
+                    .append(row.unit()).append(" | ").append(ratio).append(" | ").append(minRatio).append(" |");
             if (alloc) {
                 out.append(' ').append(row.allocPerOp() == null ? "–" : fmt("%.1f", row.allocPerOp())).append(" |");
             }
@@ -125,6 +128,6 @@ final class MarkdownTable {
         }
         Result<?> primary = r.getPrimaryResult();
         return new Row(benchClass, call, variant, primary.getScore(), primary.getScoreError(),
-                primary.getScoreUnit(), params.toString(), alloc);
+                primary.getStatistics().getMin(), primary.getScoreUnit(), params.toString(), alloc);
     }
 }
