@@ -4,6 +4,7 @@
 #   bench/run.sh [SUITE...] [-- JMH options...]      (`make bench` runs it with no argument)
 #
 # Suites: downcall (default): DowncallBench, FFM vs JNI vs JNA on getpid, sched_getcpu, write.
+#         pin: PinBench, keel vs OpenHFT affinity on getcpu and pin + read back.
 #         all: every JMH benchmark in the module.
 #         Any other word is a JMH include regex, e.g. bench/run.sh 'DowncallBench.getcpu'.
 # Environment:
@@ -34,7 +35,7 @@ suites=() jmh_extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; jmh_extra=("$@"); break ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) suites+=("$1"); shift ;;
   esac
 done
@@ -44,6 +45,7 @@ includes=()
 for s in "${suites[@]}"; do
   case "$s" in
     downcall) includes+=('dev\.keel\.bench\.DowncallBench\.') ;;
+    pin) includes+=('dev\.keel\.bench\.affinity\.PinBench\.') ;;
     all) includes+=('dev\.keel\.bench\.') ;;
     -*) echo "bench: '$s' is not a suite; JMH options go after --" >&2; exit 2 ;;
     *) includes+=("$s") ;; # any other word is a JMH include regex, e.g. 'DowncallBench.getcpu'
