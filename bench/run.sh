@@ -5,6 +5,7 @@
 #
 # Suites: downcall (default): DowncallBench, FFM vs JNI vs JNA on getpid, sched_getcpu, write.
 #         all: every JMH benchmark in the module.
+#         Any other word is a JMH include regex, e.g. bench/run.sh 'DowncallBench.getcpu'.
 # Environment:
 #   KEEL_BENCH_QUICK=1   a smoke run (1 warm-up x 1 s, 2 measurements x 1 s) instead of the
 #                        default 3 warm-up x 1 s, 5 measurements x 1 s, 1 fork
@@ -12,9 +13,10 @@
 #                        either of the above (JMH refuses an option given twice, so change them
 #                        here, not after --)
 #   KEEL_BENCH_CPU=N     the CPU the JMH fork is pinned to with taskset (default 1; "none" to
-#                        leave it unpinned). The harness JVM and its JIT threads are not pinned.
-# Always on: -prof gc, whose bytes per operation show that no variant allocates per call.
+#                        leave it unpinned). The fork's JIT and GC threads share that CPU; the
+#                        harness JVM, which only collects results, is not pinned.
 #   KEEL_BENCH_SKIP_BUILD=1  use the benchmarks.jar and JNI library already built
+# Always on: -prof gc, whose bytes per operation show whether a variant allocates per call.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -27,7 +29,7 @@ suites=() jmh_extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; jmh_extra=("$@"); break ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) suites+=("$1"); shift ;;
   esac
 done
@@ -38,7 +40,8 @@ for s in "${suites[@]}"; do
   case "$s" in
     downcall) includes+=('dev\.keel\.bench\.DowncallBench\.') ;;
     all) includes+=('dev\.keel\.bench\.') ;;
-    *) echo "bench: unknown suite '$s' (known: downcall, all)" >&2; exit 2 ;;
+    -*) echo "bench: '$s' is not a suite; JMH options go after --" >&2; exit 2 ;;
+    *) includes+=("$s") ;; # any other word is a JMH include regex, e.g. 'DowncallBench.getcpu'
   esac
 done
 
@@ -81,7 +84,7 @@ if [ "$cpu" != none ]; then
 fi
 
 stamp=$(date -u +%Y%m%d-%H%M%S)
-name=$(IFS=-; echo "${suites[*]}")
+name=$(IFS=-; echo "${suites[*]}" | tr -c 'A-Za-z0-9_.\n-' '_')
 json=bench/results/$name-$stamp.json
 md=bench/results/$name-$stamp.md
 
