@@ -7,8 +7,11 @@
 #         all: every JMH benchmark in the module.
 #         Any other word is a JMH include regex, e.g. bench/run.sh 'DowncallBench.getcpu'.
 # Environment:
-#   KEEL_BENCH_QUICK=1   a smoke run (1 warm-up x 1 s, 2 measurements x 1 s) instead of the
-#                        default 3 warm-up x 1 s, 5 measurements x 1 s, 1 fork
+#   KEEL_BENCH_ROUNDS=N  how many times the whole selection is run (default 3; 1 when quick).
+#                        The table gives the median of the rounds: on this small shared machine a
+#                        disturbance spoils a round, not the result.
+#   KEEL_BENCH_QUICK=1   a smoke run (1 round, 1 warm-up x 1 s, 2 measurements x 1 s) instead of
+#                        the default 3 warm-up x 1 s, 5 measurements x 1 s, 1 fork per round
 #   KEEL_BENCH_SETTINGS="-wi 5 -w 2s -i 10 -r 2s -f 2"   JMH iteration settings replacing
 #                        either of the above (JMH refuses an option given twice, so change them
 #                        here, not after --)
@@ -29,7 +32,7 @@ suites=() jmh_extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; jmh_extra=("$@"); break ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) suites+=("$1"); shift ;;
   esac
 done
@@ -56,6 +59,9 @@ for f in "$jar" "$jnilib"; do
   [ -f "$f" ] || { echo "bench: $f is missing; run without KEEL_BENCH_SKIP_BUILD" >&2; exit 1; }
 done
 
+rounds=${KEEL_BENCH_ROUNDS:-3}
+[ "${KEEL_BENCH_QUICK:-0}" = 1 ] && rounds=${KEEL_BENCH_ROUNDS:-1}
+case "$rounds" in ''|*[!0-9]*|0) echo "bench: KEEL_BENCH_ROUNDS must be a positive number" >&2; exit 2 ;; esac
 if [ -n "${KEEL_BENCH_SETTINGS:-}" ]; then
   read -r -a settings <<< "$KEEL_BENCH_SETTINGS"
 elif [ "${KEEL_BENCH_QUICK:-0}" = 1 ]; then
@@ -89,9 +95,9 @@ json=bench/results/$name-$stamp.json
 md=bench/results/$name-$stamp.md
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench: suites ${suites[*]}, fork $pinned, settings ${settings[*]}"
+echo "bench: suites ${suites[*]}, $rounds round(s), fork $pinned, settings ${settings[*]}"
 # -Dkeel.jnibench.lib reaches the fork through -jvmArgsAppend (JniCalls loads it with System.load).
-"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.keel.bench.BenchRunner "$md.table" \
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.keel.bench.BenchRunner "$md.table" "$rounds" \
   "${includes[@]}" "${settings[@]}" "${jvm[@]}" \
   -jvmArgsAppend "-Dkeel.jnibench.lib=$root/$jnilib" \
   -prof gc -rf json -rff "$json" "${jmh_extra[@]}"
@@ -105,13 +111,13 @@ hypervisor=$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)
   echo "- Machine: $model, $(nproc) CPUs online${hypervisor:+, virtual machine ($hypervisor)}"
   echo "- Kernel: $(uname -srm)"
   echo "- JDK: $("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.vm.vendor = //p') $("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')"
-  echo "- JMH: ${settings[*]} -prof gc, fork $pinned"
+  echo "- JMH: $rounds round(s) of ${settings[*]} -prof gc, fork $pinned"
   echo "- Load average (1/5/15 min) before: $load_before, after: $load_after" \
        "(other work on this machine during the run adds noise)"
-  echo "- JSON: $json"
+  if [ "$rounds" = 1 ]; then echo "- JSON: $json"; else echo "- JSON: ${json%.json}-r{1..$rounds}.json"; fi
   echo
   cat "$md.table"
 } > "$md"
 rm -f "$md.table"
-echo "bench: results in $json and $md"
+echo "bench: results in $md (JSON beside it)"
 cat "$md"
