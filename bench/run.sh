@@ -122,6 +122,11 @@ echo "bench: suites ${suites[*]}, $rounds round(s), fork $pinned, settings ${set
   -prof gc -rf json -rff "$json" "${jmh_extra[@]}"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+# The JSON names the JVM wrapper and the JNI library by absolute path; keep it repo-relative so
+# results can be committed without machine paths.
+for f in "$json" "${json%.json}"-r*.json; do
+  if [ -f "$f" ]; then sed -i "s|$root/|./|g" "$f"; fi
+done
 model=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 hypervisor=$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -n 1)
 {
