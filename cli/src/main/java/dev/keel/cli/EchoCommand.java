@@ -6,8 +6,6 @@ import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Set;
 
@@ -43,20 +41,21 @@ final class EchoCommand implements Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) {
-        Args args = Args.parse(argv, Set.of("port", "host", "loops", "cpus", "transport", "busy-poll", "sqpoll"), Set.of("help"));
+        CommandOptions args = CommandOptions.parse(argv,
+                Set.of("port", "host", "loops", "cpus", "transport", "busy-poll", "sqpoll"), Set.of("help"));
         if (args.flag("help")) {
             out.print(HELP);
             return Keel.EXIT_OK;
         }
         ServerSettings settings = ServerSettings.from(args, 7000);
-        int busyPoll = args.intValue("busy-poll", 0, 0, 10_000_000);
+        int busyPoll = args.integer("busy-poll", 0, 0, 10_000_000);
         LoopOptions.Builder options = LoopOptions.builder().busyPoll(Duration.ofNanos(busyPoll * 1000L));
         if (args.has("sqpoll")) {
             if (settings.transport() != Transport.IO_URING) {
                 throw new UsageException("--sqpoll needs --transport io_uring");
             }
             int cpu = settings.cpus().length > 0 ? settings.cpus()[0] : -1;
-            options.sqPoll(Duration.ofMillis(args.intValue("sqpoll", 2, 1, 60_000)), cpu);
+            options.sqPoll(Duration.ofMillis(args.integer("sqpoll", 2, 1, 60_000)), cpu);
         }
         EventLoopGroup group;
         try {
@@ -69,13 +68,5 @@ final class EchoCommand implements Command {
             return Keel.EXIT_FAILURE;
         }
         return ServerSettings.serveUntilSignalled(group, "keel echo", out);
-    }
-
-    static InetAddress host(String name) {
-        try {
-            return InetAddress.getByName(name);
-        } catch (UnknownHostException e) {
-            throw new UsageException("--host: unknown address '" + name + "'");
-        }
     }
 }

@@ -66,7 +66,7 @@ final class ProxyCommand implements Command {
         InetSocketAddress target = target(o.value("to", ""));
         try {
             return SpliceProxy.builder()
-                    .host(ServeCommand.host(o.value("host", "127.0.0.1")))
+                    .host(ServerSettings.host(o.value("host", "127.0.0.1")))
                     .port(o.integer("port", 0, 0, 65535))
                     .target(target)
                     .loops(o.integer("loops", 1, 1, 1024))

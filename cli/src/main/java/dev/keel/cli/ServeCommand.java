@@ -3,8 +3,6 @@ package dev.keel.cli;
 import dev.keel.zerocopy.FileServer;
 
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -30,7 +28,7 @@ final class ServeCommand implements Command {
               --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
               --loops N           event loops (default: one per CPU given, else 1)
               --cpus LIST         pin loop i to the i-th CPU of LIST, e.g. 0-1 or 2,3
-              --transport T       epoll (io_uring is not in this build yet)
+              --transport T       epoll (the file server is not yet tested on io_uring)
               --access-log FILE   log requests to FILE, asynchronously (default: no log)
               --refuse-symlinks   refuse every symlink, not only those leaving DIR
               --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
@@ -71,28 +69,23 @@ final class ServeCommand implements Command {
 
     /** Checks the options and starts the server; a bad value is a {@link UsageException}. */
     static FileServer start(CommandOptions o) {
-        String transport = o.value("transport", "epoll");
-        if (transport.equals("io_uring")) {
-            throw new UsageException("--transport io_uring is not in this build yet; use epoll");
-        }
-        if (!transport.equals("epoll")) {
-            throw new UsageException("--transport must be epoll or io_uring, not '" + transport + "'");
-        }
-        int[] cpus = o.has("cpus") ? CpuList.parse(o.value("cpus", "")) : new int[0];
-        int loops = o.integer("loops", cpus.length > 0 ? cpus.length : 1, 1, 1024);
-        if (cpus.length > 0 && cpus.length != loops) {
-            throw new UsageException("--cpus names " + cpus.length + " CPUs for " + loops + " loops");
+        ServerSettings settings = ServerSettings.from(o, 8080);
+        if (settings.transport() != dev.keel.io.Transport.EPOLL) {
+            // The file server's sendfile/splice path is tested on epoll only so far.
+            throw new UsageException("--transport: keel serve runs on epoll in this build, not "
+                    + settings.transport().label());
         }
         FileServer.Builder b = FileServer.builder()
                 .root(Path.of(o.value("root", ".")))
-                .host(host(o.value("host", "127.0.0.1")))
-                .port(o.integer("port", 8080, 0, 65535))
-                .loops(loops)
+                .host(settings.host())
+                .port(settings.port())
+                .loops(settings.loops())
+                .transport(settings.transport())
                 .refuseSymlinks(o.flag("refuse-symlinks"))
                 .splice(o.flag("splice"), 0)
                 .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024);
-        if (cpus.length > 0) {
-            b.cpus(new StopGapPinner(), cpus);
+        if (settings.cpus().length > 0) {
+            b.cpus(settings.cpus());
         }
         if (o.has("access-log")) {
             b.accessLog(Path.of(o.value("access-log", "")));
@@ -100,17 +93,9 @@ final class ServeCommand implements Command {
         try {
             return b.start();
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage()); // root missing or unreadable, CPU not usable
+            throw new UsageException(e.getMessage()); // root missing or unreadable
         } catch (dev.keel.ffm.SyscallException e) {
             throw new UsageException("cannot listen: " + e.getMessage());
-        }
-    }
-
-    static InetAddress host(String text) {
-        try {
-            return InetAddress.getByName(text);
-        } catch (UnknownHostException e) {
-            throw new UsageException("--host: unknown host '" + text + "'");
         }
     }
 
@@ -120,10 +105,8 @@ final class ServeCommand implements Command {
             host = "[" + host + "]";
         }
         int[] cpus = server.cpus();
-        boolean pinned = cpus.length > 0 && cpus[0] >= 0;
         return "keel serve: http://" + host + ":" + server.port() + "/ serving " + server.root() + " with "
-                + cpus.length + (cpus.length == 1 ? " loop " : " loops ")
-                + (pinned ? "on CPU" + (cpus.length == 1 ? " " : "s ") + CpuList.format(cpus) : "(unpinned)")
-                + " (epoll, " + (server.usesOpenat2() ? "openat2" : "O_NOFOLLOW walk") + ")";
+                + cpus.length + (cpus.length == 1 ? " loop " : " loops ") + ServerSettings.placement(cpus)
+                + " (" + server.transport().label() + ", " + (server.usesOpenat2() ? "openat2" : "O_NOFOLLOW walk") + ")";
     }
 }

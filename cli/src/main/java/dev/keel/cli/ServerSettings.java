@@ -8,8 +8,8 @@ import dev.keel.io.Transport;
 
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Arrays;
-import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
 /**
@@ -18,11 +18,11 @@ import java.util.stream.Collectors;
  */
 record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transport transport) {
 
-    static ServerSettings from(Args args, int defaultPort) {
-        InetAddress host = EchoCommand.host(args.value("host", "127.0.0.1"));
-        int port = args.intValue("port", defaultPort, 0, 65535);
+    static ServerSettings from(CommandOptions args, int defaultPort) {
+        InetAddress host = host(args.value("host", "127.0.0.1"));
+        int port = args.integer("port", defaultPort, 0, 65535);
         int[] cpus = args.has("cpus") ? cpus(args.value("cpus", "")) : new int[0];
-        int loops = args.intValue("loops", cpus.length == 0 ? 1 : cpus.length, 1, 1024);
+        int loops = args.integer("loops", cpus.length == 0 ? 1 : cpus.length, 1, 1024);
         if (cpus.length != 0 && cpus.length != loops) {
             throw new UsageException("--cpus names " + cpus.length + " CPUs for " + loops
                     + " loops; give one CPU per loop");
@@ -66,25 +66,29 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
         return builder;
     }
 
-    /** Prints the ready line, then blocks until a signal closes {@code group}. */
-    static int serveUntilSignalled(EventLoopGroup group, String what, PrintStream out) {
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            group.close();
-            stopped.countDown();
-        }, "keel-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        int[] cpus = group.cpus();
-        String placement = Arrays.stream(cpus).allMatch(c -> c < 0) ? "unpinned"
-                : "on CPUs " + Arrays.stream(cpus).mapToObj(Integer::toString).collect(Collectors.joining(","));
-        out.printf("%s listening on %s:%d (%d loop%s, %s, %s)%n", what, group.address().getAddress().getHostAddress(),
-                group.port(), cpus.length, cpus.length == 1 ? "" : "s", placement, group.transport().label());
-        out.flush();
+    /** An address for --host, or a usage error naming it. */
+    static InetAddress host(String name) {
         try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return InetAddress.getByName(name);
+        } catch (UnknownHostException e) {
+            throw new UsageException("--host: unknown address '" + name + "'");
         }
+    }
+
+    /** "on CPUs 0,1" for pinned loops, "unpinned" otherwise. */
+    static String placement(int[] cpus) {
+        return Arrays.stream(cpus).allMatch(c -> c < 0) ? "unpinned"
+                : "on CPU" + (cpus.length == 1 ? " " : "s ")
+                + Arrays.stream(cpus).mapToObj(Integer::toString).collect(Collectors.joining(","));
+    }
+
+    /** Prints the ready line, then blocks until SIGINT/SIGTERM closes {@code group}. */
+    static int serveUntilSignalled(EventLoopGroup group, String what, PrintStream out) {
+        int[] cpus = group.cpus();
+        out.printf("%s listening on %s:%d (%d loop%s, %s, %s)%n", what, group.address().getAddress().getHostAddress(),
+                group.port(), cpus.length, cpus.length == 1 ? "" : "s", placement(cpus), group.transport().label());
+        out.flush();
+        UntilStopped.await(what.replace(' ', '-'), group::close);
         return Keel.EXIT_OK;
     }
 }

@@ -67,7 +67,7 @@ class EchoCommandTest {
     void shouldServeOverIoUringWhenAsked() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.keel.ffm.IoUring.support().available(),
                 () -> "io_uring unavailable: " + dev.keel.ffm.IoUring.support().reason());
-        assertServes("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPUs 0, io_uring\\)",
+        assertServes("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPU 0, io_uring\\)",
                 "echo", "--port", "0", "--cpus", "0", "--transport", "io_uring");
     }
 
@@ -80,7 +80,7 @@ class EchoCommandTest {
     @Test
     @Timeout(60)
     void shouldServeAndStopOnSigterm() throws Exception {
-        assertServes("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPUs 0, epoll\\)",
+        assertServes("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPU 0, epoll\\)",
                 "echo", "--port", "0", "--cpus", "0");
     }
 

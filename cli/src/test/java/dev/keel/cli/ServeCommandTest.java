@@ -66,12 +66,12 @@ class ServeCommandTest {
         assertRefused("--cpus", "serve", "--root", dir.toString(), "--cpus", "3-1");
         assertRefused("--cpus", "serve", "--root", dir.toString(), "--cpus", "a,b");
         assertRefused("--cpus names 2 CPUs for 3 loops", "serve", "--root", dir.toString(), "--cpus", "0,1", "--loops", "3");
-        assertRefused("io_uring is not in this build", "serve", "--root", dir.toString(), "--transport", "io_uring");
-        assertRefused("--transport must be", "serve", "--transport", "kqueue");
+        assertRefused("keel serve runs on epoll in this build", "serve", "--root", dir.toString(), "--transport", "io_uring");
+        assertRefused("--transport: unknown transport", "serve", "--transport", "kqueue");
         assertRefused("unknown option --frobnicate", "serve", "--frobnicate");
         assertRefused("--root needs a value", "serve", "--root");
         assertRefused("unexpected argument", "serve", "public");
-        assertRefused("unknown host", "serve", "--root", dir.toString(), "--host", "no.such.host.invalid");
+        assertRefused("unknown address", "serve", "--root", dir.toString(), "--host", "no.such.host.invalid");
     }
 
     @Test

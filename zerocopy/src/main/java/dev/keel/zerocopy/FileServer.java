@@ -2,9 +2,9 @@ package dev.keel.zerocopy;
 
 import dev.keel.ffm.Files;
 import dev.keel.ffm.SyscallException;
-import dev.keel.io.CpuPinner;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
+import dev.keel.io.Transport;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -67,6 +67,11 @@ public final class FileServer implements AutoCloseable {
         return group.cpus();
     }
 
+    /** The transport the loops run on. */
+    public Transport transport() {
+        return group.transport();
+    }
+
     /** The served directory, absolute and normalised. */
     public Path root() {
         return root;
@@ -116,7 +121,7 @@ public final class FileServer implements AutoCloseable {
         private int port;
         private int loops = 1;
         private int[] cpus = new int[0];
-        private CpuPinner pinner;
+        private Transport transport = Transport.EPOLL;
         private Duration idleTimeout = Duration.ofSeconds(60);
         private int maxRequests = 1000;
         private boolean refuseSymlinks;
@@ -157,10 +162,15 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
-        /** One CPU per loop, with the pinner that puts each loop there (default: unpinned). */
-        public Builder cpus(CpuPinner cpuPinner, int... list) {
-            pinner = Objects.requireNonNull(cpuPinner);
+        /** One CPU per loop (default: the core plan of {@link EventLoopGroup.Builder#cpus}). */
+        public Builder cpus(int... list) {
             cpus = list.clone();
+            return this;
+        }
+
+        /** The transport of the loops (default epoll). */
+        public Builder transport(Transport t) {
+            transport = Objects.requireNonNull(t);
             return this;
         }
 
@@ -256,9 +266,9 @@ public final class FileServer implements AutoCloseable {
                         .build();
                 StaticFileHandler handler = new StaticFileHandler(config, loops, readBuffer);
                 EventLoopGroup.Builder g = EventLoopGroup.builder().loops(loops).host(host).port(port).options(options)
-                        .handler(handler);
+                        .transport(transport).handler(handler);
                 if (cpus.length > 0) {
-                    g.cpus(cpus).pinner(pinner);
+                    g.cpus(cpus);
                 }
                 return new FileServer(g.start(), handler, rootFd, dir, useOpenat2, log);
             } catch (RuntimeException e) {
