@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The echo benchmark of issue 3: keel's epoll server beside a C epoll server, Netty 4.2 on its
-# epoll and io_uring transports and a JDK NIO Selector server, in one run. Every server is
+# epoll and io_uring transports, a JDK NIO Selector server and a plain C io_uring server (the
+# reference of issue 4), in one run. Every server is
 # pinned to SERVER_CPU, the load generator (native/echo/echo_load.c) to LOAD_CPU. Rounds are
 # interleaved (each server once per round, in turn); the report takes the median of rounds.
 #
@@ -25,9 +26,9 @@ if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1} WARMUP=${WARMUP:-0.5} DURATION=${DURATION:-1.5} PRIME=${PRIME:-1} SETTLE=${SETTLE:-1}
   QUIET_WAIT=${QUIET_WAIT:-10} RETRIES=${RETRIES:-0}
 fi
-ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-1.5}
-DURATION=${DURATION:-4}
+ROUNDS=${ROUNDS:-5}
+WARMUP=${WARMUP:-1}
+DURATION=${DURATION:-2}
 PRIME=${PRIME:-2}
 SETTLE=${SETTLE:-2}
 BUSY_POLL_US=${BUSY_POLL_US:-200}
@@ -36,9 +37,9 @@ LOAD_CPU=${LOAD_CPU:-1}
 PORT_BASE=${PORT_BASE:-$((20000 + RANDOM % 10000))}
 NOISE_MAX_PCT=${NOISE_MAX_PCT:-10}
 RETRIES=${RETRIES:-2}
-QUIET_WAIT=${QUIET_WAIT:-60}
+QUIET_WAIT=${QUIET_WAIT:-20}
 JAVA_OPTS=${JAVA_OPTS:-}
-SERVERS=${SERVERS:-"c-epoll keel-epoll netty-epoll netty-io_uring jdk-nio c-epoll+busy keel-epoll+busy"}
+SERVERS=${SERVERS:-"c-epoll keel-epoll netty-epoll netty-io_uring jdk-nio c-io_uring c-epoll+busy keel-epoll+busy"}
 # Busy-poll rows answer one question (ping-pong latency without the server's wake-up).
 BUSY_SCENARIOS="pingpong"
 # name conns depth size
@@ -108,8 +109,8 @@ meta() {
   netty=$(ls bench/target/lib/netty-transport-[0-9]*.jar | sed 's/.*netty-transport-\(.*\)\.jar/\1/')
   printf '{"meta":true,"date":"%s","quick":%s,"rounds":%s,"warmup_s":%s,"duration_s":%s,"prime_s":%s,"settle_s":%s,' \
     "$(date -u '+%Y-%m-%d %H:%M UTC')" "$QUICK" "$ROUNDS" "$WARMUP" "$DURATION" "$PRIME" "$SETTLE"
-  printf '"busy_poll_us":%s,"server_cpu":%s,"load_cpu":%s,"noise_max_pct":%s,"java_opts":"%s",' \
-    "$BUSY_POLL_US" "$SERVER_CPU" "$LOAD_CPU" "$NOISE_MAX_PCT" "$(printf '%s' "${JAVA_OPTS:-none}" | json_escape)"
+  printf '"busy_poll_us":%s,"server_cpu":%s,"load_cpu":%s,"noise_max_pct":%s,"retries":%s,"quiet_wait_s":%s,"java_opts":"%s",' \
+    "$BUSY_POLL_US" "$SERVER_CPU" "$LOAD_CPU" "$NOISE_MAX_PCT" "$RETRIES" "$QUIET_WAIT" "$(printf '%s' "${JAVA_OPTS:-none}" | json_escape)"
   printf '"kernel":"%s","cpu_model":"%s","cpus":"%s","threads_per_core":"%s","numa_nodes":"%s","hypervisor":"%s",' \
     "$(uname -r)" "$(lscpu_field 'Model name' | json_escape)" "$(lscpu_field 'CPU(s)')" \
     "$(lscpu_field 'Thread(s) per core')" "$(lscpu_field 'NUMA node(s)')" "$(lscpu_field 'Hypervisor vendor' | json_escape)"
@@ -138,6 +139,7 @@ server_cmd() { # name port -> sets cmd, the server's command as an array
   case "$1" in
     c-epoll) cmd=(native/build/c_epoll_echo "$2") ;;
     c-epoll+busy) cmd=(native/build/c_epoll_echo "$2" "$BUSY_POLL_US") ;;
+    c-io_uring) cmd=(native/build/c_uring_echo "$2") ;;
     keel-epoll) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU") ;;
     keel-epoll+busy) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" --busy-poll "$BUSY_POLL_US") ;;
     netty-epoll) cmd=("${jvm[@]}" dev.keel.bench.echo.NettyEpollEcho "$2") ;;
@@ -163,7 +165,7 @@ start_server() { # name -> sets spid, port; returns 1 when it did not come up
   return 1
 }
 
-stop_server() {
+stop_server() { # and files what the server said on stderr, if anything, as a "log" row
   [ -n "$spid" ] || return 0
   kill -TERM "$spid" 2>/dev/null || true
   local i
@@ -174,6 +176,9 @@ stop_server() {
   kill -KILL "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || true
   spid=
+  if [ -s "$tmp/server.err" ]; then
+    record "$server" log "$round" log "\"text\":\"$(sort "$tmp/server.err" | uniq -c | sort -rn | head -n 5 | cut -c1-300 | json_escape)\"}"
+  fi
 }
 
 # ---------------------------------------------------------------- measuring
@@ -226,11 +231,11 @@ measure() {
       say "  $scenario: FAILED: $why"
       return 0
     fi
-    noisy=$(awk -v o="$(field other_cpu_s "$line")" -v s="$(field seconds "$line")" -v m="$NOISE_MAX_PCT" \
+    noisy=$(awk -v o="$(field other_user_s "$line")" -v s="$(field seconds "$line")" -v m="$NOISE_MAX_PCT" \
       'BEGIN {print (o != "" && s > 0 && 100 * o / s > m) ? 1 : 0}')
     if [ "$noisy" = 1 ] && [ "$attempt" -lt "$RETRIES" ]; then
       record "$server" "$scenario" "$round" discarded "${line#\{}"
-      say "  $scenario: other work took $(field other_cpu_s "$line") s of the server CPU; again"
+      say "  $scenario: other programs took $(field other_user_s "$line") s of the server CPU; again"
       continue
     fi
     record "$server" "$scenario" "$round" ok "${line#\{}"

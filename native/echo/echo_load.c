@@ -11,8 +11,8 @@
  * Prints one JSON line: requests per second, MB/s each way, p50/p90/p99/p99.9/max in
  * microseconds, and the count of corrupted bytes (must be 0). Exit status 1 on any error.
  * With --server-pid it also reports the server's CPU time (user + system, all its threads)
- * over the timed run and per request; with --server-cpu also how much of that CPU's busy time
- * went to anything but the server (other processes, interrupts): the noise in the measurement.
+ * over the timed run and per request; with --server-cpu also how much of that CPU's time went
+ * to other programs (other_user_s): the noise in the measurement.
  *
  * --idle measures memory per idle connection instead: it reads the server's VmRSS, opens N
  * connections and sends nothing, waits until the server holds N more descriptors (it has
@@ -130,8 +130,8 @@ static int flush_out(struct conn *c) {
     return 0;
 }
 
-/* utime + stime of every thread of PID, in seconds, from /proc/PID/stat; -1 if unreadable. */
-static double process_cpu_seconds(int pid) {
+/* utime and stime of every thread of PID, in seconds, from /proc/PID/stat; -1 if unreadable. */
+static int process_cpu_seconds(int pid, double *user, double *sys) {
     char path[64], line[4096];
     snprintf(path, sizeof(path), "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
@@ -144,7 +144,9 @@ static double process_cpu_seconds(int pid) {
     unsigned long long utime = 0, stime = 0;
     /* after ')': state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return -1;
-    return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+    *user = (double) utime / (double) sysconf(_SC_CLK_TCK);
+    *sys = (double) stime / (double) sysconf(_SC_CLK_TCK);
+    return 0;
 }
 
 /* VmRSS of PID in KiB, -1 if unreadable. */
@@ -182,30 +184,36 @@ static long process_sockets(int pid) {
     return n;
 }
 
-/* Busy seconds of CPU `cpu` since boot (everything but idle and iowait), from /proc/stat; -1 if unreadable. */
-static double cpu_busy_seconds(int cpu) {
+/*
+ * Seconds CPU `cpu` spent busy since boot (everything but idle and iowait) and, of those, in
+ * user mode, from /proc/stat; -1 if unreadable.
+ */
+static int cpu_seconds(int cpu, double *busy, double *user) {
     char want[16], line[512];
     snprintf(want, sizeof(want), "cpu%d ", cpu);
     FILE *f = fopen("/proc/stat", "r");
     if (!f) return -1;
-    double busy = -1;
+    int found = -1;
     while (fgets(line, sizeof(line), f)) {
         unsigned long long v[8] = {0};
         if (strncmp(line, want, strlen(want)) != 0) continue;
         if (sscanf(line + strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
                    &v[4], &v[5], &v[6], &v[7]) == 8) {
             /* user nice system idle iowait irq softirq steal */
-            busy = (double) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double) sysconf(_SC_CLK_TCK);
+            double hz = (double) sysconf(_SC_CLK_TCK);
+            *busy = (double) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
+            *user = (double) (v[0] + v[1]) / hz;
+            found = 0;
         }
         break;
     }
     fclose(f);
-    return busy;
+    return found;
 }
 
 static void usage(void) {
     fprintf(stderr, "usage: echo_load --port P [--host H] [--conns N] [--depth D] [--size S] "
-                    "[--warmup SEC] [--duration SEC] [--server-pid PID] [--idle [--settle SEC]]\n");
+                    "[--warmup SEC] [--duration SEC] [--server-pid PID [--server-cpu CPU]] [--idle [--settle SEC]]\n");
     exit(2);
 }
 
@@ -304,8 +312,13 @@ int main(int argc, char **argv) {
     long rss_before = 0, socks_before = 0;
     uint64_t connect_start = now_ns();
     if (idle) {
+        /* Connections of an earlier run may still be closing: start from a steady count. */
+        long prev = -2;
+        for (int tries = 0; tries < 100 && (socks_before = process_sockets(server_pid)) != prev; tries++) {
+            prev = socks_before;
+            usleep(200000);
+        }
         rss_before = process_rss_kib(server_pid);
-        socks_before = process_sockets(server_pid);
         if (rss_before < 0 || socks_before < 0) {
             fprintf(stderr, "echo_load: cannot read /proc/%d\n", server_pid);
             return 1;
@@ -335,7 +348,7 @@ int main(int argc, char **argv) {
     uint64_t end = measure_from + (uint64_t) (duration * 1e9);
     uint64_t measured = 0;
     int measuring = 0;
-    double cpu_from = 0, busy_from = 0;
+    double user_from = 0, sys_from = 0, busy_from = 0, cpu_user_from = 0;
 
     for (int i = 0; i < nconns; i++) {
         for (int d = 0; d < depth; d++) queue_request(&conns[i]);
@@ -349,8 +362,8 @@ int main(int argc, char **argv) {
             max_latency = 0;
             measured = 0;
             measuring = 1;
-            if (server_pid > 0) cpu_from = process_cpu_seconds(server_pid);
-            if (server_cpu_id >= 0) busy_from = cpu_busy_seconds(server_cpu_id);
+            if (server_pid > 0) process_cpu_seconds(server_pid, &user_from, &sys_from);
+            if (server_cpu_id >= 0) cpu_seconds(server_cpu_id, &busy_from, &cpu_user_from);
         }
         int n = epoll_wait(ep, events, 1024, 100);
         if (n < 0) {
@@ -393,15 +406,28 @@ int main(int argc, char **argv) {
         }
     }
     double seconds = (now_ns() - measure_from) / 1e9;
-    double server_cpu = server_pid > 0 ? process_cpu_seconds(server_pid) - cpu_from : -1;
-    double other_cpu = server_cpu_id >= 0 && server_pid > 0 ? cpu_busy_seconds(server_cpu_id) - busy_from - server_cpu : -1;
+    /*
+     * other_cpu: busy time of the server's CPU not charged to the server, which includes kernel
+     * work our own traffic causes there (softirqs on an idle CPU). other_user: user-mode time of
+     * that CPU not the server's, which is other programs: the noise figure.
+     */
+    double server_cpu = -1, other_cpu = -1, other_user = -1, user_to = 0, sys_to = 0, busy_to = 0, cpu_user_to = 0;
+    if (server_pid > 0 && process_cpu_seconds(server_pid, &user_to, &sys_to) == 0) {
+        server_cpu = user_to - user_from + sys_to - sys_from;
+        if (server_cpu_id >= 0 && cpu_seconds(server_cpu_id, &busy_to, &cpu_user_to) == 0) {
+            other_cpu = busy_to - busy_from - server_cpu;
+            other_user = cpu_user_to - cpu_user_from - (user_to - user_from);
+            if (other_user < 0) other_user = 0; /* tick sampling against the precise per-task clock */
+        }
+    }
     printf("{\"conns\":%d,\"depth\":%d,\"size\":%zu,\"requests\":%llu,\"seconds\":%.3f,\"rps\":%.0f,"
            "\"mbps\":%.2f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
-           "\"server_cpu_s\":%.2f,\"cpu_us_per_req\":%.3f,\"other_cpu_s\":%.2f,\"corrupt\":%llu}\n",
+           "\"server_cpu_s\":%.2f,\"cpu_us_per_req\":%.3f,\"other_cpu_s\":%.2f,\"other_user_s\":%.2f,"
+           "\"corrupt\":%llu}\n",
            nconns, depth, msg_size, (unsigned long long) measured, seconds, measured / seconds,
            measured * (double) msg_size / seconds / 1e6, percentile(measured, 50), percentile(measured, 90),
            percentile(measured, 99), percentile(measured, 99.9), max_latency / 1000.0,
-           server_cpu, server_pid > 0 && measured > 0 ? server_cpu * 1e6 / (double) measured : -1, other_cpu,
+           server_cpu, server_pid > 0 && measured > 0 ? server_cpu * 1e6 / (double) measured : -1, other_cpu, other_user,
            (unsigned long long) corrupt);
     for (int i = 0; i < nconns; i++) close(conns[i].fd);
     return corrupt == 0 && measured > 0 ? 0 : 1;

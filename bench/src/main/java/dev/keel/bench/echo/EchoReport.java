@@ -82,6 +82,7 @@ public final class EchoReport {
         }
         sweep();
         idle();
+        logs();
         line("## Plot");
         line("");
         line("![req/s relative to C epoll and p99 latency per scenario](" + png + ")");
@@ -106,8 +107,8 @@ public final class EchoReport {
                 noise.append(noise.isEmpty() ? "" : ", ").append(s).append(' ').append(String.format("%.0f%%", 100 * n.getAsDouble()));
             }
         }
-        line("- Other work on the server's CPU during the timed runs (its busy time minus the server's own CPU "
-                + "time, median per server; this VM is shared with other jobs): " + noise);
+        line("- Other programs on the server's CPU during the timed runs (user-mode time of that CPU not the "
+                + "server's, median share per server; this VM is shared with other jobs): " + noise);
         line("");
     }
 
@@ -123,7 +124,9 @@ public final class EchoReport {
         line("- Servers: `c-epoll` (`native/echo/c_epoll_echo.c`, level-triggered, read then write, the baseline), "
                 + "`keel-epoll` (`bin/keel echo`), `netty-epoll` and `netty-io_uring` (Netty " + r.meta("netty")
                 + ", one `MultiThreadIoEventLoopGroup` loop, Netty's echo handler, default allocator and ring "
-                + "settings), `jdk-nio` (one Selector thread, direct buffers). `+busy` rows spin on epoll_wait(0) for "
+                + "settings), `jdk-nio` (one Selector thread, direct buffers), `c-io_uring` (`native/echo/c_uring_echo.c`: "
+                + "multishot accept, one recv then one send per connection into its own 64 KiB buffer, "
+                + "SINGLE_ISSUER + DEFER_TASKRUN, no liburing; the reference for issue 4). `+busy` rows spin on epoll_wait(0) for "
                 + r.meta("busy_poll_us") + " µs before blocking (`c_epoll_echo PORT " + r.meta("busy_poll_us")
                 + "`, `keel echo --busy-poll " + r.meta("busy_poll_us") + "`); they run ping-pong only. "
                 + "The JVMs run with default flags (`" + r.meta("java_opts") + "`); pinned to one CPU, the JVM picks "
@@ -138,8 +141,10 @@ public final class EchoReport {
                 + "buffers are not in RSS for any server.");
         line("- Server CPU per request: user + system time of the whole server process (all threads) from "
                 + "/proc/PID/stat over the timed run, divided by the requests completed. Resolution 10 ms.");
-        line("- A timed run in which other work took more than " + r.meta("noise_max_pct") + "% of the server's CPU is "
-                + "discarded and run once more (kept in the raw file as `discarded`).");
+        line("- The VM is shared: before each timed run the script waits (up to " + r.meta("quiet_wait_s") + " s) for "
+                + "both CPUs to be under " + r.meta("noise_max_pct") + "% busy, and a timed run in which other programs "
+                + "took more than " + r.meta("noise_max_pct") + "% of the server's CPU is discarded and run again (up to "
+                + r.meta("retries") + " times; kept in the raw file as `discarded`).");
         line("");
     }
 
@@ -243,6 +248,21 @@ public final class EchoReport {
             line("| " + server + " | " + mib(server, "rss_before_kib") + " | " + mib(server, "rss_after_kib") + " | "
                     + bytes(server, "rss_per_conn_bytes") + " | " + bytes(server, "rss_per_conn_after_echo_bytes") + " | "
                     + rounds(server, EchoResults.IDLE) + " |");
+        }
+        line("");
+    }
+
+    private void logs() {
+        List<String> logs = r.logs();
+        if (logs.isEmpty()) {
+            return;
+        }
+        line("### What the servers wrote on stderr");
+        line("");
+        line("Counted lines, most frequent first (truncated):");
+        line("");
+        for (String l : logs) {
+            line("- " + l.replace("|", "\\|"));
         }
         line("");
     }

@@ -31,8 +31,21 @@ final class EchoResults {
         this.rows = rows;
         for (Map<String, Object> r : rows) {
             servers.add(text(r, "server"));
-            scenarios.add(text(r, "scenario"));
+            if (!"log".equals(r.get("status"))) {
+                scenarios.add(text(r, "scenario"));
+            }
         }
+    }
+
+    /** What servers wrote on stderr, one line per server run that wrote anything: "server (round N): text". */
+    List<String> logs() {
+        List<String> out = new ArrayList<>();
+        for (Map<String, Object> r : rows) {
+            if ("log".equals(r.get("status"))) {
+                out.add(text(r, "server") + " (round " + Math.round((Double) r.get("round")) + "): " + text(r, "text").strip());
+            }
+        }
+        return out;
     }
 
     static EchoResults read(Path jsonl) throws IOException {
@@ -145,12 +158,12 @@ final class EchoResults {
                 .toArray();
     }
 
-    /** The median share of the server CPU that went to other work during the timed runs of a server. */
+    /** The median share of the server's CPU that other programs used (user mode) during a server's timed runs. */
     OptionalDouble noise(String server) {
         double[] v = rows.stream()
                 .filter(r -> server.equals(r.get("server")) && "ok".equals(r.get("status")))
-                .filter(r -> r.get("other_cpu_s") instanceof Double d && d >= 0 && r.get("seconds") instanceof Double)
-                .mapToDouble(r -> (Double) r.get("other_cpu_s") / (Double) r.get("seconds"))
+                .filter(r -> r.get("other_user_s") instanceof Double d && d >= 0 && r.get("seconds") instanceof Double)
+                .mapToDouble(r -> (Double) r.get("other_user_s") / (Double) r.get("seconds"))
                 .sorted()
                 .toArray();
         return v.length == 0 ? OptionalDouble.empty() : OptionalDouble.of(v[v.length / 2]);
