@@ -6,13 +6,16 @@
  *
  *   echo_load --port P [--host 127.0.0.1] [--conns N] [--depth D] [--size S]
  *             [--warmup SECONDS] [--duration SECONDS] [--server-pid PID [--server-cpu CPU]]
+ *             [--load-cpu CPU]
  *   echo_load --port P --conns N --idle --server-pid PID [--settle SECONDS]
  *
  * Prints one JSON line: requests per second, MB/s each way, p50/p90/p99/p99.9/max in
  * microseconds, and the count of corrupted bytes (must be 0). Exit status 1 on any error.
  * With --server-pid it also reports the server's CPU time (user + system, all its threads)
- * over the timed run and per request; with --server-cpu also how much of that CPU's time went
- * to other programs (other_user_s): the noise in the measurement.
+ * over the timed run and per request; with --server-cpu also how much of that CPU's busy time
+ * was not the server's (other_cpu_s; other_user_s of it in user mode), and with --load-cpu (the
+ * CPU this program is pinned to) how much of that one was not ours (load_other_cpu_s): on a
+ * quiet machine both stay near zero, so they measure the noise in the measurement.
  *
  * --idle measures memory per idle connection instead: it reads the server's VmRSS, opens N
  * connections and sends nothing, waits until the server holds N more descriptors (it has
@@ -34,6 +37,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,6 +153,13 @@ static int process_cpu_seconds(int pid, double *user, double *sys) {
     return 0;
 }
 
+/* CPU time (user + system) of this process so far, in seconds. */
+static double self_cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* VmRSS of PID in KiB, -1 if unreadable. */
 static long process_rss_kib(int pid) {
     char path[64], line[256];
@@ -213,7 +224,7 @@ static int cpu_seconds(int cpu, double *busy, double *user) {
 
 static void usage(void) {
     fprintf(stderr, "usage: echo_load --port P [--host H] [--conns N] [--depth D] [--size S] "
-                    "[--warmup SEC] [--duration SEC] [--server-pid PID [--server-cpu CPU]] [--idle [--settle SEC]]\n");
+                    "[--warmup SEC] [--duration SEC] [--server-pid PID [--server-cpu CPU]] [--load-cpu CPU] [--idle [--settle SEC]]\n");
     exit(2);
 }
 
@@ -270,12 +281,12 @@ static int hold_idle(struct conn *conns, int nconns, int pid, long rss_before, l
 int main(int argc, char **argv) {
     const char *host = "127.0.0.1";
     int port = 0, nconns = 1;
-    int server_pid = 0, server_cpu_id = -1, idle = 0;
+    int server_pid = 0, server_cpu_id = -1, load_cpu_id = -1, idle = 0;
     double warmup = 2, duration = 5, settle = 2;
     static struct option opts[] = {
         {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"conns", 1, 0, 'c'}, {"depth", 1, 0, 'd'},
         {"size", 1, 0, 's'}, {"warmup", 1, 0, 'w'}, {"duration", 1, 0, 't'},
-        {"server-pid", 1, 0, 'P'}, {"server-cpu", 1, 0, 'C'}, {"idle", 0, 0, 'i'}, {"settle", 1, 0, 'S'}, {0, 0, 0, 0}};
+        {"server-pid", 1, 0, 'P'}, {"server-cpu", 1, 0, 'C'}, {"load-cpu", 1, 0, 'L'}, {"idle", 0, 0, 'i'}, {"settle", 1, 0, 'S'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -288,6 +299,7 @@ int main(int argc, char **argv) {
         case 't': duration = atof(optarg); break;
         case 'P': server_pid = atoi(optarg); break;
         case 'C': server_cpu_id = atoi(optarg); break;
+        case 'L': load_cpu_id = atoi(optarg); break;
         case 'i': idle = 1; break;
         case 'S': settle = atof(optarg); break;
         default: usage();
@@ -348,7 +360,7 @@ int main(int argc, char **argv) {
     uint64_t end = measure_from + (uint64_t) (duration * 1e9);
     uint64_t measured = 0;
     int measuring = 0;
-    double user_from = 0, sys_from = 0, busy_from = 0, cpu_user_from = 0;
+    double user_from = 0, sys_from = 0, busy_from = 0, cpu_user_from = 0, load_busy_from = 0, self_from = 0, unused;
 
     for (int i = 0; i < nconns; i++) {
         for (int d = 0; d < depth; d++) queue_request(&conns[i]);
@@ -364,6 +376,10 @@ int main(int argc, char **argv) {
             measuring = 1;
             if (server_pid > 0) process_cpu_seconds(server_pid, &user_from, &sys_from);
             if (server_cpu_id >= 0) cpu_seconds(server_cpu_id, &busy_from, &cpu_user_from);
+            if (load_cpu_id >= 0) {
+                cpu_seconds(load_cpu_id, &load_busy_from, &unused);
+                self_from = self_cpu_seconds();
+            }
         }
         int n = epoll_wait(ep, events, 1024, 100);
         if (n < 0) {
@@ -420,14 +436,18 @@ int main(int argc, char **argv) {
             if (other_user < 0) other_user = 0; /* tick sampling against the precise per-task clock */
         }
     }
+    double load_other = -1, load_busy_to = 0;
+    if (load_cpu_id >= 0 && cpu_seconds(load_cpu_id, &load_busy_to, &unused) == 0) {
+        load_other = load_busy_to - load_busy_from - (self_cpu_seconds() - self_from);
+    }
     printf("{\"conns\":%d,\"depth\":%d,\"size\":%zu,\"requests\":%llu,\"seconds\":%.3f,\"rps\":%.0f,"
            "\"mbps\":%.2f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
            "\"server_cpu_s\":%.2f,\"cpu_us_per_req\":%.3f,\"other_cpu_s\":%.2f,\"other_user_s\":%.2f,"
-           "\"corrupt\":%llu}\n",
+           "\"load_other_cpu_s\":%.2f,\"corrupt\":%llu}\n",
            nconns, depth, msg_size, (unsigned long long) measured, seconds, measured / seconds,
            measured * (double) msg_size / seconds / 1e6, percentile(measured, 50), percentile(measured, 90),
            percentile(measured, 99), percentile(measured, 99.9), max_latency / 1000.0,
-           server_cpu, server_pid > 0 && measured > 0 ? server_cpu * 1e6 / (double) measured : -1, other_cpu, other_user,
+           server_cpu, server_pid > 0 && measured > 0 ? server_cpu * 1e6 / (double) measured : -1, other_cpu, other_user, load_other,
            (unsigned long long) corrupt);
     for (int i = 0; i < nconns; i++) close(conns[i].fd);
     return corrupt == 0 && measured > 0 ? 0 : 1;

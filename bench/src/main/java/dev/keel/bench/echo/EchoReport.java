@@ -96,9 +96,9 @@ public final class EchoReport {
     private void machine() {
         line("## Machine");
         line("");
-        line("- CPU: " + r.meta("cpu_model") + "; " + r.meta("cpus") + " CPUs, " + r.meta("threads_per_core")
-                + " thread(s) per core, " + r.meta("numa_nodes") + " NUMA node(s); hypervisor: " + r.meta("hypervisor"));
-        line("- Kernel " + r.meta("kernel") + "; " + r.meta("jdk") + "; Netty " + r.meta("netty") + "; " + r.meta("cc"));
+        line("- CPU: " + r.meta("cpu_model").strip() + "; " + r.meta("cpus") + " CPUs, " + r.meta("threads_per_core")
+                + " thread(s) per core, " + r.meta("numa_nodes") + " NUMA node(s); hypervisor: " + r.meta("hypervisor").strip());
+        line("- Kernel " + r.meta("kernel") + "; " + r.meta("jdk") + "; Netty " + r.meta("netty") + "; " + r.meta("cc").strip());
         line("- Memory " + r.meta("mem") + "; load average at the start " + r.meta("loadavg"));
         StringBuilder noise = new StringBuilder();
         for (String s : r.servers()) {
@@ -107,8 +107,8 @@ public final class EchoReport {
                 noise.append(noise.isEmpty() ? "" : ", ").append(s).append(' ').append(String.format("%.0f%%", 100 * n.getAsDouble()));
             }
         }
-        line("- Other programs on the server's CPU during the timed runs (user-mode time of that CPU not the "
-                + "server's, median share per server; this VM is shared with other jobs): " + noise);
+        line("- Other work on the server's or the load generator's CPU during the timed runs the medians use "
+                + "(median share per server; this VM is shared with other jobs): " + noise);
         line("");
     }
 
@@ -141,10 +141,15 @@ public final class EchoReport {
                 + "buffers are not in RSS for any server.");
         line("- Server CPU per request: user + system time of the whole server process (all threads) from "
                 + "/proc/PID/stat over the timed run, divided by the requests completed. Resolution 10 ms.");
-        line("- The VM is shared: before each timed run the script waits (up to " + r.meta("quiet_wait_s") + " s) for "
-                + "both CPUs to be under " + r.meta("noise_max_pct") + "% busy, and a timed run in which other programs "
-                + "took more than " + r.meta("noise_max_pct") + "% of the server's CPU is discarded and run again (up to "
-                + r.meta("retries") + " times; kept in the raw file as `discarded`).");
+        line("- The VM is shared with other jobs. Before each timed run the script waits (up to " + r.meta("quiet_wait_s")
+                + " s) for both CPUs to be under " + r.meta(r.meta().containsKey("quiet_max_pct") ? "quiet_max_pct" : "noise_max_pct")
+                + "% busy; a timed run in which other work "
+                + "took too much of the server's CPU is run again (up to " + r.meta("retries") + " times; the first "
+                + "tries are kept in the raw file as `discarded`). The report leaves out of the medians every run in "
+                + "which other work took more than " + Math.round(100 * EchoResults.NOISE_MAX) + "% of the server's or "
+                + "the load generator's CPU (`other_cpu_s`, `load_other_cpu_s`: that CPU's busy time not charged to the "
+                + "server, or to echo_load; under 10% when the machine is quiet) and says so in `rounds`; a cell with "
+                + "only such runs keeps them and is marked.");
         line("");
     }
 
@@ -314,6 +319,11 @@ public final class EchoReport {
         int failed = r.failed(server, s);
         int discarded = r.discarded(server, s);
         String out = Integer.toString(ok);
+        if (r.onlyNoisy(server, s)) {
+            out += " (all noisy: other work took the CPU)";
+        } else if (r.noisy(server, s) > 0) {
+            out += " (+" + r.noisy(server, s) + " noisy, left out)";
+        }
         if (failed > 0) {
             out += ", **" + failed + " failed**: " + r.failure(server, s);
         }

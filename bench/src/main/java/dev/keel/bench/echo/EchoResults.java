@@ -20,6 +20,8 @@ import java.util.Set;
 final class EchoResults {
     /** The scenario a {@code --idle} measurement is filed under. */
     static final String IDLE = "idle-10000";
+    /** Share of a timed run's server CPU that other work may take before the row is left out. */
+    static final double NOISE_MAX = 0.15;
 
     private final Map<String, Object> meta;
     private final List<Map<String, Object>> rows;
@@ -88,15 +90,69 @@ final class EchoResults {
         return rows.stream().anyMatch(r -> server.equals(r.get("server")) && scenario.equals(r.get("scenario")));
     }
 
-    /** Rows of one cell that passed. */
+    /**
+     * Rows of one cell that passed and were measured on a quiet machine; when every passing row
+     * was noisy, those (then {@link #onlyNoisy} is true), so a cell is never empty for noise alone.
+     */
     List<Map<String, Object>> ok(String server, String scenario) {
+        List<Map<String, Object>> clean = new ArrayList<>();
+        List<Map<String, Object>> noisy = new ArrayList<>();
+        for (Map<String, Object> r : cell(server, scenario)) {
+            if (passed(r)) {
+                (isNoisy(r) ? noisy : clean).add(r);
+            }
+        }
+        return clean.isEmpty() ? noisy : clean;
+    }
+
+    /** Rows that passed but were left out of the medians because other work took the server's CPU. */
+    int noisy(String server, String scenario) {
+        int n = 0;
+        for (Map<String, Object> r : cell(server, scenario)) {
+            n += passed(r) && isNoisy(r) ? 1 : 0;
+        }
+        return onlyNoisy(server, scenario) ? 0 : n;
+    }
+
+    /** True when every row of the cell that passed was noisy: its medians come from noisy rows. */
+    boolean onlyNoisy(String server, String scenario) {
+        List<Map<String, Object>> ok = ok(server, scenario);
+        return !ok.isEmpty() && isNoisy(ok.get(0));
+    }
+
+    private List<Map<String, Object>> cell(String server, String scenario) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Map<String, Object> r : rows) {
-            if (server.equals(r.get("server")) && scenario.equals(r.get("scenario")) && "ok".equals(r.get("status"))) {
+            if (server.equals(r.get("server")) && scenario.equals(r.get("scenario"))) {
                 out.add(r);
             }
         }
         return out;
+    }
+
+    /** A row that passed: the script's last attempt, every byte verified ("noisy" rows too). */
+    private static boolean passed(Map<String, Object> r) {
+        return "ok".equals(r.get("status")) || "noisy".equals(r.get("status"));
+    }
+
+    /**
+     * Other work took more than {@link #NOISE_MAX} of the server's or the load generator's CPU
+     * during the timed run: that CPU's busy time not charged to the server (other_cpu_s) or to
+     * echo_load (load_other_cpu_s). On a quiet machine both stay under 0.1 of the run; a
+     * neighbour's build or benchmark drives them to 0.5-1.0 and cuts throughput by half or more.
+     */
+    static boolean isNoisy(Map<String, Object> r) {
+        return "noisy".equals(r.get("status")) || noiseShare(r) > NOISE_MAX;
+    }
+
+    /** The larger of other_cpu_s and load_other_cpu_s over seconds; 0 when a row has neither (idle). */
+    static double noiseShare(Map<String, Object> r) {
+        if (!(r.get("seconds") instanceof Double s) || s <= 0) {
+            return 0;
+        }
+        double other = r.get("other_cpu_s") instanceof Double o ? o : 0;
+        double load = r.get("load_other_cpu_s") instanceof Double l ? l : 0;
+        return Math.max(other, load) / s;
     }
 
     /** Rows of one cell that failed (server died, load generator error, or a corrupted byte). */
@@ -158,12 +214,12 @@ final class EchoResults {
                 .toArray();
     }
 
-    /** The median share of the server's CPU that other programs used (user mode) during a server's timed runs. */
+    /** The median share of the server's CPU that other work took during the timed runs the medians use. */
     OptionalDouble noise(String server) {
-        double[] v = rows.stream()
-                .filter(r -> server.equals(r.get("server")) && "ok".equals(r.get("status")))
-                .filter(r -> r.get("other_user_s") instanceof Double d && d >= 0 && r.get("seconds") instanceof Double)
-                .mapToDouble(r -> (Double) r.get("other_user_s") / (Double) r.get("seconds"))
+        double[] v = scenarios.stream()
+                .flatMap(s -> ok(server, s).stream())
+                .filter(r -> r.get("other_cpu_s") instanceof Double)
+                .mapToDouble(r -> Math.max(0, noiseShare(r)))
                 .sorted()
                 .toArray();
         return v.length == 0 ? OptionalDouble.empty() : OptionalDouble.of(v[v.length / 2]);
