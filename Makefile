@@ -11,7 +11,7 @@ SOURCES := $(shell find . -path ./bench/target -prune -o \( -name '*.java' -o -n
 PORT ?= 8080
 ROOT ?= sample
 
-.PHONY: all build run test gen bench clean jdk
+.PHONY: all build run test gen bench bench-echo clean jdk
 
 all: build
 
@@ -44,6 +44,10 @@ gen: | jdk
 
 bench: bin/keel
 	bench/run.sh
+
+# The echo benchmark against C epoll, Netty and JDK NIO (~10-15 min; QUICK=1 for ~2-3 min).
+bench-echo: bin/keel
+	bench/echo-bench.sh
 
 clean:
 	$(MVN) -q clean

@@ -5,13 +5,27 @@
  * scheme: 64 sub-buckets per power of two, under 1.6% error).
  *
  *   echo_load --port P [--host 127.0.0.1] [--conns N] [--depth D] [--size S]
- *             [--warmup SECONDS] [--duration SECONDS]
+ *             [--warmup SECONDS] [--duration SECONDS] [--server-pid PID [--server-cpu CPU]]
+ *             [--load-cpu CPU]
+ *   echo_load --port P --conns N --idle --server-pid PID [--settle SECONDS]
  *
  * Prints one JSON line: requests per second, MB/s each way, p50/p90/p99/p99.9/max in
  * microseconds, and the count of corrupted bytes (must be 0). Exit status 1 on any error.
+ * With --server-pid it also reports the server's CPU time (user + system, all its threads)
+ * over the timed run and per request; with --server-cpu also how much of that CPU's busy time
+ * was not the server's (other_cpu_s; other_user_s of it in user mode), and with --load-cpu (the
+ * CPU this program is pinned to) how much of that one was not ours (load_other_cpu_s): on a
+ * quiet machine both stay near zero, so they measure the noise in the measurement.
+ *
+ * --idle measures memory per idle connection instead: it reads the server's VmRSS, opens N
+ * connections and sends nothing, waits until the server holds N more descriptors (it has
+ * accepted them all) and SETTLE seconds more, reads VmRSS again and reports the difference per
+ * connection. Then it echoes one message on every connection, checking each byte, so a server
+ * that dropped connections cannot pass.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,6 +37,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -119,19 +134,159 @@ static int flush_out(struct conn *c) {
     return 0;
 }
 
+/* utime and stime of every thread of PID, in seconds, from /proc/PID/stat; -1 if unreadable. */
+static int process_cpu_seconds(int pid, double *user, double *sys) {
+    char path[64], line[4096];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(line, 1, sizeof(line) - 1, f);
+    fclose(f);
+    line[n] = 0;
+    char *p = strrchr(line, ')'); /* the command name may hold spaces and parentheses */
+    if (!p) return -1;
+    unsigned long long utime = 0, stime = 0;
+    /* after ')': state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return -1;
+    *user = (double) utime / (double) sysconf(_SC_CLK_TCK);
+    *sys = (double) stime / (double) sysconf(_SC_CLK_TCK);
+    return 0;
+}
+
+/* CPU time (user + system) of this process so far, in seconds. */
+static double self_cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* VmRSS of PID in KiB, -1 if unreadable. */
+static long process_rss_kib(int pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long kib = -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    }
+    fclose(f);
+    return kib;
+}
+
+/*
+ * Sockets PID holds open, -1 if unreadable. Sockets only: a JVM opens and closes other files
+ * (jars, /proc) on its own, which would blur a count of all descriptors.
+ */
+static long process_sockets(int pid) {
+    char path[64], entry[320], target[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(entry, sizeof(entry), "%s/%s", path, e->d_name);
+        ssize_t len = readlink(entry, target, sizeof(target) - 1);
+        if (len > 7 && memcmp(target, "socket:", 7) == 0) n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/*
+ * Seconds CPU `cpu` spent busy since boot (everything but idle and iowait) and, of those, in
+ * user mode, from /proc/stat; -1 if unreadable.
+ */
+static int cpu_seconds(int cpu, double *busy, double *user) {
+    char want[16], line[512];
+    snprintf(want, sizeof(want), "cpu%d ", cpu);
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return -1;
+    int found = -1;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long v[8] = {0};
+        if (strncmp(line, want, strlen(want)) != 0) continue;
+        if (sscanf(line + strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) == 8) {
+            /* user nice system idle iowait irq softirq steal */
+            double hz = (double) sysconf(_SC_CLK_TCK);
+            *busy = (double) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
+            *user = (double) (v[0] + v[1]) / hz;
+            found = 0;
+        }
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
 static void usage(void) {
     fprintf(stderr, "usage: echo_load --port P [--host H] [--conns N] [--depth D] [--size S] "
-                    "[--warmup SEC] [--duration SEC]\n");
+                    "[--warmup SEC] [--duration SEC] [--server-pid PID [--server-cpu CPU]] [--load-cpu CPU] [--idle [--settle SEC]]\n");
     exit(2);
+}
+
+/*
+ * --idle: the connections are open and have sent nothing. Waits until the server holds them
+ * all, lets it settle, reads its VmRSS, then echoes one message per connection (every byte
+ * checked) and prints one JSON line.
+ */
+static int hold_idle(struct conn *conns, int nconns, int pid, long rss_before, long socks_before, double settle,
+                     double connect_s) {
+    uint64_t deadline = now_ns() + 60ULL * 1000000000ULL;
+    long socks;
+    while ((socks = process_sockets(pid)) >= 0 && socks < socks_before + nconns && now_ns() < deadline) {
+        usleep(50000);
+    }
+    if (socks < socks_before + nconns) {
+        fprintf(stderr, "echo_load: the server holds %ld sockets, expected %ld\n", socks, socks_before + nconns);
+        return 1;
+    }
+    usleep((useconds_t) (settle * 1e6));
+    long rss_after = process_rss_kib(pid);
+
+    unsigned char out[64], in[64];
+    for (int i = 0; i < nconns; i++) {
+        int fd = conns[i].fd;
+        for (size_t k = 0; k < sizeof(out); k++) out[k] = pattern(i, 0, k);
+        int flags = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        if (send(fd, out, sizeof(out), MSG_NOSIGNAL) != (ssize_t) sizeof(out)) {
+            fprintf(stderr, "echo_load: idle connection %d: send: %s\n", i, strerror(errno));
+            return 1;
+        }
+        size_t got = 0;
+        while (got < sizeof(in)) {
+            ssize_t r = recv(fd, in + got, sizeof(in) - got, 0);
+            if (r <= 0) {
+                fprintf(stderr, "echo_load: idle connection %d: closed by the server\n", i);
+                return 1;
+            }
+            got += (size_t) r;
+        }
+        for (size_t k = 0; k < sizeof(in); k++) corrupt += in[k] != out[k];
+    }
+    long rss_echoed = process_rss_kib(pid);
+    printf("{\"conns\":%d,\"idle\":1,\"connect_s\":%.2f,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
+           "\"rss_after_echo_kib\":%ld,\"rss_per_conn_bytes\":%.0f,\"rss_per_conn_after_echo_bytes\":%.0f,"
+           "\"corrupt\":%llu}\n",
+           nconns, connect_s, rss_before, rss_after, rss_echoed, (rss_after - rss_before) * 1024.0 / nconns,
+           (rss_echoed - rss_before) * 1024.0 / nconns, (unsigned long long) corrupt);
+    for (int i = 0; i < nconns; i++) close(conns[i].fd);
+    return corrupt == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
     const char *host = "127.0.0.1";
     int port = 0, nconns = 1;
-    double warmup = 2, duration = 5;
+    int server_pid = 0, server_cpu_id = -1, load_cpu_id = -1, idle = 0;
+    double warmup = 2, duration = 5, settle = 2;
     static struct option opts[] = {
         {"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"conns", 1, 0, 'c'}, {"depth", 1, 0, 'd'},
-        {"size", 1, 0, 's'}, {"warmup", 1, 0, 'w'}, {"duration", 1, 0, 't'}, {0, 0, 0, 0}};
+        {"size", 1, 0, 's'}, {"warmup", 1, 0, 'w'}, {"duration", 1, 0, 't'},
+        {"server-pid", 1, 0, 'P'}, {"server-cpu", 1, 0, 'C'}, {"load-cpu", 1, 0, 'L'}, {"idle", 0, 0, 'i'}, {"settle", 1, 0, 'S'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -142,10 +297,16 @@ int main(int argc, char **argv) {
         case 's': msg_size = (size_t) atol(optarg); break;
         case 'w': warmup = atof(optarg); break;
         case 't': duration = atof(optarg); break;
+        case 'P': server_pid = atoi(optarg); break;
+        case 'C': server_cpu_id = atoi(optarg); break;
+        case 'L': load_cpu_id = atoi(optarg); break;
+        case 'i': idle = 1; break;
+        case 'S': settle = atof(optarg); break;
         default: usage();
         }
     }
     if (port <= 0 || nconns <= 0 || depth <= 0 || msg_size == 0 || duration <= 0) usage();
+    if (idle && server_pid <= 0) usage();
 
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
@@ -160,6 +321,21 @@ int main(int argc, char **argv) {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct conn *conns = calloc((size_t) nconns, sizeof(*conns));
     int one = 1;
+    long rss_before = 0, socks_before = 0;
+    uint64_t connect_start = now_ns();
+    if (idle) {
+        /* Connections of an earlier run may still be closing: start from a steady count. */
+        long prev = -2;
+        for (int tries = 0; tries < 100 && (socks_before = process_sockets(server_pid)) != prev; tries++) {
+            prev = socks_before;
+            usleep(200000);
+        }
+        rss_before = process_rss_kib(server_pid);
+        if (rss_before < 0 || socks_before < 0) {
+            fprintf(stderr, "echo_load: cannot read /proc/%d\n", server_pid);
+            return 1;
+        }
+    }
     for (int i = 0; i < nconns; i++) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
@@ -173,6 +349,9 @@ int main(int argc, char **argv) {
         epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     }
 
+    if (idle) return hold_idle(conns, nconns, server_pid, rss_before, socks_before, settle,
+                               (now_ns() - connect_start) / 1e9);
+
     size_t rbuf_size = msg_size * (size_t) depth > 65536 ? msg_size * (size_t) depth : 65536;
     unsigned char *rbuf = malloc(rbuf_size);
     struct epoll_event *events = calloc(1024, sizeof(*events));
@@ -181,6 +360,7 @@ int main(int argc, char **argv) {
     uint64_t end = measure_from + (uint64_t) (duration * 1e9);
     uint64_t measured = 0;
     int measuring = 0;
+    double user_from = 0, sys_from = 0, busy_from = 0, cpu_user_from = 0, load_busy_from = 0, self_from = 0, unused;
 
     for (int i = 0; i < nconns; i++) {
         for (int d = 0; d < depth; d++) queue_request(&conns[i]);
@@ -194,6 +374,12 @@ int main(int argc, char **argv) {
             max_latency = 0;
             measured = 0;
             measuring = 1;
+            if (server_pid > 0) process_cpu_seconds(server_pid, &user_from, &sys_from);
+            if (server_cpu_id >= 0) cpu_seconds(server_cpu_id, &busy_from, &cpu_user_from);
+            if (load_cpu_id >= 0) {
+                cpu_seconds(load_cpu_id, &load_busy_from, &unused);
+                self_from = self_cpu_seconds();
+            }
         }
         int n = epoll_wait(ep, events, 1024, 100);
         if (n < 0) {
@@ -236,12 +422,32 @@ int main(int argc, char **argv) {
         }
     }
     double seconds = (now_ns() - measure_from) / 1e9;
+    /*
+     * other_cpu: busy time of the server's CPU not charged to the server, which includes kernel
+     * work our own traffic causes there (softirqs on an idle CPU). other_user: user-mode time of
+     * that CPU not the server's, which is other programs: the noise figure.
+     */
+    double server_cpu = -1, other_cpu = -1, other_user = -1, user_to = 0, sys_to = 0, busy_to = 0, cpu_user_to = 0;
+    if (server_pid > 0 && process_cpu_seconds(server_pid, &user_to, &sys_to) == 0) {
+        server_cpu = user_to - user_from + sys_to - sys_from;
+        if (server_cpu_id >= 0 && cpu_seconds(server_cpu_id, &busy_to, &cpu_user_to) == 0) {
+            other_cpu = busy_to - busy_from - server_cpu;
+            other_user = cpu_user_to - cpu_user_from - (user_to - user_from);
+            if (other_user < 0) other_user = 0; /* tick sampling against the precise per-task clock */
+        }
+    }
+    double load_other = -1, load_busy_to = 0;
+    if (load_cpu_id >= 0 && cpu_seconds(load_cpu_id, &load_busy_to, &unused) == 0) {
+        load_other = load_busy_to - load_busy_from - (self_cpu_seconds() - self_from);
+    }
     printf("{\"conns\":%d,\"depth\":%d,\"size\":%zu,\"requests\":%llu,\"seconds\":%.3f,\"rps\":%.0f,"
            "\"mbps\":%.2f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
-           "\"corrupt\":%llu}\n",
+           "\"server_cpu_s\":%.2f,\"cpu_us_per_req\":%.3f,\"other_cpu_s\":%.2f,\"other_user_s\":%.2f,"
+           "\"load_other_cpu_s\":%.2f,\"corrupt\":%llu}\n",
            nconns, depth, msg_size, (unsigned long long) measured, seconds, measured / seconds,
            measured * (double) msg_size / seconds / 1e6, percentile(measured, 50), percentile(measured, 90),
            percentile(measured, 99), percentile(measured, 99.9), max_latency / 1000.0,
+           server_cpu, server_pid > 0 && measured > 0 ? server_cpu * 1e6 / (double) measured : -1, other_cpu, other_user, load_other,
            (unsigned long long) corrupt);
     for (int i = 0; i < nconns; i++) close(conns[i].fd);
     return corrupt == 0 && measured > 0 ? 0 : 1;

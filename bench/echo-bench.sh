@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# The echo benchmark of issue 3: keel's epoll server beside a C epoll server, Netty 4.2 on its
+# epoll and io_uring transports, a JDK NIO Selector server and a plain C io_uring server (the
+# reference of issue 4), in one run. Every server is
+# pinned to SERVER_CPU, the load generator (native/echo/echo_load.c) to LOAD_CPU. Rounds are
+# interleaved (each server once per round, in turn); the report takes the median of rounds.
+#
+#   bench/echo-bench.sh            # full run, ~10-15 minutes on 2 CPUs; writes BENCH-ECHO.md
+#   QUICK=1 bench/echo-bench.sh    # one short round, ~2-3 minutes; report under bench/results/
+#   bench/echo-bench.sh --report bench/results/echo-STAMP.jsonl   # report and plot again
+#
+# Settings (environment): ROUNDS, WARMUP, DURATION (seconds per timed run), PRIME (seconds of
+# load before anything is recorded), SETTLE (seconds before the idle RSS is read), SERVERS
+# (space-separated subset, in order), BUSY_POLL_US, SERVER_CPU, LOAD_CPU, PORT_BASE,
+# QUIET_MAX_PCT and QUIET_WAIT (before a timed run, wait up to QUIET_WAIT seconds for both
+# CPUs to be less busy than that), NOISE_MAX_PCT and RETRIES (a timed run in which other work
+# took more of the server's CPU is run again, up to RETRIES times), JAVA_OPTS (for every JVM
+# server), REPORT (Markdown output), NO_BUILD=1 (use what is built).
+#
+# The machine may be shared: other work on the server's CPU is measured in every timed run
+# (echo_load's other_cpu_s) and the report leaves noisy runs out of its medians.
+#
+# Writes bench/results/echo-<stamp>.jsonl (one JSON line per measurement, a meta line first),
+# bench/results/echo-<stamp>.png (gnuplot; installed with apt-get when missing) and the report.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+  ROUNDS=${ROUNDS:-1} WARMUP=${WARMUP:-0.5} DURATION=${DURATION:-1.5} PRIME=${PRIME:-1} SETTLE=${SETTLE:-1}
+  QUIET_WAIT=${QUIET_WAIT:-10} RETRIES=${RETRIES:-0}
+fi
+ROUNDS=${ROUNDS:-4}
+WARMUP=${WARMUP:-1}
+DURATION=${DURATION:-2}
+PRIME=${PRIME:-1.5}
+SETTLE=${SETTLE:-1}
+BUSY_POLL_US=${BUSY_POLL_US:-200}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+PORT_BASE=${PORT_BASE:-$((20000 + RANDOM % 10000))}
+NOISE_MAX_PCT=${NOISE_MAX_PCT:-15}
+RETRIES=${RETRIES:-2}
+QUIET_MAX_PCT=${QUIET_MAX_PCT:-10}
+QUIET_WAIT=${QUIET_WAIT:-20}
+JAVA_OPTS=${JAVA_OPTS:-}
+SERVERS=${SERVERS:-"c-epoll keel-epoll netty-epoll netty-io_uring jdk-nio c-io_uring c-epoll+busy keel-epoll+busy"}
+# Busy-poll rows answer one question (ping-pong latency without the server's wake-up).
+BUSY_SCENARIOS="pingpong"
+# name conns depth size
+SCENARIOS=(
+  "pingpong 1 1 64"
+  "64x16 64 16 64"
+  "16k 16 4 16384"
+  "sweep-10 10 1 64"
+  "sweep-100 100 1 64"
+  "sweep-1000 1000 1 64"
+  "sweep-10000 10000 1 64"
+)
+IDLE_CONNS=10000
+
+say() { echo "echo-bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+report_only=
+if [ "${1:-}" = --report ]; then
+  report_only=${2:-}
+  [ -f "$report_only" ] || die "usage: echo-bench.sh --report bench/results/echo-STAMP.jsonl"
+  NO_BUILD=1
+fi
+
+# ---------------------------------------------------------------- build and tools
+java_home=$(scripts/find-jdk.sh) || exit 1
+java="$java_home/bin/java"
+command -v taskset >/dev/null || die "needs taskset (util-linux)"
+if [ "${NO_BUILD:-0}" != 1 ]; then
+  say "building (native, bin/keel, bench jar and its classpath)"
+  make -s -C native JAVA_HOME="$java_home" >/dev/null
+  make -s build >/dev/null
+fi
+bench_jar=$(ls bench/target/bench-*.jar 2>/dev/null | grep -v -- -sources | head -n 1 || true)
+if [ -z "$bench_jar" ] || ! ls bench/target/lib/netty-transport-native-io_uring-*.jar >/dev/null 2>&1; then
+  [ "${NO_BUILD:-0}" != 1 ] || [ -n "$report_only" ] || die "bench jar or bench/target/lib missing; run without NO_BUILD=1"
+  JAVA_HOME=$java_home ./mvnw -q -B --no-transfer-progress -pl bench -am package -DskipTests
+  bench_jar=$(ls bench/target/bench-*.jar | grep -v -- -sources | head -n 1)
+fi
+bench_cp="$bench_jar:bench/target/lib/*"
+
+if ! command -v gnuplot >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing gnuplot-nox (Debian) for the plot"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox; } >/dev/null 2>&1 \
+      || say "could not install gnuplot-nox; the report will have no plot"
+  else
+    say "gnuplot missing and not root: the report will have no plot"
+  fi
+fi
+
+# The Markdown report (EchoReport) and the plot (gnuplot) of one results file.
+report_and_plot() { # results.jsonl report.md plot.png
+  local plot_dir
+  plot_dir=$(mktemp -d)
+  "$java" -cp "$bench_cp" dev.keel.bench.echo.EchoReport "$1" "$2" "$plot_dir" \
+    "$(realpath --relative-to="$(dirname "$2")" "$3")" bench/echo-notes.md
+  if command -v gnuplot >/dev/null; then
+    gnuplot -e "dir='$plot_dir'; out='$3'" bench/echo-plot.gp
+  else
+    say "no gnuplot: $3 not drawn"
+  fi
+  rm -rf "$plot_dir"
+  say "report: $2, plot: $3"
+}
+
+if [ -n "$report_only" ]; then
+  case "$report_only" in
+    *-quick.jsonl) REPORT=${REPORT:-${report_only%.jsonl}.md} ;;
+    *) REPORT=${REPORT:-BENCH-ECHO.md} ;;
+  esac
+  report_and_plot "$report_only" "$REPORT" "${report_only%.jsonl}.png"
+  exit 0
+fi
+
+load=native/build/echo_load
+[ -x "$load" ] && [ -x native/build/c_epoll_echo ] && [ -x bin/keel ] || die "not built: native/build or bin/keel missing"
+
+# Each side holds 10,000+ sockets in the sweep and the idle measurement.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" -ge $((IDLE_CONNS + 200)) ] \
+  || die "needs $((IDLE_CONNS + 200)) open files per process, the hard limit is $(ulimit -Hn) (raise it with ulimit -Hn as root)"
+
+# ---------------------------------------------------------------- results
+stamp=$(date -u +%Y%m%d-%H%M)
+mkdir -p bench/results
+suffix=$([ "$QUICK" = 1 ] && echo -quick || true)
+results="bench/results/echo-$stamp$suffix.jsonl"
+png="bench/results/echo-$stamp$suffix.png"
+if [ "$QUICK" = 1 ]; then REPORT=${REPORT:-bench/results/echo-$stamp-quick.md}; else REPORT=${REPORT:-BENCH-ECHO.md}; fi
+: > "$results"
+tmp=$(mktemp -d)
+
+json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr '\n\t' '  '; }
+lscpu_field() { lscpu 2>/dev/null | sed -n "s/^$1:[[:space:]]*//p" | head -n 1 | sed "s/[[:space:]]*$//"; }
+meta() {
+  local jdk netty
+  jdk="$(sed -n 's/^IMPLEMENTOR="\(.*\)"/\1/p' "$java_home/release") $(sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p' "$java_home/release")"
+  netty=$(ls bench/target/lib/netty-transport-[0-9]*.jar | sed 's/.*netty-transport-\(.*\)\.jar/\1/')
+  printf '{"meta":true,"date":"%s","quick":%s,"rounds":%s,"warmup_s":%s,"duration_s":%s,"prime_s":%s,"settle_s":%s,' \
+    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$QUICK" "$ROUNDS" "$WARMUP" "$DURATION" "$PRIME" "$SETTLE"
+  printf '"busy_poll_us":%s,"server_cpu":%s,"load_cpu":%s,"noise_max_pct":%s,"retries":%s,"quiet_max_pct":%s,"quiet_wait_s":%s,"java_opts":"%s",' \
+    "$BUSY_POLL_US" "$SERVER_CPU" "$LOAD_CPU" "$NOISE_MAX_PCT" "$RETRIES" "$QUIET_MAX_PCT" "$QUIET_WAIT" "$(printf '%s' "${JAVA_OPTS:-none}" | json_escape)"
+  printf '"kernel":"%s","cpu_model":"%s","cpus":"%s","threads_per_core":"%s","numa_nodes":"%s","hypervisor":"%s",' \
+    "$(uname -r)" "$(lscpu_field 'Model name' | json_escape)" "$(lscpu_field 'CPU(s)')" \
+    "$(lscpu_field 'Thread(s) per core')" "$(lscpu_field 'NUMA node(s)')" "$(lscpu_field 'Hypervisor vendor' | json_escape)"
+  printf '"jdk":"%s","netty":"%s","cc":"%s","mem":"%s","loadavg":"%s"}\n' \
+    "$(printf '%s' "$jdk" | json_escape)" "$netty" "$(cc --version | head -n 1 | json_escape)" \
+    "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+meta >> "$results"
+
+# ---------------------------------------------------------------- servers
+spid=
+cleanup() {
+  if [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null; then
+    kill -TERM "$spid" 2>/dev/null || true
+    sleep 1
+    kill -KILL "$spid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+read -ra java_opts <<<"$JAVA_OPTS"
+server_cmd() { # name port -> sets cmd, the server's command as an array
+  local jvm=("$java" --enable-native-access=ALL-UNNAMED "${java_opts[@]}" -cp "$bench_cp")
+  case "$1" in
+    c-epoll) cmd=(native/build/c_epoll_echo "$2") ;;
+    c-epoll+busy) cmd=(native/build/c_epoll_echo "$2" "$BUSY_POLL_US") ;;
+    c-io_uring) cmd=(native/build/c_uring_echo "$2") ;;
+    keel-epoll) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU") ;;
+    keel-epoll+busy) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" --busy-poll "$BUSY_POLL_US") ;;
+    netty-epoll) cmd=("${jvm[@]}" dev.keel.bench.echo.NettyEpollEcho "$2") ;;
+    netty-io_uring) cmd=("${jvm[@]}" dev.keel.bench.echo.NettyIoUringEcho "$2") ;;
+    jdk-nio) cmd=("${jvm[@]}" dev.keel.bench.echo.JdkNioEcho "$2") ;;
+    *) return 1 ;;
+  esac
+}
+for server in $SERVERS; do server_cmd "$server" 0 || die "unknown server '$server' in SERVERS"; done
+
+port=$PORT_BASE
+start_server() { # name -> sets spid, port; returns 1 when it did not come up
+  port=$((port + 1))
+  server_cmd "$1" "$port"
+  KEEL_JAVA_OPTS="$JAVA_OPTS" taskset -c "$SERVER_CPU" "${cmd[@]}" >"$tmp/server.out" 2>"$tmp/server.err" &
+  spid=$!
+  local i
+  for i in $(seq 300); do
+    [ -s "$tmp/server.out" ] && return 0
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.1
+  done
+  return 1
+}
+
+stop_server() { # and files what the server said on stderr, if anything, as a "log" row
+  [ -n "$spid" ] || return 0
+  kill -TERM "$spid" 2>/dev/null || true
+  local i
+  for i in $(seq 50); do
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  spid=
+  if [ -s "$tmp/server.err" ]; then
+    record "$server" log "$round" log "\"text\":\"$(sort "$tmp/server.err" | uniq -c | sort -rn | head -n 5 | cut -c1-300 | json_escape)\"}"
+  fi
+}
+
+# ---------------------------------------------------------------- measuring
+# Busy share (0-100) of both CPUs over 0.3 s, everything but idle and iowait: between runs our
+# own processes sleep, so this is other work on the machine.
+machine_busy_pct() {
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+  sleep 0.3
+  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2];
+    printf "%d\n", (all > 0 ? 100 * busy / all : 0)}'
+}
+
+wait_for_quiet() {
+  local waited=0
+  while [ "$(machine_busy_pct)" -gt "$QUIET_MAX_PCT" ] && [ "$waited" -lt "$QUIET_WAIT" ]; do
+    [ "$waited" = 0 ] && say "  other work on the machine; waiting up to ${QUIET_WAIT}s for it to calm down"
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+record() { # server scenario round status json-rest
+  printf '{"server":"%s","scenario":"%s","round":%s,"status":"%s","t_s":%s,%s\n' "$1" "$2" "$3" "$4" \
+    "$((SECONDS - started))" "$5" >> "$results"
+}
+
+field() { sed -n "s/.*\"$1\":\([-0-9.]*\).*/\1/p" <<<"$2"; }
+
+# measure server scenario round echo_load-args...
+measure() {
+  local server=$1 scenario=$2 round=$3 attempt line rc noisy
+  shift 3
+  for attempt in $(seq 0 "$RETRIES"); do
+    if ! kill -0 "$spid" 2>/dev/null; then
+      record "$server" "$scenario" "$round" failed "\"error\":\"server exited: $(tail -n 1 "$tmp/server.err" | json_escape)\"}"
+      say "  $scenario: FAILED, the server is gone"
+      return 1
+    fi
+    wait_for_quiet
+    rc=0
+    line=$(taskset -c "$LOAD_CPU" "$load" --port "$port" --server-pid "$spid" --server-cpu "$SERVER_CPU" \
+      --load-cpu "$LOAD_CPU" "$@" \
+      2>"$tmp/load.err") || rc=$?
+    if [ "$rc" != 0 ] || [ -z "$line" ]; then
+      local why
+      why=$(tail -n 1 "$tmp/load.err" | json_escape)
+      [ -n "$why" ] || why="echo_load exit $rc"
+      if [ -n "$line" ] && [ "$(field corrupt "$line")" != 0 ]; then why="$(field corrupt "$line") corrupted bytes"; fi
+      record "$server" "$scenario" "$round" failed "\"error\":\"$why\"${line:+,\"load\":\"$(json_escape <<<"$line")\"}}"
+      say "  $scenario: FAILED: $why"
+      return 0
+    fi
+    # other_cpu_s / load_other_cpu_s: the server's / the load generator's CPU busy with anything
+    # else (other programs, their kernel work); well under 10% of the run on a quiet machine.
+    noisy=$(awk -v o="$(field other_cpu_s "$line")" -v l="$(field load_other_cpu_s "$line")" \
+      -v s="$(field seconds "$line")" -v m="$NOISE_MAX_PCT" \
+      'BEGIN {if (l > o) o = l; print (o != "" && s > 0 && 100 * o / s > m) ? 1 : 0}')
+    if [ "$noisy" = 1 ] && [ "$attempt" -lt "$RETRIES" ]; then
+      record "$server" "$scenario" "$round" discarded "${line#\{}"
+      say "  $scenario: other work took $(field other_cpu_s "$line") s of the server's CPU, $(field load_other_cpu_s "$line") s of the load's; again"
+      continue
+    fi
+    record "$server" "$scenario" "$round" "$([ "$noisy" = 1 ] && echo noisy || echo ok)" "${line#\{}"
+    if [ -n "$(field rps "$line")" ]; then
+      say "  $scenario: $(field rps "$line") req/s, p50 $(field p50_us "$line") us, p99 $(field p99_us "$line") us, $(field cpu_us_per_req "$line") us CPU/req"
+    else
+      say "  $scenario: $(field rss_per_conn_bytes "$line") B RSS per idle connection"
+    fi
+    return 0
+  done
+}
+
+prime() { # untimed load so the JIT has compiled the echo path before anything is recorded
+  local half
+  half=$(awk -v p="$PRIME" 'BEGIN {print p / 2}')
+  taskset -c "$LOAD_CPU" "$load" --port "$port" --conns 64 --depth 16 --size 64 --warmup 0 --duration "$half" >/dev/null 2>&1 || true
+  taskset -c "$LOAD_CPU" "$load" --port "$port" --conns 16 --depth 4 --size 16384 --warmup 0 --duration "$half" >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------- the run
+started=$SECONDS
+say "results -> $results; $ROUNDS round(s), ${WARMUP}s warm-up + ${DURATION}s per timed run; servers: $SERVERS"
+for round in $(seq "$ROUNDS"); do
+  for server in $SERVERS; do
+    say "round $round/$ROUNDS: $server"
+    if ! start_server "$server"; then
+      why=$(tail -n 1 "$tmp/server.err" | json_escape)
+      record "$server" pingpong "$round" failed "\"error\":\"did not start: ${why:-no ready line}\"}"
+      say "  did not start: $why"
+      stop_server
+      continue
+    fi
+    prime
+    busy=0
+    case "$server" in *+busy) busy=1 ;; esac
+    if [ "$busy" = 0 ]; then
+      measure "$server" "idle-$IDLE_CONNS" "$round" --conns "$IDLE_CONNS" --idle --settle "$SETTLE" || { stop_server; continue; }
+    fi
+    for s in "${SCENARIOS[@]}"; do
+      read -r name conns depth size <<<"$s"
+      if [ "$busy" = 1 ] && [[ " $BUSY_SCENARIOS " != *" $name "* ]]; then continue; fi
+      measure "$server" "$name" "$round" --conns "$conns" --depth "$depth" --size "$size" \
+        --warmup "$WARMUP" --duration "$DURATION" || break
+    done
+    stop_server
+  done
+done
+
+# ---------------------------------------------------------------- report and plot
+say "measured in $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"
+report_and_plot "$results" "$REPORT" "$png"
