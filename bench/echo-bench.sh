@@ -45,7 +45,7 @@ RETRIES=${RETRIES:-2}
 QUIET_MAX_PCT=${QUIET_MAX_PCT:-10}
 QUIET_WAIT=${QUIET_WAIT:-20}
 JAVA_OPTS=${JAVA_OPTS:-}
-SERVERS=${SERVERS:-"c-epoll keel-epoll netty-epoll netty-io_uring jdk-nio c-io_uring c-epoll+busy keel-epoll+busy"}
+SERVERS=${SERVERS:-"c-epoll keel-epoll keel-io_uring keel-io_uring+sqpoll netty-epoll netty-io_uring jdk-nio c-io_uring c-epoll+busy keel-epoll+busy"}
 # Busy-poll rows answer one question (ping-pong latency without the server's wake-up).
 BUSY_SCENARIOS="pingpong"
 # name conns depth size
@@ -180,6 +180,10 @@ server_cmd() { # name port -> sets cmd, the server's command as an array
     c-io_uring) cmd=(native/build/c_uring_echo "$2") ;;
     keel-epoll) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU") ;;
     keel-epoll+busy) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" --busy-poll "$BUSY_POLL_US") ;;
+    keel-io_uring) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" --transport io_uring) ;;
+    # The SQPOLL kernel thread shares the server's CPU (--sqpoll pins it to the loop's CPU): on
+    # the load generator's CPU it would starve the load.
+    keel-io_uring+sqpoll) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" --transport io_uring --sqpoll 2) ;;
     netty-epoll) cmd=("${jvm[@]}" dev.keel.bench.echo.NettyEpollEcho "$2") ;;
     netty-io_uring) cmd=("${jvm[@]}" dev.keel.bench.echo.NettyIoUringEcho "$2") ;;
     jdk-nio) cmd=("${jvm[@]}" dev.keel.bench.echo.JdkNioEcho "$2") ;;
