@@ -6,9 +6,9 @@
 # Both servers keep their default of 1000 requests per connection (nginx keepalive_requests).
 # Server on CPU 0, wrk on CPU 1 (taskset); one worker/loop each; rounds interleaved (every
 # round runs every server on every case) so drift of the machine hits both alike. Other work
-# on the machine is measured during each run (CPU time of every other user process, from
-# /proc): a run where it took more than NOISE_MAX_PCT of the machine is repeated, after
-# waiting for quiet, up to RETRIES times; the noise of the run kept is in the CSV. Reports the
+# on the machine is measured during each run (busy time of all CPUs from /proc/stat, minus
+# the servers' and wrk's own): a run where it took more than NOISE_MAX_PCT of the machine is
+# repeated, after waiting for quiet, up to RETRIES times; the noise of the run kept is in the CSV. Reports the
 # median over rounds of requests/s, MB/s and server CPU time per request (utime+stime of the
 # server process from /proc, over the run, divided by the requests wrk completed).
 # nginx: Debian's package, one process (master_process off) pinned by taskset like keel,
@@ -113,6 +113,7 @@ nginx_pid=$!
 pids+=("$nginx_pid")
 wait_port "$KEEL_PORT"
 wait_port "$NGINX_PORT"
+echo "serve-bench: keel pid $keel_pid, nginx pid $nginx_pid" >&2
 # bin/keel execs java, so its pid is the JVM's.
 if [ "$PROXY" = 1 ]; then
   # keel proxy in front of nginx, on the server's CPU too: the proxy row compares wrk -> proxy
@@ -123,44 +124,55 @@ if [ "$PROXY" = 1 ]; then
   wait_port "$PROXY_PORT"
 fi
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || { echo "serve-bench: process $1 is gone" >&2; echo 0; }; }
 hz=$(getconf CLK_TCK)
 ncpu=$(nproc)
 
-# "pid ticks" of every user process except this benchmark's (kernel threads, children of
-# kthreadd, are left out: softirq work for our own loopback traffic is not noise).
-others_snapshot() {
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v skip=" $* " '{
-    pid = $1; l = $0; sub(/.*\) /, "", l); split(l, f, " ")
-    if (pid == 2 || f[2] == 2 || index(skip, " " pid " ")) next
-    print pid, f[12] + f[13] }'
-}
-# Percent of the machine's CPU that other processes used between two snapshots ($1, $2 files).
+# "busy total" ticks of the whole machine from /proc/stat: busy = user + nice + system +
+# steal (softirq is left out: on loopback it is mostly our own traffic's packet processing).
+# /proc/stat sees every process of the machine, also those of other containers, which
+# /proc/<pid> would not show.
+cpu_snapshot() { awk '$1 == "cpu" { print $2 + $3 + $4 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# Percent of the machine used by others: busy ticks between snapshots "$1" and "$2", minus
+# the ticks of our own processes "$3".
 noise_pct() {
-  awk -v ticks="$3" -v n="$ncpu" 'NR == FNR { a[$1] = $2; next } ($1 in a) { d += $2 - a[$1] }
-    END { printf "%.1f", (ticks > 0 ? 100 * d / (ticks * n) : 0) }' "$1" "$2"
+  awk -v a="$1" -v b="$2" -v ours="$3" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    busy = y[1] - x[1] - ours; total = y[2] - x[2]
+    printf "%.1f", (total > 0 && busy > 0 ? 100 * busy / total : 0) }'
 }
 wait_for_quiet() {
-  local waited=0
+  local waited=0 s1 s2 t1 t2 ours
   while [ "$waited" -lt "$QUIET_WAIT" ]; do
-    others_snapshot "$$" "${pids[@]}" > "$work/q1"; sleep 2; others_snapshot "$$" "${pids[@]}" > "$work/q2"
+    s1=$(cpu_snapshot); t1=$(servers_ticks); sleep 2; s2=$(cpu_snapshot); t2=$(servers_ticks)
     waited=$((waited + 2))
-    if awk -v m="$NOISE_MAX_PCT" -v x="$(noise_pct "$work/q1" "$work/q2" $((2 * hz)))" 'BEGIN { exit !(x <= m) }'; then
-      return
+    if awk -v m="$NOISE_MAX_PCT" -v x="$(noise_pct "$s1" "$s2" $((t2 - t1)))" 'BEGIN { exit !(x <= m) }'; then
+      return 0
     fi
   done
+  return 0
+}
+# CPU ticks of every server process of this benchmark (idle ones use next to nothing).
+servers_ticks() {
+  local t=0 p
+  for p in "${pids[@]}"; do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(cpu_ticks "$p")))
+  done
+  echo "$t"
 }
 
-# wrk's summary -> "requests req_per_s bytes_per_s"
+# wrk's summary -> "requests req_per_s bytes_per_s"; wrk's own CPU ticks go to $work/wrk.ticks.
 run_wrk() {
-  local port=$1 file=$2 conns=$3 secs=$4
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${secs}s" --timeout 60s "http://127.0.0.1:$port/$file.bin" 2>&1 | awk '
+  local port=$1 file=$2 conns=$3 secs=$4 TIMEFORMAT='%3U %3S'
+  { time taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${secs}s" --timeout 60s \
+      "http://127.0.0.1:$port/$file.bin" > "$work/wrk.out" 2>&1 ; } 2> "$work/wrk.time"
+  awk -v hz="$hz" '{ printf "%d\n", ($1 + $2) * hz }' "$work/wrk.time" > "$work/wrk.ticks"
+  awk '
     / requests in / { req = $1 }
     /^Requests\/sec:/ { rps = $2 }
     /^Transfer\/sec:/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[A-Za-z]+$/, "", v);
                         m = (u == "GB") ? 1024^3 : (u == "MB") ? 1024^2 : (u == "KB") ? 1024 : 1; bps = v * m }
     /Socket errors|Non-2xx/ { err = err " " $0 }
-    END { printf "%d %.1f %.0f%s\n", req, rps, bps, (err != "" ? " #" err : "") }'
+    END { printf "%d %.1f %.0f%s\n", req, rps, bps, (err != "" ? " #" err : "") }' "$work/wrk.out"
 }
 
 echo "serve-bench: warming up (${WARMUP}s per case)" >&2
@@ -185,12 +197,13 @@ for round in $(seq 1 "$ROUNDS"); do
           proxy) port=$PROXY_PORT; pid=$proxy_pid ;;
         esac
         for attempt in $(seq 0 "$RETRIES"); do
-          others_snapshot "$$" "${pids[@]}" > "$work/n1"
+          s1=$(cpu_snapshot); all1=$(servers_ticks)
           before=$(cpu_ticks "$pid")
-          read -r req rps bps rest < <(run_wrk "$port" "$s" "$c" "$DURATION")
+          run_wrk "$port" "$s" "$c" "$DURATION" > "$work/wrk.summary"
+          read -r req rps bps rest < "$work/wrk.summary"
           after=$(cpu_ticks "$pid")
-          others_snapshot "$$" "${pids[@]}" > "$work/n2"
-          noise=$(noise_pct "$work/n1" "$work/n2" $((DURATION * hz)))
+          s2=$(cpu_snapshot); all2=$(servers_ticks)
+          noise=$(noise_pct "$s1" "$s2" $((all2 - all1 + $(cat "$work/wrk.ticks"))))
           # Large files: wrk counts only answers completed within the run (none, for 64 MiB on
           # 64 connections in 10 s), so requests are counted from bytes instead.
           case $s in

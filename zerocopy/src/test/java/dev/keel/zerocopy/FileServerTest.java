@@ -375,6 +375,30 @@ class FileServerTest {
     }
 
     @Test
+    void shouldKeepNoMoreFilesOpenThanTheCacheHoldsAndCloseThemAtTheEnd() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            Files.writeString(root.resolve("f" + i + ".txt"), "file " + i + "\n");
+        }
+        long before = DownloadLoadTest.openDescriptors();
+        try (FileServer bounded = FileServer.builder().root(root).fileCache(3, Duration.ofMinutes(1)).start()) {
+            long started = DownloadLoadTest.openDescriptors();
+            try (RawHttp h = new RawHttp(bounded.port())) {
+                for (int round = 0; round < 2; round++) {
+                    for (int i = 0; i < 20; i++) {
+                        h.get("/f" + i + ".txt");
+                        assertEquals("file " + i + "\n", h.read().text());
+                    }
+                }
+                // Both ends of this connection (client and server live in this JVM), plus three
+                // cached files at most.
+                assertTrue(DownloadLoadTest.openDescriptors() <= started + 2 + 3,
+                        (DownloadLoadTest.openDescriptors() - started) + " more descriptors");
+            }
+        }
+        assertEquals(before, DownloadLoadTest.openDescriptors(), "every descriptor closed with the server");
+    }
+
+    @Test
     void shouldAnswerAnAbsoluteFormTargetAndIgnoreTheQuery() throws Exception {
         RawHttp.Response r = RawHttp.exchange(server.port(),
                 "GET http://localhost/style.css?v=3 HTTP/1.1\r\nHost: localhost\r\n\r\n");
