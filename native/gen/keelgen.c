@@ -174,6 +174,8 @@ static void constants(void) {
     C(MADV_NORMAL); C(MADV_RANDOM); C(MADV_SEQUENTIAL); C(MADV_WILLNEED); C(MADV_DONTNEED); C(MADV_FREE);
     C(MADV_HUGEPAGE); C(MADV_NOHUGEPAGE); C(MADV_DONTFORK); C(MADV_POPULATE_READ); C(MADV_POPULATE_WRITE);
     C(MCL_CURRENT); C(MCL_FUTURE);
+    /* MAP_FAILED is a pointer, ((void *) -1): printed as the address value mmap returns. */
+    printf("    public static final long MAP_FAILED = %lldL;\n", (long long) (intptr_t) MAP_FAILED);
 
     section("linux/mempolicy.h");
     C(MPOL_DEFAULT); C(MPOL_PREFERRED); C(MPOL_BIND); C(MPOL_INTERLEAVE); C(MPOL_LOCAL);

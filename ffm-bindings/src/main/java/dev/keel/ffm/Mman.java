@@ -40,9 +40,6 @@ public final class Mman {
     private static final MethodHandle GETPAGESIZE = Downcalls.plainHandle("getpagesize",
             FunctionDescriptor.of(JAVA_INT), true);
 
-    /** mmap(2) reports failure with MAP_FAILED, {@code (void *) -1}, not with NULL. */
-    private static final long MAP_FAILED = -1L;
-
     private Mman() {
     }
 
@@ -60,7 +57,7 @@ public final class Mman {
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
-        if (addr.address() == MAP_FAILED) {
+        if (addr.address() == LinuxConstants.MAP_FAILED) {
             throw new SyscallException("mmap", CallState.errno(st));
         }
         return addr.reinterpret(length);

@@ -3,13 +3,7 @@ package dev.keel.io;
 import dev.keel.affinity.Affinity;
 import dev.keel.affinity.CorePlan;
 import dev.keel.ffm.Files;
-import dev.keel.ffm.SocketAddresses;
-import dev.keel.ffm.Sockets;
-import dev.keel.ffm.SyscallException;
-import dev.keel.ffm.gen.Errno;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -18,12 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_STREAM;
-import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
-import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEADDR;
-import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
 
 /**
  * N event loops serving one TCP port. Each loop has its own listening socket bound with
@@ -197,27 +185,15 @@ public final class EventLoopGroup implements AutoCloseable {
                         + " loops: " + Arrays.toString(cpus));
             }
             Transport resolved = resolve(transport);
-            List<Integer> listeners = new ArrayList<>();
+            int[] listeners = ReusePortListeners.open(host, port, loops, options.backlog);
+            int actualPort = ReusePortListeners.port(listeners[0]);
             List<EventLoop> started = new ArrayList<>();
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment sockaddr = arena.allocate(SocketAddresses.STORAGE_SIZE);
-                int actualPort = port;
-                if (actualPort != 0) {
-                    refuseIfInUse(host, actualPort, sockaddr);
-                }
+            try {
                 for (int i = 0; i < loops; i++) {
-                    int fd = listen(new InetSocketAddress(host, actualPort), sockaddr);
-                    listeners.add(fd);
-                    if (actualPort == 0) {
-                        Sockets.localAddress(fd, sockaddr);
-                        actualPort = SocketAddresses.read(sockaddr).getPort();
-                    }
-                }
-                for (int i = 0; i < loops; i++) {
-                    EventLoop loop = new EventLoop(i, resolved, options, handler, listeners.get(i),
+                    EventLoop loop = new EventLoop(i, resolved, options, handler, listeners[i],
                             cpus.length == 0 ? -1 : cpus[i], pinner);
                     // From here the loop owns its listener, closing it when it stops.
-                    listeners.set(i, -1);
+                    listeners[i] = -1;
                     started.add(loop);
                     loop.start();
                 }
@@ -270,41 +246,6 @@ public final class EventLoopGroup implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "keel: transport auto: serving over epoll, io_uring is unusable: "
                     + support.reason());
             return Transport.EPOLL;
-        }
-
-        private int listen(InetSocketAddress at, MemorySegment sockaddr) {
-            int fd = Sockets.socket(SocketAddresses.family(at), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            try {
-                Sockets.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-                Sockets.setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-                Sockets.bind(fd, sockaddr, SocketAddresses.write(at, sockaddr));
-                Sockets.listen(fd, options.backlog);
-                return fd;
-            } catch (RuntimeException e) {
-                Files.close(fd);
-                throw e;
-            }
-        }
-
-        /**
-         * SO_REUSEPORT would let this group join another process's listeners on the same port;
-         * a bind without it fails if anyone listens there, which is the refusal users expect.
-         */
-        private static void refuseIfInUse(InetAddress host, int port, MemorySegment sockaddr) {
-            InetSocketAddress at = new InetSocketAddress(host, port);
-            int probe = Sockets.socket(SocketAddresses.family(at), SOCK_STREAM | SOCK_CLOEXEC, 0);
-            try {
-                Sockets.setInt(probe, SOL_SOCKET, SO_REUSEADDR, 1);
-                Sockets.bind(probe, sockaddr, SocketAddresses.write(at, sockaddr));
-            } catch (SyscallException e) {
-                if (e.errno() == Errno.EADDRINUSE) {
-                    throw new SyscallException("bind", e.errno(), "port " + port + " on " + host.getHostAddress()
-                            + " is in use");
-                }
-                throw e;
-            } finally {
-                Files.close(probe);
-            }
         }
     }
 }

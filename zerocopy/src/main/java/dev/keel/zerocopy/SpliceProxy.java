@@ -1,23 +1,13 @@
 package dev.keel.zerocopy;
 
 import dev.keel.ffm.Files;
-import dev.keel.ffm.SocketAddresses;
-import dev.keel.ffm.Sockets;
+import dev.keel.io.ReusePortListeners;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
-import static dev.keel.ffm.gen.LinuxConstants.SOCK_STREAM;
-import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
-import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEADDR;
-import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
 
 /**
  * A TCP proxy whose payload never enters Java: each accepted connection gets a connection to
@@ -149,28 +139,12 @@ public final class SpliceProxy implements AutoCloseable {
         public SpliceProxy start() {
             Objects.requireNonNull(target, "target");
             List<ProxyLoop> started = new ArrayList<>();
-            List<Integer> listeners = new ArrayList<>();
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment sockaddr = arena.allocate(SocketAddresses.STORAGE_SIZE);
-                int actualPort = port;
+            int[] listeners = ReusePortListeners.open(host, port, loops, 1024);
+            int actualPort = ReusePortListeners.port(listeners[0]);
+            try {
                 for (int i = 0; i < loops; i++) {
-                    InetSocketAddress at = new InetSocketAddress(host, actualPort);
-                    int fd = Sockets.socket(SocketAddresses.family(at), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-                    listeners.add(fd);
-                    Sockets.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-                    if (loops > 1) {
-                        Sockets.setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-                    }
-                    Sockets.bind(fd, sockaddr, SocketAddresses.write(at, sockaddr));
-                    Sockets.listen(fd, 1024);
-                    if (actualPort == 0) {
-                        Sockets.localAddress(fd, sockaddr);
-                        actualPort = SocketAddresses.read(sockaddr).getPort();
-                    }
-                }
-                for (int i = 0; i < loops; i++) {
-                    ProxyLoop loop = new ProxyLoop(i, listeners.get(i), target, maxSessions, pipeSize);
-                    listeners.set(i, -1); // the loop owns it now
+                    ProxyLoop loop = new ProxyLoop(i, listeners[i], target, maxSessions, pipeSize);
+                    listeners[i] = -1; // the loop owns it now
                     started.add(loop);
                     loop.start();
                 }

@@ -324,6 +324,7 @@ public final class LinuxConstants {
     public static final int MADV_POPULATE_WRITE = 0x17;
     public static final int MCL_CURRENT = 1;
     public static final int MCL_FUTURE = 2;
+    public static final long MAP_FAILED = -1L;
 
     // linux/mempolicy.h
     public static final int MPOL_DEFAULT = 0;
