@@ -67,6 +67,6 @@ final class EchoCommand implements Command {
             err.println("keel echo: " + e.getMessage());
             return Keel.EXIT_FAILURE;
         }
-        return ServerSettings.serveUntilSignalled(group, "keel echo", out);
+        return ServerSettings.serveUntilSignalled(group, "keel echo", out, err);
     }
 }

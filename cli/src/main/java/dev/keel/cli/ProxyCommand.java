@@ -45,15 +45,9 @@ final class ProxyCommand implements Command {
         }
         SpliceProxy proxy = start(o);
         int loops = o.integer("loops", 1, 1, 1024);
-        out.println("keel proxy: " + proxy.address().getAddress().getHostAddress() + ":" + proxy.port() + " -> "
-                + proxy.target().getHostString() + ":" + proxy.target().getPort() + " (splice, "
-                + loops + (loops == 1 ? " loop)" : " loops)"));
-        out.flush();
-        UntilStopped.await("keel-proxy", () -> {
-            proxy.close();
-            err.println("keel proxy: stopped");
-        });
-        return Keel.EXIT_OK;
+        return UntilStopped.serve("keel proxy", "keel proxy: " + proxy.address().getAddress().getHostAddress() + ":"
+                + proxy.port() + " -> " + proxy.target().getHostString() + ":" + proxy.target().getPort()
+                + " (splice, " + loops + (loops == 1 ? " loop)" : " loops)"), proxy, out, err);
     }
 
     static SpliceProxy start(CommandOptions o) {

@@ -58,13 +58,7 @@ final class ServeCommand implements Command {
             return Keel.EXIT_OK;
         }
         FileServer server = start(o);
-        out.println(readyLine(server));
-        out.flush();
-        UntilStopped.await("keel-serve", () -> {
-            server.close();
-            err.println("keel serve: stopped");
-        });
-        return Keel.EXIT_OK;
+        return UntilStopped.serve("keel serve", readyLine(server), server, out, err);
     }
 
     /** Checks the options and starts the server; a bad value is a {@link UsageException}. */

@@ -83,12 +83,11 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
     }
 
     /** Prints the ready line, then blocks until SIGINT/SIGTERM closes {@code group}. */
-    static int serveUntilSignalled(EventLoopGroup group, String what, PrintStream out) {
+    static int serveUntilSignalled(EventLoopGroup group, String what, PrintStream out, PrintStream err) {
         int[] cpus = group.cpus();
-        out.printf("%s listening on %s:%d (%d loop%s, %s, %s)%n", what, group.address().getAddress().getHostAddress(),
-                group.port(), cpus.length, cpus.length == 1 ? "" : "s", placement(cpus), group.transport().label());
-        out.flush();
-        UntilStopped.await(what.replace(' ', '-'), group::close);
-        return Keel.EXIT_OK;
+        String ready = String.format("%s listening on %s:%d (%d loop%s, %s, %s)", what,
+                group.address().getAddress().getHostAddress(), group.port(), cpus.length, cpus.length == 1 ? "" : "s",
+                placement(cpus), group.transport().label());
+        return UntilStopped.serve(what, ready, group, out, err);
     }
 }

@@ -1,5 +1,6 @@
 package dev.keel.cli;
 
+import java.io.PrintStream;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -9,6 +10,24 @@ import java.util.concurrent.CountDownLatch;
  */
 final class UntilStopped {
     private UntilStopped() {
+    }
+
+    /**
+     * What every server command does once its server runs: prints its one ready line, waits for
+     * SIGINT/SIGTERM, closes the server from the shutdown hook and says so on {@code err}.
+     */
+    static int serve(String command, String readyLine, AutoCloseable server, PrintStream out, PrintStream err) {
+        out.println(readyLine);
+        out.flush();
+        await(command.replace(' ', '-'), () -> {
+            try {
+                server.close();
+            } catch (Exception e) {
+                err.println(command + ": " + e.getMessage());
+            }
+            err.println(command + ": stopped");
+        });
+        return Keel.EXIT_OK;
     }
 
     /** Registers {@code stop} as a shutdown hook and waits for it to finish. */
