@@ -11,7 +11,7 @@ SOURCES := $(shell find . -path ./bench/target -prune -o \( -name '*.java' -o -n
 PORT ?= 8080
 ROOT ?= sample
 
-.PHONY: all build run test gen bench bench-echo clean jdk
+.PHONY: all build run test gen bench bench-echo bench-serve bench-proxy clean jdk
 
 all: build
 
@@ -48,6 +48,14 @@ bench: bin/keel
 # The echo benchmark against C epoll, Netty and JDK NIO (~10-15 min; QUICK=1 for ~2-3 min).
 bench-echo: bin/keel
 	bench/echo-bench.sh
+
+# keel serve beside nginx and Netty on static files (~15 min; QUICK=1 for ~4 min).
+bench-serve: bin/keel
+	bench/serve-bench.sh
+
+# keel proxy in front of the C echo server beside a direct connection (~4 min; QUICK=1 for ~1 min).
+bench-proxy: bin/keel
+	bench/proxy-bench.sh
 
 clean:
 	$(MVN) -q clean
