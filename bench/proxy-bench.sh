@@ -22,7 +22,9 @@
 # echo_load, as a share of the run; a run above NOISE_MAX_PCT is repeated up to RETRIES times.
 #
 # Settings (environment): ROUNDS, WARMUP, DURATION, PRIME, SERVER_CPU, LOAD_CPU, PORT_BASE,
-# NOISE_MAX_PCT, RETRIES, RETRY_BUDGET (seconds spent on repeats, at most), NO_BUILD=1,
+# QUIET_MAX_PCT and QUIET_WAIT (before a timed run, wait up to QUIET_WAIT s for the machine to
+# be less busy than that), NOISE_MAX_PCT, RETRIES, RETRY_BUDGET (seconds spent waiting and
+# repeating, at most), NO_BUILD=1,
 # REPORT (Markdown output; default BENCH-SERVE.md, where the block between
 # "<!-- proxy-echo -->" and "<!-- /proxy-echo -->" is replaced).
 set -euo pipefail
@@ -33,6 +35,7 @@ cd "$here"
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1} WARMUP=${WARMUP:-0.5} DURATION=${DURATION:-2} PRIME=${PRIME:-2} RETRIES=${RETRIES:-0}
+  RETRY_BUDGET=${RETRY_BUDGET:-20}
 fi
 ROUNDS=${ROUNDS:-5}
 WARMUP=${WARMUP:-1}
@@ -44,6 +47,8 @@ PORT_BASE=${PORT_BASE:-$((30000 + RANDOM % 10000))}
 NOISE_MAX_PCT=${NOISE_MAX_PCT:-15}
 RETRIES=${RETRIES:-2}
 RETRY_BUDGET=${RETRY_BUDGET:-120}
+QUIET_MAX_PCT=${QUIET_MAX_PCT:-10}
+QUIET_WAIT=${QUIET_WAIT:-10}
 # name conns depth size
 SCENARIOS=(
   "pingpong 1 1 64"
@@ -204,6 +209,12 @@ for round in $(seq "$ROUNDS"); do
     for path in direct proxy; do
       if [ "$path" = direct ]; then port=$echo_port; pid=$echo_pid; else port=$proxy_port; pid=$proxy_pid; fi
       for attempt in $(seq 0 "$RETRIES"); do
+        left=$((RETRY_BUDGET - retry_spent))
+        if [ "$left" -gt 0 ]; then
+          w=$(bench_wait_quiet "$QUIET_MAX_PCT" $((left < QUIET_WAIT ? left : QUIET_WAIT)))
+          retry_spent=$((retry_spent + w))
+          [ "$w" = 0 ] || say "waited ${w}s for other work to calm down"
+        fi
         taskset -c "$LOAD_CPU" "$load" --port "$port" --conns "$conns" --depth "$depth" --size "$size" \
           --warmup 0 --duration "$WARMUP" >/dev/null
         e1=$(cpu_ticks "$echo_pid")
@@ -229,7 +240,6 @@ for round in $(seq "$ROUNDS"); do
         if [ "$retry_spent" -ge "$RETRY_BUDGET" ]; then say "  noisy, but the retry budget is spent: kept"; break; fi
         say "  noisy (${noise}%): again"
         retry_spent=$((retry_spent + ${DURATION%.*} + 1))
-        sleep 1
       done
       echo "$round,$path,$name,$conns,$depth,$size,$(field rps "$line"),$(field mbps "$line"),$(field p50_us "$line"),$(field p99_us "$line"),$proxy_us,$server_us,$noise" >> "$csv"
     done

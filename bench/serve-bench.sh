@@ -8,10 +8,11 @@
 #
 # Settings (environment): ROUNDS, DURATION and WARMUP (seconds per timed / warm-up run),
 # SERVER_CPU, CLIENT_CPU, KEEL_PORT, NGINX_PORT, PROXY_PORT, NETTY_PORT, PROXY=0 (no proxy
-# rows), NETTY=0 (no Netty rows), NOISE_MAX_PCT and RETRIES (a run during which other work took
-# more of the machine is repeated, after waiting up to QUIET_WAIT seconds for quiet, up to
-# RETRIES times), RETRY_BUDGET (seconds: after this long, no more repeats or waits, so a run on
-# a busy machine still ends in bounded time), NO_BUILD=1, REPORT (Markdown output).
+# rows), NETTY=0 (no Netty rows), QUIET_MAX_PCT and QUIET_WAIT (before a timed run, wait up to
+# QUIET_WAIT seconds for the machine to be less busy than that), NOISE_MAX_PCT and RETRIES (a
+# run during which other work took more of the machine is repeated, up to RETRIES times),
+# RETRY_BUDGET (seconds of waiting and repeating, at most, so a run on a busy machine still
+# ends in bounded time), NO_BUILD=1, REPORT (Markdown output).
 #
 # Every server keeps its default of 1000 requests per connection (nginx keepalive_requests).
 # Server on CPU 0, wrk on CPU 1 (taskset); one worker/loop each; rounds interleaved (every
@@ -35,7 +36,8 @@ cd "$here"
 
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-  ROUNDS=${ROUNDS:-1} DURATION=${DURATION:-3} WARMUP=${WARMUP:-2} RETRIES=${RETRIES:-0} QUIET_WAIT=${QUIET_WAIT:-6}
+  ROUNDS=${ROUNDS:-1} DURATION=${DURATION:-3} WARMUP=${WARMUP:-2} RETRIES=${RETRIES:-0} QUIET_WAIT=${QUIET_WAIT:-5}
+  RETRY_BUDGET=${RETRY_BUDGET:-30}
 fi
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8}
@@ -52,6 +54,7 @@ NOISE_MAX_PCT=${NOISE_MAX_PCT:-15}
 RETRIES=${RETRIES:-2}
 QUIET_WAIT=${QUIET_WAIT:-20}
 RETRY_BUDGET=${RETRY_BUDGET:-300}
+QUIET_MAX_PCT=${QUIET_MAX_PCT:-10}
 SIZES=(1k 16k 1m 64m)
 CONNS=(1 64)
 
@@ -325,16 +328,13 @@ servers_ticks() {
 }
 started=$SECONDS
 retry_spent=0
-wait_for_quiet() {
-  local waited=0 s1 s2 t1 t2
-  while [ "$waited" -lt "$QUIET_WAIT" ]; do
-    s1=$(cpu_snapshot); t1=$(servers_ticks); sleep 2; s2=$(cpu_snapshot); t2=$(servers_ticks)
-    waited=$((waited + 2))
-    if awk -v m="$NOISE_MAX_PCT" -v x="$(noise_pct "$s1" "$s2" $((t2 - t1)))" 'BEGIN { exit !(x <= m) }'; then
-      break
-    fi
-  done
-  retry_spent=$((retry_spent + waited))
+# Before a timed run: wait (up to QUIET_WAIT s) for other work to calm down, while the budget lasts.
+quiet_before_run() {
+  local left=$((RETRY_BUDGET - retry_spent)) w
+  [ "$left" -gt 0 ] || return 0
+  w=$(bench_wait_quiet "$QUIET_MAX_PCT" $((left < QUIET_WAIT ? left : QUIET_WAIT)))
+  retry_spent=$((retry_spent + w))
+  [ "$w" = 0 ] || say "waited ${w}s for other work to calm down"
 }
 
 # wrk's summary -> "requests req_per_s bytes_per_s"; wrk's own CPU ticks go to $work/wrk.ticks.
@@ -398,6 +398,7 @@ for round in $(seq 1 "$ROUNDS"); do
           proxy) port=$PROXY_PORT; pid=$proxy_pid ;;
         esac
         for attempt in $(seq 0 "$RETRIES"); do
+          quiet_before_run
           s1=$(cpu_snapshot); all1=$(servers_ticks)
           before=$(cpu_ticks "$pid")
           run_wrk "$port" "$s" "$c" "$DURATION" > "$work/wrk.summary"
@@ -425,8 +426,7 @@ for round in $(seq 1 "$ROUNDS"); do
             say "other work took ${noise}% of the machine; retry budget (${RETRY_BUDGET}s) spent, keeping this run"
             break
           fi
-          say "other work took ${noise}% of the machine; waiting for quiet and running again"
-          wait_for_quiet
+          say "other work took ${noise}% of the machine; running again"
           retry_spent=$((retry_spent + DURATION))
         done
         echo "$round,$server,$s,$c,$req,$rps,$mbps,$cpu_us,$noise" >> "$csv"
