@@ -11,15 +11,15 @@ import java.util.Set;
  *
  * <pre>
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N] [--cpus LIST]
- *            [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
+ *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
  * </pre>
  * Prints one line with the URL, the root and the CPUs of the loops once it listens.
  */
 final class ServeCommand implements Command {
     static final String USAGE = """
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N] [--cpus LIST]
-                              [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice]
-                              [--small-files BYTES]
+                              [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
+                              [--splice] [--small-files BYTES]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1 with
             sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
@@ -28,7 +28,9 @@ final class ServeCommand implements Command {
               --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
               --loops N           event loops (default: one per CPU given, else 1)
               --cpus LIST         pin loop i to the i-th CPU of LIST, e.g. 0-1 or 2,3
-              --transport T       epoll (the file server is not yet tested on io_uring)
+              --transport T       epoll (default), io_uring, or auto (io_uring where the kernel
+                                  and seccomp allow it, else epoll with one log line saying why);
+                                  on io_uring heads go through the ring, bodies still by sendfile
               --access-log FILE   log requests to FILE, asynchronously (default: no log)
               --refuse-symlinks   refuse every symlink, not only those leaving DIR
               --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
@@ -64,11 +66,6 @@ final class ServeCommand implements Command {
     /** Checks the options and starts the server; a bad value is a {@link UsageException}. */
     static FileServer start(CommandOptions o) {
         ServerSettings settings = ServerSettings.from(o, 8080);
-        if (settings.transport() != dev.keel.io.Transport.EPOLL) {
-            // The file server's sendfile/splice path is tested on epoll only so far.
-            throw new UsageException("--transport: keel serve runs on epoll in this build, not "
-                    + settings.transport().label());
-        }
         FileServer.Builder b = FileServer.builder()
                 .root(Path.of(o.value("root", ".")))
                 .host(settings.host())

@@ -593,14 +593,16 @@ public final class EventLoop implements Executor {
             if (wasEmpty && !data.isNative() && poller.flushNow(slot, c) < 0) {
                 return; // the kernel cannot read the Java heap: heap bytes go out from the queue
             }
-            if (outbound.pending(slot) > 0 && !table.hasFlag(slot, FLAG_WANT_WRITE)) {
-                table.setFlag(slot, FLAG_WANT_WRITE);
-                poller.update(slot);
-            }
-            if (outbound.pending(slot) >= options.highWaterMark && !table.hasFlag(slot, FLAG_READ_PAUSED)) {
-                table.setFlag(slot, FLAG_READ_PAUSED | FLAG_NOTIFY_WRITABLE);
-                poller.update(slot);
-            }
+        }
+        // Queued bytes, whether copied above or adopted by the poller (io_uring), wait for space.
+        long pending = outbound.pending(slot);
+        if (pending > 0 && !table.hasFlag(slot, FLAG_WANT_WRITE)) {
+            table.setFlag(slot, FLAG_WANT_WRITE);
+            poller.update(slot);
+        }
+        if (pending >= options.highWaterMark && !table.hasFlag(slot, FLAG_READ_PAUSED)) {
+            table.setFlag(slot, FLAG_READ_PAUSED | FLAG_NOTIFY_WRITABLE);
+            poller.update(slot);
         }
     }
 
@@ -835,6 +837,11 @@ public final class EventLoop implements Executor {
     /** Connections open on this loop now, closed ones the kernel still holds included; loop thread only. */
     int openConnections() {
         return table.used();
+    }
+
+    /** The transport's side of this loop (tests look inside it). */
+    Poller poller() {
+        return poller;
     }
 
     /** Pool buffers held by connections now (not those lent to the kernel for receives); loop thread only. */

@@ -59,6 +59,13 @@ final class UringReceiveBuffers implements AutoCloseable {
         Arrays.fill(heldTail, -1);
         this.heldLength = new int[pool.total()];
         this.views = new MemorySegment[pool.total()];
+        // Every buffer that can stand in for a receive buffer gets its view now, so that a
+        // swap (see replacement) never allocates on the loop thread later.
+        for (int id = 0; id < views.length && id <= MAX_BUFFER_ID; id++) {
+            if (pool.capacity(id) >= length) {
+                views[id] = region.asSlice(pool.offset(id), length);
+            }
+        }
         this.starved = new int[64];
         this.ring = ProvidedBufferRing.register(uring, options.providedBufferCount, BGID);
         try {
@@ -68,7 +75,6 @@ final class UringReceiveBuffers implements AutoCloseable {
                     throw new IllegalArgumentException("the buffer pool cannot lend " + options.providedBufferCount
                             + " receive buffers with 16-bit ids (buffer " + id + ")");
                 }
-                views[id] = region.asSlice(pool.offset(id), length);
                 provide(id);
             }
         } catch (RuntimeException e) {
@@ -91,6 +97,24 @@ final class UringReceiveBuffers implements AutoCloseable {
         pool.setNext(id, -1);
         ring.provide(pool.address(id), length, id);
         available++;
+    }
+
+    /**
+     * A pool buffer that can be lent to the kernel in place of a receive buffer whose bytes the
+     * loop keeps (queued for sending), or -1 when the pool has none with a 16-bit id to spare.
+     */
+    int replacement() {
+        int id = pool.acquire(length);
+        if (id >= 0 && views[id] == null) { // too large an id for the kernel's 16 bits
+            pool.release(id);
+            return -1;
+        }
+        return id;
+    }
+
+    /** The address of buffer {@code id}'s first byte. */
+    long address(int id) {
+        return pool.address(id);
     }
 
     /** A completion named a buffer: the kernel filled it and gave it back to the loop. */

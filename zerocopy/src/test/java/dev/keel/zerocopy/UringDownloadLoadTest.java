@@ -1,0 +1,16 @@
+package dev.keel.zerocopy;
+
+import dev.keel.io.Transport;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The 1,000-download load and reset suite over the io_uring transport. */
+class UringDownloadLoadTest extends DownloadLoadTest {
+    /** Hides the superclass's start, so that only the io_uring server is started. */
+    @BeforeAll
+    static void start() throws Exception {
+        String why = Transport.ioUringUnavailableReason();
+        Assumptions.assumeTrue(why == null, () -> "io_uring transport not testable here: " + why);
+        startOn(Transport.IO_URING);
+    }
+}
