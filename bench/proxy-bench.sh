@@ -78,11 +78,14 @@ report() {
     echo "echo_load -> \`c_epoll_echo\` directly; $M_ROUNDS interleaved round(s) of ${M_DURATION}s per scenario after ${M_WARMUP}s of"
     echo "warm-up; medians of rounds. Every byte echoed is checked. Runs noisier than ${M_NOISE_MAX}% were repeated (up to"
     echo "$M_RETRIES times, bounded); noise of the runs kept: median $(awk -F, 'NR > 1 { print $13 }' "$csv" | sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : "?") }')%,"
-    echo "max $(awk -F, 'NR > 1 { print $13 }' "$csv" | sort -n | tail -n 1)%. Raw numbers: \`$csv\`."
+    echo "max $(awk -F, 'NR > 1 { print $13 }' "$csv" | sort -n | tail -n 1)%; the medians take only the runs at most ${M_NOISE_MAX}% noisy"
+    echo "where both paths of a scenario have one (a scenario marked * had none). Raw numbers: \`$csv\`."
     echo
     echo "| scenario | direct req/s | via proxy req/s | proxy/direct | direct MB/s | via proxy MB/s | p50 µs direct / proxy | p50 ratio | p99 µs direct / proxy | p99 ratio | proxy CPU µs/req | C server CPU µs/req direct / proxy |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-    awk -F, '
+    # Medians of the runs no noisier than NOISE_MAX_PCT where a scenario and path has one (as
+    # echo-bench does); a scenario marked * had none and is the median of all its runs.
+    awk -F, -v m="$M_NOISE_MAX" '
       function median(list,   a, n, i, j, t) {
         n = split(list, a, " ")
         for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -90,14 +93,21 @@ report() {
       }
       NR == 1 { next }
       { k = $3 "," $2; if (!($3 in seen)) { seen[$3] = 1; order[++n] = $3 }
-        rps[k] = rps[k] " " $7; mb[k] = mb[k] " " $8; p50[k] = p50[k] " " $9; p99[k] = p99[k] " " $10
-        pcpu[k] = pcpu[k] " " $11; ecpu[k] = ecpu[k] " " $12 }
+        q = ($13 + 0 <= m) ? "q" : "a"
+        for (t = 0; t < 2; t++) {
+          kk = (t == 0 ? "a" : q) k
+          if (t == 1 && q == "a") break
+          rps[kk] = rps[kk] " " $7; mb[kk] = mb[kk] " " $8; p50[kk] = p50[kk] " " $9; p99[kk] = p99[kk] " " $10
+          pcpu[kk] = pcpu[kk] " " $11; ecpu[kk] = ecpu[kk] " " $12
+        }
+      }
       END {
         for (i = 1; i <= n; i++) {
-          d = order[i] ",direct"; p = order[i] ",proxy"
+          quiet = (("q" order[i] ",direct") in rps) && (("q" order[i] ",proxy") in rps)
+          d = (quiet ? "q" : "a") order[i] ",direct"; p = (quiet ? "q" : "a") order[i] ",proxy"
           rd = median(rps[d]); rp = median(rps[p])
-          printf "| %s | %.0f | %.0f | **%.2f** | %.1f | %.1f | %.1f / %.1f | **%.2f** | %.1f / %.1f | **%.2f** | %.2f | %.2f / %.2f |\n",
-            order[i], rd, rp, (rd > 0 ? rp / rd : 0), median(mb[d]), median(mb[p]),
+          printf "| %s%s | %.0f | %.0f | **%.2f** | %.1f | %.1f | %.1f / %.1f | **%.2f** | %.1f / %.1f | **%.2f** | %.2f | %.2f / %.2f |\n",
+            order[i], (quiet ? "" : "*"), rd, rp, (rd > 0 ? rp / rd : 0), median(mb[d]), median(mb[p]),
             median(p50[d]), median(p50[p]), (median(p50[d]) > 0 ? median(p50[p]) / median(p50[d]) : 0),
             median(p99[d]), median(p99[p]), (median(p99[d]) > 0 ? median(p99[p]) / median(p99[d]) : 0),
             median(pcpu[p]), median(ecpu[d]), median(ecpu[p])

@@ -73,28 +73,38 @@ median_awk='function median(list,   a, n, i, j, t) {
 report() {
   local csv=$1 out=$2 png=${1%.csv}.png env=${1%.csv}.env plotdir
   # Settings of the run; an older CSV without them gets what this script would use.
-  local M_DATE="" M_CPU="" M_NCPU="" M_KERNEL="" M_JAVA="" M_NGINX="" M_NETTY="" M_ROUNDS=$ROUNDS \
+  local M_DATE="" M_KEEL="" M_CPU="" M_NCPU="" M_KERNEL="" M_JAVA="" M_NGINX="" M_NETTY="" M_ROUNDS=$ROUNDS \
     M_DURATION=$DURATION M_WARMUP=$WARMUP M_NOISE_MAX=$NOISE_MAX_PCT M_RETRIES=$RETRIES M_QUICK=$QUICK \
     M_SERVER_CPU=$SERVER_CPU M_CLIENT_CPU=$CLIENT_CPU
   # shellcheck disable=SC1090
   [ -f "$env" ] && . "$env"
   plotdir=$(mktemp -d)
   # Medians per case and server; per-round ratios; the plot's tables.
-  awk -F, -v dir="$plotdir" "$median_awk"'
+  # The medians leave out runs noisier than NOISE_MAX_PCT when a case and server has a quiet
+  # one (as echo-bench does); a cell that had none is the median of all its runs, marked "*".
+  awk -F, -v dir="$plotdir" -v m="$M_NOISE_MAX" "$median_awk"'
     NR == 1 || /^#/ { next }
-    { k = $3 "," $4 "," $2; rps[k] = rps[k] " " $6; mb[k] = mb[k] " " $7; cpu[k] = cpu[k] " " $8
-      r[$1 "," k] = $6; rounds[$1] = 1; noise[$3 "," $4] = noise[$3 "," $4] " " $9; have[$2] = 1 }
+    { k = $3 "," $4 "," $2; r[$1 "," k] = $6; rounds[$1] = 1; noise[$3 "," $4] = noise[$3 "," $4] " " $9; have[$2] = 1
+      a_rps[k] = a_rps[k] " " $6; a_mb[k] = a_mb[k] " " $7; a_cpu[k] = a_cpu[k] " " $8
+      if ($9 + 0 <= m) { q_rps[k] = q_rps[k] " " $6; q_mb[k] = q_mb[k] " " $7; q_cpu[k] = q_cpu[k] " " $8 } }
+    END {
+      for (k in a_rps) {
+        if (k in q_rps) { rps[k] = q_rps[k]; mb[k] = q_mb[k]; cpu[k] = q_cpu[k] }
+        else { rps[k] = a_rps[k]; mb[k] = a_mb[k]; cpu[k] = a_cpu[k]; noisy[k] = "*" }
+      }
+      report()
+    }
     function fmt(v, f) { return v == "" ? "–" : sprintf(f, v) }
     function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "" : a / b }
     function maxof(list,   a, n, i, m) { n = split(list, a, " "); m = ""; for (i = 1; i <= n; i++) if (m == "" || a[i] + 0 > m + 0) m = a[i]; return m }
-    END {
+    function report(   i, j, c, k, n, t, rn, rt, x, label, p, rp) {
       split("1k 16k 1m 64m", sizes, " "); split("1 64", conns, " ")
       print "case keel nginx netty" > (dir "/rel.dat"); print "case keel nginx netty" > (dir "/cpu.dat")
       for (i = 1; i <= 4; i++) for (j = 1; j <= 2; j++) {
         c = sizes[i] "," conns[j]
         k = median(rps[c ",keel"]); n = median(rps[c ",nginx"]); t = median(rps[c ",netty"])
-        printf "| %s | %s | %s | %s | %s | **%s** | **%s** | %s | %s | %s | %s | %s | %s |\n", sizes[i], conns[j],
-          fmt(k, "%.0f"), fmt(n, "%.0f"), fmt(t, "%.0f"), fmt(ratio(k, n), "%.2f"), fmt(ratio(k, t), "%.2f"),
+        printf "| %s | %s | %s%s | %s%s | %s%s | **%s** | **%s** | %s | %s | %s | %s | %s | %s |\n", sizes[i], conns[j],
+          fmt(k, "%.0f"), noisy[c ",keel"], fmt(n, "%.0f"), noisy[c ",nginx"], fmt(t, "%.0f"), noisy[c ",netty"], fmt(ratio(k, n), "%.2f"), fmt(ratio(k, t), "%.2f"),
           fmt(median(mb[c ",keel"]), "%.1f"), fmt(median(mb[c ",nginx"]), "%.1f"), fmt(median(mb[c ",netty"]), "%.1f"),
           fmt(median(cpu[c ",keel"]), "%.1f"), fmt(median(cpu[c ",nginx"]), "%.1f"), fmt(median(cpu[c ",netty"]), "%.1f") > (dir "/main.md")
         rn = ""; rt = ""
@@ -135,12 +145,13 @@ report() {
     echo "# keel serve beside nginx and Netty"
     echo
     echo "Measured ${M_DATE:-?} by \`bench/serve-bench.sh\`$([ "$M_QUICK" = 1 ] && echo " (QUICK=1: one short round, for validation only)") on ${M_CPU:-?} (${M_NCPU:-?} CPUs), Linux ${M_KERNEL:-?},"
-    echo "${M_JAVA:-?}, nginx ${M_NGINX:-?}, Netty ${M_NETTY:-?}."
+    echo "${M_JAVA:-?}, keel at commit ${M_KEEL:-?}, nginx ${M_NGINX:-?}, Netty ${M_NETTY:-?}."
     echo "Server pinned to CPU $M_SERVER_CPU (one loop / one worker), wrk -t1 on CPU $M_CLIENT_CPU, keep-alive, $M_ROUNDS interleaved"
     echo "round(s) of ${M_DURATION}s per case after a ${M_WARMUP}s warm-up per server and size; medians of rounds."
     echo "A run during which other processes used more than ${M_NOISE_MAX}% of the machine was repeated (up to $M_RETRIES"
     echo "times, within a bounded budget); noise of the runs kept: median ${noise_med}%, max ${noise_max}%; $noisy_runs of $total_runs runs"
-    echo "kept above ${M_NOISE_MAX}%. Raw numbers: \`$csv\`."
+    echo "kept above ${M_NOISE_MAX}%. The medians leave those out where a case and server has a quieter run;"
+    echo "a req/s marked * had none (the median of all its runs: read it as disturbed). Raw numbers: \`$csv\`."
     echo
     echo "- keel: \`keel serve --loops 1\`; small files (up to 8 KiB) from memory with writev, larger with sendfile."
     echo "- nginx: one process, sendfile on, tcp_nopush on, access_log off, open_file_cache."
@@ -358,6 +369,7 @@ cat > "${csv%.csv}.env" <<EOF
 M_DATE='$(date -u '+%Y-%m-%d %H:%M UTC')'
 M_CPU='$(awk -F: '/model name/ { sub(/^ /, "", $2); print $2; exit }' /proc/cpuinfo)'
 M_NCPU='$(nproc)'
+M_KEEL='$(git rev-parse --short HEAD 2>/dev/null || echo unknown)'
 M_KERNEL='$(uname -r)'
 M_JAVA='$("$java" -version 2>&1 | head -n 1)'
 M_NGINX='$($nginx_bin -v 2>&1 | sed 's/.*nginx\///')'

@@ -15,7 +15,7 @@ set boxwidth 0.9
 set key outside right top vertical
 set grid ytics lc rgb "#dddddd"
 set xtics nomirror
-set multiplot layout 2,1 title "Static files: server on CPU 0 (one loop / worker), wrk on CPU 1, keep-alive (median of rounds)"
+set multiplot layout 2,1 title "Static files: server on CPU 0 (one loop / worker), wrk on CPU 1, keep-alive (medians of the quiet runs, see BENCH-SERVE.md)"
 
 set title "req/s relative to nginx (higher is better); case = file size x connections"
 set ylabel "x nginx"
