@@ -87,6 +87,11 @@ final class LoopResources implements AutoCloseable {
         }
     }
 
+    /** Off-heap bytes of the input buffers pooled and idle now (bounded by the pool's size). */
+    long idleBufferBytes() {
+        return (long) buffers.size() * inputCapacity;
+    }
+
     /** Closes cached files and pooled pipes and frees the loop's memory; after the loop stopped. */
     @Override
     public void close() {
