@@ -38,9 +38,10 @@ public record ResourceSnapshot(long pid, int fds, int threads, long rssBytes, lo
      *
      * @param connections  connections open (closed ones the kernel still holds included)
      * @param buffersInUse pool buffers held by connections (not those lent to the kernel for receives)
+     * @param bufferBytes  bytes of the pool buffers handed out (those lent to the kernel included)
      * @param offHeapBytes bytes of the loop's buffer pool region and connection table
      */
-    public record LoopUsage(int connections, int buffersInUse, long offHeapBytes) {
+    public record LoopUsage(int connections, int buffersInUse, long bufferBytes, long offHeapBytes) {
     }
 
     /** This process, with the loops of {@code groups} (each read on its own thread). */
@@ -98,10 +99,10 @@ public record ResourceSnapshot(long pid, int fds, int threads, long rssBytes, lo
         CompletableFuture<LoopUsage> f = new CompletableFuture<>();
         try {
             loop.execute(() -> f.complete(new LoopUsage(loop.openConnections(), loop.buffersInUse(),
-                    loop.pool.offHeapBytes() + loop.table.offHeapBytes())));
+                    loop.pool.bytesInUse(), loop.pool.offHeapBytes() + loop.table.offHeapBytes())));
             return f.get(10, TimeUnit.SECONDS);
         } catch (RejectedExecutionException e) {
-            return new LoopUsage(0, 0, 0); // a stopped loop holds nothing
+            return new LoopUsage(0, 0, 0, 0); // a stopped loop holds nothing
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while reading loop " + loop.index(), e);
