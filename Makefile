@@ -35,7 +35,7 @@ test: | jdk
 	@sed -e 's|@JAVA_HOME@|$(JDK)|' scripts/keel.in > bin/keel && chmod +x bin/keel
 
 # The hostile-client and fault scenarios at full size (make test runs them small): ~5 min.
-STRESS_TESTS := SlowlorisTest,PipelineFloodTest,MalformedRequestTest,SendFaultTest,DownloadLoadTest,PoolExhaustionTest,EmfileTest,TransportSelectionTest,HostileClientsTest
+STRESS_TESTS := SlowlorisTest,PipelineFloodTest,MalformedRequestTest,SendFaultTest,PoolExhaustionTest,EmfileTest,TransportSelectionTest,HostileClientsTest
 stress: | jdk
 	$(MVN) -pl io-core,zerocopy,cli -am test -Dkeel.stress=true -Dcheckstyle.skip \
 	  -Dsurefire.failIfNoSpecifiedTests=false -Dtest='$(STRESS_TESTS)'
