@@ -28,6 +28,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
  * kernel or to io-core's queue; and when that queue grows past a threshold (small answers to
  * a long pipeline), parsing waits for it to drain.
  *
+ * <p>A head that arrives in pieces is timed from its first byte ({@link HeaderDeadlines}): a
+ * client that trickles it (slowloris) is answered 408 and closed after the header timeout,
+ * however regularly its bytes come.
+ *
  * <p>A connection the server decides to close (an error that breaks framing, Connection:
  * close, the request limit) is half-closed after its last answer and given a moment to finish
  * sending before it is closed, so that the client reads the answer rather than a reset.
