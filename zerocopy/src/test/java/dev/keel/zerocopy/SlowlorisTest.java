@@ -97,17 +97,21 @@ class SlowlorisTest {
             AtomicLong worstNanos = new AtomicLong();
             AtomicLong answered = new AtomicLong();
             List<Throwable> normalFailures = new ArrayList<>();
-            Thread normal = Thread.ofPlatform().name("normal-client").start(
-                    () -> normalClient(server.port(), attacking, worstNanos, answered, normalFailures));
             Slow[] slow = new Slow[attackers];
+            Thread normal = null;
             try {
+                // Connected first: the bound is on the trickle, not on a burst of connects.
                 for (int i = 0; i < attackers; i++) {
                     slow[i] = new Slow(server.port());
                 }
+                normal = Thread.ofPlatform().name("normal-client").start(
+                        () -> normalClient(server.port(), attacking, worstNanos, answered, normalFailures));
                 drive(slow, HEADER_TIMEOUT.toNanos() + TimeUnit.SECONDS.toNanos(10));
             } finally {
                 attacking.set(false);
-                normal.join(15_000);
+                if (normal != null) {
+                    normal.join(15_000);
+                }
                 for (Slow s : slow) {
                     if (s != null) {
                         s.socket.close();
