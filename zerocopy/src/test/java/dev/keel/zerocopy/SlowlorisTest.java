@@ -60,6 +60,22 @@ class SlowlorisTest {
 
     @Test
     @Timeout(20)
+    void shouldTimeOutAClientThatTricklesOnlyEmptyLines() throws Exception {
+        Files.writeString(root.resolve("ok.txt"), "ok\n");
+        try (FileServer server = FileServer.builder().root(root).headerTimeout(Duration.ofSeconds(1)).start();
+             RawHttp h = new RawHttp(server.port())) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 30 && h.socket.getInputStream().available() == 0; i++) {
+                h.send("\r\n"); // never idle, never a request line
+                Thread.sleep(200);
+            }
+            assertEquals(408, h.read().status());
+            assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(3000), "closed by the header timeout");
+        }
+    }
+
+    @Test
+    @Timeout(20)
     void shouldNotTimeAHeadThatKeepsArrivingWithinTheLimitOrAnIdleKeepAliveConnection() throws Exception {
         Files.writeString(root.resolve("ok.txt"), "ok\n");
         try (FileServer server = FileServer.builder().root(root).headerTimeout(Duration.ofSeconds(1)).start();
