@@ -2,6 +2,7 @@ package dev.keel.io;
 
 import jdk.jfr.Category;
 import jdk.jfr.Description;
+import jdk.jfr.Enabled;
 import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
@@ -13,6 +14,7 @@ import jdk.jfr.StackTrace;
 @Category({"keel", "I/O"})
 @Description("An event loop closed a TCP connection")
 @StackTrace(false)
+@Enabled(false) // one per connection: a recording asks for them by name
 final class ConnectionClosedEvent extends Event {
     @Label("Loop")
     int loop;
