@@ -44,6 +44,11 @@ final class LoopEvents {
         }
     }
 
+    /** Whether a recording takes LoopStall events now. */
+    static boolean stallEnabled() {
+        return STALL.isEnabled();
+    }
+
     static void stall(int loop, long busyNanos, long pass, long syscalls) {
         if (STALL.isEnabled()) {
             LoopStallEvent e = new LoopStallEvent();

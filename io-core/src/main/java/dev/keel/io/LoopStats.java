@@ -127,8 +127,12 @@ public final class LoopStats {
         syscallsPerPass.record(calls);
         openConnections = open;
         buffersInUse = buffers;
-        if (busy > stallThresholdNanos) {
-            stalls++;
+        // Branch-free: a stall is rare, and the first one to take a branch that compiled code has
+        // never seen taken deoptimises the pass, which re-allocates objects escape analysis had
+        // removed. The JFR check is a branch, but its outcome changes only when a recording starts.
+        long stalled = (stallThresholdNanos - busy) >>> 63;
+        stalls += stalled;
+        if (LoopEvents.stallEnabled() && stalled != 0) {
             LoopEvents.stall(loop, busy, passes, calls);
         }
     }
