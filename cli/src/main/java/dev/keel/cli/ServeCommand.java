@@ -1,6 +1,7 @@
 package dev.keel.cli;
 
 import dev.keel.zerocopy.FileServer;
+import dev.keel.zerocopy.MetricsServer;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.util.Set;
  * <pre>
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N] [--cpus LIST]
  *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
+ *            [--metrics-port P] [--metrics-address ADDR]
  * </pre>
  * Prints one line with the URL, the root and the CPUs of the loops once it listens.
  */
@@ -19,7 +21,7 @@ final class ServeCommand implements Command {
     static final String USAGE = """
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N] [--cpus LIST]
                               [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
-                              [--splice] [--small-files BYTES]
+                              [--splice] [--small-files BYTES] [--metrics-port P] [--metrics-address ADDR]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1 with
             sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
@@ -36,10 +38,11 @@ final class ServeCommand implements Command {
               --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
               --small-files BYTES files up to this size are kept in memory and sent with their
                                   head in one writev(2) (default 8192; 0: always sendfile)
+            """ + MetricsEndpoint.HELP + """
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
-            "small-files");
+            "small-files", "metrics-port", "metrics-address");
     private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help");
 
     @Override
@@ -59,8 +62,11 @@ final class ServeCommand implements Command {
             out.print(USAGE);
             return Keel.EXIT_OK;
         }
+        MetricsEndpoint endpoint = MetricsEndpoint.from(o);
         FileServer server = start(o);
-        return UntilStopped.serve("keel serve", readyLine(server), server, out, err);
+        MetricsServer metrics = endpoint == null ? null : endpoint.start(server.group(), server);
+        return UntilStopped.serve("keel serve", readyLine(server) + MetricsEndpoint.readySuffix(metrics),
+                MetricsEndpoint.closing(server, metrics), out, err);
     }
 
     /** Checks the options and starts the server; a bad value is a {@link UsageException}. */

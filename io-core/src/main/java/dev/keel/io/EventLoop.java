@@ -85,7 +85,7 @@ public final class EventLoop implements Executor {
     /** The clock of this pass (System.nanoTime), read once per pass. */
     long now;
     private long tick;
-    private final LoopStats stats = new LoopStats();
+    private final LoopStats stats;
 
     EventLoop(int index, Transport transport, LoopOptions options, ConnectionHandler handler, int listenFd, int cpu,
               CpuPinner pinner) {
@@ -100,6 +100,7 @@ public final class EventLoop implements Executor {
         this.listenFd = listenFd;
         this.cpu = cpu;
         this.pinner = pinner;
+        this.stats = new LoopStats(index, options.stallThresholdNanos);
         this.thread = new Thread(this::run, "keel-loop-" + index);
     }
 
@@ -244,7 +245,7 @@ public final class EventLoop implements Executor {
         String message = new SyscallException("accept4", Errno.EMFILE).getMessage();
         assert message != null;
         for (Class<?> c : new Class<?>[] {Files.class, Sockets.class, Uio.class, StaleHandleException.class,
-                LoopStats.class}) {
+                LoopStats.class, LoopEvents.class}) {
             try {
                 Class.forName(c.getName(), true, c.getClassLoader());
             } catch (ClassNotFoundException e) {
@@ -265,6 +266,7 @@ public final class EventLoop implements Executor {
         table = new ConnectionTable(arena, memory.allocator(), options.maxConnections, options.userAreaBytes,
                 options.maxConnections * 2);
         pool = new BufferPool(arena, memory.allocator(), options.bufferSizes, poller.bufferCounts(options));
+        stats.capacities(options.maxConnections, pool.total());
         memory.verify(table, pool);
         outbound = new OutboundQueue(arena, table, pool);
         now = System.nanoTime();
@@ -312,11 +314,14 @@ public final class EventLoop implements Executor {
      */
     int doWork() {
         now = System.nanoTime();
+        stats.passStarted(now);
         tick = wheel.tickOf(now);
         int work = runTasks();
-        work += wheel.advance(now, expiry);
+        int fired = wheel.advance(now, expiry);
+        stats.timersFired += fired;
+        work += fired;
         int ready = poller.poll(work > 0 || !tasks.isEmpty() ? 0 : timeoutMillis());
-        stats.passes++;
+        stats.passEnded(table.used(), pool.inUse());
         return work + ready;
     }
 
@@ -355,12 +360,14 @@ public final class EventLoop implements Executor {
      */
     boolean prepareToBlock() {
         wakeup.sleeping();
+        stats.waitStarted();
         return tasks.isEmpty() && !shutdownRequested;
     }
 
     /** Called by the poller after a wait announced with {@link #prepareToBlock}. */
     void awake() {
         wakeup.awake();
+        stats.waitEnded();
     }
 
     /** Whether tasks wait; lets a spinning poller stop spinning. */
@@ -407,6 +414,7 @@ public final class EventLoop implements Executor {
         Connection c = new Connection(this, slot, handle, poller.publicFd(fd), table.userArea(slot));
         connections[slot] = c;
         stats.accepted++;
+        LoopEvents.opened(index, c);
         try {
             poller.register(slot, c);
         } catch (SyscallException e) {
@@ -429,15 +437,19 @@ public final class EventLoop implements Executor {
     void configure(int fd) {
         if (options.tcpNoDelay) {
             Sockets.setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+            stats.syscalls++;
         }
         if (options.receiveBuffer > 0) {
             Sockets.setInt(fd, SOL_SOCKET, SO_RCVBUF, options.receiveBuffer);
+            stats.syscalls++;
         }
         if (options.sendBuffer > 0) {
             Sockets.setInt(fd, SOL_SOCKET, SO_SNDBUF, options.sendBuffer);
+            stats.syscalls++;
         }
         if (options.socketBusyPollMicros > 0) {
             Sockets.setInt(fd, SOL_SOCKET, SO_BUSY_POLL, options.socketBusyPollMicros);
+            stats.syscalls++;
         }
     }
 
@@ -649,6 +661,7 @@ public final class EventLoop implements Executor {
         CloseReason reason = REASONS[table.getInt(slot, CLOSE_REASON)];
         table.release(slot);
         stats.closed++;
+        LoopEvents.closed(index, c, reason);
         try {
             handler.onClose(c, reason);
         } catch (Throwable t) {
