@@ -11,7 +11,7 @@ SOURCES := $(shell find . -path ./bench/target -prune -o \( -name '*.java' -o -n
 PORT ?= 8080
 ROOT ?= sample
 
-.PHONY: all build run test gen bench bench-echo clean jdk
+.PHONY: all build run test stress soak gen bench bench-echo clean jdk
 
 all: build
 
@@ -33,6 +33,17 @@ test: | jdk
 	$(MVN) verify
 	@mkdir -p bin
 	@sed -e 's|@JAVA_HOME@|$(JDK)|' scripts/keel.in > bin/keel && chmod +x bin/keel
+
+# The hostile-client and fault scenarios at full size (make test runs them small): ~5 min.
+STRESS_TESTS := SlowlorisTest,PipelineFloodTest,MalformedRequestTest,SendFaultTest,PoolExhaustionTest,EmfileTest,TransportSelectionTest,HostileClientsTest
+stress: | jdk
+	$(MVN) -pl io-core,zerocopy,cli -am test -Dkeel.stress=true -Dcheckstyle.skip \
+	  -Dsurefire.failIfNoSpecifiedTests=false -Dtest='$(STRESS_TESTS)'
+
+# keel serve and keel echo under mixed load, every byte checked (SOAK_TIME seconds, default 600).
+SOAK_TIME ?= 600
+soak: bin/keel
+	SOAK_TIME=$(SOAK_TIME) bench/soak.sh
 
 gen: | jdk
 	@mkdir -p $(GEN_DIR)

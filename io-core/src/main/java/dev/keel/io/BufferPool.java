@@ -135,6 +135,15 @@ final class BufferPool {
         return acquired;
     }
 
+    /** Bytes of the buffers handed out and not yet released (kernel-lent receive buffers included). */
+    long bytesInUse() {
+        long bytes = 0;
+        for (int c = 0; c < classSize.length; c++) {
+            bytes += (long) classSize[c] * (freeStack[c].length - freeTop[c]);
+        }
+        return bytes;
+    }
+
     int total() {
         return total;
     }

@@ -7,6 +7,10 @@ import dev.keel.io.Connection;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.keel.ffm.gen.Errno.ECONNRESET;
+import static dev.keel.ffm.gen.Errno.ENOTCONN;
+import static dev.keel.ffm.gen.Errno.EPIPE;
+import static dev.keel.ffm.gen.Errno.ETIMEDOUT;
 import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_TCP;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_NOSIGNAL;
@@ -170,7 +174,10 @@ final class BodySender {
             try {
                 n = config.splice() ? s.region.spliceTo(c.fd(), s.pipe) : s.region.sendTo(c.fd());
             } catch (SyscallException e) {
-                handler.abort(s); // EPIPE, ECONNRESET: the peer is gone
+                if (!peerGone(e.errno())) {
+                    s.file.broken = true; // EIO, EINVAL: the file cannot be read; the cache opens it afresh
+                }
+                handler.abort(s);
                 return;
             }
             if (n > 0) {
@@ -196,7 +203,8 @@ final class BodySender {
                 return;
             }
             if (n == 0) {
-                handler.abort(s); // the file shrank under us: the promised length cannot be kept
+                s.file.broken = true; // the file shrank under us: the promised length cannot be kept
+                handler.abort(s);
                 return;
             }
             if (--chunks == 0) {
@@ -204,6 +212,11 @@ final class BodySender {
                 return;
             }
         }
+    }
+
+    /** Errors that say the client went away, not that the file failed. */
+    private static boolean peerGone(int errno) {
+        return errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN || errno == ETIMEDOUT;
     }
 
     private void writePartHead(LoopResources r, HttpSession s) {
