@@ -10,8 +10,9 @@ GEN_DIR := ffm-bindings/src/main/java/dev/keel/ffm/gen
 SOURCES := $(shell find . -path ./bench/target -prune -o \( -name '*.java' -o -name pom.xml -o -name '*.c' \) -print 2>/dev/null | grep -v '/target/')
 PORT ?= 8080
 ROOT ?= sample
+FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak gen bench bench-echo clean jdk
+.PHONY: all build run test stress soak fuzz gen bench bench-echo clean jdk
 
 all: build
 
@@ -45,6 +46,16 @@ SOAK_TIME ?= 600
 soak: bin/keel
 	SOAK_TIME=$(SOAK_TIME) bench/soak.sh
 
+# Each Jazzer fuzz test for FUZZ_TIME seconds (default 600), one after the other (`make test`
+# gives them 6 s each, two at a time). A finding fails the run and is saved as crash-* beside the
+# test's corpus, src/test/resources/.../<Test>Inputs/<method>/, where every later run replays it.
+fuzz: | jdk
+	@mkdir -p target
+	set -o pipefail; $(MVN) -pl affinity,zerocopy -am test -Dtest='*FuzzTest' -Dsurefire.failIfNoSpecifiedTests=false \
+	  -Dkeel.fuzz.time=$(FUZZ_TIME)s -Dkeel.fuzz.forks=1 -Dkeel.fuzz.forkTimeout=$$(( $(FUZZ_TIME) + 300 )) \
+	  2>&1 | tee target/fuzz.log
+	@grep -E '^\[INFO\] Running dev|^Done [0-9]+ runs' target/fuzz.log | sed -e 's/^\[INFO\] Running /keel: fuzzed /'
+
 gen: | jdk
 	@mkdir -p $(GEN_DIR)
 	$(MAKE) -C native build/keelgen
@@ -63,4 +74,4 @@ bench-echo: bin/keel
 clean:
 	$(MVN) -q clean
 	$(MAKE) -C native clean
-	rm -rf bin
+	rm -rf bin */.cifuzz-corpus

@@ -1,5 +1,6 @@
 package dev.keel.cli;
 
+import dev.keel.io.Transport;
 import dev.keel.zerocopy.SpliceProxy;
 
 import java.io.PrintStream;
@@ -13,6 +14,7 @@ import java.util.Set;
 final class ProxyCommand implements Command {
     static final String USAGE = """
             usage: keel proxy --port P --to HOST:PORT [--host ADDR] [--loops N] [--pipe-size BYTES]
+                              [--transport epoll|auto]
 
             Forwards every connection accepted on P to HOST:PORT; bytes go socket -> pipe ->
             socket with splice(2) in both directions, half-closes and resets are passed on.
@@ -21,9 +23,12 @@ final class ProxyCommand implements Command {
               --host ADDR         address to listen on (default 127.0.0.1)
               --loops N           proxy loops, one thread each (default 1)
               --pipe-size BYTES   capacity of each direction's pipe (default: the kernel's 64 KiB)
+              --transport T       epoll (default) or auto, which picks epoll too: io_uring runs
+                                  splice(2) on io-wq worker threads, one blocked per idle
+                                  direction, so the proxy waits for readiness with epoll instead
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
-    private static final Set<String> VALUED = Set.of("port", "to", "host", "loops", "pipe-size");
+    private static final Set<String> VALUED = Set.of("port", "to", "host", "loops", "pipe-size", "transport");
     private static final Set<String> FLAGS = Set.of("help");
 
     @Override
@@ -58,6 +63,7 @@ final class ProxyCommand implements Command {
             throw new UsageException("--to HOST:PORT is required");
         }
         InetSocketAddress target = target(o.value("to", ""));
+        checkTransport(o.value("transport", "epoll"));
         try {
             return SpliceProxy.builder()
                     .host(ServerSettings.host(o.value("host", "127.0.0.1")))
@@ -68,6 +74,20 @@ final class ProxyCommand implements Command {
                     .start();
         } catch (dev.keel.ffm.SyscallException e) {
             throw new UsageException("cannot listen: " + e.getMessage());
+        }
+    }
+
+    /** epoll and auto are served (both on epoll); io_uring is refused with the reason. */
+    static void checkTransport(String name) {
+        Transport t;
+        try {
+            t = Transport.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--transport: " + e.getMessage());
+        }
+        if (t == Transport.IO_URING) {
+            throw new UsageException("--transport io_uring: the proxy moves bytes with splice(2), which io_uring runs on"
+                    + " io-wq worker threads (one blocked per idle direction); it runs on epoll (--transport epoll|auto)");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.keel.cli;
 
 import dev.keel.zerocopy.FileServer;
+import dev.keel.zerocopy.MetricsServer;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,16 +13,17 @@ import java.util.Set;
  *
  * <pre>
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N] [--cpus LIST]
- *            [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
- *            [--header-timeout SECONDS] [--idle-timeout SECONDS]
+ *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
+ *            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--metrics-port P] [--metrics-address ADDR]
  * </pre>
  * Prints one line with the URL, the root and the CPUs of the loops once it listens.
  */
 final class ServeCommand implements Command {
     static final String USAGE = """
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N] [--cpus LIST]
-                              [--transport epoll] [--access-log FILE] [--refuse-symlinks] [--splice]
-                              [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
+                              [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
+                              [--splice] [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
+                              [--metrics-port P] [--metrics-address ADDR]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1 with
             sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
@@ -30,7 +32,9 @@ final class ServeCommand implements Command {
               --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
               --loops N           event loops (default: one per CPU given, else 1)
               --cpus LIST         pin loop i to the i-th CPU of LIST, e.g. 0-1 or 2,3
-              --transport T       epoll (the file server is not yet tested on io_uring)
+              --transport T       epoll (default), io_uring, or auto (io_uring where the kernel
+                                  and seccomp allow it, else epoll with one log line saying why);
+                                  on io_uring heads go through the ring, bodies still by sendfile
               --access-log FILE   log requests to FILE, asynchronously (default: no log)
               --refuse-symlinks   refuse every symlink, not only those leaving DIR
               --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
@@ -39,10 +43,11 @@ final class ServeCommand implements Command {
               --header-timeout S  a request head must arrive whole within S seconds of its
                                   first byte, else 408 and close (default 10; 0: off)
               --idle-timeout S    close a connection with no byte moving for S seconds (default 60)
+            """ + MetricsEndpoint.HELP + """
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
-            "small-files", "header-timeout", "idle-timeout");
+            "small-files", "header-timeout", "idle-timeout", "metrics-port", "metrics-address");
     private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help");
 
     @Override
@@ -62,18 +67,16 @@ final class ServeCommand implements Command {
             out.print(USAGE);
             return Keel.EXIT_OK;
         }
+        MetricsEndpoint endpoint = MetricsEndpoint.from(o);
         FileServer server = start(o);
-        return UntilStopped.serve("keel serve", readyLine(server), server, out, err);
+        MetricsServer metrics = endpoint == null ? null : endpoint.start(server.group(), server);
+        return UntilStopped.serve("keel serve", readyLine(server) + MetricsEndpoint.readySuffix(metrics),
+                MetricsEndpoint.closing(server, metrics), out, err);
     }
 
     /** Checks the options and starts the server; a bad value is a {@link UsageException}. */
     static FileServer start(CommandOptions o) {
         ServerSettings settings = ServerSettings.from(o, 8080);
-        if (settings.transport() != dev.keel.io.Transport.EPOLL) {
-            // The file server's sendfile/splice path is tested on epoll only so far.
-            throw new UsageException("--transport: keel serve runs on epoll in this build, not "
-                    + settings.transport().label());
-        }
         FileServer.Builder b = FileServer.builder()
                 .root(Path.of(o.value("root", ".")))
                 .host(settings.host())

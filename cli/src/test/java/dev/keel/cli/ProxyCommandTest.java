@@ -45,6 +45,8 @@ class ProxyCommandTest {
         assertRefused("out of range", "proxy", "--port", "0", "--to", "localhost:0");
         assertRefused("unknown host", "proxy", "--port", "0", "--to", "no.such.host.invalid:80");
         assertRefused("--loops must be between", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--loops", "-1");
+        assertRefused("io-wq worker threads", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--transport", "io_uring");
+        assertRefused("--transport: unknown transport", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--transport", "x");
     }
 
     @Test
@@ -59,7 +61,8 @@ class ProxyCommandTest {
                     // the test fails on its own side
                 }
             });
-            Process p = ServeCommandTest.KeelProcess.start("proxy", "--port", "0", "--to", "127.0.0.1:" + upstream.getLocalPort());
+            Process p = ServeCommandTest.KeelProcess.start("proxy", "--port", "0", "--to", "127.0.0.1:" + upstream.getLocalPort(),
+                    "--transport", "auto");
             try {
                 String ready = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
                 Matcher m = Pattern.compile("keel proxy: 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:\\d+ \\(splice, 1 loop\\)")

@@ -66,7 +66,6 @@ class ServeCommandTest {
         assertRefused("--cpus", "serve", "--root", dir.toString(), "--cpus", "3-1");
         assertRefused("--cpus", "serve", "--root", dir.toString(), "--cpus", "a,b");
         assertRefused("--cpus names 2 CPUs for 3 loops", "serve", "--root", dir.toString(), "--cpus", "0,1", "--loops", "3");
-        assertRefused("keel serve runs on epoll in this build", "serve", "--root", dir.toString(), "--transport", "io_uring");
         assertRefused("--transport: unknown transport", "serve", "--transport", "kqueue");
         assertRefused("unknown option --frobnicate", "serve", "--frobnicate");
         assertRefused("--root needs a value", "serve", "--root");
@@ -83,6 +82,29 @@ class ServeCommandTest {
     void shouldRefuseAPortInUse() throws IOException {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             assertRefused("in use", "serve", "--root", dir.toString(), "--port", String.valueOf(taken.getLocalPort()));
+        }
+    }
+
+    /** What the command starts with --transport io_uring: the ring's loops, answering. */
+    @Test
+    @Timeout(30)
+    void shouldServeOverIoUringWhenAskedTo() throws Exception {
+        String why = dev.keel.io.Transport.ioUringUnavailableReason();
+        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, () -> "io_uring not usable here: " + why);
+        Files.write(dir.resolve("big.bin"), new byte[3 * 1024 * 1024 + 5]);
+        Files.writeString(dir.resolve("index.html"), "<h1>ring</h1>\n");
+        CommandOptions o = CommandOptions.parse(new String[] {"--root", dir.toString(), "--port", "0", "--transport", "io_uring"},
+                java.util.Set.of("root", "port", "transport"), java.util.Set.of());
+        try (dev.keel.zerocopy.FileServer server = ServeCommand.start(o); HttpClient client = HttpClient.newHttpClient()) {
+            assertTrue(ServeCommand.readyLine(server).contains("(io_uring, "), ServeCommand.readyLine(server));
+            String base = "http://127.0.0.1:" + server.port() + "/";
+            HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(base)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals("<h1>ring</h1>\n", page.body());
+            HttpResponse<byte[]> big = client.send(HttpRequest.newBuilder(URI.create(base + "big.bin")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, big.statusCode());
+            assertEquals(3 * 1024 * 1024 + 5, big.body().length);
         }
     }
 

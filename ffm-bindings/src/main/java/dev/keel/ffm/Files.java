@@ -80,6 +80,22 @@ public final class Files {
         }
     }
 
+    /**
+     * openat(2) that returns {@code -errno} instead of throwing, for the same reason as
+     * {@link #tryOpenat2}.
+     *
+     * @return the descriptor, or {@code -errno}
+     */
+    public static int tryOpenat(int dirfd, MemorySegment path, int flags, int mode) {
+        MemorySegment st = CallState.current();
+        try {
+            int r = (int) OPENAT.invokeExact(st, dirfd, path, flags, mode);
+            return r < 0 ? -CallState.errno(st) : r;
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
     /** {@link #openat(int, MemorySegment, int, int)} for set-up code: encodes {@code path} as UTF-8. */
     public static int openat(int dirfd, String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
@@ -100,6 +116,21 @@ public final class Files {
      * @param how  a native segment of at least {@link OpenHow#SIZE} bytes
      */
     public static int openat2(int dirfd, MemorySegment path, MemorySegment how) {
+        int r = tryOpenat2(dirfd, path, how);
+        if (r < 0 && r != -Errno.EAGAIN) {
+            throw new SyscallException("openat2", -r);
+        }
+        return r;
+    }
+
+    /**
+     * {@link #openat2(int, MemorySegment, MemorySegment)} that returns {@code -errno} for every
+     * failure instead of throwing: for a server resolving untrusted paths, where ENOENT, EXDEV
+     * and ELOOP are ordinary answers (404, 403) that must cost no exception per request.
+     *
+     * @return the descriptor, or {@code -errno}
+     */
+    public static int tryOpenat2(int dirfd, MemorySegment path, MemorySegment how) {
         // The raw syscall takes addresses, so a heap segment would pass a meaningless number.
         if (!path.isNative() || !how.isNative()) {
             throw new IllegalArgumentException("openat2 needs native segments for path and open_how");
@@ -109,14 +140,7 @@ public final class Files {
         }
         MemorySegment st = CallState.current();
         long r = Syscall.call4(st, LinuxConstants.SYS_openat2, dirfd, path.address(), how.address(), OpenHow.SIZE);
-        if (r < 0) {
-            int errno = CallState.errno(st);
-            if (errno == Errno.EAGAIN) {
-                return -Errno.EAGAIN;
-            }
-            throw new SyscallException("openat2", errno);
-        }
-        return (int) r;
+        return r < 0 ? -CallState.errno(st) : (int) r;
     }
 
     /** {@link #openat2(int, MemorySegment, MemorySegment)} for set-up code, building path and open_how itself. */

@@ -208,6 +208,30 @@ class FilesTest {
         }
     }
 
+    /** The non-throwing variants give the same answers as return values: fd, or -errno. */
+    @Test
+    void shouldReturnMinusErrnoFromTheTryVariants() throws IOException {
+        Path root = java.nio.file.Files.createDirectory(dir.resolve("root"));
+        java.nio.file.Files.writeString(root.resolve("file"), "x");
+        java.nio.file.Files.writeString(dir.resolve("secret"), "outside");
+        int rootFd = Files.open(root.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment how = Files.openHow(Files.newOpenHow(arena), O_RDONLY | O_CLOEXEC, 0, SERVER_RESOLVE);
+            int fd = Files.tryOpenat2(rootFd, arena.allocateFrom("file"), how);
+            assertTrue(fd >= 0, "opened: " + fd);
+            Files.close(fd);
+            assertEquals(-Errno.ENOENT, Files.tryOpenat2(rootFd, arena.allocateFrom("missing"), how));
+            assertEquals(-Errno.EXDEV, Files.tryOpenat2(rootFd, arena.allocateFrom("../secret"), how));
+            fd = Files.tryOpenat(rootFd, arena.allocateFrom("file"), O_RDONLY | O_CLOEXEC, 0);
+            assertTrue(fd >= 0, "opened: " + fd);
+            Files.close(fd);
+            assertEquals(-Errno.ENOENT, Files.tryOpenat(rootFd, arena.allocateFrom("missing"), O_RDONLY | O_CLOEXEC, 0));
+            assertEquals(-Errno.EBADF, Files.tryOpenat(-1, arena.allocateFrom("file"), O_RDONLY | O_CLOEXEC, 0));
+        } finally {
+            Files.close(rootFd);
+        }
+    }
+
     @Test
     void shouldRefuseMagicLinksWithEloop() throws IOException {
         java.nio.file.Files.writeString(dir.resolve("target"), "magic");

@@ -77,6 +77,20 @@ final class OutboundQueue {
     }
 
     /**
+     * Makes pool buffer {@code buf}, whose bytes {@code [from, to)} are the output, the whole
+     * queue of {@code slot}, which must be empty: the bytes are queued without a copy and the
+     * buffer is released like any other once sent. Later appends go after {@code to}.
+     */
+    void adopt(int slot, int buf, int from, int to) {
+        pool.setNext(buf, -1);
+        table.setInt(slot, OUT_HEAD_BUF, buf);
+        table.setInt(slot, OUT_HEAD_POS, from);
+        table.setInt(slot, OUT_TAIL_BUF, buf);
+        table.setInt(slot, OUT_TAIL_POS, to);
+        table.setLong(slot, PENDING, to - from);
+    }
+
+    /**
      * Writes as much of the queue as the socket takes with one writev. Returns the bytes
      * written, or {@code -EAGAIN}; throws {@code SyscallException} on a socket error.
      */

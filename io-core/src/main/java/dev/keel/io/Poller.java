@@ -46,8 +46,9 @@ abstract class Poller {
     abstract void register(int slot, Connection c);
 
     /**
-     * Writes native {@code data} at once if the transport can: returns the bytes the socket
-     * took (0 when the rest must be queued) or -1 when the connection died doing so.
+     * Writes native {@code data} at once if the transport can: returns the bytes taken off the
+     * caller's hands — written to the socket, or queued without a copy by the poller — (0 when
+     * the rest must be copied into the queue) or -1 when the connection died doing so.
      */
     abstract long writeNow(int slot, Connection c, MemorySegment data, long length);
 

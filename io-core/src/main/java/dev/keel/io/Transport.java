@@ -65,6 +65,16 @@ public enum Transport {
         throw new IllegalArgumentException("unknown transport '" + name + "': expected epoll, io_uring or auto");
     }
 
+    /**
+     * Why {@link #IO_URING} cannot run in this process (kernel too old, io_uring forbidden by
+     * sysctl or seccomp, {@link #IO_URING_DISABLED_PROPERTY} set), or null when it can: the
+     * probe {@link #AUTO} makes, for callers that want to decide or report before starting.
+     */
+    public static String ioUringUnavailableReason() {
+        IoUringSupport s = IoUringSupport.probe();
+        return s.usable() ? null : s.reason();
+    }
+
     @Override
     public String toString() {
         return label;

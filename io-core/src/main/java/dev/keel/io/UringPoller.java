@@ -42,7 +42,9 @@ import static dev.keel.io.ConnectionTable.POLLER_STATE;
  *     in order, for when reading resumes;</li>
  * <li>output is copied into the connection's queue ({@link OutboundQueue}) and sent at the end
  *     of the pass, one send in flight per connection (a send of the oldest buffer, a gathered
- *     sendmsg, or SEND_ZC above a threshold), partial sends continued from where they stopped;</li>
+ *     sendmsg, or SEND_ZC above a threshold), partial sends continued from where they stopped;
+ *     received bytes written back as they came (an echo, a relay) are not copied: their receive
+ *     buffer itself becomes the queue and a spare pool buffer is lent to the kernel instead;</li>
  * <li>cross-thread wake-ups arrive as a multishot poll on the loop's eventfd.</li>
  * </ul>
  *
@@ -97,6 +99,16 @@ final class UringPoller extends Poller {
     private int dirtyCount;
 
     private UringSends sends;
+
+    /** The receive buffer whose bytes the handler is reading now, while it may adopt them; else -1. */
+    private int deliveringBid = -1;
+    /** Where the bytes of {@link #deliveringBid} start and end. */
+    private long deliveringStart;
+    private long deliveringEnd;
+    /** The buffer to lend the kernel once the delivery ends, when the delivered one was adopted. */
+    private int replacementBid = -1;
+    /** Writes queued by adopting their receive buffer instead of copying (tests read it). */
+    long adoptedWrites;
 
     UringPoller(EventLoop loop) {
         super(loop);
@@ -196,6 +208,7 @@ final class UringPoller extends Poller {
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
+                stats.syscalls++;
                 if (!IoUring.hasMore(flags)) {
                     prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
                 }
@@ -335,11 +348,21 @@ final class UringPoller extends Poller {
         if (data == null) {
             receive.copyOut(bid, n);
             data = loop.readSlice(n);
+        } else {
+            deliveringBid = bid;
+            deliveringStart = receive.address(bid);
+            deliveringEnd = deliveringStart + n;
         }
         try {
             return loop.received(slot, c, data);
         } finally {
-            receive.provide(bid); // only now: the kernel may refill it as soon as it is lent
+            deliveringBid = -1;
+            int lend = bid;
+            if (replacementBid >= 0) {
+                lend = replacementBid; // bid now belongs to a connection's queue
+                replacementBid = -1;
+            }
+            receive.provide(lend); // only now: the kernel may refill it as soon as it is lent
         }
     }
 
@@ -380,9 +403,28 @@ final class UringPoller extends Poller {
 
     // ---------------------------------------------------------------- send
 
+    /**
+     * Nothing is written at once: output goes out with the pass's submissions. But bytes that
+     * run to the end of the receive buffer being delivered (the handler writes back what it
+     * got, or its tail) are queued by adopting that buffer rather than copying it; the kernel
+     * is lent a spare pool buffer in its place. Returns the bytes adopted (all or none).
+     */
     @Override
     long writeNow(int slot, Connection c, MemorySegment data, long length) {
-        return 0; // everything goes through the queue and is sent with the pass's submissions
+        long address = data.address();
+        if (deliveringBid < 0 || length == 0 || address < deliveringStart || address + length != deliveringEnd) {
+            return 0;
+        }
+        int spare = receive.replacement();
+        if (spare < 0) {
+            return 0;
+        }
+        outbound.adopt(slot, deliveringBid, (int) (address - deliveringStart), (int) (deliveringEnd - deliveringStart));
+        replacementBid = spare;
+        deliveringBid = -1; // one owner: a second write of the same bytes copies them
+        adoptedWrites++;
+        markDirty(slot);
+        return length;
     }
 
     @Override

@@ -26,6 +26,8 @@ final class UringReceiveBuffers implements AutoCloseable {
     private final MemorySegment region;
     private final MemorySegment readBuffer;
     private final int length;
+    /** The pool size class the receive buffers come from. */
+    private final int size;
     /** A view of each whole receive buffer, made once: full buffers reach the handler without a copy. */
     private final MemorySegment[] views;
     private int available;
@@ -50,7 +52,7 @@ final class UringReceiveBuffers implements AutoCloseable {
         this.pool = pool;
         this.region = pool.region();
         this.readBuffer = readBuffer;
-        int size = options.bufferSizes[sizeClass(options)];
+        this.size = options.bufferSizes[sizeClass(options)];
         // Bytes are copied out into the read buffer before the handler sees them: never more than it holds.
         this.length = (int) Math.min(size, readBuffer.byteSize());
         this.heldHead = new int[options.maxConnections];
@@ -59,6 +61,13 @@ final class UringReceiveBuffers implements AutoCloseable {
         Arrays.fill(heldTail, -1);
         this.heldLength = new int[pool.total()];
         this.views = new MemorySegment[pool.total()];
+        // Every buffer that can stand in for a receive buffer gets its view now, so that a
+        // swap (see replacement) never allocates on the loop thread later.
+        for (int id = 0; id < views.length && id <= MAX_BUFFER_ID; id++) {
+            if (pool.capacity(id) >= length) {
+                views[id] = region.asSlice(pool.offset(id), length);
+            }
+        }
         this.starved = new int[64];
         this.ring = ProvidedBufferRing.register(uring, options.providedBufferCount, BGID);
         try {
@@ -68,7 +77,6 @@ final class UringReceiveBuffers implements AutoCloseable {
                     throw new IllegalArgumentException("the buffer pool cannot lend " + options.providedBufferCount
                             + " receive buffers with 16-bit ids (buffer " + id + ")");
                 }
-                views[id] = region.asSlice(pool.offset(id), length);
                 provide(id);
             }
         } catch (RuntimeException e) {
@@ -91,6 +99,26 @@ final class UringReceiveBuffers implements AutoCloseable {
         pool.setNext(id, -1);
         ring.provide(pool.address(id), length, id);
         available++;
+    }
+
+    /**
+     * A pool buffer that can be lent to the kernel in place of a receive buffer whose bytes the
+     * loop keeps (queued for sending), or -1 when the pool has none with a 16-bit id to spare.
+     */
+    int replacement() {
+        // Only the receive size class: a larger buffer lent in its place would hold 16 KiB of
+        // a 64 KiB buffer, and the queues that copy would run out of room sooner.
+        int id = pool.acquireExactly(size);
+        if (id >= 0 && views[id] == null) { // too large an id for the kernel's 16 bits
+            pool.release(id);
+            return -1;
+        }
+        return id;
+    }
+
+    /** The address of buffer {@code id}'s first byte. */
+    long address(int id) {
+        return pool.address(id);
     }
 
     /** A completion named a buffer: the kernel filled it and gave it back to the loop. */

@@ -139,6 +139,37 @@ class UringTransportTest {
     }
 
     /**
+     * An echo of whole receive buffers queues the buffers themselves (a spare is lent to the
+     * kernel in their place) instead of copying them: every byte still comes back in order,
+     * the adoption is counted, and every buffer is back in the pool afterwards.
+     */
+    @Test
+    @Timeout(60)
+    void shouldEchoWholeReceiveBuffersWithoutCopyingThem() throws Exception {
+        group = EventLoopGroup.builder().transport(Transport.IO_URING).handler(new Echo()).start();
+        EventLoop loop = group.loops().get(0);
+        int baseline = onLoop(loop, loop::buffersInUse);
+        byte[] sent = new byte[8 * 1024 * 1024];
+        new java.util.Random(4).nextBytes(sent);
+        try (Socket s = connect(group)) {
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    s.getOutputStream().write(sent);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            byte[] back = readFully(s.getInputStream(), sent.length);
+            writer.join(10_000);
+            assertArrayEquals(sent, back, "every byte echoed, in order");
+        }
+        long adopted = onLoop(loop, () -> ((UringPoller) loop.poller()).adoptedWrites);
+        assertTrue(adopted > 0, "whole receive buffers were queued without a copy: " + adopted);
+        await("the connection to close", () -> group.loops().get(0).stats().closed() == 1);
+        assertEquals(baseline, (int) onLoop(loop, loop::buffersInUse), "every adopted buffer back in the pool");
+    }
+
+    /**
      * Under SQPOLL the kernel thread accepts on its own schedule, so accepts complete after the
      * loop stopped wanting them; the fds they produce must be closed, not leaked.
      */

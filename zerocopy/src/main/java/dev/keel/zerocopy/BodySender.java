@@ -69,6 +69,7 @@ final class BodySender {
         Uio.setIovec(r.iovecs, 0, r.head.buffer().address(), headLength);
         Uio.setIovec(r.iovecs, 1, body.address() + first, length);
         long n;
+        c.loop().stats().countSyscalls(1);
         try {
             n = Math.max(0, Uio.writev(c.fd(), r.iovecs, 2));
         } catch (SyscallException e) {
@@ -116,6 +117,7 @@ final class BodySender {
         if (config.splice()) {
             s.pipe = r.pipes.acquire();
         }
+        s.connection.loop().stats().countSyscalls(1);
         try {
             Sockets.setInt(s.connection.fd(), IPPROTO_TCP, TCP_CORK, 1);
             s.corked = true;
@@ -168,6 +170,7 @@ final class BodySender {
                 continue;
             }
             long n;
+            c.loop().stats().countSyscalls(config.splice() ? 2 : 1); // splice: file to pipe, pipe to socket
             try {
                 n = config.splice() ? s.region.spliceTo(c.fd(), s.pipe) : s.region.sendTo(c.fd());
             } catch (SyscallException e) {
@@ -240,6 +243,7 @@ final class BodySender {
             return;
         }
         long n;
+        c.loop().stats().countSyscalls(1);
         try {
             n = Math.max(0, Uio.send(c.fd(), r.head.buffer(), length, MSG_MORE | MSG_NOSIGNAL));
         } catch (SyscallException e) {
@@ -256,6 +260,7 @@ final class BodySender {
     private void finish(LoopResources r, HttpSession s) {
         if (s.corked) {
             s.corked = false;
+            s.connection.loop().stats().countSyscalls(1);
             try {
                 Sockets.setInt(s.connection.fd(), IPPROTO_TCP, TCP_CORK, 0);
             } catch (SyscallException e) {

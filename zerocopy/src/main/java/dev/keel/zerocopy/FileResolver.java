@@ -77,23 +77,25 @@ final class FileResolver {
         return openat2;
     }
 
-    /** Opens {@code [0, length)} of {@code path} (NUL-terminated at {@code length}); fd or {@code -status}. */
+    /**
+     * Opens {@code [0, length)} of {@code path} (NUL-terminated at {@code length}); fd or
+     * {@code -status}. Failures are return values, not exceptions: a miss is an ordinary answer
+     * and must cost nothing on the heap.
+     */
     int open(MemorySegment path, int length) {
-        try {
-            return openat2 ? Files.openat2(rootFd, path, how) : walk(path, length);
-        } catch (SyscallException e) {
-            return -statusOf(e.errno());
-        }
+        int r = openat2 ? Files.tryOpenat2(rootFd, path, how) : walk(path, length);
+        return r >= 0 ? r : -statusOf(-r);
     }
 
     /**
      * The fallback: every directory on the way is opened O_DIRECTORY | O_NOFOLLOW from the one
      * before, so a symlinked directory fails with ELOOP or ENOTDIR instead of being followed;
      * the last component is opened O_NOFOLLOW. ".." cannot occur: the path is normalised.
+     * Returns the fd or {@code -errno}.
      */
     private int walk(MemorySegment path, int length) {
         if (length + 1 > MAX_WALK) {
-            return -HttpRequestParser.URI_TOO_LONG;
+            return -Errno.ENAMETOOLONG;
         }
         MemorySegment.copy(path, 0, walk, 0, length + 1);
         int dir = rootFd;
@@ -105,10 +107,13 @@ final class FileResolver {
                     slash++;
                 }
                 if (slash == length) {
-                    return Files.openat(dir, walk.asSlice(start), FILE_FLAGS | O_NOFOLLOW, 0);
+                    return Files.tryOpenat(dir, walk.asSlice(start), FILE_FLAGS | O_NOFOLLOW, 0);
                 }
                 walk.set(JAVA_BYTE, slash, (byte) 0);
-                int next = Files.openat(dir, walk.asSlice(start), O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW, 0);
+                int next = Files.tryOpenat(dir, walk.asSlice(start), O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW, 0);
+                if (next < 0) {
+                    return next;
+                }
                 if (dir != rootFd) {
                     Files.close(dir);
                 }

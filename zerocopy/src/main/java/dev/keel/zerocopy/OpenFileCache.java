@@ -76,7 +76,6 @@ final class OpenFileCache implements AutoCloseable {
             found = entry;
             return OK;
         }
-        PathKey key = entry != null ? entry.key : probe.copy();
         int fd = resolve(path);
         if (fd < 0) {
             if (entry != null) {
@@ -96,6 +95,7 @@ final class OpenFileCache implements AutoCloseable {
         }
         CachedFile fresh;
         try {
+            PathKey key = entry != null ? entry.key : probe.copy(); // not for a miss: 404s cost nothing
             fresh = new CachedFile(key, fd, stat, ContentTypes.of(path.buffer(), path.length()), readSmall(fd), now);
         } catch (RuntimeException e) {
             Files.close(fd);
@@ -103,7 +103,7 @@ final class OpenFileCache implements AutoCloseable {
         }
         if (maxEntries > 0) {
             fresh.retain(); // one reference for the cache, one for the caller
-            entries.put(key, fresh);
+            entries.put(fresh.key, fresh);
             if (fresh.body != null) {
                 bodyBytes += fresh.body.byteSize();
             }

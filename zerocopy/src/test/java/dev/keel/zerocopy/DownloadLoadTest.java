@@ -1,5 +1,6 @@
 package dev.keel.zerocopy;
 
+import dev.keel.io.Transport;
 import dev.keel.io.EventLoop;
 import dev.keel.io.LoopStats;
 import org.junit.jupiter.api.AfterAll;
@@ -47,13 +48,22 @@ class DownloadLoadTest {
     static FileServer server;
     static byte[] expectedSha256;
 
+    /** The transport of the server under test: subclasses start on another. */
+    static Transport transport = Transport.EPOLL;
+
     @BeforeAll
     static void start() throws Exception {
+        startOn(Transport.EPOLL);
+    }
+
+    static void startOn(Transport t) throws Exception {
+        transport = t;
         byte[] content = new byte[FILE_BYTES];
         new Random(16).nextBytes(content);
         Files.write(root.resolve("sixteen.bin"), content);
         expectedSha256 = MessageDigest.getInstance("SHA-256").digest(content);
-        server = FileServer.builder().root(root).loops(2).start();
+        server = FileServer.builder().root(root).transport(transport).loops(2).start();
+        assertEquals(t, server.transport(), "the server runs on the transport asked for");
     }
 
     @AfterAll
@@ -149,7 +159,7 @@ class DownloadLoadTest {
     @ValueSource(strings = {"sendfile", "splice", "no cache"})
     @Timeout(60)
     void shouldLeaveNoDescriptorOpenWhenClientsResetMidTransfer(String kind) throws Exception {
-        FileServer.Builder b = FileServer.builder().root(root).loops(2);
+        FileServer.Builder b = FileServer.builder().root(root).transport(transport).loops(2);
         if (kind.equals("splice")) {
             b.splice(true, 0);
         } else if (kind.equals("no cache")) {

@@ -1,5 +1,7 @@
 package dev.keel.zerocopy;
 
+import dev.keel.io.Transport;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,8 +56,18 @@ class FileServerTest {
         Files.write(root.resolve("zero.txt"), new byte[0]);
         Files.writeString(root.resolve("with space.txt"), "spaced\n");
         Files.setLastModifiedTime(root.resolve("data.bin"), FileTime.from(Instant.parse("2024-03-01T12:00:00Z")));
-        server = FileServer.builder().root(root).loops(2).start();
+        server = builder().loops(2).start();
+        assertEquals(transport(), server.transport(), "the server runs on the transport asked for");
         client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** The transport under test; subclasses run the whole suite on another. */
+    Transport transport() {
+        return Transport.EPOLL;
+    }
+
+    FileServer.Builder builder() {
+        return FileServer.builder().root(root).transport(transport());
     }
 
     @AfterEach
@@ -101,7 +113,7 @@ class FileServerTest {
 
     @Test
     void shouldServeTheSameBytesThroughSpliceWhenAskedTo() throws Exception {
-        try (FileServer spliced = FileServer.builder().root(root).splice(true, 256 * 1024).start()) {
+        try (FileServer spliced = builder().splice(true, 256 * 1024).start()) {
             HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + spliced.port() + "/big.bin")).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
@@ -305,7 +317,7 @@ class FileServerTest {
             assertEquals("close", r.header("connection"));
             assertTrue(h.closedByServer());
         }
-        try (FileServer limited = FileServer.builder().root(root).maxRequestsPerConnection(3).start();
+        try (FileServer limited = builder().maxRequestsPerConnection(3).start();
              RawHttp h = new RawHttp(limited.port())) {
             for (int i = 0; i < 3; i++) {
                 h.get("/style.css");
@@ -330,7 +342,7 @@ class FileServerTest {
 
     @Test
     void shouldCloseAnIdleKeepAliveConnectionAfterTheIdleTimeout() throws Exception {
-        try (FileServer quick = FileServer.builder().root(root).idleTimeout(Duration.ofMillis(300)).start();
+        try (FileServer quick = builder().idleTimeout(Duration.ofMillis(300)).start();
              RawHttp h = new RawHttp(quick.port())) {
             h.get("/style.css");
             assertEquals(200, h.read().status());
@@ -359,7 +371,7 @@ class FileServerTest {
 
     @Test
     void shouldServeAFileOfTheSameNameAgainAfterItWasReplaced() throws Exception {
-        try (FileServer fresh = FileServer.builder().root(root).fileCache(16, Duration.ofMillis(50)).start()) {
+        try (FileServer fresh = builder().fileCache(16, Duration.ofMillis(50)).start()) {
             int port = fresh.port();
             assertEquals("body { color: black }\n", RawHttp.exchange(port, "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n").text());
             Path tmp = root.resolve("style.css.new");
@@ -380,7 +392,7 @@ class FileServerTest {
             Files.writeString(root.resolve("f" + i + ".txt"), "file " + i + "\n");
         }
         long before = DownloadLoadTest.openDescriptors();
-        try (FileServer bounded = FileServer.builder().root(root).fileCache(3, Duration.ofMinutes(1)).start()) {
+        try (FileServer bounded = builder().fileCache(3, Duration.ofMinutes(1)).start()) {
             long started = DownloadLoadTest.openDescriptors();
             try (RawHttp h = new RawHttp(bounded.port())) {
                 for (int round = 0; round < 2; round++) {
@@ -409,7 +421,7 @@ class FileServerTest {
     @Test
     void shouldWriteAnAccessLogLineForEachRequestWhenEnabled() throws Exception {
         Path log = root.resolveSibling(root.getFileName() + "-access.log");
-        try (FileServer logged = FileServer.builder().root(root).accessLog(log).start()) {
+        try (FileServer logged = builder().accessLog(log).start()) {
             RawHttp.exchange(logged.port(), "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
             RawHttp.exchange(logged.port(), "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
         }

@@ -1,5 +1,6 @@
 package dev.keel.zerocopy;
 
+import dev.keel.io.Transport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,8 +31,13 @@ class MalformedRequestTest {
 
     @BeforeAll
     static void start() throws IOException {
+        startOn(Transport.EPOLL);
+    }
+
+    static void startOn(Transport transport) throws IOException {
         Files.writeString(root.resolve("ok.txt"), "still here\n");
-        server = FileServer.builder().root(root).start();
+        server = FileServer.builder().root(root).transport(transport).start();
+        assertEquals(transport, server.transport(), "the server runs on the transport asked for");
     }
 
     @AfterAll
