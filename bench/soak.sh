@@ -5,7 +5,8 @@
 #
 # Starts bin/keel serve on a fresh directory and bin/keel echo, both on 127.0.0.1 with ports
 # the kernel picks, runs the Java driver dev.keel.bench.soak.Soak (which writes the site, then
-# drives HTTP clients -- keep-alive GETs, ranges, HEADs, closes -- and echo clients) for
+# drives HTTP clients -- keep-alive GETs, ranges, HEADs, closes --, echo clients, and two slow
+# clients whose unfinished heads must each get a 408 after the 2 s header timeout) for
 # SOAK_TIME, and prints requests, errors, p50/p99/max latency, and each server's RSS,
 # descriptors and threads at the start and the end. Both servers are stopped and the directory
 # removed on the way out, whatever happens. Exit status 1 when any byte or answer was wrong.
@@ -61,7 +62,7 @@ ready_port() {
   echo "soak: no ready line in $1:" >&2; cat "$1" >&2; return 1
 }
 
-bin/keel serve --root "$work/site" --port 0 --idle-timeout 30 >"$work/serve.log" 2>&1 &
+bin/keel serve --root "$work/site" --port 0 --idle-timeout 30 --header-timeout 2 >"$work/serve.log" 2>&1 &
 serve_pid=$!
 bin/keel echo --port 0 >"$work/echo.log" 2>&1 &
 echo_pid=$!
@@ -74,5 +75,6 @@ status=0
 "$java" --enable-native-access=ALL-UNNAMED -cp "$bench_jar:bench/target/lib/*" dev.keel.bench.soak.Soak \
   --serve-port "$serve_port" --serve-pid "$serve_pid" --echo-port "$echo_port" --echo-pid "$echo_pid" \
   --root "$work/site" --seconds "$seconds" \
-  --http-clients "${SOAK_HTTP_CLIENTS:-8}" --echo-clients "${SOAK_ECHO_CLIENTS:-4}" || status=$?
+  --http-clients "${SOAK_HTTP_CLIENTS:-8}" --echo-clients "${SOAK_ECHO_CLIENTS:-4}" --slow-clients 2 \
+  --header-timeout 2 || status=$?
 exit $status

@@ -36,10 +36,23 @@ class HostileClientsTest {
         return Boolean.getBoolean("keel.stress") ? full : small;
     }
 
+    /**
+     * The client sockets live in this JVM and the server's in the child, each under this
+     * process's RLIMIT_NOFILE (the JVM raises its soft limit to the hard one at start).
+     */
+    private static void assumeDescriptors(int connections) throws IOException {
+        long limit = Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                .filter(l -> l.startsWith("Max open files"))
+                .mapToLong(l -> Long.parseLong(l.substring(26).strip().split("\\s+")[0])).findFirst().orElse(0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(limit >= connections + 1000,
+                () -> "RLIMIT_NOFILE " + limit + " is too low for " + connections + " connections");
+    }
+
     @Test
     @Timeout(180)
     void shouldCloseIdleConnectionsToKeelServeByTheIdleTimeoutAndGiveEveryDescriptorBack() throws Exception {
         int connections = size(2_000, 10_000);
+        assumeDescriptors(connections);
         Files.writeString(dir.resolve("ok.txt"), "still here\n");
         try (KeelProcess keel = KeelProcess.start("serve", "--root", dir.toString(), "--port", "0",
                 "--idle-timeout", "3", "--header-timeout", "2")) {
@@ -60,6 +73,7 @@ class HostileClientsTest {
     @Timeout(180)
     void shouldHoldIdleConnectionsToKeelEchoWhileEchoingAndGiveEveryDescriptorBackWhenTheyClose() throws Exception {
         int connections = size(2_000, 10_000);
+        assumeDescriptors(connections);
         try (KeelProcess keel = KeelProcess.start("echo", "--port", "0")) {
             ResourceSnapshot before = warmBaseline(keel, () -> assertEchoes(keel.port));
             try (IdleClients idle = new IdleClients(keel.port, connections, "")) {

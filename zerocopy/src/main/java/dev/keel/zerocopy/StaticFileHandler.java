@@ -126,10 +126,15 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
                 s.bodyToSkip -= n;
                 continue;
             }
-            pos = HttpRequestParser.skipEmptyLines(in, pos, to);
-            if (pos == to) {
+            long text = HttpRequestParser.skipEmptyLines(in, pos, to);
+            if (text == to) {
+                if (text > pos) {
+                    r.heads.start(s); // empty lines open a head too: trickling CRLFs is no way around the timeout
+                }
+                pos = text;
                 break;
             }
+            pos = text;
             long end = HttpRequestParser.findHeadEnd(in, pos, pos + s.scanned, to);
             if (end < 0) {
                 int status = r.parser.incompleteStatus(in, pos, to);

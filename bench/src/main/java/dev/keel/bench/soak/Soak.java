@@ -18,14 +18,15 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The soak's load driver ({@code make soak}, {@code bench/soak.sh}): writes a small site into
  * the directory a running {@code keel serve} serves, then drives that server and a running
- * {@code keel echo} with a mix of clients for the given time, checking every byte; prints a
+ * {@code keel echo} with a mix of clients for the given time (slow ones that never finish a
+ * head among them), checking every byte; prints a
  * line a minute and a summary: requests, errors, p50/p99/max latency, and each server's
  * resident memory, descriptors and threads at the start and the end. Exit status 1 on any
  * error.
  *
  * <pre>
  * Soak --serve-port P --serve-pid PID --echo-port P --echo-pid PID --root DIR --seconds N
- *      [--http-clients 8] [--echo-clients 4]
+ *      [--http-clients 8] [--echo-clients 4] [--slow-clients 2] [--header-timeout 2]
  * </pre>
  */
 public final class Soak {
@@ -35,6 +36,7 @@ public final class Soak {
         final LongAdder httpBytes = new LongAdder();
         final LongAdder echoMessages = new LongAdder();
         final LongAdder echoBytes = new LongAdder();
+        final LongAdder timedOut = new LongAdder();
         final AtomicLong errors = new AtomicLong();
         final LatencyHistogram httpLatency = new LatencyHistogram();
         final LatencyHistogram echoLatency = new LatencyHistogram();
@@ -58,6 +60,8 @@ public final class Soak {
         long seconds = Long.parseLong(a.get("seconds"));
         int httpClients = Integer.parseInt(a.getOrDefault("http-clients", "8"));
         int echoClients = Integer.parseInt(a.getOrDefault("echo-clients", "4"));
+        int slowClients = Integer.parseInt(a.getOrDefault("slow-clients", "2"));
+        int headerTimeout = Integer.parseInt(a.getOrDefault("header-timeout", "2"));
         List<SoakFile> files = site(Path.of(a.get("root")));
 
         ResourceSnapshot serveStart = ResourceSnapshot.ofProcess(servePid);
@@ -74,8 +78,12 @@ public final class Soak {
         for (int i = 0; i < echoClients; i++) {
             threads.add(Thread.ofPlatform().name("soak-echo-" + i).start(new EchoLoad(echo, counters, deadline, 1000 + i)));
         }
-        System.out.printf("soak: %d s against keel serve :%d (pid %d) and keel echo :%d (pid %d), %d HTTP and %d echo clients%n",
-                seconds, servePort, servePid, echoPort, echoPid, httpClients, echoClients);
+        for (int i = 0; i < slowClients; i++) {
+            threads.add(Thread.ofPlatform().name("soak-slow-" + i).start(new SlowLoad(serve, counters, deadline, headerTimeout)));
+        }
+        System.out.printf("soak: %d s against keel serve :%d (pid %d) and keel echo :%d (pid %d), %d HTTP, %d echo"
+                + " and %d slow clients%n", seconds, servePort, servePid, echoPort, echoPid, httpClients, echoClients,
+                slowClients);
         long nextReport = start + TimeUnit.SECONDS.toNanos(60);
         while (threads.stream().anyMatch(Thread::isAlive)) {
             Thread.sleep(200);
@@ -110,6 +118,7 @@ public final class Soak {
         System.out.printf("soak: done after %.0f s%n", elapsed);
         System.out.printf("  requests   http %,d (%,.0f/s, %s checked)  echo %,d (%,.0f/s, %s checked)  total %,d%n",
                 http, http / elapsed, mib(c.httpBytes.sum()), echo, echo / elapsed, mib(c.echoBytes.sum()), http + echo);
+        System.out.printf("  slow       %,d unfinished heads answered 408 and closed%n", c.timedOut.sum());
         System.out.printf("  errors     %d%n", c.errors.get());
         System.out.printf("  latency    http p50 %s  p99 %s  max %s | echo p50 %s  p99 %s  max %s%n",
                 micros(c.httpLatency.quantileMicros(0.5)), micros(c.httpLatency.quantileMicros(0.99)),
