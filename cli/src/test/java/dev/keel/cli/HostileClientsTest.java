@@ -132,6 +132,12 @@ class HostileClientsTest {
             assertTrue(keel.readyLine.endsWith("epoll)"), "ready line: " + keel.readyLine);
             assertEchoes(keel.port);
         }
+        Files.writeString(dir.resolve("ok.txt"), "still here\n");
+        try (KeelProcess keel = KeelProcess.start(0, NoUringKeel.class.getName(), "serve", "--root", dir.toString(),
+                "--port", "0", "--transport", "auto")) {
+            assertTrue(keel.readyLine.contains("(epoll, "), "ready line: " + keel.readyLine);
+            assertServes(keel.port);
+        }
     }
 
     /** Serves one round, waits for the process to settle, and takes its baseline. */
