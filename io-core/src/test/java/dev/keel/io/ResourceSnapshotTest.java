@@ -36,6 +36,7 @@ class ResourceSnapshotTest {
         ResourceSnapshot before = ResourceSnapshot.ofSelf();
         List<FileChannel> files = new ArrayList<>();
         List<Thread> sleepers = new ArrayList<>();
+        ResourceSnapshot holding;
         try {
             for (int i = 0; i < 32; i++) {
                 files.add(FileChannel.open(dir.resolve("held-" + i), StandardOpenOption.CREATE, StandardOpenOption.WRITE));
@@ -43,7 +44,7 @@ class ResourceSnapshotTest {
             for (int i = 0; i < 8; i++) {
                 sleepers.add(Thread.ofPlatform().start(ResourceSnapshotTest::sleep));
             }
-            ResourceSnapshot holding = ResourceSnapshot.ofSelf();
+            holding = ResourceSnapshot.ofSelf();
             assertTrue(holding.fds() - before.fds() >= 28, before.fds() + " -> " + holding.fds() + " descriptors");
             assertTrue(holding.threads() - before.threads() >= 6, before.threads() + " -> " + holding.threads() + " threads");
         } finally {
@@ -55,9 +56,11 @@ class ResourceSnapshotTest {
                 t.join();
             }
         }
+        // Measured as the drop from holding, with room for threads the JVM starts meanwhile.
         ResourceSnapshot after = ResourceSnapshot.ofSelf();
-        assertTrue(after.fds() - before.fds() < 4, before.fds() + " -> " + after.fds() + " descriptors once closed");
-        assertTrue(after.threads() - before.threads() < 3, before.threads() + " -> " + after.threads() + " threads once ended");
+        assertTrue(holding.fds() - after.fds() >= 28, holding.fds() + " -> " + after.fds() + " descriptors once closed");
+        assertTrue(holding.threads() - after.threads() >= 4,
+                holding.threads() + " -> " + after.threads() + " threads once ended");
     }
 
     private static void sleep() {
