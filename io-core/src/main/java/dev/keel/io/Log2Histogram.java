@@ -45,15 +45,23 @@ final class Log2Histogram {
 
     /** Counts one value (negative values count as 0). Loop thread only. */
     void record(long value) {
-        int i = value <= (1L << minExponent) ? 0 : 64 - Long.numberOfLeadingZeros(value - 1) - minExponent;
-        counts[Math.min(i, counts.length - 1)]++;
-        sum += Math.max(value, 0);
+        counts[bucketOf(value)]++;
+        sum += value & ~(value >> 63);
     }
 
-    /** The bucket {@code value} falls in; for tests. */
+    /**
+     * The bucket {@code value} falls in, computed with shifts and masks only. Not even
+     * Math.min/max: C2 may turn those into branches laid out by the profile, and the first value
+     * in a bucket the compiled loop had never seen (a pass under a microsecond, say) would then
+     * hit an uncommon trap and deoptimise the pass, which re-allocates the objects escape
+     * analysis had removed and breaks the loop's no-allocation promise.
+     */
     int bucketOf(long value) {
-        int i = value <= (1L << minExponent) ? 0 : 64 - Long.numberOfLeadingZeros(value - 1) - minExponent;
-        return Math.min(i, counts.length - 1);
+        long below = (value & ~(value >> 63)) - 1; // a negative value counts as 0
+        below &= ~(below >> 63); // and 0 as 1
+        int i = 64 - Long.numberOfLeadingZeros(below >>> minExponent);
+        int over = i - (counts.length - 1);
+        return counts.length - 1 + (over & (over >> 31)); // min(i, last bucket)
     }
 
     /** A copy of the counts and bounds; any thread. */

@@ -55,5 +55,14 @@ class PrometheusTextTest {
         assertEquals(21, h.bucketOf(Long.MAX_VALUE), "the overflow bucket");
         assertEquals(20, h.bucketOf(1L << 30));
         assertEquals(21, h.bucketOf((1L << 30) + 1));
+        assertEquals(0, h.bucketOf(-5), "a negative value counts as the smallest");
+        assertEquals(0, h.bucketOf(Long.MIN_VALUE));
+        Log2Histogram calls = new Log2Histogram(0, 9);
+        int[] expected = {0, 0, 1, 2, 2, 3, 3, 3, 3, 4};
+        for (int v = 0; v < expected.length; v++) {
+            assertEquals(expected[v], calls.bucketOf(v), "syscalls " + v);
+        }
+        assertEquals(8, calls.bucketOf(256));
+        assertEquals(9, calls.bucketOf(257), "the overflow bucket");
     }
 }
