@@ -10,8 +10,9 @@ GEN_DIR := ffm-bindings/src/main/java/dev/keel/ffm/gen
 SOURCES := $(shell find . -path ./bench/target -prune -o \( -name '*.java' -o -name pom.xml -o -name '*.c' \) -print 2>/dev/null | grep -v '/target/')
 PORT ?= 8080
 ROOT ?= sample
+FUZZ_TIME ?= 600
 
-.PHONY: all build run test gen bench bench-echo bench-serve bench-proxy clean jdk
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk
 
 all: build
 
@@ -33,6 +34,27 @@ test: | jdk
 	$(MVN) verify
 	@mkdir -p bin
 	@sed -e 's|@JAVA_HOME@|$(JDK)|' scripts/keel.in > bin/keel && chmod +x bin/keel
+
+# The hostile-client and fault scenarios at full size (make test runs them small): ~5 min.
+STRESS_TESTS := SlowlorisTest,PipelineFloodTest,MalformedRequestTest,SendFaultTest,PoolExhaustionTest,EmfileTest,TransportSelectionTest,HostileClientsTest
+stress: | jdk
+	$(MVN) -pl io-core,zerocopy,cli -am test -Dkeel.stress=true -Dcheckstyle.skip \
+	  -Dsurefire.failIfNoSpecifiedTests=false -Dtest='$(STRESS_TESTS)'
+
+# keel serve and keel echo under mixed load, every byte checked (SOAK_TIME seconds, default 600).
+SOAK_TIME ?= 600
+soak: bin/keel
+	SOAK_TIME=$(SOAK_TIME) bench/soak.sh
+
+# Each Jazzer fuzz test for FUZZ_TIME seconds (default 600), one after the other (`make test`
+# gives them 6 s each, two at a time). A finding fails the run and is saved as crash-* beside the
+# test's corpus, src/test/resources/.../<Test>Inputs/<method>/, where every later run replays it.
+fuzz: | jdk
+	@mkdir -p target
+	set -o pipefail; $(MVN) -pl affinity,zerocopy -am test -Dtest='*FuzzTest' -Dsurefire.failIfNoSpecifiedTests=false \
+	  -Dkeel.fuzz.time=$(FUZZ_TIME)s -Dkeel.fuzz.forks=1 -Dkeel.fuzz.forkTimeout=$$(( $(FUZZ_TIME) + 300 )) \
+	  2>&1 | tee target/fuzz.log
+	@grep -E '^\[INFO\] Running dev|^Done [0-9]+ runs' target/fuzz.log | sed -e 's/^\[INFO\] Running /keel: fuzzed /'
 
 gen: | jdk
 	@mkdir -p $(GEN_DIR)
@@ -60,4 +82,4 @@ bench-proxy: bin/keel
 clean:
 	$(MVN) -q clean
 	$(MAKE) -C native clean
-	rm -rf bin
+	rm -rf bin */.cifuzz-corpus

@@ -201,7 +201,7 @@ static void constants(void) {
     C(SYS_io_uring_setup); C(SYS_io_uring_enter); C(SYS_io_uring_register);
     C(SYS_mbind); C(SYS_set_mempolicy); C(SYS_get_mempolicy); C(SYS_move_pages);
     C(SYS_openat2); C(SYS_gettid); C(SYS_getcpu);
-    C(SYS_seccomp); C(SYS_prctl);
+    C(SYS_seccomp); C(SYS_prctl); C(SYS_accept4);
 
     printf("}\n");
 }

@@ -3,6 +3,7 @@ package dev.keel.affinity;
 import dev.keel.ffm.KernelLists;
 
 import java.util.BitSet;
+import java.util.HexFormat;
 import java.util.stream.IntStream;
 
 /**
@@ -95,7 +96,8 @@ public final class CpuSet {
         BitSet b = new BitSet();
         for (int i = 0; i < groups.length; i++) {
             String g = groups[i];
-            if (g.isEmpty() || g.length() > GROUP_DIGITS || !g.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            // ASCII hex only: Character.digit and Long.parseLong also take Arabic-Indic or fullwidth digits.
+            if (g.isEmpty() || g.length() > GROUP_DIGITS || !g.chars().allMatch(HexFormat::isHexDigit)) {
                 throw new IllegalArgumentException("bad hex mask '" + s + "': group '" + g
                         + "' is not 1 to " + GROUP_DIGITS + " hex digits");
             }

@@ -134,6 +134,14 @@ class CpuSetTest {
         }
     }
 
+    /** Regression (CpuSetFuzzTest): a mask took any Unicode digit, "\u0663" (Arabic-Indic three) read as CPUs 0-1. */
+    @Test
+    void shouldRefuseNonAsciiDigitsInAMask() {
+        assertThrows(IllegalArgumentException.class, () -> CpuSet.parseMask("\u0663"));
+        assertThrows(IllegalArgumentException.class, () -> CpuSet.parseMask("ff,\uff10\uff10\uff10\uff10\uff10\uff10\uff10\uff11"));
+        assertEquals(CpuSet.of(0, 1, 32), CpuSet.parseMask("1,00000003"));
+    }
+
     @Test
     void shouldReadTheKernelsOwnExamples() {
         assertEquals(CpuSet.of(0, 1, 2, 3, 8, 10, 11), CpuSet.parseList("0-3,8,10-11"));

@@ -4,6 +4,7 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
+import dev.keel.zerocopy.MetricsServer;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -14,6 +15,7 @@ final class EchoCommand implements Command {
     private static final String HELP = """
             usage: keel echo [--port 7000] [--host 127.0.0.1] [--loops N] [--cpus LIST]
                              [--transport epoll|io_uring|auto] [--busy-poll MICROS] [--sqpoll IDLE_MS]
+                             [--metrics-port P] [--metrics-address ADDR]
 
             Echoes every byte back on each TCP connection, over N event loops (one SO_REUSEPORT
             listener each), each pinned to one CPU of LIST (e.g. 0,1 or 2-3).
@@ -26,6 +28,7 @@ final class EchoCommand implements Command {
               --busy-poll US    spin this many microseconds on the poller before blocking
               --sqpoll MS       io_uring only: a kernel thread polls the submission queue,
                                 sleeping after MS idle milliseconds, on the loop's CPU
+            """ + MetricsEndpoint.HELP + """
             Prints one line when ready; SIGINT or SIGTERM stops it cleanly.
             """;
 
@@ -42,12 +45,14 @@ final class EchoCommand implements Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) {
         CommandOptions args = CommandOptions.parse(argv,
-                Set.of("port", "host", "loops", "cpus", "transport", "busy-poll", "sqpoll"), Set.of("help"));
+                Set.of("port", "host", "loops", "cpus", "transport", "busy-poll", "sqpoll", "metrics-port",
+                        "metrics-address"), Set.of("help"));
         if (args.flag("help")) {
             out.print(HELP);
             return Keel.EXIT_OK;
         }
         ServerSettings settings = ServerSettings.from(args, 7000);
+        MetricsEndpoint endpoint = MetricsEndpoint.from(args);
         int busyPoll = args.integer("busy-poll", 0, 0, 10_000_000);
         LoopOptions.Builder options = LoopOptions.builder().busyPoll(Duration.ofNanos(busyPoll * 1000L));
         if (args.has("sqpoll")) {
@@ -67,6 +72,7 @@ final class EchoCommand implements Command {
             err.println("keel echo: " + e.getMessage());
             return Keel.EXIT_FAILURE;
         }
-        return ServerSettings.serveUntilSignalled(group, "keel echo", out, err);
+        MetricsServer metrics = endpoint == null ? null : endpoint.start(group, group);
+        return ServerSettings.serveUntilSignalled(group, metrics, "keel echo", out, err);
     }
 }

@@ -1,9 +1,11 @@
 package dev.keel.cli;
 
 import dev.keel.zerocopy.FileServer;
+import dev.keel.zerocopy.MetricsServer;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -12,6 +14,7 @@ import java.util.Set;
  * <pre>
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N] [--cpus LIST]
  *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
+ *            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--metrics-port P] [--metrics-address ADDR]
  * </pre>
  * Prints one line with the URL, the root and the CPUs of the loops once it listens.
  */
@@ -19,7 +22,8 @@ final class ServeCommand implements Command {
     static final String USAGE = """
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N] [--cpus LIST]
                               [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
-                              [--splice] [--small-files BYTES]
+                              [--splice] [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
+                              [--metrics-port P] [--metrics-address ADDR]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1 with
             sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
@@ -36,10 +40,14 @@ final class ServeCommand implements Command {
               --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
               --small-files BYTES files up to this size are kept in memory and sent with their
                                   head in one writev(2) (default 8192; 0: always sendfile)
+              --header-timeout S  a request head must arrive whole within S seconds of its
+                                  first byte, else 408 and close (default 10; 0: off)
+              --idle-timeout S    close a connection with no byte moving for S seconds (default 60)
+            """ + MetricsEndpoint.HELP + """
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
-            "small-files");
+            "small-files", "header-timeout", "idle-timeout", "metrics-port", "metrics-address");
     private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help");
 
     @Override
@@ -59,8 +67,11 @@ final class ServeCommand implements Command {
             out.print(USAGE);
             return Keel.EXIT_OK;
         }
+        MetricsEndpoint endpoint = MetricsEndpoint.from(o);
         FileServer server = start(o);
-        return UntilStopped.serve("keel serve", readyLine(server), server, out, err);
+        MetricsServer metrics = endpoint == null ? null : endpoint.start(server.group(), server);
+        return UntilStopped.serve("keel serve", readyLine(server) + MetricsEndpoint.readySuffix(metrics),
+                MetricsEndpoint.closing(server, metrics), out, err);
     }
 
     /** Checks the options and starts the server; a bad value is a {@link UsageException}. */
@@ -74,7 +85,9 @@ final class ServeCommand implements Command {
                 .transport(settings.transport())
                 .refuseSymlinks(o.flag("refuse-symlinks"))
                 .splice(o.flag("splice"), 0)
-                .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024);
+                .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024)
+                .headerTimeout(Duration.ofSeconds(o.integer("header-timeout", 10, 0, 3600)))
+                .idleTimeout(Duration.ofSeconds(o.integer("idle-timeout", 60, 1, 86_400)));
         if (settings.cpus().length > 0) {
             b.cpus(settings.cpus());
         }

@@ -5,6 +5,7 @@ import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.Transport;
+import dev.keel.zerocopy.MetricsServer;
 
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -84,10 +85,17 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
 
     /** Prints the ready line, then blocks until SIGINT/SIGTERM closes {@code group}. */
     static int serveUntilSignalled(EventLoopGroup group, String what, PrintStream out, PrintStream err) {
+        return serveUntilSignalled(group, null, what, out, err);
+    }
+
+    /** As above, closing the {@code metrics} endpoint (null: none) too, and naming it in the ready line. */
+    static int serveUntilSignalled(EventLoopGroup group, MetricsServer metrics, String what, PrintStream out,
+                                   PrintStream err) {
         int[] cpus = group.cpus();
         String ready = String.format("%s listening on %s:%d (%d loop%s, %s, %s)", what,
                 group.address().getAddress().getHostAddress(), group.port(), cpus.length, cpus.length == 1 ? "" : "s",
                 placement(cpus), group.transport().label());
-        return UntilStopped.serve(what, ready, group, out, err);
+        return UntilStopped.serve(what, ready + MetricsEndpoint.readySuffix(metrics),
+                MetricsEndpoint.closing(group, metrics), out, err);
     }
 }

@@ -76,6 +76,19 @@ final class BufferPool {
         return -1;
     }
 
+    /**
+     * A buffer of exactly {@code bytes} (a class size), or -1 when that class has none free:
+     * for a caller that must not tie up a larger buffer in its place.
+     */
+    int acquireExactly(int bytes) {
+        for (int c = 0; c < classSize.length; c++) {
+            if (classSize[c] == bytes) {
+                return freeTop[c] > 0 ? acquire(bytes) : -1;
+            }
+        }
+        return -1;
+    }
+
     /** The largest buffer available, or -1 when the pool is empty. */
     int acquireLargest() {
         for (int c = classSize.length - 1; c >= 0; c--) {
@@ -133,6 +146,15 @@ final class BufferPool {
     /** Buffers handed out and not yet released. */
     int inUse() {
         return acquired;
+    }
+
+    /** Bytes of the buffers handed out and not yet released (kernel-lent receive buffers included). */
+    long bytesInUse() {
+        long bytes = 0;
+        for (int c = 0; c < classSize.length; c++) {
+            bytes += (long) classSize[c] * (freeStack[c].length - freeTop[c]);
+        }
+        return bytes;
     }
 
     int total() {

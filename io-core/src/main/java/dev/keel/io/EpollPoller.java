@@ -84,6 +84,7 @@ final class EpollPoller extends Poller {
             long spinUntil = loop.now + options.busyPollNanos;
             do {
                 n = Epoll.wait(epfd, events, options.maxEventsPerPoll, 0);
+                stats.syscalls++;
                 if (n != 0 || loop.hasTasks()) {
                     break;
                 }
@@ -96,6 +97,7 @@ final class EpollPoller extends Poller {
                 timeoutMillis = 0;
             }
             n = Epoll.wait(epfd, events, options.maxEventsPerPoll, timeoutMillis);
+            stats.syscalls++;
             if (blocking) {
                 loop.awake();
             }
@@ -109,6 +111,7 @@ final class EpollPoller extends Poller {
     private void dispatch(int ready, long token) {
         if (token == WAKEUP_TOKEN) {
             EventFd.read(wakeFd, wakeScratch);
+            stats.syscalls++;
             return;
         }
         if (token == LISTENER_TOKEN) {
@@ -132,6 +135,7 @@ final class EpollPoller extends Poller {
     private void acceptReady() {
         for (int i = 0; i < ACCEPTS_PER_EVENT && listening; i++) {
             int fd;
+            stats.syscalls++;
             try {
                 fd = Sockets.accept(listenFd, SOCK_NONBLOCK | SOCK_CLOEXEC);
             } catch (SyscallException e) {
@@ -152,6 +156,7 @@ final class EpollPoller extends Poller {
     void startAccepting() {
         if (!listening && listenFd >= 0) {
             Epoll.ctl(epfd, EPOLL_CTL_ADD, listenFd, EPOLLIN, LISTENER_TOKEN);
+            stats.syscalls++;
             listening = true;
         }
     }
@@ -160,12 +165,14 @@ final class EpollPoller extends Poller {
     void stopAccepting() {
         if (listening) {
             Epoll.ctl(epfd, EPOLL_CTL_DEL, listenFd, 0, 0);
+            stats.syscalls++;
             listening = false;
         }
     }
 
     @Override
     void discardAccepted(int fd) {
+        stats.syscalls++;
         Files.close(fd);
     }
 
@@ -173,6 +180,7 @@ final class EpollPoller extends Poller {
     void register(int slot, Connection c) {
         loop.configure(c.fd());
         table.setInt(slot, POLLER_STATE, EPOLLIN | EPOLLRDHUP);
+        stats.syscalls++;
         Epoll.ctl(epfd, EPOLL_CTL_ADD, c.fd(), EPOLLIN | EPOLLRDHUP, c.handle());
     }
 
@@ -187,6 +195,7 @@ final class EpollPoller extends Poller {
                 return;
             }
             long n;
+            stats.syscalls++;
             try {
                 n = Uio.read(fd, readBuffer, readBuffer.byteSize());
             } catch (SyscallException e) {
@@ -211,6 +220,7 @@ final class EpollPoller extends Poller {
     /** write(2) of native bytes; the count taken (0 on EAGAIN), or -1 when the connection died. */
     @Override
     long writeNow(int slot, Connection c, MemorySegment data, long length) {
+        stats.syscalls++;
         try {
             return taken(slot, Uio.write(c.fd(), data, length));
         } catch (SyscallException e) {
@@ -222,6 +232,8 @@ final class EpollPoller extends Poller {
     /** One writev of the queue; the count taken (0 on EAGAIN), or -1 when the connection died. */
     @Override
     long flushNow(int slot, Connection c) {
+        // One writev(2), none for an empty queue; counted without a branch (see LoopStats.passEnded).
+        stats.syscalls += -outbound.pending(slot) >>> 63;
         try {
             return taken(slot, outbound.flush(slot, c.fd()));
         } catch (SyscallException e) {
@@ -258,11 +270,13 @@ final class EpollPoller extends Poller {
         if (wanted != table.getInt(slot, POLLER_STATE)) {
             table.setInt(slot, POLLER_STATE, wanted);
             Epoll.ctl(epfd, EPOLL_CTL_MOD, loop.connection(slot).fd(), wanted, table.handleOf(slot));
+            stats.syscalls++;
         }
     }
 
     @Override
     void shutdownOutput(int slot, Connection c) {
+        stats.syscalls++;
         try {
             Sockets.shutdown(c.fd(), SHUT_WR);
         } catch (SyscallException e) {
@@ -273,6 +287,7 @@ final class EpollPoller extends Poller {
     @Override
     boolean close(int slot, Connection c) {
         // close(2) also removes the fd from the epoll set.
+        stats.syscalls++;
         Files.close(c.fd());
         return true;
     }

@@ -1,31 +1,20 @@
 package dev.keel.io;
 
-import dev.keel.ffm.EventFd;
 import dev.keel.ffm.Files;
-import dev.keel.ffm.Mman;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.Uio;
 import dev.keel.ffm.gen.Errno;
-import dev.keel.numa.IdSet;
-import dev.keel.numa.NumaMemory;
-import dev.keel.numa.NumaTopology;
-import dev.keel.numa.Placement;
 import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
-import static dev.keel.ffm.gen.LinuxConstants.EFD_CLOEXEC;
-import static dev.keel.ffm.gen.LinuxConstants.EFD_NONBLOCK;
 import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_TCP;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SO_BUSY_POLL;
@@ -43,7 +32,6 @@ import static dev.keel.io.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.ConnectionTable.IDLE_TIMER;
 import static dev.keel.io.ConnectionTable.LAST_ACTIVE;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One reactor: a platform thread running a duty cycle over its own listening socket,
@@ -63,24 +51,6 @@ public final class EventLoop implements Executor {
     private static final CloseReason[] REASONS = CloseReason.values();
     static final System.Logger LOG = System.getLogger("dev.keel.io");
 
-    private static final VarHandle SLEEPING;
-    private static final VarHandle WAKERS;
-    /**
-     * The 8-byte 1 that wakes a loop. Global, not in a loop's arena: a producer may still be
-     * inside write(2) on it when the woken loop frees its arena and exits.
-     */
-    private static final MemorySegment WAKE_VALUE = Arena.global().allocate(JAVA_LONG);
-
-    static {
-        WAKE_VALUE.set(JAVA_LONG, 0, 1L);
-        try {
-            SLEEPING = MethodHandles.lookup().findVarHandle(EventLoop.class, "sleeping", int.class);
-            WAKERS = MethodHandles.lookup().findVarHandle(EventLoop.class, "wakers", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     private final int index;
     final LoopOptions options;
     private final ConnectionHandler handler;
@@ -94,14 +64,6 @@ public final class EventLoop implements Executor {
     private final TimingWheel.Expiry expiry = this::onTimer;
     private final Poller poller;
 
-    // Cross-thread: producers read it to decide whether to write the eventfd. Padding is
-    // not worth it here: the field is written twice per blocking pass, not per message.
-    @SuppressWarnings("unused")
-    private volatile int sleeping;
-    /** Producers inside {@link #wake}: the loop closes its eventfd only once none is. */
-    @SuppressWarnings("unused")
-    private volatile int wakers;
-    private volatile boolean wakeClosed;
     private volatile boolean shutdownRequested;
     private volatile Throwable startFailure;
     private volatile int pinnedCpu = -1;
@@ -117,13 +79,13 @@ public final class EventLoop implements Executor {
     private Runnable[] timerTasks;
     MemorySegment readBuffer;
     private MemorySegment[] readSlices;
-    private volatile int wakeFd = -1;
+    private final LoopWakeup wakeup = new LoopWakeup();
     private boolean accepting;
     private long shutdownDeadline;
     /** The clock of this pass (System.nanoTime), read once per pass. */
     long now;
     private long tick;
-    private final LoopStats stats = new LoopStats();
+    private final LoopStats stats;
 
     EventLoop(int index, Transport transport, LoopOptions options, ConnectionHandler handler, int listenFd, int cpu,
               CpuPinner pinner) {
@@ -138,6 +100,7 @@ public final class EventLoop implements Executor {
         this.listenFd = listenFd;
         this.cpu = cpu;
         this.pinner = pinner;
+        this.stats = new LoopStats(index, options.stallThresholdNanos);
         this.thread = new Thread(this::run, "keel-loop-" + index);
     }
 
@@ -192,24 +155,8 @@ public final class EventLoop implements Executor {
             throw new RejectedExecutionException("event loop " + index + " has terminated");
         }
         tasks.offer(task);
-        if (!inLoop() && (int) SLEEPING.getVolatile(this) == 1) {
-            wake();
-        }
-    }
-
-    /**
-     * Writes the eventfd if the loop sleeps (and no other producer did). The count of producers
-     * in here lets the loop's tear-down wait before closing the eventfd: a write into a closed,
-     * possibly reused descriptor number would land in some other file.
-     */
-    private void wake() {
-        WAKERS.getAndAdd(this, 1);
-        try {
-            if (!wakeClosed && SLEEPING.compareAndSet(this, 1, 0)) {
-                EventFd.write(wakeFd, WAKE_VALUE);
-            }
-        } finally {
-            WAKERS.getAndAdd(this, -1);
+        if (!inLoop() && wakeup.loopSleeps()) {
+            wakeup.wake();
         }
     }
 
@@ -246,8 +193,8 @@ public final class EventLoop implements Executor {
 
     void requestShutdown() {
         shutdownRequested = true;
-        if (wakeFd >= 0) {
-            wake();
+        if (wakeup.isOpen()) {
+            wakeup.wake();
         }
     }
 
@@ -298,7 +245,7 @@ public final class EventLoop implements Executor {
         String message = new SyscallException("accept4", Errno.EMFILE).getMessage();
         assert message != null;
         for (Class<?> c : new Class<?>[] {Files.class, Sockets.class, Uio.class, StaleHandleException.class,
-                LoopStats.class}) {
+                LoopStats.class, LoopEvents.class}) {
             try {
                 Class.forName(c.getName(), true, c.getClassLoader());
             } catch (ClassNotFoundException e) {
@@ -314,13 +261,13 @@ public final class EventLoop implements Executor {
             pinnedCpu = pinner.pinCurrentThread(cpu);
         }
         arena = Arena.ofShared();
-        RegionAllocator memory = memoryFor(pinnedCpu);
-        table = new ConnectionTable(arena, memory, options.maxConnections, options.userAreaBytes,
+        LoopMemory memory = LoopMemory.forCpu(options, pinnedCpu, thread.getName());
+        node = memory.node();
+        table = new ConnectionTable(arena, memory.allocator(), options.maxConnections, options.userAreaBytes,
                 options.maxConnections * 2);
-        pool = new BufferPool(arena, memory, options.bufferSizes, poller.bufferCounts(options));
-        if (node >= 0) {
-            verifyPlacement();
-        }
+        pool = new BufferPool(arena, memory.allocator(), options.bufferSizes, poller.bufferCounts(options));
+        stats.capacities(options.maxConnections, pool.total());
+        memory.verify(table, pool);
         outbound = new OutboundQueue(arena, table, pool);
         now = System.nanoTime();
         wheel = new TimingWheel(options.tickNanos, options.wheelSize, options.maxConnections + 1024, now);
@@ -328,44 +275,11 @@ public final class EventLoop implements Executor {
         timerTasks = new Runnable[options.maxConnections + 1024];
         readBuffer = arena.allocate(options.readBufferBytes, 64);
         readSlices = new MemorySegment[options.readBufferBytes + 1];
-        wakeFd = EventFd.create(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        poller.setUp(listenFd, wakeFd);
+        poller.setUp(listenFd, wakeup.open());
         if (listenFd >= 0) {
             accepting = true;
             poller.startAccepting();
         }
-    }
-
-    /**
-     * The loop's memory: the application's allocator if it gave one; else bound to the NUMA node
-     * of the loop's CPU when pinned; else plain anonymous memory. A container that blocks the
-     * NUMA system calls gets plain memory and one log line, not a loop that cannot start.
-     */
-    private RegionAllocator memoryFor(int loopCpu) {
-        if (options.regionAllocator != null) {
-            return options.regionAllocator;
-        }
-        if (loopCpu >= 0) {
-            NumaTopology topology = NumaTopology.system();
-            OptionalInt cpuNode = topology.nodeOfCpu(loopCpu);
-            if (cpuNode.isPresent() && topology.syscallProblem().isEmpty()) {
-                node = cpuNode.getAsInt();
-                return NumaMemory.bind(node)::allocate;
-            }
-            topology.syscallProblem().ifPresent(problem -> LOG.log(System.Logger.Level.INFO,
-                    thread.getName() + ": memory not bound to a NUMA node: " + problem));
-        }
-        return RegionAllocator.anonymous();
-    }
-
-    /** Touches the first page of the table and the pool and checks the kernel put them on our node. */
-    private void verifyPlacement() {
-        long page = Mman.pageSize();
-        MemorySegment poolHead = pool.region().asSlice(0, Math.min(page, pool.region().byteSize()));
-        poolHead.set(JAVA_LONG, 0, 0L);
-        IdSet nodes = IdSet.of(node);
-        Placement.verify(table.records().asSlice(0, Math.min(page, table.records().byteSize())), nodes);
-        Placement.verify(poolHead, nodes);
     }
 
     /** The NUMA node the loop's memory is bound to, or -1 when it is not bound. */
@@ -400,11 +314,14 @@ public final class EventLoop implements Executor {
      */
     int doWork() {
         now = System.nanoTime();
+        stats.passStarted(now);
         tick = wheel.tickOf(now);
         int work = runTasks();
-        work += wheel.advance(now, expiry);
+        int fired = wheel.advance(now, expiry);
+        stats.timersFired += fired;
+        work += fired;
         int ready = poller.poll(work > 0 || !tasks.isEmpty() ? 0 : timeoutMillis());
-        stats.passes++;
+        stats.passEnded(table.used(), pool.inUse());
         return work + ready;
     }
 
@@ -442,13 +359,15 @@ public final class EventLoop implements Executor {
      * way the poller calls {@link #awake} after its wait.
      */
     boolean prepareToBlock() {
-        SLEEPING.setVolatile(this, 1);
+        wakeup.sleeping();
+        stats.waitStarted();
         return tasks.isEmpty() && !shutdownRequested;
     }
 
     /** Called by the poller after a wait announced with {@link #prepareToBlock}. */
     void awake() {
-        SLEEPING.setVolatile(this, 0);
+        wakeup.awake();
+        stats.waitEnded();
     }
 
     /** Whether tasks wait; lets a spinning poller stop spinning. */
@@ -495,6 +414,7 @@ public final class EventLoop implements Executor {
         Connection c = new Connection(this, slot, handle, poller.publicFd(fd), table.userArea(slot));
         connections[slot] = c;
         stats.accepted++;
+        LoopEvents.opened(index, c);
         try {
             poller.register(slot, c);
         } catch (SyscallException e) {
@@ -517,15 +437,19 @@ public final class EventLoop implements Executor {
     void configure(int fd) {
         if (options.tcpNoDelay) {
             Sockets.setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+            stats.syscalls++;
         }
         if (options.receiveBuffer > 0) {
             Sockets.setInt(fd, SOL_SOCKET, SO_RCVBUF, options.receiveBuffer);
+            stats.syscalls++;
         }
         if (options.sendBuffer > 0) {
             Sockets.setInt(fd, SOL_SOCKET, SO_SNDBUF, options.sendBuffer);
+            stats.syscalls++;
         }
         if (options.socketBusyPollMicros > 0) {
             Sockets.setInt(fd, SOL_SOCKET, SO_BUSY_POLL, options.socketBusyPollMicros);
+            stats.syscalls++;
         }
     }
 
@@ -737,6 +661,7 @@ public final class EventLoop implements Executor {
         CloseReason reason = REASONS[table.getInt(slot, CLOSE_REASON)];
         table.release(slot);
         stats.closed++;
+        LoopEvents.closed(index, c, reason);
         try {
             handler.onClose(c, reason);
         } catch (Throwable t) {
@@ -853,12 +778,7 @@ public final class EventLoop implements Executor {
         try {
             poller.tearDown();
         } finally {
-            // Dekker with wake(): producers count themselves in, then read wakeClosed.
-            wakeClosed = true;
-            while ((int) WAKERS.getVolatile(this) != 0) {
-                Thread.onSpinWait();
-            }
-            closeQuietly(wakeFd);
+            wakeup.close();
             closeQuietly(listenFd);
             if (arena != null && !poller.holdsMemory()) {
                 arena.close();

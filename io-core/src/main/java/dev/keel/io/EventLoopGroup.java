@@ -63,6 +63,19 @@ public final class EventLoopGroup implements AutoCloseable {
     }
 
     /**
+     * The counters of each loop, in loop order: read from any thread without stopping or
+     * waking a loop (each value read opaquely, see {@link LoopStats}).
+     */
+    public List<LoopStatsSnapshot> stats() {
+        return loops.stream().map(loop -> loop.stats().snapshot()).toList();
+    }
+
+    /** The counters of every loop added up (histograms bucket by bucket). */
+    public LoopStatsSnapshot totalStats() {
+        return LoopStatsSnapshot.total(stats());
+    }
+
+    /**
      * Stops accepting, lets pending output drain until the drain deadline, closes every
      * connection, frees all off-heap memory and joins the loop threads.
      */

@@ -37,6 +37,7 @@ public final class LoopOptions {
     final long sqPollIdleNanos;
     final int sqPollCpu;
     final int zeroCopySendThreshold;
+    final long stallThresholdNanos;
 
     private LoopOptions(Builder b) {
         maxConnections = b.maxConnections;
@@ -68,6 +69,7 @@ public final class LoopOptions {
         sqPollIdleNanos = b.sqPollIdleNanos;
         sqPollCpu = b.sqPollCpu;
         zeroCopySendThreshold = b.zeroCopySendThreshold;
+        stallThresholdNanos = b.stallThresholdNanos;
     }
 
     public static Builder builder() {
@@ -118,6 +120,7 @@ public final class LoopOptions {
         private long sqPollIdleNanos = -1;
         private int sqPollCpu = -1;
         private int zeroCopySendThreshold;
+        private long stallThresholdNanos = Duration.ofMillis(10).toNanos();
 
         private Builder() {
         }
@@ -330,6 +333,19 @@ public final class LoopOptions {
                 throw new IllegalArgumentException("zero-copy send threshold must be >= 0: " + bytes);
             }
             zeroCopySendThreshold = bytes;
+            return this;
+        }
+
+        /**
+         * A pass whose busy part (the pass minus its blocking wait) takes longer than this is a
+         * stall: counted in {@link LoopStats#stalls()} and, while JFR records, a
+         * {@code dev.keel.io.LoopStall} event (default 10 ms).
+         */
+        public Builder stallThreshold(Duration threshold) {
+            stallThresholdNanos = Objects.requireNonNull(threshold).toNanos();
+            if (stallThresholdNanos <= 0) {
+                throw new IllegalArgumentException("stall threshold must be positive: " + threshold);
+            }
             return this;
         }
 

@@ -37,6 +37,7 @@ final class UringPass {
                 throw new IllegalStateException("io_uring submission queue stays full");
             }
             ring.submit();
+            stats.syscalls++;
             s = ring.nextSqe();
             if (s < 0) {
                 Thread.onSpinWait();
@@ -49,6 +50,7 @@ final class UringPass {
     void reserve(int n) {
         if (ring.sqSpaceLeft() < n) {
             ring.submit();
+            stats.syscalls++;
         }
     }
 
@@ -60,13 +62,17 @@ final class UringPass {
     void enterWithoutWaiting() {
         if (deferTaskrun) {
             ring.submitAndWait(0);
-        } else {
-            ring.submit();
+            stats.syscalls++;
+        } else if (ring.submit() != 0) {
+            // Nothing to submit makes no system call (0); under SQPOLL a submit usually makes
+            // none either, so there the count is an upper bound.
+            stats.syscalls++;
         }
     }
 
     /** Submits and waits for one completion, up to {@code timeoutMillis} (-1: no limit). */
     void enterAndWait(int timeoutMillis) {
+        stats.syscalls++;
         if (timeoutMillis < 0) {
             ring.submitAndWait(1);
         } else {
@@ -92,6 +98,7 @@ final class UringPass {
                     stats.completionOverflows++;
                 }
                 ring.flushCompletions();
+                stats.syscalls++;
             } else if (ring.cqReady() == 0) {
                 break;
             }

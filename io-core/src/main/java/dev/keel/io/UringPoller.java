@@ -208,6 +208,7 @@ final class UringPoller extends Poller {
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
+                stats.syscalls++;
                 if (!IoUring.hasMore(flags)) {
                     prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
                 }

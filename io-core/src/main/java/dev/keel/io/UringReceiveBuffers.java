@@ -26,6 +26,8 @@ final class UringReceiveBuffers implements AutoCloseable {
     private final MemorySegment region;
     private final MemorySegment readBuffer;
     private final int length;
+    /** The pool size class the receive buffers come from. */
+    private final int size;
     /** A view of each whole receive buffer, made once: full buffers reach the handler without a copy. */
     private final MemorySegment[] views;
     private int available;
@@ -50,7 +52,7 @@ final class UringReceiveBuffers implements AutoCloseable {
         this.pool = pool;
         this.region = pool.region();
         this.readBuffer = readBuffer;
-        int size = options.bufferSizes[sizeClass(options)];
+        this.size = options.bufferSizes[sizeClass(options)];
         // Bytes are copied out into the read buffer before the handler sees them: never more than it holds.
         this.length = (int) Math.min(size, readBuffer.byteSize());
         this.heldHead = new int[options.maxConnections];
@@ -104,7 +106,9 @@ final class UringReceiveBuffers implements AutoCloseable {
      * loop keeps (queued for sending), or -1 when the pool has none with a 16-bit id to spare.
      */
     int replacement() {
-        int id = pool.acquire(length);
+        // Only the receive size class: a larger buffer lent in its place would hold 16 KiB of
+        // a 64 KiB buffer, and the queues that copy would run out of room sooner.
+        int id = pool.acquireExactly(size);
         if (id >= 0 && views[id] == null) { // too large an id for the kernel's 16 bits
             pool.release(id);
             return -1;

@@ -7,6 +7,10 @@ import dev.keel.io.Connection;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.keel.ffm.gen.Errno.ECONNRESET;
+import static dev.keel.ffm.gen.Errno.ENOTCONN;
+import static dev.keel.ffm.gen.Errno.EPIPE;
+import static dev.keel.ffm.gen.Errno.ETIMEDOUT;
 import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_TCP;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_NOSIGNAL;
@@ -65,6 +69,7 @@ final class BodySender {
         Uio.setIovec(r.iovecs, 0, r.head.buffer().address(), headLength);
         Uio.setIovec(r.iovecs, 1, body.address() + first, length);
         long n;
+        c.loop().stats().countSyscalls(1);
         try {
             n = Math.max(0, Uio.writev(c.fd(), r.iovecs, 2));
         } catch (SyscallException e) {
@@ -112,6 +117,7 @@ final class BodySender {
         if (config.splice()) {
             s.pipe = r.pipes.acquire();
         }
+        s.connection.loop().stats().countSyscalls(1);
         try {
             Sockets.setInt(s.connection.fd(), IPPROTO_TCP, TCP_CORK, 1);
             s.corked = true;
@@ -164,10 +170,14 @@ final class BodySender {
                 continue;
             }
             long n;
+            c.loop().stats().countSyscalls(config.splice() ? 2 : 1); // splice: file to pipe, pipe to socket
             try {
                 n = config.splice() ? s.region.spliceTo(c.fd(), s.pipe) : s.region.sendTo(c.fd());
             } catch (SyscallException e) {
-                handler.abort(s); // EPIPE, ECONNRESET: the peer is gone
+                if (!peerGone(e.errno())) {
+                    s.file.broken = true; // EIO, EINVAL: the file cannot be read; the cache opens it afresh
+                }
+                handler.abort(s);
                 return;
             }
             if (n > 0) {
@@ -193,7 +203,8 @@ final class BodySender {
                 return;
             }
             if (n == 0) {
-                handler.abort(s); // the file shrank under us: the promised length cannot be kept
+                s.file.broken = true; // the file shrank under us: the promised length cannot be kept
+                handler.abort(s);
                 return;
             }
             if (--chunks == 0) {
@@ -201,6 +212,11 @@ final class BodySender {
                 return;
             }
         }
+    }
+
+    /** Errors that say the client went away, not that the file failed. */
+    private static boolean peerGone(int errno) {
+        return errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN || errno == ETIMEDOUT;
     }
 
     private void writePartHead(LoopResources r, HttpSession s) {
@@ -227,6 +243,7 @@ final class BodySender {
             return;
         }
         long n;
+        c.loop().stats().countSyscalls(1);
         try {
             n = Math.max(0, Uio.send(c.fd(), r.head.buffer(), length, MSG_MORE | MSG_NOSIGNAL));
         } catch (SyscallException e) {
@@ -243,6 +260,7 @@ final class BodySender {
     private void finish(LoopResources r, HttpSession s) {
         if (s.corked) {
             s.corked = false;
+            s.connection.loop().stats().countSyscalls(1);
             try {
                 Sockets.setInt(s.connection.fd(), IPPROTO_TCP, TCP_CORK, 0);
             } catch (SyscallException e) {

@@ -30,6 +30,8 @@ final class CachedFile {
     /** The whole file off-heap when it is small enough, else null. */
     final MemorySegment body;
     long validatedAt;
+    /** A send from it failed or found it shorter than its size: the next lookup opens the path again. */
+    boolean broken;
     private int refs = 1;
     private boolean closed;
 

@@ -123,6 +123,7 @@ public final class FileServer implements AutoCloseable {
         private int[] cpus = new int[0];
         private Transport transport = Transport.EPOLL;
         private Duration idleTimeout = Duration.ofSeconds(60);
+        private Duration headerTimeout = Duration.ofSeconds(10);
         private int maxRequests = 1000;
         private boolean refuseSymlinks;
         private Boolean openat2;
@@ -177,6 +178,20 @@ public final class FileServer implements AutoCloseable {
         /** Keep-alive: a connection with no byte moving for this long is closed (default 60 s). */
         public Builder idleTimeout(Duration d) {
             idleTimeout = Objects.requireNonNull(d);
+            return this;
+        }
+
+        /**
+         * Slowloris defence, nginx's {@code client_header_timeout}: a request head must arrive
+         * whole within this time of its first byte, else the server answers 408 and closes the
+         * connection (default 10 s; zero turns it off). The idle timeout alone cannot do this:
+         * a client sending one header byte every few seconds is never idle.
+         */
+        public Builder headerTimeout(Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("header timeout must not be negative: " + d);
+            }
+            headerTimeout = d;
             return this;
         }
 
@@ -256,8 +271,8 @@ public final class FileServer implements AutoCloseable {
                 byte[] boundary = ("keel-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(8)))
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, 16 * 1024,
-                        100, 64 * 1024, cacheEntries, cacheValidity.toNanos(), smallFileMax, smallFileBudget, splice,
-                        pipeSize, log, boundary);
+                        100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
+                        smallFileBudget, splice, pipeSize, log, boundary);
                 int readBuffer = 16 * 1024;
                 LoopOptions options = LoopOptions.builder()
                         .idleTimeout(idleTimeout)

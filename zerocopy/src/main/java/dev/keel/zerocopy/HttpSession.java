@@ -51,6 +51,11 @@ final class HttpSession {
     /** Peer address for the access log, formatted at open; empty when the log is off. */
     final byte[] peer = new byte[48];
     int peerLength;
+    /** Header timeout: whether a head is in progress, since when, and its neighbours in {@link HeaderDeadlines}. */
+    boolean headTimed;
+    long headStartNanos;
+    HttpSession headPrev;
+    HttpSession headNext;
 
     HttpSession(FileRegion region) {
         this.region = region;
@@ -73,6 +78,9 @@ final class HttpSession {
         part = 0;
         partHeadSent = false;
         peerLength = 0;
+        headTimed = false;
+        headPrev = null;
+        headNext = null;
     }
 
     void ensureParts(int n) {

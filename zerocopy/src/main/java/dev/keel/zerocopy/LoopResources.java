@@ -8,8 +8,8 @@ import java.util.ArrayDeque;
 
 /**
  * Everything one loop of the file server owns: the request and path flyweights, the response
- * head buffer, the open-file cache and its resolver, the pipe pool, and pools of sessions and
- * input buffers. Made on the loop thread at its first connection, used only there, and closed
+ * head buffer, the open-file cache and its resolver, the pipe pool, the header deadlines, and
+ * pools of sessions and input buffers. Made on the loop thread at its first connection, used only there, and closed
  * by the server after the loop has stopped (hence a shared arena: the closing thread is
  * another one).
  */
@@ -32,12 +32,14 @@ final class LoopResources implements AutoCloseable {
     final PipePool pipes;
     final AccessLog.Ring log;
     final MemorySegment peerAddress;
+    /** Heads in progress, for the header timeout. */
+    final HeaderDeadlines heads;
     /** Bytes an input buffer holds: a full head plus one read behind it. */
     final int inputCapacity;
     private final ArrayDeque<HttpSession> sessions = new ArrayDeque<>();
     private final ArrayDeque<MemorySegment> buffers = new ArrayDeque<>();
 
-    LoopResources(int index, ServerConfig config, int readBufferBytes) {
+    LoopResources(int index, ServerConfig config, int readBufferBytes, HeaderDeadlines.Expired headerTimeout) {
         this.index = index;
         this.parser = new HttpRequestParser(config.maxRequestLine(), config.maxHeadBytes(), config.maxHeaders());
         this.path = new RequestPath(arena.allocate(MAX_PATH + 64L), MAX_PATH);
@@ -50,6 +52,7 @@ final class LoopResources implements AutoCloseable {
         this.log = config.accessLog() == null ? null : config.accessLog().ring(index);
         this.peerAddress = arena.allocate(dev.keel.ffm.SocketAddresses.STORAGE_SIZE, 8);
         this.inputCapacity = config.maxHeadBytes() + readBufferBytes;
+        this.heads = new HeaderDeadlines(config.headerTimeoutNanos(), headerTimeout);
     }
 
     HttpSession session() {
@@ -82,6 +85,11 @@ final class LoopResources implements AutoCloseable {
         if (buffers.size() < MAX_IDLE_BUFFERS) {
             buffers.addFirst(buffer);
         }
+    }
+
+    /** Off-heap bytes of the input buffers pooled and idle now (bounded by the pool's size). */
+    long idleBufferBytes() {
+        return (long) buffers.size() * inputCapacity;
     }
 
     /** Closes cached files and pooled pipes and frees the loop's memory; after the loop stopped. */

@@ -71,7 +71,7 @@ final class OpenFileCache implements AutoCloseable {
         found = null;
         probe.set(path.buffer(), path.length(), path.trailingSlash());
         CachedFile entry = entries.get(probe);
-        if (entry != null && now - entry.validatedAt < validityNanos) {
+        if (entry != null && !entry.broken && now - entry.validatedAt < validityNanos) {
             entry.retain();
             found = entry;
             return OK;
@@ -84,7 +84,7 @@ final class OpenFileCache implements AutoCloseable {
             return -fd;
         }
         if (entry != null) {
-            if (entry.sameAs(stat)) {
+            if (!entry.broken && entry.sameAs(stat)) {
                 Files.close(fd);
                 entry.validatedAt = now;
                 entry.retain();

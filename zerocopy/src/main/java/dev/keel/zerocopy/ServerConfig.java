@@ -11,6 +11,7 @@ package dev.keel.zerocopy;
  * @param maxHeadBytes      longest request head (431 past it)
  * @param maxHeaders        most header fields (431 past it)
  * @param maxBodySkip       longest request body read and discarded to keep a connection (413 past it)
+ * @param headerTimeoutNanos a request head must arrive whole this long after its first byte (408 past it; 0: off)
  * @param cacheEntries      open files kept per loop (0: no cache)
  * @param cacheValidityNanos how long a cached file is trusted before it is checked again
  * @param smallFileMax      files up to this size are kept in memory and sent with one writev
@@ -21,7 +22,7 @@ package dev.keel.zerocopy;
  * @param boundary          multipart/byteranges boundary of this server
  */
 record ServerConfig(int rootFd, boolean refuseSymlinks, boolean useOpenat2, int maxRequests, int maxRequestLine,
-                    int maxHeadBytes, int maxHeaders, long maxBodySkip, int cacheEntries, long cacheValidityNanos,
+                    int maxHeadBytes, int maxHeaders, long maxBodySkip, long headerTimeoutNanos, int cacheEntries, long cacheValidityNanos,
                     int smallFileMax, long bodyBudget, boolean splice, int pipeSize, AccessLog accessLog,
                     byte[] boundary) {
 }

@@ -28,11 +28,15 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
  * kernel or to io-core's queue; and when that queue grows past a threshold (small answers to
  * a long pipeline), parsing waits for it to drain.
  *
+ * <p>A head that arrives in pieces is timed from its first byte ({@link HeaderDeadlines}): a
+ * client that trickles it (slowloris) is answered 408 and closed after the header timeout,
+ * however regularly its bytes come.
+ *
  * <p>A connection the server decides to close (an error that breaks framing, Connection:
  * close, the request limit) is half-closed after its last answer and given a moment to finish
  * sending before it is closed, so that the client reads the answer rather than a reset.
  */
-final class StaticFileHandler implements ConnectionHandler {
+final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expired {
     /** Queued answer bytes past which parsing waits for the socket to take them. */
     private static final long DRAIN_THRESHOLD = 512 * 1024;
     /** How long a half-closed connection may take to close its side before it is closed anyway. */
@@ -56,7 +60,7 @@ final class StaticFileHandler implements ConnectionHandler {
     private LoopResources resources(EventLoop loop) {
         LoopResources r = loops[loop.index()];
         if (r == null) {
-            r = new LoopResources(loop.index(), config, readBufferBytes);
+            r = new LoopResources(loop.index(), config, readBufferBytes, this);
             loops[loop.index()] = r;
         }
         return r;
@@ -122,10 +126,15 @@ final class StaticFileHandler implements ConnectionHandler {
                 s.bodyToSkip -= n;
                 continue;
             }
-            pos = HttpRequestParser.skipEmptyLines(in, pos, to);
-            if (pos == to) {
+            long text = HttpRequestParser.skipEmptyLines(in, pos, to);
+            if (text == to) {
+                if (text > pos) {
+                    r.heads.start(s); // empty lines open a head too: trickling CRLFs is no way around the timeout
+                }
+                pos = text;
                 break;
             }
+            pos = text;
             long end = HttpRequestParser.findHeadEnd(in, pos, pos + s.scanned, to);
             if (end < 0) {
                 int status = r.parser.incompleteStatus(in, pos, to);
@@ -133,9 +142,11 @@ final class StaticFileHandler implements ConnectionHandler {
                     refuse(r, s, status);
                 } else {
                     s.scanned = (int) (to - pos);
+                    r.heads.start(s); // from the first byte of this head, if it is not running already
                 }
                 break;
             }
+            r.heads.stop(s);
             s.scanned = 0;
             long parsed = r.parser.parse(in, pos, end, r.request);
             if (parsed < 0) {
@@ -181,6 +192,18 @@ final class StaticFileHandler implements ConnectionHandler {
     /** A request the server cannot parse: answered, then the connection is closed. */
     private void refuse(LoopResources r, HttpSession s, int status) {
         answers.error(r, s, null, status, false);
+    }
+
+    /**
+     * A head that did not arrive whole within the header timeout: 408, then the connection is
+     * closed like after any framing error (FIN after the answer, a short linger, close). Unlike
+     * nginx, which closes without a word, the 408 tells a legitimate but slow client why.
+     */
+    @Override
+    public void headerTimedOut(HttpSession s) {
+        if (!s.done && s.phase == HttpSession.IDLE) {
+            refuse(resources(s.connection.loop()), s, 408);
+        }
     }
 
     /**
@@ -260,6 +283,7 @@ final class StaticFileHandler implements ConnectionHandler {
         HttpSession s = (HttpSession) c.attachment();
         LoopResources r = resources(c.loop());
         s.done = true;
+        r.heads.stop(s);
         BodySender.release(r, s);
         if (s.input != null) {
             r.recycle(s.input);

@@ -17,6 +17,7 @@ final class Status {
         line(403, "Forbidden");
         line(404, "Not Found");
         line(405, "Method Not Allowed");
+        line(408, "Request Timeout");
         line(413, "Content Too Large");
         line(414, "URI Too Long");
         line(416, "Range Not Satisfiable");

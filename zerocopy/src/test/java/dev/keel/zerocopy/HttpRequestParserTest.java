@@ -118,6 +118,18 @@ class HttpRequestParserTest {
         assertEquals(0, parser.incompleteStatus(small, 0, small.byteSize()));
     }
 
+    /** Regression (fuzzing found it): a read ending between the CR and LF of a line of the limit. */
+    @Test
+    void shouldWaitForTheLineFeedOfARequestLineOfExactlyTheLimit() {
+        HttpRequestParser small = new HttpRequestParser(16, 64, 4);
+        MemorySegment atLimit = bytes("GET /ab HTTP/1.1\r\nHost: h\r\n\r\n");
+        assertEquals(0, small.incompleteStatus(atLimit, 0, 17), "16 bytes and the CR so far");
+        assertEquals(atLimit.byteSize(), small.parse(atLimit, 0, atLimit.byteSize(), r));
+        MemorySegment over = bytes("GET /abc HTTP/1.1\r");
+        assertEquals(0, small.incompleteStatus(over, 0, 17));
+        assertEquals(414, small.incompleteStatus(over, 0, 18), "17 bytes before the CR: too long whatever follows");
+    }
+
     @Test
     void shouldParsePipelinedHeadsOneAfterTheOther() {
         String a = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";

@@ -1,15 +1,13 @@
 package dev.keel.zerocopy;
 
 import dev.keel.io.Transport;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 
 /** The file server's zero-allocation check over the io_uring transport. */
 class UringFileServerAllocationTest extends FileServerAllocationTest {
     @BeforeAll
     static void kernelRunsIoUring() {
-        String why = Transport.ioUringUnavailableReason();
-        Assumptions.assumeTrue(why == null, () -> "io_uring transport not testable here: " + why);
+        IoUringAvailable.assume();
     }
 
     @Override

@@ -388,4 +388,5 @@ public final class LinuxConstants {
     public static final int SYS_getcpu = 0x135;
     public static final int SYS_seccomp = 0x13d;
     public static final int SYS_prctl = 0x9d;
+    public static final int SYS_accept4 = 0x120;
 }

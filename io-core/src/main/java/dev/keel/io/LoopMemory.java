@@ -1,0 +1,56 @@
+package dev.keel.io;
+
+import dev.keel.ffm.Mman;
+import dev.keel.numa.IdSet;
+import dev.keel.numa.NumaMemory;
+import dev.keel.numa.NumaTopology;
+import dev.keel.numa.Placement;
+
+import java.lang.foreign.MemorySegment;
+import java.util.OptionalInt;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Where a loop's table and buffers live: the application's allocator if it gave one; else
+ * memory bound to the NUMA node of the loop's CPU when the loop is pinned; else plain
+ * anonymous memory. A container that blocks the NUMA system calls gets plain memory and one
+ * log line, not a loop that cannot start.
+ *
+ * @param allocator where the loop's regions come from
+ * @param node      the NUMA node they are bound to, or -1
+ */
+record LoopMemory(RegionAllocator allocator, int node) {
+    static LoopMemory forCpu(LoopOptions options, int loopCpu, String loopName) {
+        if (options.regionAllocator != null) {
+            return new LoopMemory(options.regionAllocator, -1);
+        }
+        if (loopCpu >= 0) {
+            NumaTopology topology = NumaTopology.system();
+            OptionalInt cpuNode = topology.nodeOfCpu(loopCpu);
+            if (cpuNode.isPresent() && topology.syscallProblem().isEmpty()) {
+                int node = cpuNode.getAsInt();
+                return new LoopMemory(NumaMemory.bind(node)::allocate, node);
+            }
+            topology.syscallProblem().ifPresent(problem -> EventLoop.LOG.log(System.Logger.Level.INFO,
+                    loopName + ": memory not bound to a NUMA node: " + problem));
+        }
+        return new LoopMemory(RegionAllocator.anonymous(), -1);
+    }
+
+    /**
+     * When bound: touches the first page of the table and of the pool and checks that the
+     * kernel put them on the node (throws otherwise: the loop does not start on remote memory).
+     */
+    void verify(ConnectionTable table, BufferPool pool) {
+        if (node < 0) {
+            return;
+        }
+        long page = Mman.pageSize();
+        MemorySegment poolHead = pool.region().asSlice(0, Math.min(page, pool.region().byteSize()));
+        poolHead.set(JAVA_LONG, 0, 0L);
+        IdSet nodes = IdSet.of(node);
+        Placement.verify(table.records().asSlice(0, Math.min(page, table.records().byteSize())), nodes);
+        Placement.verify(poolHead, nodes);
+    }
+}
