@@ -12,7 +12,7 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo clean jdk
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk
 
 all: build
 
@@ -70,6 +70,14 @@ bench: bin/keel
 # The echo benchmark against C epoll, Netty and JDK NIO (~10-15 min; QUICK=1 for ~2-3 min).
 bench-echo: bin/keel
 	bench/echo-bench.sh
+
+# keel serve beside nginx and Netty on static files (~15 min; QUICK=1 for ~4 min).
+bench-serve: bin/keel
+	bench/serve-bench.sh
+
+# keel proxy in front of the C echo server beside a direct connection (~4 min; QUICK=1 for ~1 min).
+bench-proxy: bin/keel
+	bench/proxy-bench.sh
 
 clean:
 	$(MVN) -q clean

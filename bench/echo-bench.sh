@@ -87,15 +87,8 @@ if [ -z "$bench_jar" ] || ! ls bench/target/lib/netty-transport-native-io_uring-
 fi
 bench_cp="$bench_jar:bench/target/lib/*"
 
-if ! command -v gnuplot >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing gnuplot-nox (Debian) for the plot"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox; } >/dev/null 2>&1 \
-      || say "could not install gnuplot-nox; the report will have no plot"
-  else
-    say "gnuplot missing and not root: the report will have no plot"
-  fi
-fi
+. bench/bench-lib.sh
+bench_need_gnuplot
 
 # The Markdown report (EchoReport) and the plot (gnuplot) of one results file.
 report_and_plot() { # results.jsonl report.md plot.png

@@ -1,0 +1,50 @@
+# Shell functions the bench scripts share; sourced, not run:  . "$here/bench/bench-lib.sh"
+# Every tool a benchmark needs comes from Debian's packages, installed here when missing, so
+# a fresh machine runs the scripts as they are.
+
+# bench_need CMD:PACKAGE...  installs (apt-get, as root) the packages whose command is missing.
+# Returns 1 when something is still missing afterwards.
+bench_need() {
+  local missing=() spec
+  for spec in "$@"; do
+    command -v "${spec%%:*}" >/dev/null 2>&1 || missing+=("${spec##*:}")
+  done
+  ((${#missing[@]})) || return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "bench: missing ${missing[*]} (install them; apt-get needs root)" >&2
+    return 1
+  fi
+  echo "bench: installing ${missing[*]} (Debian)" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null 2>&1 || true
+  for spec in "$@"; do
+    command -v "${spec%%:*}" >/dev/null 2>&1 || { echo "bench: could not install ${spec##*:}" >&2; return 1; }
+  done
+}
+
+# bench_need_gnuplot: gnuplot for the plots (gnuplot-nox: no X libraries). A missing gnuplot
+# costs the plot, not the run, so this only warns.
+bench_need_gnuplot() {
+  bench_need gnuplot:gnuplot-nox || echo "bench: no gnuplot; the report will have no plot" >&2
+}
+
+# bench_busy_pct: busy share (0-100) of all CPUs over 0.3 s (everything but idle and iowait).
+# Between timed runs the benchmark's own processes sleep, so this is other work.
+bench_busy_pct() {
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+  sleep 0.3
+  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2];
+    printf "%d\n", (all > 0 ? 100 * busy / all : 0)}'
+}
+
+# bench_wait_quiet MAX_PCT MAX_SECONDS: waits until the machine is at most MAX_PCT busy, or
+# MAX_SECONDS have passed; prints the seconds waited.
+bench_wait_quiet() {
+  local waited=0
+  while [ "$waited" -lt "$2" ] && [ "$(bench_busy_pct)" -gt "$1" ]; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo "$waited"
+}
