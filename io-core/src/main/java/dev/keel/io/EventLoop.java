@@ -503,8 +503,8 @@ public final class EventLoop implements Executor {
         long length = data.byteSize();
         long written = 0;
         boolean wasEmpty = outbound.pending(slot) == 0;
-        if (wasEmpty && data.isNative()) {
-            written = poller.writeNow(slot, c, data, length);
+        if (data.isNative()) {
+            written = wasEmpty ? poller.writeNow(slot, c, data, length) : poller.queueWithoutCopy(slot, data, length);
             if (written < 0) {
                 return;
             }

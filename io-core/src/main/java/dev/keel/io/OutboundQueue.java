@@ -90,6 +90,25 @@ final class OutboundQueue {
         table.setLong(slot, PENDING, to - from);
     }
 
+    /** Whether the newest buffer of {@code slot}'s queue (which must not be empty) is full. */
+    boolean tailFull(int slot) {
+        int tail = table.getInt(slot, OUT_TAIL_BUF);
+        return tail >= 0 && table.getInt(slot, OUT_TAIL_POS) == pool.capacity(tail);
+    }
+
+    /**
+     * Links pool buffer {@code buf}, full of output, behind the full tail of {@code slot}'s
+     * queue ({@link #tailFull}): queued without a copy, released like any other once sent.
+     */
+    void link(int slot, int buf) {
+        int capacity = pool.capacity(buf);
+        pool.setNext(table.getInt(slot, OUT_TAIL_BUF), buf);
+        pool.setNext(buf, -1);
+        table.setInt(slot, OUT_TAIL_BUF, buf);
+        table.setInt(slot, OUT_TAIL_POS, capacity);
+        table.setLong(slot, PENDING, table.getLong(slot, PENDING) + capacity);
+    }
+
     /**
      * Writes as much of the queue as the socket takes with one writev. Returns the bytes
      * written, or {@code -EAGAIN}; throws {@code SyscallException} on a socket error.

@@ -52,6 +52,15 @@ abstract class Poller {
      */
     abstract long writeNow(int slot, Connection c, MemorySegment data, long length);
 
+    /**
+     * Native {@code data} is to go behind bytes already queued: queues it without a copy if the
+     * transport can (io_uring: a whole receive buffer being delivered, after a full tail) and
+     * returns {@code length}; 0 when it must be copied into the queue.
+     */
+    long queueWithoutCopy(int slot, MemorySegment data, long length) {
+        return 0;
+    }
+
     /** Heap bytes were queued into an empty queue: write some now if the transport can; -1: died. */
     abstract long flushNow(int slot, Connection c);
 

@@ -412,15 +412,35 @@ final class UringPoller extends Poller {
     @Override
     long writeNow(int slot, Connection c, MemorySegment data, long length) {
         long address = data.address();
-        if (deliveringBid < 0 || length == 0 || address < deliveringStart || address + length != deliveringEnd) {
-            return 0;
-        }
-        int spare = receive.replacement();
-        if (spare < 0) {
+        if (deliveringBid < 0 || length == 0 || address < deliveringStart || address + length != deliveringEnd
+                || !takeSpare()) {
             return 0;
         }
         outbound.adopt(slot, deliveringBid, (int) (address - deliveringStart), (int) (deliveringEnd - deliveringStart));
-        replacementBid = spare;
+        return adopted(slot, length);
+    }
+
+    /**
+     * Behind queued bytes, a whole receive buffer is adopted too when the queue's tail is full
+     * (several receives delivered in one pass, each written back).
+     */
+    @Override
+    long queueWithoutCopy(int slot, MemorySegment data, long length) {
+        if (deliveringBid < 0 || data.address() != deliveringStart || data.address() + length != deliveringEnd
+                || length != pool.capacity(deliveringBid) || !outbound.tailFull(slot) || !takeSpare()) {
+            return 0;
+        }
+        outbound.link(slot, deliveringBid);
+        return adopted(slot, length);
+    }
+
+    /** A spare receive buffer to lend the kernel once the delivery ends; false when the pool has none. */
+    private boolean takeSpare() {
+        replacementBid = receive.replacement();
+        return replacementBid >= 0;
+    }
+
+    private long adopted(int slot, long length) {
         deliveringBid = -1; // one owner: a second write of the same bytes copies them
         adoptedWrites++;
         markDirty(slot);
