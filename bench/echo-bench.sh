@@ -217,20 +217,9 @@ stop_server() { # and files what the server said on stderr, if anything, as a "l
 }
 
 # ---------------------------------------------------------------- measuring
-# Busy share (0-100) of both CPUs over 0.3 s, everything but idle and iowait: between runs our
-# own processes sleep, so this is other work on the machine.
-machine_busy_pct() {
-  local a b
-  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
-  sleep 0.3
-  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
-  awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2];
-    printf "%d\n", (all > 0 ? 100 * busy / all : 0)}'
-}
-
 wait_for_quiet() {
   local waited=0
-  while [ "$(machine_busy_pct)" -gt "$QUIET_MAX_PCT" ] && [ "$waited" -lt "$QUIET_WAIT" ]; do
+  while [ "$(bench_busy_pct)" -gt "$QUIET_MAX_PCT" ] && [ "$waited" -lt "$QUIET_WAIT" ]; do
     [ "$waited" = 0 ] && say "  other work on the machine; waiting up to ${QUIET_WAIT}s for it to calm down"
     sleep 1
     waited=$((waited + 1))
