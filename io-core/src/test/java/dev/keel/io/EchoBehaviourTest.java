@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
@@ -232,33 +231,14 @@ abstract class EchoBehaviourTest {
     @Timeout(150)
     void shouldAllocateNothingOnTheLoopThreadPerEchoRoundTrip(int size) throws Exception {
         EventLoopGroup g = start(options().build(), 1);
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long loopThread = g.loops().get(0).thread().threadId();
         int measured = size > 64 ? 20_000 : 100_000;
         try (Socket s = connect(g)) {
             OutputStream out = s.getOutputStream();
             InputStream in = s.getInputStream();
             byte[] msg = new byte[size];
             byte[] back = new byte[size];
-            // Warm up until C2 has compiled the loop: interpreted and C1 code allocate what C2
-            // keeps in registers, and on a busy machine C2 comes late. Steady state is what the
-            // rule is about; a late compilation can still allocate once after a quiet batch, so
-            // three in a row count. A path that really allocates never gets them.
-            int quietBatches = 0;
-            long warmUntil = System.nanoTime() + 60_000_000_000L;
-            while (quietBatches < 3 && System.nanoTime() - warmUntil < 0) {
-                long b0 = threads.getThreadAllocatedBytes(loopThread);
-                for (int i = 0; i < measured / 10; i++) {
-                    roundTrip(out, in, msg, back, i);
-                }
-                quietBatches = threads.getThreadAllocatedBytes(loopThread) == b0 ? quietBatches + 1 : 0;
-            }
-            long before = threads.getThreadAllocatedBytes(loopThread);
-            for (int i = 0; i < measured; i++) {
-                roundTrip(out, in, msg, back, i);
-            }
-            long allocated = threads.getThreadAllocatedBytes(loopThread) - before;
-            assertEquals(0, allocated, "bytes allocated on the loop thread over " + measured + " round trips");
+            LoopAllocations.assertNoneAllocated(g.loops().get(0).thread(), measured, "round trips",
+                    i -> roundTrip(out, in, msg, back, i));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.keel.zerocopy;
 
+import dev.keel.io.LoopAllocations;
 import dev.keel.io.Transport;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -7,7 +8,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,7 +44,6 @@ class FileServerAllocationTest {
         random.nextBytes(large);
         Files.write(root.resolve("small.bin"), small);
         Files.write(root.resolve("large.bin"), large);
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         // Revalidation of a cached file (once a second) is cold code, run interpreted until
         // compiled much later, and may allocate a few bytes a second; it is not per request,
         // so the cache is told to keep its files for the length of the test.
@@ -53,33 +52,14 @@ class FileServerAllocationTest {
              RawHttp client = new RawHttp(server.port())) {
             assertEquals(transport(), server.transport());
             Exchange exchange = exchange(kind, client.get("/large.bin").read().header("etag"), small, large);
-            long loopThread = server.group().loops().get(0).thread().threadId();
-            // Warm up until C2 has compiled the request path: interpreted and C1 code allocate
-            // what C2 keeps in registers, and on a busy machine C2 comes late. Three quiet
-            // batches in a row count; a path that really allocates never gets them.
-            int quietBatches = 0;
-            long warmUntil = System.nanoTime() + 60_000_000_000L;
-            while (quietBatches < 3 && System.nanoTime() - warmUntil < 0) {
-                long b0 = threads.getThreadAllocatedBytes(loopThread);
-                repeat(client, exchange, 1_000);
-                quietBatches = threads.getThreadAllocatedBytes(loopThread) == b0 ? quietBatches + 1 : 0;
-            }
-            long before = threads.getThreadAllocatedBytes(loopThread);
-            repeat(client, exchange, 10_000);
-            long allocated = threads.getThreadAllocatedBytes(loopThread) - before;
-            assertEquals(0, allocated, "bytes allocated on the loop thread over 10,000 requests (" + kind + ")");
+            LoopAllocations.assertNoneAllocated(server.group().loops().get(0).thread(), 10_000,
+                    "requests (" + kind + ")", i -> exchange.run(client));
         }
     }
 
     /** One request and the check of its answer. */
     private interface Exchange {
         void run(RawHttp client) throws IOException;
-    }
-
-    private static void repeat(RawHttp client, Exchange exchange, int times) throws IOException {
-        for (int i = 0; i < times; i++) {
-            exchange.run(client);
-        }
     }
 
     private static Exchange exchange(String kind, String etag, byte[] small, byte[] large) {
