@@ -80,6 +80,25 @@ class AcceptErrorPolicyTest {
         }
     }
 
+    @Test
+    void shouldSortAcceptErrorsTheSameWayForEveryTransport() {
+        // io_uring's accept errors arrive in completions, out of a seccomp filter's reach: the
+        // classification both transports share is checked here directly.
+        for (int errno : new int[] {Errno.ECONNABORTED, Errno.EPERM, Errno.EPROTO, Errno.ENETDOWN, Errno.ENETUNREACH,
+                Errno.EHOSTUNREACH, Errno.EHOSTDOWN, Errno.ENONET, Errno.ENOPROTOOPT, Errno.EOPNOTSUPP}) {
+            assertTrue(AcceptPolicy.isPerConnection(errno), Errno.name(errno) + " is the one connection's");
+            assertTrue(!AcceptPolicy.isExhaustion(errno), Errno.name(errno));
+        }
+        for (int errno : new int[] {Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS, Errno.ENOMEM}) {
+            assertTrue(AcceptPolicy.isExhaustion(errno), Errno.name(errno) + " is exhaustion");
+            assertTrue(!AcceptPolicy.isPerConnection(errno), Errno.name(errno));
+        }
+        for (int errno : new int[] {Errno.EINVAL, Errno.EBADF, Errno.ENOTSOCK, Errno.EFAULT}) {
+            assertTrue(!AcceptPolicy.isPerConnection(errno) && !AcceptPolicy.isExhaustion(errno),
+                    Errno.name(errno) + " is unexpected: paused and logged");
+        }
+    }
+
     private static void echo(Socket s, String text) throws Exception {
         s.getOutputStream().write(text.getBytes());
         assertArrayEquals(text.getBytes(), s.getInputStream().readNBytes(text.length()), "echoed: " + text);
