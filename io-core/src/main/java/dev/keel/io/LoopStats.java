@@ -195,7 +195,7 @@ public final class LoopStats {
     /**
      * Accept failures that paused accepting for a retry later: the process or system out of
      * descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or an error no connection
-     * explains (EINVAL from a listener shut down, ...; logged). See {@link AcceptPolicy}.
+     * explains (EINVAL from a listener shut down, ...; logged).
      */
     public long acceptFailures() {
         return (long) ACCEPT_FAILURES.getOpaque(this);
