@@ -59,8 +59,7 @@ final class EchoCommand implements Command {
             if (settings.transport() != Transport.IO_URING) {
                 throw new UsageException("--sqpoll needs --transport io_uring");
             }
-            int cpu = settings.cpus().length > 0 ? settings.cpus()[0] : -1;
-            options.sqPoll(Duration.ofMillis(args.integer("sqpoll", 2, 1, 60_000)), cpu);
+            options.sqPollOnLoopCpu(Duration.ofMillis(args.integer("sqpoll", 2, 1, 60_000)));
         }
         EventLoopGroup group;
         try {

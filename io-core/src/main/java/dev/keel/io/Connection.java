@@ -6,8 +6,11 @@ import java.lang.foreign.MemorySegment;
  * One accepted TCP connection of an {@link EventLoop}. Its state lives off-heap in the loop's
  * connection table; this object only names it (loop, slot, generation) and carries the
  * application's attachment. Methods must be called on the loop thread (handlers are); from
- * elsewhere, go through {@link EventLoop#execute}. Once closed, every method but
- * {@link #isOpen()} throws {@link StaleHandleException}, even after the slot is reused.
+ * elsewhere, go through {@link EventLoop#execute}. Once closed, every method that reaches the
+ * socket or the loop's state for it — writes, reading control, {@link #fd()},
+ * {@link #userArea()} — throws {@link StaleHandleException}, even after the slot is reused;
+ * only {@link #isOpen()}, {@link #pendingOutputBytes()} (0), {@link #handle()}, {@link #loop()} and
+ * the attachment still answer.
  */
 public final class Connection {
     private final EventLoop loop;
@@ -16,6 +19,8 @@ public final class Connection {
     private final int fd;
     private final MemorySegment userArea;
     private Object attachment;
+    /** Whether the handler heard {@code onOpen}: only then does it hear {@code onClose}. Loop thread. */
+    boolean opened;
 
     Connection(EventLoop loop, int slot, long handle, int fd, MemorySegment userArea) {
         this.loop = loop;
@@ -75,7 +80,10 @@ public final class Connection {
         loop.abort(this);
     }
 
-    /** Sends FIN once pending output is sent; reading goes on. */
+    /**
+     * Sends FIN once pending output is sent; reading goes on. Once the input has ended too
+     * (before or after), the connection can move nothing more and the loop closes it.
+     */
     public void shutdownOutput() {
         loop.shutdownOutput(this);
     }
@@ -103,14 +111,35 @@ public final class Connection {
      * The socket descriptor, for options the API does not wrap; -1 on io_uring with
      * {@link LoopOptions.Builder#directDescriptors direct descriptors}, where the socket lives
      * only in the ring's fixed file table.
+     *
+     * @throws StaleHandleException once the connection is closed: its number may already be
+     *         another socket's
      */
     public int fd() {
+        requireOpen();
         return fd;
     }
 
-    /** The connection's off-heap user area ({@link LoopOptions.Builder#userAreaBytes}); empty when none. */
+    /**
+     * The connection's off-heap user area ({@link LoopOptions.Builder#userAreaBytes}); empty when none.
+     *
+     * @throws StaleHandleException once the connection is closed: the area may already be
+     *         another connection's
+     */
     public MemorySegment userArea() {
+        requireOpen();
         return userArea;
+    }
+
+    private void requireOpen() {
+        if (!loop.isLive(handle)) {
+            throw new StaleHandleException(handle);
+        }
+    }
+
+    /** The descriptor whatever the state: for the loop, which closes it after the handle went stale. */
+    int descriptor() {
+        return fd;
     }
 
     public Object attachment() {

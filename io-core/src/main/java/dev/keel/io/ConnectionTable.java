@@ -56,6 +56,8 @@ final class ConnectionTable {
     static final int FLAG_NOTIFY_WRITABLE = 1 << 7;
     /** Reading paused by the application ({@link Connection#pauseReading}), apart from the water marks. */
     static final int FLAG_APP_READ_PAUSED = 1 << 8;
+    /** The application shut the output down ({@link Connection#shutdownOutput}), done or pending. */
+    static final int FLAG_OUTPUT_SHUT = 1 << 9;
     /** Any of these stops reading: water marks, the application, end of input, a graceful close. */
     static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING;
 

@@ -20,6 +20,8 @@ import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_DEL;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_MOD;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
+import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
+import static dev.keel.ffm.gen.LinuxConstants.SO_ERROR;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
 import static dev.keel.io.ConnectionTable.READ_BLOCKED;
@@ -30,7 +32,14 @@ import static dev.keel.io.ConnectionTable.POLLER_STATE;
  * The epoll transport: a level-triggered epoll set over the listener, the wake-up eventfd and
  * every connection; readiness leads to accept4(2), read(2) into the loop's read buffer,
  * write(2) of fresh output at once and writev(2) of what is queued. The poller state of a
- * connection's record is its epoll interest mask.
+ * connection's record is its epoll interest mask, or {@link #PARKED}.
+ *
+ * <p>Hang-ups: epoll reports EPOLLHUP and EPOLLERR whatever the interest mask, so a socket
+ * that hangs up while its reading is blocked would be reported on every epoll_wait, a loop
+ * spinning at full CPU. So an error closes the connection at once (its reason from
+ * SO_ERROR), and a hang-up without error while reading is blocked (the application paused it,
+ * both sides having shut their output) takes the socket out of the set — parked — until the
+ * connection wants to read or write again: its bytes and end of stream are still delivered.
  */
 final class EpollPoller extends Poller {
     private static final long WAKEUP_TOKEN = -1L;
@@ -42,6 +51,8 @@ final class EpollPoller extends Poller {
      */
     private static final int READS_PER_EVENT = 1;
     private static final int ACCEPTS_PER_EVENT = 64;
+    /** Poller state of a connection taken out of the epoll set after a hang-up (no mask is all ones). */
+    private static final int PARKED = -1;
 
     private ConnectionTable table;
     private OutboundQueue outbound;
@@ -53,6 +64,7 @@ final class EpollPoller extends Poller {
     private int listenFd = -1;
     private int wakeFd = -1;
     private boolean listening;
+    private AcceptPolicy acceptPolicy;
 
     EpollPoller(EventLoop loop) {
         super(loop);
@@ -71,6 +83,7 @@ final class EpollPoller extends Poller {
         options = loop.options;
         this.listenFd = listenFd;
         this.wakeFd = wakeFd;
+        acceptPolicy = new AcceptPolicy(loop);
         events = loop.arena.allocate(Epoll.eventArraySize(options.maxEventsPerPoll), 8);
         wakeScratch = loop.arena.allocate(Long.BYTES, Long.BYTES);
         epfd = Epoll.create(EPOLL_CLOEXEC);
@@ -126,8 +139,32 @@ final class EpollPoller extends Poller {
             flush(slot);
         }
         if ((ready & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && table.isLive(token)) {
-            readReady(slot);
+            if (!table.hasFlag(slot, READ_BLOCKED)) {
+                readReady(slot);
+            } else if ((ready & (EPOLLHUP | EPOLLERR)) != 0) {
+                hungUp(slot, ready);
+            }
         }
+    }
+
+    /**
+     * The socket hung up or failed while its reading is blocked, so no read will learn of it
+     * and epoll reports it on every wait: an error closes the connection, a plain hang-up
+     * parks the socket until the connection wants input or output again.
+     */
+    private void hungUp(int slot, int ready) {
+        Connection c = loop.connection(slot);
+        if ((ready & EPOLLERR) != 0) {
+            stats.syscalls++;
+            int error = Sockets.getInt(c.descriptor(), SOL_SOCKET, SO_ERROR);
+            if (error != 0) {
+                loop.closeNow(slot, SocketErrors.reason(error));
+                return;
+            }
+        }
+        Epoll.ctl(epfd, EPOLL_CTL_DEL, c.descriptor(), 0, 0);
+        stats.syscalls++;
+        table.setInt(slot, POLLER_STATE, PARKED);
     }
 
     // ---------------------------------------------------------------- accept
@@ -139,15 +176,21 @@ final class EpollPoller extends Poller {
             try {
                 fd = Sockets.accept(listenFd, SOCK_NONBLOCK | SOCK_CLOEXEC);
             } catch (SyscallException e) {
-                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the listener stays readable, so a level-triggered
-                // loop would spin on it. Stop watching it and try again after a pause.
-                stats.acceptFailures++;
-                loop.pauseAccepting();
+                // EMFILE and the like leave the listener readable: a level-triggered loop would
+                // spin on it, so the policy pauses accepting (per-connection errors go on).
+                if (acceptPolicy.failed(e.errno())) {
+                    continue;
+                }
                 return;
+            }
+            if (fd == -Errno.ECONNABORTED) {
+                acceptPolicy.failed(Errno.ECONNABORTED);
+                continue;
             }
             if (fd < 0) {
                 return;
             }
+            acceptPolicy.accepted();
             loop.accepted(fd);
         }
     }
@@ -178,17 +221,17 @@ final class EpollPoller extends Poller {
 
     @Override
     void register(int slot, Connection c) {
-        loop.configure(c.fd());
+        SocketOptions.apply(options, stats, c.descriptor());
         table.setInt(slot, POLLER_STATE, EPOLLIN | EPOLLRDHUP);
         stats.syscalls++;
-        Epoll.ctl(epfd, EPOLL_CTL_ADD, c.fd(), EPOLLIN | EPOLLRDHUP, c.handle());
+        Epoll.ctl(epfd, EPOLL_CTL_ADD, c.descriptor(), EPOLLIN | EPOLLRDHUP, c.handle());
     }
 
     // ---------------------------------------------------------------- read
 
     private void readReady(int slot) {
         Connection c = loop.connection(slot);
-        int fd = c.fd();
+        int fd = c.descriptor();
         MemorySegment readBuffer = loop.readBuffer;
         for (int i = 0; i < READS_PER_EVENT; i++) {
             if (table.hasFlag(slot, READ_BLOCKED)) {
@@ -199,7 +242,7 @@ final class EpollPoller extends Poller {
             try {
                 n = Uio.read(fd, readBuffer, readBuffer.byteSize());
             } catch (SyscallException e) {
-                loop.closeNow(slot, e.errno() == Errno.ECONNRESET ? CloseReason.RESET : CloseReason.ERROR);
+                SocketErrors.closeFor(loop, slot, e);
                 return;
             }
             if (n > 0) {
@@ -222,9 +265,9 @@ final class EpollPoller extends Poller {
     long writeNow(int slot, Connection c, MemorySegment data, long length) {
         stats.syscalls++;
         try {
-            return taken(slot, Uio.write(c.fd(), data, length));
+            return taken(slot, Uio.write(c.descriptor(), data, length));
         } catch (SyscallException e) {
-            loop.closeNow(slot, CloseReason.RESET);
+            SocketErrors.closeFor(loop, slot, e);
             return -1;
         }
     }
@@ -235,9 +278,9 @@ final class EpollPoller extends Poller {
         // One writev(2), none for an empty queue; counted without a branch (see LoopStats.passEnded).
         stats.syscalls += -outbound.pending(slot) >>> 63;
         try {
-            return taken(slot, outbound.flush(slot, c.fd()));
+            return taken(slot, outbound.flush(slot, c.descriptor()));
         } catch (SyscallException e) {
-            loop.closeNow(slot, CloseReason.RESET);
+            SocketErrors.closeFor(loop, slot, e);
             return -1;
         }
     }
@@ -267,9 +310,17 @@ final class EpollPoller extends Poller {
         if (table.hasFlag(slot, FLAG_WANT_WRITE)) {
             wanted |= EPOLLOUT;
         }
-        if (wanted != table.getInt(slot, POLLER_STATE)) {
+        int state = table.getInt(slot, POLLER_STATE);
+        if (state == PARKED) {
+            if (wanted != 0) {
+                // Back in the set: epoll reports the hang-up again, and the read or write now meets it.
+                table.setInt(slot, POLLER_STATE, wanted);
+                Epoll.ctl(epfd, EPOLL_CTL_ADD, loop.connection(slot).descriptor(), wanted, table.handleOf(slot));
+                stats.syscalls++;
+            }
+        } else if (wanted != state) {
             table.setInt(slot, POLLER_STATE, wanted);
-            Epoll.ctl(epfd, EPOLL_CTL_MOD, loop.connection(slot).fd(), wanted, table.handleOf(slot));
+            Epoll.ctl(epfd, EPOLL_CTL_MOD, loop.connection(slot).descriptor(), wanted, table.handleOf(slot));
             stats.syscalls++;
         }
     }
@@ -278,9 +329,9 @@ final class EpollPoller extends Poller {
     void shutdownOutput(int slot, Connection c) {
         stats.syscalls++;
         try {
-            Sockets.shutdown(c.fd(), SHUT_WR);
+            Sockets.shutdown(c.descriptor(), SHUT_WR);
         } catch (SyscallException e) {
-            loop.closeNow(slot, CloseReason.RESET);
+            SocketErrors.closeFor(loop, slot, e);
         }
     }
 
@@ -288,7 +339,7 @@ final class EpollPoller extends Poller {
     boolean close(int slot, Connection c) {
         // close(2) also removes the fd from the epoll set.
         stats.syscalls++;
-        Files.close(c.fd());
+        Files.close(c.descriptor());
         return true;
     }
 

@@ -1,11 +1,7 @@
 package dev.keel.io;
 
 import dev.keel.ffm.Files;
-import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
-import dev.keel.ffm.Uio;
-import dev.keel.ffm.gen.Errno;
-import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,17 +11,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
-import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_TCP;
-import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
-import static dev.keel.ffm.gen.LinuxConstants.SO_BUSY_POLL;
-import static dev.keel.ffm.gen.LinuxConstants.SO_RCVBUF;
-import static dev.keel.ffm.gen.LinuxConstants.SO_SNDBUF;
-import static dev.keel.ffm.gen.LinuxConstants.TCP_NODELAY;
 import static dev.keel.io.ConnectionTable.CLOSE_REASON;
 import static dev.keel.io.ConnectionTable.FLAG_APP_READ_PAUSED;
 import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.ConnectionTable.FLAG_INPUT_CLOSED;
 import static dev.keel.io.ConnectionTable.FLAG_NOTIFY_WRITABLE;
+import static dev.keel.io.ConnectionTable.FLAG_OUTPUT_SHUT;
 import static dev.keel.io.ConnectionTable.FLAG_OUTPUT_SHUTDOWN_PENDING;
 import static dev.keel.io.ConnectionTable.FLAG_READ_PAUSED;
 import static dev.keel.io.ConnectionTable.FLAG_OPEN;
@@ -45,9 +36,6 @@ import static dev.keel.io.ConnectionTable.LAST_ACTIVE;
  * package-private {@code Poller}.
  */
 public final class EventLoop implements Executor {
-    private static final int TIMER_IDLE = 1;
-    private static final int TIMER_TASK = 2;
-    private static final int TIMER_ACCEPT_RESUME = 3;
     private static final CloseReason[] REASONS = CloseReason.values();
     static final System.Logger LOG = System.getLogger("dev.keel.io");
 
@@ -57,7 +45,8 @@ public final class EventLoop implements Executor {
     private final int listenFd;
     private final int cpu;
     private final CpuPinner pinner;
-    private final MpscUnboundedVarHandleArrayQueue<Runnable> tasks = new MpscUnboundedVarHandleArrayQueue<>(256);
+    private final LoopTasks tasks = new LoopTasks();
+    private final LoopTasks.Failure taskFailure = this::taskFailed;
     private final Thread thread;
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -74,9 +63,10 @@ public final class EventLoop implements Executor {
     ConnectionTable table;
     BufferPool pool;
     OutboundQueue outbound;
-    private TimingWheel wheel;
+    private LoopTimers timers;
+    /** The pending retry of a paused accept, or -1. */
+    private int acceptResumeTimer = -1;
     private Connection[] connections;
-    private Runnable[] timerTasks;
     MemorySegment readBuffer;
     private MemorySegment[] readSlices;
     private final LoopWakeup wakeup = new LoopWakeup();
@@ -147,14 +137,17 @@ public final class EventLoop implements Executor {
         return stats;
     }
 
-    /** Runs {@code task} on the loop thread; callable from any thread. */
+    /**
+     * Runs {@code task} on the loop thread; callable from any thread. A task taken is run, even
+     * when the loop stops meanwhile: then after its connections are closed, as the last thing
+     * the loop does (timers it schedules then never fire).
+     *
+     * @throws RejectedExecutionException once the loop has terminated
+     */
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
-        if (terminated.getCount() == 0) {
-            throw new RejectedExecutionException("event loop " + index + " has terminated");
-        }
-        tasks.offer(task);
+        tasks.offer(task, index);
         if (!inLoop() && wakeup.loopSleeps()) {
             wakeup.wake();
         }
@@ -162,26 +155,27 @@ public final class EventLoop implements Executor {
 
     /**
      * Runs {@code task} on the loop thread after {@code delay}; must be called on the loop
-     * thread. Returns a timer id for {@link #cancelTimer}, or -1 when the wheel is full.
+     * thread. Returns the timer's handle for {@link #cancelTimer}: a non-negative long that
+     * names this timer only (it carries a generation, like a connection's handle), so a handle
+     * kept after its timer ran or was cancelled cancels nothing later.
+     *
+     * @throws RejectedExecutionException when {@link LoopOptions.Builder#maxTimers} application
+     *         timers are pending already; the loop's own timers (idle timeouts, accept retries)
+     *         have room of their own and are never crowded out
      */
-    public int schedule(Duration delay, Runnable task) {
+    public long schedule(Duration delay, Runnable task) {
         assertInLoop();
         Objects.requireNonNull(task, "task");
-        int id = wheel.schedule(System.nanoTime(), delay.toNanos(), TIMER_TASK, 0, 0);
-        if (id >= 0) {
-            timerTasks[id] = task;
-        }
-        return id;
+        return timers.scheduleTask(System.nanoTime(), delay.toNanos(), task);
     }
 
-    /** Cancels a timer from {@link #schedule}; false when it already ran. Loop thread only. */
-    public boolean cancelTimer(int timerId) {
+    /**
+     * Cancels the timer {@code timer} (a handle from {@link #schedule}) names; false when it
+     * already ran or was cancelled. Loop thread only.
+     */
+    public boolean cancelTimer(long timer) {
         assertInLoop();
-        if (timerId >= 0 && timerTasks[timerId] != null && wheel.cancel(timerId)) {
-            timerTasks[timerId] = null;
-            return true;
-        }
-        return false;
+        return timers.cancelTask(timer);
     }
 
     private void assertInLoop() {
@@ -209,6 +203,7 @@ public final class EventLoop implements Executor {
             setUp();
         } catch (Throwable t) {
             startFailure = t;
+            tasks.closeAndRunRemaining(taskFailure);
             tearDown();
             started.countDown();
             terminated.countDown();
@@ -229,6 +224,7 @@ public final class EventLoop implements Executor {
             try {
                 closeAll(CloseReason.SHUTDOWN);
                 poller.drain(System.nanoTime() + Math.max(options.shutdownDrainNanos, 1_000_000_000L));
+                tasks.closeAndRunRemaining(taskFailure);
                 tearDown();
             } finally {
                 terminated.countDown();
@@ -236,27 +232,8 @@ public final class EventLoop implements Executor {
         }
     }
 
-    /**
-     * Classes on error paths load lazily, and loading one opens its jar: once the process is out
-     * of descriptors (EMFILE) that fails, turning a refused accept4 into a NoClassDefFoundError.
-     * Loading them at start-up keeps the error path working when it is needed.
-     */
-    private static void preloadErrorPaths() {
-        String message = new SyscallException("accept4", Errno.EMFILE).getMessage();
-        assert message != null;
-        for (Class<?> c : new Class<?>[] {Files.class, Sockets.class, Uio.class, StaleHandleException.class,
-                LoopStats.class, LoopEvents.class}) {
-            try {
-                Class.forName(c.getName(), true, c.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        new StaleHandleException(0).getMessage();
-    }
-
     private void setUp() {
-        preloadErrorPaths();
+        ErrorPaths.preload();
         if (cpu >= 0) {
             pinnedCpu = pinner.pinCurrentThread(cpu);
         }
@@ -270,9 +247,9 @@ public final class EventLoop implements Executor {
         memory.verify(table, pool);
         outbound = new OutboundQueue(arena, table, pool);
         now = System.nanoTime();
-        wheel = new TimingWheel(options.tickNanos, options.wheelSize, options.maxConnections + 1024, now);
+        // The loop's own timers: an idle check per connection slot and one accept retry.
+        timers = new LoopTimers(options.tickNanos, options.wheelSize, options.maxConnections + 1, options.maxTimers, now);
         connections = new Connection[options.maxConnections];
-        timerTasks = new Runnable[options.maxConnections + 1024];
         readBuffer = arena.allocate(options.readBufferBytes, 64);
         readSlices = new MemorySegment[options.readBufferBytes + 1];
         poller.setUp(listenFd, wakeup.open());
@@ -315,9 +292,9 @@ public final class EventLoop implements Executor {
     int doWork() {
         now = System.nanoTime();
         stats.passStarted(now);
-        tick = wheel.tickOf(now);
-        int work = runTasks();
-        int fired = wheel.advance(now, expiry);
+        tick = timers.tickOf(now);
+        int work = tasks.run(options.maxTasksPerPass, taskFailure);
+        int fired = timers.advance(now, expiry);
         stats.timersFired += fired;
         work += fired;
         int ready = poller.poll(work > 0 || !tasks.isEmpty() ? 0 : timeoutMillis());
@@ -325,26 +302,16 @@ public final class EventLoop implements Executor {
         return work + ready;
     }
 
-    private int runTasks() {
-        int ran = 0;
-        Runnable task;
-        while (ran < options.maxTasksPerPass && (task = tasks.relaxedPoll()) != null) {
-            ran++;
-            try {
-                task.run();
-            } catch (Throwable t) {
-                stats.taskFailures++;
-                reportUnexpected(t);
-            }
-        }
-        return ran;
+    private void taskFailed(Throwable t) {
+        stats.taskFailures++;
+        reportUnexpected(t);
     }
 
     private int timeoutMillis() {
         if (shutdownRequested) {
             return 10;
         }
-        long toTick = wheel.nanosToNextTick(now);
+        long toTick = timers.nanosToNextTick(now);
         if (toTick < 0) {
             return -1;
         }
@@ -380,7 +347,10 @@ public final class EventLoop implements Executor {
     /** The poller ran out of descriptors (EMFILE, ENFILE, ...): stop accepting for a while. */
     void pauseAccepting() {
         stopAccepting();
-        wheel.schedule(now, options.acceptRetryNanos, TIMER_ACCEPT_RESUME, 0, 0);
+        if (acceptResumeTimer < 0) {
+            acceptResumeTimer = timers.scheduleInternal(now, options.acceptRetryNanos, LoopTimers.KIND_ACCEPT_RESUME,
+                    0, 0);
+        }
     }
 
     /** Whether the loop wants new connections now. */
@@ -423,33 +393,14 @@ public final class EventLoop implements Executor {
         }
         table.setLong(slot, LAST_ACTIVE, tick);
         if (options.idleTimeoutNanos > 0) {
-            table.setInt(slot, IDLE_TIMER, wheel.schedule(now, options.idleTimeoutNanos, TIMER_IDLE, slot,
-                    ConnectionTable.generationOfHandle(handle)));
+            table.setInt(slot, IDLE_TIMER, timers.scheduleInternal(now, options.idleTimeoutNanos,
+                    LoopTimers.KIND_IDLE, slot, ConnectionTable.generationOfHandle(handle)));
         }
+        c.opened = true; // from here on the handler hears of its close
         try {
             handler.onOpen(c);
         } catch (Throwable t) {
             handlerFailed(slot, t);
-        }
-    }
-
-    /** Applies the socket options to an accepted socket (or to the listener, whose children inherit them). */
-    void configure(int fd) {
-        if (options.tcpNoDelay) {
-            Sockets.setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-            stats.syscalls++;
-        }
-        if (options.receiveBuffer > 0) {
-            Sockets.setInt(fd, SOL_SOCKET, SO_RCVBUF, options.receiveBuffer);
-            stats.syscalls++;
-        }
-        if (options.sendBuffer > 0) {
-            Sockets.setInt(fd, SOL_SOCKET, SO_SNDBUF, options.sendBuffer);
-            stats.syscalls++;
-        }
-        if (options.socketBusyPollMicros > 0) {
-            Sockets.setInt(fd, SOL_SOCKET, SO_BUSY_POLL, options.socketBusyPollMicros);
-            stats.syscalls++;
         }
     }
 
@@ -490,6 +441,10 @@ public final class EventLoop implements Executor {
             handler.onInputClosed(c);
         } catch (Throwable t) {
             handlerFailed(slot, t);
+            return;
+        }
+        if (table.isLive(c.handle()) && table.hasFlag(slot, FLAG_OUTPUT_SHUT)) {
+            closeGracefully(slot); // its output was shut before: nothing can move either way any more
         }
     }
 
@@ -616,6 +571,13 @@ public final class EventLoop implements Executor {
 
     void shutdownOutput(Connection c) {
         int slot = liveSlot(c);
+        if (table.hasFlag(slot, FLAG_INPUT_CLOSED)) {
+            // Input ended already: with the output shut nothing could move again, so this is a
+            // close (the FIN still follows the pending output), not a connection left to hang.
+            closeGracefully(slot);
+            return;
+        }
+        table.setFlag(slot, FLAG_OUTPUT_SHUT);
         if (outbound.pending(slot) == 0) {
             poller.shutdownOutput(slot, c);
         } else {
@@ -644,7 +606,7 @@ public final class EventLoop implements Executor {
         }
         int timer = table.getInt(slot, IDLE_TIMER);
         if (timer >= 0) {
-            wheel.cancel(timer);
+            timers.cancelInternal(timer);
         }
         table.setInt(slot, CLOSE_REASON, reason.ordinal());
         table.retire(slot);
@@ -662,6 +624,9 @@ public final class EventLoop implements Executor {
         table.release(slot);
         stats.closed++;
         LoopEvents.closed(index, c, reason);
+        if (!c.opened) {
+            return; // closed before onOpen (its registration failed): the handler never saw it
+        }
         try {
             handler.onClose(c, reason);
         } catch (Throwable t) {
@@ -702,18 +667,19 @@ public final class EventLoop implements Executor {
 
     private void onTimer(int timerId, int kind, int a, int b) {
         switch (kind) {
-            case TIMER_IDLE -> idleCheck(a, b);
-            case TIMER_TASK -> {
-                Runnable task = timerTasks[timerId];
-                timerTasks[timerId] = null;
+            case LoopTimers.KIND_IDLE -> idleCheck(a, b);
+            case LoopTimers.KIND_TASK -> {
+                Runnable task = timers.takeTask(timerId);
                 try {
                     task.run();
                 } catch (Throwable t) {
-                    stats.taskFailures++;
-                    reportUnexpected(t);
+                    taskFailed(t);
                 }
             }
-            case TIMER_ACCEPT_RESUME -> resumeAccepting();
+            case LoopTimers.KIND_ACCEPT_RESUME -> {
+                acceptResumeTimer = -1;
+                resumeAccepting();
+            }
             default -> throw new IllegalStateException("unknown timer kind " + kind);
         }
     }
@@ -730,8 +696,8 @@ public final class EventLoop implements Executor {
             stats.idleTimeouts++;
             closeNow(slot, CloseReason.IDLE_TIMEOUT);
         } else {
-            table.setInt(slot, IDLE_TIMER, wheel.schedule(now, (idleTicks - quiet) * options.tickNanos,
-                    TIMER_IDLE, slot, generation));
+            table.setInt(slot, IDLE_TIMER, timers.scheduleInternal(now, (idleTicks - quiet) * options.tickNanos,
+                    LoopTimers.KIND_IDLE, slot, generation));
         }
     }
 
@@ -762,6 +728,11 @@ public final class EventLoop implements Executor {
     /** Connections open on this loop now, closed ones the kernel still holds included; loop thread only. */
     int openConnections() {
         return table.used();
+    }
+
+    /** The loop's listening socket, -1 when it has none (tests shut it down). */
+    int listenFd() {
+        return listenFd;
     }
 
     /** The transport's side of this loop (tests look inside it). */

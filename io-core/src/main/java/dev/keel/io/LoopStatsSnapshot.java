@@ -12,7 +12,7 @@ import java.util.List;
  * @param accepted            connections accepted
  * @param closed              connections closed
  * @param rejected            accepted sockets closed unserved (table full)
- * @param acceptFailures      accept4 failures that paused accepting
+ * @param acceptFailures      accept failures that paused accepting (out of descriptors or memory, or unexpected)
  * @param openConnections     connections open (gauge)
  * @param connectionCapacity  connection table slots
  * @param bytesIn             bytes received
@@ -28,6 +28,7 @@ import java.util.List;
  * @param loopFailures        failures inside a pass, survived
  * @param receiveStarvations  io_uring receives stopped for want of provided buffers
  * @param completionOverflows io_uring completion queue overflows seen
+ * @param acceptAborted       accepts that failed for the one connection (ECONNABORTED, ...), accepting went on
  * @param passBusyNanos       busy time per pass, nanoseconds
  * @param syscallsPerPass     system calls per pass
  */
@@ -36,7 +37,7 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
                                 long bytesOut, long idleTimeouts, long timersFired, long syscalls, long stalls,
                                 long buffersInUse, long bufferCapacity, long handlerFailures, long taskFailures,
                                 long loopFailures, long receiveStarvations, long completionOverflows,
-                                HistogramSnapshot passBusyNanos, HistogramSnapshot syscallsPerPass) {
+                                long acceptAborted, HistogramSnapshot passBusyNanos, HistogramSnapshot syscallsPerPass) {
 
     /** The sum over {@code loops} (at least one), with loop index -1. */
     public static LoopStatsSnapshot total(List<LoopStatsSnapshot> loops) {
@@ -55,7 +56,7 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
             return new LoopStatsSnapshot(-1, passes, accepted, closed, rejected, acceptFailures, openConnections,
                     connectionCapacity, bytesIn, bytesOut, idleTimeouts, timersFired, syscalls, stalls, buffersInUse,
                     bufferCapacity, handlerFailures, taskFailures, loopFailures, receiveStarvations,
-                    completionOverflows, passBusyNanos, syscallsPerPass);
+                    completionOverflows, acceptAborted, passBusyNanos, syscallsPerPass);
         }
         return new LoopStatsSnapshot(-1, passes + o.passes, accepted + o.accepted, closed + o.closed,
                 rejected + o.rejected, acceptFailures + o.acceptFailures, openConnections + o.openConnections,
@@ -64,7 +65,7 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
                 buffersInUse + o.buffersInUse, bufferCapacity + o.bufferCapacity, handlerFailures + o.handlerFailures,
                 taskFailures + o.taskFailures, loopFailures + o.loopFailures,
                 receiveStarvations + o.receiveStarvations, completionOverflows + o.completionOverflows,
-                passBusyNanos.plus(o.passBusyNanos), syscallsPerPass.plus(o.syscallsPerPass));
+                acceptAborted + o.acceptAborted, passBusyNanos.plus(o.passBusyNanos), syscallsPerPass.plus(o.syscallsPerPass));
     }
 
     /** Average system calls per pass, 0 before the first pass. */

@@ -7,7 +7,9 @@ import java.util.Arrays;
  * intrusive doubly linked lists per wheel slot, so a timer costs no heap object. A timer is an
  * int id carrying two ints of payload (for example a connection slot and its generation, or an
  * index into the loop's task table); what firing means is up to the {@link Expiry} callback.
- * Loop-confined.
+ * Ids are reused (last freed, first reused), so each id also carries a generation that grows
+ * whenever the id is freed: a caller that keeps a timer past its firing or cancel compares
+ * generations ({@link LoopTimers} builds its handles from them). Loop-confined.
  */
 final class TimingWheel {
     /** Called for each expired timer, with the payload it was scheduled with. */
@@ -26,6 +28,8 @@ final class TimingWheel {
     private final int[] kind;
     private final int[] a;
     private final int[] b;
+    /** Grows (in 31 bits, so that a handle made of it stays positive) each time the id is freed. */
+    private final int[] generation;
     private int freeHead;
     private int active;
     private long currentTick;
@@ -46,6 +50,7 @@ final class TimingWheel {
         this.kind = new int[capacity];
         this.a = new int[capacity];
         this.b = new int[capacity];
+        this.generation = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             next[i] = i + 1 < capacity ? i + 1 : -1;
             wheelSlot[i] = -1;
@@ -112,6 +117,7 @@ final class TimingWheel {
     }
 
     private void release(int id) {
+        generation[id] = (generation[id] + 1) & Integer.MAX_VALUE;
         next[id] = freeHead;
         prev[id] = -1;
         freeHead = id;
@@ -161,5 +167,20 @@ final class TimingWheel {
 
     int active() {
         return active;
+    }
+
+    /** Timers that can be pending at once. */
+    int capacity() {
+        return generation.length;
+    }
+
+    /** The generation of id {@code id}: it changes when the timer now holding the id fires or is cancelled. */
+    int generation(int id) {
+        return generation[id];
+    }
+
+    /** Whether timer {@code id} is scheduled and has neither fired nor been cancelled. */
+    boolean pending(int id) {
+        return id >= 0 && id < wheelSlot.length && wheelSlot[id] >= 0;
     }
 }

@@ -16,14 +16,17 @@ import static dev.keel.io.UringPoller.userData;
  * The io_uring transport's accepting: one multishot accept on the loop's listener, into
  * process fds or (direct descriptors) fixed file slots the kernel picks, armed again whenever
  * the kernel ends it while the loop still accepts. Stopping cancels it; a socket it still
- * produces after that is closed, not leaked and not served. Running out of descriptors
- * (EMFILE, ENFILE, ...) pauses accepting through the loop, as on epoll.
+ * produces after that is closed, not leaked and not served. A failed accept follows the
+ * {@link AcceptPolicy} both transports share: a per-connection error is counted and the accept
+ * goes on (re-armed if the kernel ended it), anything else pauses accepting for a retry on a
+ * timer — never an accept re-armed at once onto the error that ended it.
  */
 final class UringAcceptor {
     private final EventLoop loop;
     private final UringPass pass;
     private final IoUringPrep prep;
     private final LoopStats stats;
+    private final AcceptPolicy policy;
     private final int listenFd;
     private final boolean direct;
     private boolean armed;
@@ -34,6 +37,7 @@ final class UringAcceptor {
         this.pass = pass;
         this.prep = prep;
         this.stats = loop.stats();
+        this.policy = new AcceptPolicy(loop);
         this.listenFd = listenFd;
         this.direct = direct;
     }
@@ -71,16 +75,14 @@ final class UringAcceptor {
         }
         if (res >= 0) {
             if (loop.accepting()) {
+                policy.accepted();
                 loop.accepted(res);
             } else {
                 stats.rejected++;
                 discard(res); // accepted while its cancel was on the way
             }
-        } else if (res == -Errno.EMFILE || res == -Errno.ENFILE || res == -Errno.ENOBUFS || res == -Errno.ENOMEM) {
-            stats.acceptFailures++;
-            if (loop.accepting()) {
-                loop.pauseAccepting();
-            }
+        } else if (res != -Errno.ECANCELED) { // ECANCELED: our own stop()
+            policy.failed(-res); // pauses accepting unless the error was the one connection's
         }
         if (loop.accepting()) {
             start();

@@ -136,7 +136,7 @@ final class UringPoller extends Poller {
         this.wakeFd = wakeFd;
         direct = options.directDescriptors;
         fileFlag = direct ? IOSQE_FIXED_FILE : 0;
-        ring = UringRings.open(options);
+        ring = UringRings.open(options, loop.cpu());
         prep = ring.prep();
         pass = new UringPass(ring, onCompletion, stats);
         acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
@@ -144,7 +144,8 @@ final class UringPoller extends Poller {
         if (direct) {
             UringRings.registerFileTable(ring, options.maxConnections);
             if (listenFd >= 0) {
-                loop.configure(listenFd); // direct sockets have no fd for setsockopt: they inherit the listener's
+                // Direct sockets have no fd for setsockopt: they inherit the listener's options.
+                SocketOptions.apply(options, stats, listenFd);
             }
         }
         if (options.registeredBuffers) {
@@ -221,10 +222,13 @@ final class UringPoller extends Poller {
                 opDone(slot);
             }
             case OP_SHUTDOWN -> {
-                if (res < 0 && res != -Errno.ENOTCONN && table.hasFlag(slot, FLAG_OPEN)) {
-                    loop.closeNow(slot, CloseReason.RESET);
+                try {
+                    if (res < 0 && res != -Errno.ENOTCONN && table.hasFlag(slot, FLAG_OPEN)) {
+                        SocketErrors.closeFor(loop, slot, "shutdown", -res);
+                    }
+                } finally {
+                    opDone(slot);
                 }
-                opDone(slot);
             }
             case OP_CANCEL, OP_CLOSE -> opDone(slot);
             case OP_IGNORE -> {
@@ -286,7 +290,7 @@ final class UringPoller extends Poller {
     @Override
     void register(int slot, Connection c) {
         if (!direct) {
-            loop.configure(c.fd());
+            SocketOptions.apply(options, stats, c.descriptor());
         }
         table.setInt(slot, POLLER_STATE, 0);
         markDirty(slot); // the recv is armed with the pass's other submissions
@@ -301,7 +305,7 @@ final class UringPoller extends Poller {
         }
         int bid = IoUring.hasBuffer(flags) ? IoUring.bufferId(flags) : -1;
         if (bid >= 0) {
-            receive.taken();
+            receive.taken(bid);
         }
         if (!table.hasFlag(slot, FLAG_OPEN)) {
             if (bid >= 0) {
@@ -319,7 +323,14 @@ final class UringPoller extends Poller {
             stats.receiveStarvations++;
             markDirty(slot);
         } else if (res != -Errno.ECANCELED) {
-            loop.closeNow(slot, res == -Errno.ECONNRESET || res == -Errno.EPIPE ? CloseReason.RESET : CloseReason.ERROR);
+            try {
+                SocketErrors.closeFor(loop, slot, "recv", -res);
+            } finally {
+                if (!more) {
+                    opDone(slot);
+                }
+            }
+            return;
         }
         if (!more) {
             if (table.hasFlag(slot, FLAG_OPEN)) {
@@ -469,7 +480,12 @@ final class UringPoller extends Poller {
             } else if (res == 0 || res == -Errno.EAGAIN || res == -Errno.EINTR) {
                 markDirty(slot);
             } else {
-                loop.closeNow(slot, CloseReason.RESET);
+                try {
+                    SocketErrors.closeFor(loop, slot, "send", -res);
+                } finally {
+                    opDone(slot);
+                }
+                return;
             }
         }
         opDone(slot);

@@ -14,7 +14,8 @@ import java.util.Arrays;
  * <p>Ownership, explicitly: a buffer is the kernel's from {@link #provide} until a completion
  * names it ({@link #taken}); then the loop's, until it is provided again — at once after its
  * bytes were copied out, or when a paused connection resumes or closes. {@link #available}
- * counts the kernel's share.
+ * counts the kernel's share; the ring refuses, with IllegalStateException, to lend a buffer
+ * the kernel holds already or more buffers than it has descriptors for.
  */
 final class UringReceiveBuffers implements AutoCloseable {
     private static final int BGID = 0;
@@ -121,8 +122,9 @@ final class UringReceiveBuffers implements AutoCloseable {
         return pool.address(id);
     }
 
-    /** A completion named a buffer: the kernel filled it and gave it back to the loop. */
-    void taken() {
+    /** A completion named buffer {@code id}: the kernel filled it and gave it back to the loop. */
+    void taken(int id) {
+        ring.taken(id);
         available--;
     }
 

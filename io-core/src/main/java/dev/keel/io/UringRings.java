@@ -44,16 +44,21 @@ final class UringRings {
     private UringRings() {
     }
 
-    /** Opens the loop's ring; must run on the loop thread (SINGLE_ISSUER ties the ring to its creator). */
-    static IoUringRing open(LoopOptions o) {
+    /**
+     * Opens the loop's ring; must run on the loop thread (SINGLE_ISSUER ties the ring to its
+     * creator). {@code loopCpu} is the CPU the loop runs on (-1: unpinned), where an SQPOLL
+     * thread asked for on the loop's CPU is pinned.
+     */
+    static IoUringRing open(LoopOptions o, int loopCpu) {
         int sq = o.ringEntries;
+        int sqThreadCpu = o.sqPollCpu == LoopOptions.SQPOLL_ON_LOOP_CPU ? loopCpu : o.sqPollCpu;
         int cq = Math.min(MAX_CQ_ENTRIES, sq * CQ_PER_SQ);
         boolean sqPoll = o.sqPollIdleNanos >= 0;
         int idleMillis = sqPoll ? (int) Math.min(Integer.MAX_VALUE, (o.sqPollIdleNanos + 999_999) / 1_000_000) : 0;
         SyscallException refused = null;
         for (int flags : sqPoll ? SQPOLL : PLAIN) {
             try {
-                return IoUringRing.open(sq, flags, cq, sqPoll ? o.sqPollCpu : -1, idleMillis);
+                return IoUringRing.open(sq, flags, cq, sqPoll ? sqThreadCpu : -1, idleMillis);
             } catch (SyscallException e) {
                 if (e.errno() != Errno.EINVAL) {
                     throw e;
