@@ -14,7 +14,8 @@ import java.util.Set;
  * <pre>
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N] [--cpus LIST]
  *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
- *            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--metrics-port P] [--metrics-address ADDR]
+ *            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--open-files N] [--open-file-validity MS]
+ *            [--metrics-port P] [--metrics-address ADDR]
  * </pre>
  * Prints one line with the URL, the root and the CPUs of the loops once it listens.
  */
@@ -23,7 +24,7 @@ final class ServeCommand implements Command {
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N] [--cpus LIST]
                               [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
                               [--splice] [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
-                              [--metrics-port P] [--metrics-address ADDR]
+                              [--open-files N] [--open-file-validity MS] [--metrics-port P] [--metrics-address ADDR]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1 with
             sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
@@ -43,11 +44,20 @@ final class ServeCommand implements Command {
               --header-timeout S  a request head must arrive whole within S seconds of its
                                   first byte, else 408 and close (default 10; 0: off)
               --idle-timeout S    close a connection with no byte moving for S seconds (default 60)
+              --open-files N      files each loop keeps open (default 1024; 0: none): with no
+                                  download in progress the server holds at most N descriptors
+                                  of served files per loop
+              --open-file-validity MS
+                                  a kept file is checked again (replaced? changed? gone?) on
+                                  the first request MS milliseconds after the last check
+                                  (default 1000): a changed file may be answered with its old
+                                  content for that long; 0 checks on every request
             """ + MetricsEndpoint.HELP + """
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
-            "small-files", "header-timeout", "idle-timeout", "metrics-port", "metrics-address");
+            "small-files", "header-timeout", "idle-timeout", "open-files", "open-file-validity", "metrics-port",
+            "metrics-address");
     private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help");
 
     @Override
@@ -87,7 +97,9 @@ final class ServeCommand implements Command {
                 .splice(o.flag("splice"), 0)
                 .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024)
                 .headerTimeout(Duration.ofSeconds(o.integer("header-timeout", 10, 0, 3600)))
-                .idleTimeout(Duration.ofSeconds(o.integer("idle-timeout", 60, 1, 86_400)));
+                .idleTimeout(Duration.ofSeconds(o.integer("idle-timeout", 60, 1, 86_400)))
+                .fileCache(o.integer("open-files", 1024, 0, 1 << 20),
+                        Duration.ofMillis(o.integer("open-file-validity", 1000, 0, 86_400_000)));
         if (settings.cpus().length > 0) {
             b.cpus(settings.cpus());
         }

@@ -8,6 +8,7 @@ import dev.keel.numa.Placement;
 
 import java.lang.foreign.MemorySegment;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -21,6 +22,33 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * @param node      the NUMA node they are bound to, or -1
  */
 record LoopMemory(RegionAllocator allocator, int node) {
+    /** Bytes of the regions handed out by every loop's allocator and not yet freed, in this process. */
+    private static final AtomicLong LIVE_REGION_BYTES = new AtomicLong();
+
+    LoopMemory {
+        allocator = counted(allocator);
+    }
+
+    /**
+     * Off-heap bytes of the tables and buffer pools of every loop of this process that has not
+     * freed them yet (mapped memory the JVM's direct-memory figure does not see): the figure
+     * leak accounting compares ({@link ResourceSnapshot}).
+     */
+    static long liveRegionBytes() {
+        return LIVE_REGION_BYTES.get();
+    }
+
+    /** {@code inner}, with each region counted while the arena that frees it is open. */
+    private static RegionAllocator counted(RegionAllocator inner) {
+        return (arena, bytes) -> {
+            MemorySegment region = inner.allocate(arena, bytes);
+            // An empty segment whose cleanup runs when the arena closes, i.e. when the region is freed.
+            MemorySegment.NULL.reinterpret(0, arena, unused -> LIVE_REGION_BYTES.addAndGet(-bytes));
+            LIVE_REGION_BYTES.addAndGet(bytes);
+            return region;
+        };
+    }
+
     static LoopMemory forCpu(LoopOptions options, int loopCpu, String loopName) {
         if (options.regionAllocator != null) {
             return new LoopMemory(options.regionAllocator, -1);

@@ -251,8 +251,21 @@ final class ProxyLoop {
 
     private void connected(ProxySession s) {
         s.connecting = false;
-        s.toUpstream = new SpliceDirection(s.client, s.upstream, pipes.acquire());
-        s.toClient = new SpliceDirection(s.upstream, s.client, pipes.acquire());
+        Pipe first = null;
+        Pipe second;
+        try {
+            first = pipes.acquire();
+            second = pipes.acquire();
+        } catch (SyscallException e) {
+            // Out of descriptors (EMFILE) or memory for a pipe: this client is closed, the loop goes on.
+            if (first != null) {
+                pipes.release(first);
+            }
+            abort(s);
+            return;
+        }
+        s.toUpstream = new SpliceDirection(s.client, s.upstream, first);
+        s.toClient = new SpliceDirection(s.upstream, s.client, second);
         s.toUpstream.pump();
         s.toClient.pump();
         settle(s);
@@ -341,16 +354,25 @@ final class ProxyLoop {
         if (s.client < 0) {
             return;
         }
-        closeSocket(s.client, abort);
-        closeSocket(s.upstream, abort);
-        if (s.toUpstream != null) {
-            pipes.release(s.toUpstream.pipe);
-            pipes.release(s.toClient.pipe);
-        }
+        // The session forgets its descriptors and pipes before any is closed, so that nothing
+        // (a failure half-way, tearDown afterwards) can close a descriptor number twice: by then
+        // the number may be someone else's.
+        int client = s.client;
+        int upstream = s.upstream;
+        SpliceDirection toUpstream = s.toUpstream;
+        SpliceDirection toClient = s.toClient;
         s.client = -1;
         s.upstream = -1;
         s.toUpstream = null;
         s.toClient = null;
+        closeSocket(client, abort);
+        closeSocket(upstream, abort);
+        if (toUpstream != null) {
+            pipes.release(toUpstream.pipe);
+        }
+        if (toClient != null) {
+            pipes.release(toClient.pipe);
+        }
         nextFree[s.id] = freeHead;
         freeHead = s.id;
         open.decrementAndGet();
