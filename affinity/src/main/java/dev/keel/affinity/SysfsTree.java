@@ -54,14 +54,21 @@ final class SysfsTree {
         return Files.exists(path(relative));
     }
 
-    /** The file's text, stripped of surrounding white space; empty when the file is missing. */
+    /**
+     * The file's text up to its first NUL, stripped of surrounding white space; empty when the
+     * file is missing. A NUL ends the text as it does for every C reader: some kernels padded
+     * these files with one (node "online" on 2.6-era kernels, the bin_attribute cpulists of
+     * 5.15-rc, an unset nohz_full), and the recorded trees keep it.
+     */
     Optional<String> read(String relative) {
         return read(path(relative));
     }
 
     Optional<String> read(Path p) {
         try {
-            return Optional.of(Files.readString(p).strip());
+            String text = Files.readString(p);
+            int nul = text.indexOf('\0');
+            return Optional.of((nul >= 0 ? text.substring(0, nul) : text).strip());
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -116,6 +123,23 @@ final class SysfsTree {
 
     Optional<CpuSet> readList(Path p) {
         return read(p).map(text -> parse(p.toString(), text));
+    }
+
+    /**
+     * A set from its hex-mask file or, failing that, its cpulist twin. Every kernel has the
+     * masks ({@code thread_siblings}, {@code shared_cpu_map}, {@code nodeN/cpumap}); the lists
+     * came one by one from 2.6.26 on. Both print one kernel cpumask, so on a live machine they
+     * agree; where a recorded tree's two disagree, the mask is what hwloc and the kernel's own
+     * tools read.
+     */
+    Optional<CpuSet> readMaskOrList(String mask, String list) {
+        return read(mask).filter(s -> !s.isEmpty()).map(text -> {
+            try {
+                return CpuSet.parseMask(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException(path(mask) + ": " + e.getMessage(), e);
+            }
+        }).or(() -> readList(list));
     }
 
     private CpuSet parse(String where, String text) {
