@@ -322,20 +322,19 @@ public final class HwlocView {
     }
 
     /**
-     * A size the way lstopo prints it (kB below 10 MiB, then MiB below 10 GiB, GiB below
-     * 10 TiB, TiB), truncating: what keel read, in the words of a console view.
+     * A size the way lstopo prints it: in KiB below 10 MiB, MiB below 10 GiB, GiB below 10 TiB,
+     * else TiB, rounded to the nearest unit (a node of 32489480 kB is "31GiB"); what keel read,
+     * in the words of a console view.
      */
     public static String consoleSize(long bytes) {
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
         long kb = bytes >> 10;
-        if (kb < 10 * 1024) {
-            return kb + "KiB";
+        int u = 0;
+        long scale = 1;
+        while (u < units.length - 1 && kb >= 10 * 1024 * scale) {
+            scale *= 1024;
+            u++;
         }
-        if (kb < 10 * 1024 * 1024) {
-            return (kb >> 10) + "MiB";
-        }
-        if (kb < 10L * 1024 * 1024 * 1024) {
-            return (kb >> 20) + "GiB";
-        }
-        return (kb >> 30) + "TiB";
+        return (kb + scale / 2) / scale + units[u];
     }
 }
