@@ -36,6 +36,8 @@ public final class CpuReservations {
     public static final String DIRECTORY_PROPERTY = "keel.cpu.lockdir";
     /** Environment variable naming the lock directory when the property is not set (child processes inherit it). */
     public static final String DIRECTORY_ENV = "KEEL_CPU_LOCKDIR";
+    /** System property naming this process in lock files (the {@code keel} command sets it to its command line). */
+    public static final String COMMAND_PROPERTY = "keel.process.command";
     /** Longest command written into a lock file: a line for people, not the whole argv. */
     private static final int MAX_COMMAND = 200;
 
@@ -241,11 +243,12 @@ public final class CpuReservations {
     }
 
     /**
-     * What this JVM runs, for lock files: its main class (or jar) and arguments
-     * ({@code sun.java.command}), else "java".
+     * What this JVM runs, for lock files: {@value #COMMAND_PROPERTY} if set, else its main
+     * class (or jar) and arguments ({@code sun.java.command}), else "java".
      */
     private static String defaultCommand() {
-        String c = System.getProperty("sun.java.command");
+        String named = System.getProperty(COMMAND_PROPERTY);
+        String c = named != null && !named.isBlank() ? named : System.getProperty("sun.java.command");
         return oneLine(c == null || c.isBlank() ? "java" : c);
     }
 

@@ -1,17 +1,24 @@
 package dev.keel.cli;
 
 import dev.keel.affinity.CorePlan;
+import dev.keel.affinity.CpuHolder;
+import dev.keel.affinity.CpuReservations;
+import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.affinity.NicInfo;
+import dev.keel.affinity.ReservedPlan;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * {@code keel cpus [--json] [--plan N] [--nic IFACE]}: the machine's CPUs as this process sees
- * them (one row per CPU, what it may use and why not), cgroup limits, and a suggested core
- * plan; with {@code --nic}, the NIC's node and IRQs. A report: nothing is changed.
+ * them (one row per CPU, what it may use and why not), cgroup limits, the CPUs keel processes
+ * reserved (CPU, pid, command), and a suggested core plan around them, no bigger by default
+ * than the cgroup's CPU quota allows; with {@code --nic}, the NIC's node and IRQs. A report:
+ * nothing is changed.
  * {@code --root DIR} (not in the help) reads a recorded sysfs/procfs tree instead of "/".
  * The JSON form is described in docs/cpus-json.md.
  */
@@ -33,7 +40,9 @@ final class CpusCommand implements Command {
                   --plan N      suggest CPUs for N event loops (default: one per usable physical core)
                   --nic IFACE   report IFACE's NUMA node and IRQ affinity, and plan near its node
                 Rows: one per CPU; USABLE says why a CPU is not usable (offline, outside the cgroup
-                cpuset, not in the start-up affinity). Nothing is changed.
+                cpuset, not in the start-up affinity). Then the CPUs keel processes have reserved
+                (lock files in the directory shown), and a plan around them: by default one loop
+                per usable core, no more than the cgroup's CPU quota allows. Nothing is changed.
                 """;
     }
 
@@ -64,18 +73,50 @@ final class CpusCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        int n = loops != null ? loops : CpusReport.usableCores(topology);
+        Reservations reservations = Reservations.read(root);
+        CpuSet reserved = CpuSet.of(reservations.held().stream().mapToInt(CpuHolder::cpu).toArray());
+        CorePlan.Size size = CorePlan.defaultSize(topology, reserved);
+        int n = loops != null ? loops : size.loops();
         CorePlan.Planner planner = CorePlan.on(topology);
         nic.ifPresent(planner::nearNic);
-        CorePlan plan;
-        try {
-            plan = planner.plan(n);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--plan " + n + ": " + e.getMessage());
+        if (!reserved.isEmpty()) {
+            planner.excluding(reserved, "reserved: " + ReservedPlan.describe(reservations.held()));
         }
-        CpusReport report = new CpusReport(topology, plan, loops == null, nic);
+        CpusReport.Plan plan;
+        try {
+            plan = new CpusReport.Plan(Optional.of(planner.plan(n)), loops == null ? Optional.of(size) : Optional.empty(), "");
+        } catch (IllegalArgumentException e) {
+            if (loops != null) {
+                throw new UsageException("--plan " + n + ": " + e.getMessage());
+            }
+            // The default plan when other processes reserved every usable CPU: the report says so.
+            plan = new CpusReport.Plan(Optional.empty(), Optional.of(size), e.getMessage());
+        }
+        CpusReport report = new CpusReport(topology, plan, nic, reservations);
         out.print(json ? Json.write(report.toJson()) : report.toText());
         return Keel.EXIT_OK;
+    }
+
+    /**
+     * The CPU reservations of keel processes on this machine: the directory and who holds what.
+     * Not read for a recorded tree ({@code --root}): its machine's reservations are not here.
+     *
+     * @param directory where the lock files are, empty for a recorded tree
+     * @param held      the CPUs held now, ascending
+     * @param problem   why they could not be read, if so
+     */
+    record Reservations(Optional<Path> directory, List<CpuHolder> held, Optional<String> problem) {
+        static Reservations read(Path root) {
+            if (!root.equals(Path.of("/"))) {
+                return new Reservations(Optional.empty(), List.of(), Optional.empty());
+            }
+            Path dir = CpuReservations.sharedDirectory();
+            try {
+                return new Reservations(Optional.of(dir), CpuReservations.in(dir).holders(), Optional.empty());
+            } catch (RuntimeException e) {
+                return new Reservations(Optional.of(dir), List.of(), Optional.of(e.getMessage()));
+            }
+        }
     }
 
     private static String value(String[] args, int i, String option) {

@@ -4,6 +4,7 @@ import dev.keel.affinity.Cache;
 import dev.keel.affinity.CgroupCpus;
 import dev.keel.affinity.CorePlan;
 import dev.keel.affinity.Cpu;
+import dev.keel.affinity.CpuHolder;
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.affinity.NicInfo;
@@ -23,21 +24,25 @@ final class CpusReport {
     static final int SCHEMA = 1;
 
     private final CpuTopology t;
-    private final CorePlan plan;
-    private final boolean defaultPlan;
+    private final Plan plan;
     private final Optional<NicInfo> nic;
+    private final CpusCommand.Reservations reservations;
 
-    CpusReport(CpuTopology t, CorePlan plan, boolean defaultPlan, Optional<NicInfo> nic) {
-        this.t = t;
-        this.plan = plan;
-        this.defaultPlan = defaultPlan;
-        this.nic = nic;
+    /**
+     * The plan shown.
+     *
+     * @param plan        the core plan; empty when none could be made (every usable CPU reserved)
+     * @param defaultSize the default plan's size and its reason; empty when --plan N gave the size
+     * @param none        why there is no plan, "" when there is one
+     */
+    record Plan(Optional<CorePlan> plan, Optional<CorePlan.Size> defaultSize, String none) {
     }
 
-    /** One loop per physical core that has a usable CPU: the default plan size. */
-    static int usableCores(CpuTopology t) {
-        return (int) Math.max(1, t.cpus().stream().filter(Cpu::usable)
-                .map(c -> c.core() >= 0 ? "core " + c.core() : "cpu " + c.id()).distinct().count());
+    CpusReport(CpuTopology t, Plan plan, Optional<NicInfo> nic, CpusCommand.Reservations reservations) {
+        this.t = t;
+        this.plan = plan;
+        this.nic = nic;
+        this.reservations = reservations;
     }
 
     private static String list(CpuSet s) {
@@ -86,16 +91,50 @@ final class CpusReport {
             sb.append(String.format("%-19s", "node " + n.id() + ":")).append("CPUs ").append(list(n.cpus()))
                     .append(n.hasMemory() ? ", memory" : ", no memory").append(", distances ").append(d).append('\n');
         }
+        reservationsText(sb);
         nic.ifPresent(x -> nicText(sb, x));
-        sb.append("\nplan for ").append(plan.size()).append(plan.size() == 1 ? " loop" : " loops")
-                .append(defaultPlan ? " (one per usable physical core; --plan N for another count)" : "")
+        if (plan.plan().isEmpty()) {
+            sb.append("\nno plan: ").append(plan.none()).append('\n');
+            return sb.toString();
+        }
+        CorePlan p = plan.plan().get();
+        sb.append("\nplan for ").append(p.size()).append(p.size() == 1 ? " loop" : " loops")
+                .append(plan.defaultSize().map(d -> " (" + d.reason() + "; --plan N for another count)").orElse(""))
                 .append(":\n");
-        plan.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
+        p.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
         return sb.toString();
     }
 
     private String root() {
         return t.root().equals(java.nio.file.Path.of("/")) ? "" : " (of this JVM, not of " + t.root() + ")";
+    }
+
+    /** The reservations held, as a table (CPU, PID, COMMAND, THREAD, SINCE), or why there is none. */
+    private void reservationsText(StringBuilder sb) {
+        if (reservations.directory().isEmpty()) {
+            return; // a recorded tree: this machine's reservations are not its own
+        }
+        sb.append("reservations:      ");
+        if (reservations.problem().isPresent()) {
+            sb.append("cannot be read: ").append(reservations.problem().get()).append('\n');
+            return;
+        }
+        String dir = reservations.directory().get().toString();
+        if (reservations.held().isEmpty()) {
+            sb.append("none (").append(dir).append(")\n");
+            return;
+        }
+        sb.append(reservations.held().size()).append(" CPU").append(reservations.held().size() == 1 ? "" : "s")
+                .append(" held by keel processes (").append(dir).append(")\n");
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"CPU", "PID", "COMMAND", "THREAD", "SINCE"});
+        for (CpuHolder h : reservations.held()) {
+            rows.add(new String[] {Integer.toString(h.cpu()), Long.toString(h.pid()), h.command(), h.thread(),
+                h.since().toString()});
+        }
+        StringBuilder table = new StringBuilder();
+        table(table, rows);
+        table.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
     }
 
     private static void nicText(StringBuilder sb, NicInfo n) {
@@ -171,15 +210,19 @@ final class CpusReport {
             cpus.add(cpu(c));
         }
         m.put("cpus", cpus);
+        reservations.directory().ifPresent(d -> m.put("reservations", reservationsJson(d)));
         Map<String, Object> p = new LinkedHashMap<>();
-        p.put("loops", plan.size());
-        p.put("default", defaultPlan);
+        CorePlan core = plan.plan().orElse(null);
+        p.put("loops", core == null ? 0 : core.size());
+        p.put("default", plan.defaultSize().isPresent());
+        p.put("sizeReason", plan.defaultSize().map(CorePlan.Size::reason).orElse(null));
+        p.put("none", core == null ? plan.none() : null);
         List<Object> picks = new ArrayList<>();
-        for (int i = 0; i < plan.size(); i++) {
+        for (int i = 0; core != null && i < core.size(); i++) {
             Map<String, Object> pick = new LinkedHashMap<>();
             pick.put("loop", i);
-            pick.put("cpu", plan.cpu(i));
-            pick.put("reason", plan.reason(i));
+            pick.put("cpu", core.cpu(i));
+            pick.put("reason", core.reason(i));
             picks.add(pick);
         }
         p.put("picks", picks);
@@ -207,6 +250,25 @@ final class CpusReport {
         m.put("usable", c.usable());
         m.put("whyNotUsable", c.whyNotUsable().orElse(null));
         return m;
+    }
+
+    private Map<String, Object> reservationsJson(java.nio.file.Path dir) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("directory", dir.toString());
+        r.put("problem", reservations.problem().orElse(null));
+        List<Object> held = new ArrayList<>();
+        for (CpuHolder h : reservations.held()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("cpu", h.cpu());
+            one.put("pid", h.pid());
+            one.put("command", h.command());
+            one.put("thread", h.thread());
+            one.put("tid", h.tid());
+            one.put("since", h.since().toString());
+            held.add(one);
+        }
+        r.put("held", held);
+        return r;
     }
 
     private static Object nullIfNegative(int n) {

@@ -77,10 +77,12 @@ class CpusCommandTest {
         assertEquals(List.of(10L), at(j, "cpus", 2, "smtSiblings"));
         assertEquals("2,10", at(j, "cpus", 2, "l2"));
         assertNull(at(j, "cpus", 2, "whyNotUsable"));
-        assertEquals(2L, at(j, "plan", "loops"));
+        assertEquals(1L, at(j, "plan", "loops"), "two usable cores, but a quota of 1.5 CPUs: one loop");
+        assertEquals("the cgroup's CPU quota is 1.50 CPUs (150000/100000 us, /sys/fs/cgroup/cpu.max), so 1 loop"
+                + " rather than 2 (one per usable physical core)", at(j, "plan", "sizeReason"));
         assertEquals(2L, at(j, "plan", "picks", 0, "cpu"));
-        assertEquals(3L, at(j, "plan", "picks", 1, "cpu"));
         assertTrue(((String) at(j, "plan", "picks", 0, "reason")).startsWith("whole core 2"));
+        assertNull(at(j, "reservations"), "a recorded machine's reservations are not on this one");
         assertNull(at(j, "nic"), "no --nic, no nic object");
     }
 
