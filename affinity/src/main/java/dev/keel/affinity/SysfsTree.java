@@ -19,6 +19,9 @@ import java.util.stream.Stream;
  * so nothing outside the root is ever read.
  */
 final class SysfsTree {
+    /** Longest file read: these are a line each, the longest a cpulist of a few thousand CPUs. */
+    private static final int MAX_BYTES = 1 << 16;
+
     private final Path root;
 
     private SysfsTree(Path root) {
@@ -65,8 +68,10 @@ final class SysfsTree {
     }
 
     Optional<String> read(Path p) {
-        try {
-            String text = Files.readString(p);
+        // One large read, not Files.readString: for a file of size 0 (procfs) the JDK first reads
+        // one byte, and files that answer reads past offset 0 with end of file (sysctls) lose the rest.
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            String text = new String(in.readNBytes(MAX_BYTES), java.nio.charset.StandardCharsets.UTF_8);
             int nul = text.indexOf('\0');
             return Optional.of((nul >= 0 ? text.substring(0, nul) : text).strip());
         } catch (NoSuchFileException e) {

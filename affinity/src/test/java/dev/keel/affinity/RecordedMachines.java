@@ -15,6 +15,10 @@ import java.util.zip.GZIPInputStream;
  * files keel reads (made by {@code scripts/hwloc-fixtures.sh}) and hwloc's own view of the
  * machine, {@code NAME.console} or {@code NAME.xml}.
  *
+ * <p>Also the machines recorded for keel itself ({@code machines/NAME.tar.gz}, made by
+ * {@code scripts/record-machine.sh} and {@code scripts/pack-tree.sh}): {@code vm-virtio-eth0},
+ * the 2-CPU virtual machine keel is developed on, with its virtio NIC's interrupts.
+ *
  * <p>The archives are plain ustar, unpacked here with a reader of its three entry kinds that
  * matter (files, directories, symbolic links), so the tests need no tar program.
  */
@@ -49,6 +53,25 @@ public final class RecordedMachines {
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot unpack recorded machine " + name, e);
+        }
+    }
+
+    /** Unpacks keel's own recording {@code machines/NAME.tar.gz} into {@code dir} and returns {@code dir}. */
+    public static Path unpackMachine(String name, Path dir) {
+        return unpackResource(RecordedMachines.class, "/machines/" + name + ".tar.gz", dir);
+    }
+
+    /** Unpacks the tree archive {@code resource} of {@code owner}'s class path into {@code dir} and returns {@code dir}. */
+    public static Path unpackResource(Class<?> owner, String resource, Path dir) {
+        try (InputStream in = owner.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no test resource " + resource);
+            }
+            Files.createDirectories(dir);
+            untar(new GZIPInputStream(in), dir);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot unpack " + resource, e);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.keel.affinity.CpuHolder;
 import dev.keel.affinity.CpuReservations;
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
+import dev.keel.affinity.IrqPlan;
 import dev.keel.affinity.NicInfo;
 import dev.keel.affinity.ReservedPlan;
 
@@ -14,11 +15,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code keel cpus [--json] [--plan N] [--nic IFACE]}: the machine's CPUs as this process sees
+ * {@code keel cpus [--json] [--plan N] [--nic IFACE [--irqs apart|beside] [--apply]]}: the machine's CPUs as this process sees
  * them (one row per CPU, what it may use and why not), cgroup limits, the CPUs keel processes
  * reserved (CPU, pid, command), and a suggested core plan around them, no bigger by default
- * than the cgroup's CPU quota allows; with {@code --nic}, the NIC's node and IRQs. A report:
- * nothing is changed.
+ * than the cgroup's CPU quota allows; with {@code --nic}, the NIC's node and IRQs, whether
+ * irqbalance runs, and an IRQ placement relative to the plan as the commands that make it.
+ * A report: nothing is changed unless {@code --apply} (root only) writes that placement.
  * {@code --root DIR} (not in the help) reads a recorded sysfs/procfs tree instead of "/".
  * The JSON form is described in docs/cpus-json.md.
  */
@@ -35,10 +37,18 @@ final class CpusCommand implements Command {
 
     static String usage() {
         return """
-                usage: keel cpus [--json] [--plan N] [--nic IFACE]
+                usage: keel cpus [--json] [--plan N] [--nic IFACE [--irqs apart|beside] [--apply]]
                   --json        machine-readable output (schema: docs/cpus-json.md)
-                  --plan N      suggest CPUs for N event loops (default: one per usable physical core)
-                  --nic IFACE   report IFACE's NUMA node and IRQ affinity, and plan near its node
+                  --plan N      suggest CPUs for N event loops (default: one per usable physical
+                                core, within the cgroup's CPU quota, around reserved CPUs)
+                  --nic IFACE   report IFACE's NUMA node, its IRQs (from msi_irqs and
+                                /proc/interrupts) and where they may and do run, whether irqbalance
+                                runs, plan the loops near its node, and propose an IRQ placement
+                                as the commands that make it
+                  --irqs MODE   apart (default): each IRQ on a CPU near the NIC that runs no loop;
+                                beside: IRQ i on the CPU of loop i mod N
+                  --apply       write the proposed placement (/proc/irq/N/smp_affinity_list);
+                                needs root; prints each change
                 Rows: one per CPU; USABLE says why a CPU is not usable (offline, outside the cgroup
                 cpuset, not in the start-up affinity). Then the CPUs keel processes have reserved
                 (lock files in the directory shown), and a plan around them: by default one loop
@@ -49,6 +59,8 @@ final class CpusCommand implements Command {
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         boolean json = false;
+        boolean apply = false;
+        IrqPlan.Mode mode = IrqPlan.Mode.APART;
         Integer loops = null;
         String nicName = null;
         Path root = Path.of("/");
@@ -61,9 +73,14 @@ final class CpusCommand implements Command {
                 case "--json" -> json = true;
                 case "--plan" -> loops = positive("--plan", value(args, ++i, "--plan"));
                 case "--nic" -> nicName = value(args, ++i, "--nic");
+                case "--irqs" -> mode = irqMode(value(args, ++i, "--irqs"));
+                case "--apply" -> apply = true;
                 case "--root" -> root = Path.of(value(args, ++i, "--root"));
                 default -> throw new UsageException("unknown option '" + args[i] + "' (see keel cpus --help)");
             }
+        }
+        if (apply && nicName == null) {
+            throw new UsageException("--apply writes an IRQ placement and needs --nic IFACE");
         }
         CpuTopology topology;
         Optional<NicInfo> nic;
@@ -92,9 +109,21 @@ final class CpusCommand implements Command {
             // The default plan when other processes reserved every usable CPU: the report says so.
             plan = new CpusReport.Plan(Optional.empty(), Optional.of(size), e.getMessage());
         }
-        CpusReport report = new CpusReport(topology, plan, nic, reservations);
+        Path at = root;
+        IrqPlan.Mode irqs = mode;
+        CpusReport.Plan planned = plan;
+        Optional<NicReport> nicReport = nic.map(x -> NicReport.of(at, topology, x, planned.plan(), irqs));
+        if (apply) {
+            Optional<String> refusal = Superuser.refusal("--apply writes /proc/irq/N/smp_affinity_list and");
+            if (refusal.isPresent()) {
+                err.println("keel cpus: " + refusal.get());
+                return Keel.EXIT_FAILURE;
+            }
+            nicReport = Optional.of(nicReport.orElseThrow().apply(root));
+        }
+        CpusReport report = new CpusReport(topology, plan, nicReport, reservations, apply);
         out.print(json ? Json.write(report.toJson()) : report.toText());
-        return Keel.EXIT_OK;
+        return nicReport.map(NicReport::failedToApply).orElse(false) ? Keel.EXIT_FAILURE : Keel.EXIT_OK;
     }
 
     /**
@@ -124,6 +153,14 @@ final class CpusCommand implements Command {
             throw new UsageException(option + " needs a value");
         }
         return args[i];
+    }
+
+    private static IrqPlan.Mode irqMode(String text) {
+        return switch (text) {
+            case "apart" -> IrqPlan.Mode.APART;
+            case "beside" -> IrqPlan.Mode.BESIDE;
+            default -> throw new UsageException("--irqs takes apart or beside, not '" + text + "'");
+        };
     }
 
     private static int positive(String option, String text) {

@@ -7,7 +7,6 @@ import dev.keel.affinity.Cpu;
 import dev.keel.affinity.CpuHolder;
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
-import dev.keel.affinity.NicInfo;
 import dev.keel.affinity.NumaNode;
 
 import java.util.ArrayList;
@@ -25,8 +24,9 @@ final class CpusReport {
 
     private final CpuTopology t;
     private final Plan plan;
-    private final Optional<NicInfo> nic;
+    private final Optional<NicReport> nic;
     private final CpusCommand.Reservations reservations;
+    private final boolean applying;
 
     /**
      * The plan shown.
@@ -38,11 +38,13 @@ final class CpusReport {
     record Plan(Optional<CorePlan> plan, Optional<CorePlan.Size> defaultSize, String none) {
     }
 
-    CpusReport(CpuTopology t, Plan plan, Optional<NicInfo> nic, CpusCommand.Reservations reservations) {
+    /** {@code applying}: --apply was given, so the NIC part says what it changed rather than how to. */
+    CpusReport(CpuTopology t, Plan plan, Optional<NicReport> nic, CpusCommand.Reservations reservations, boolean applying) {
         this.t = t;
         this.plan = plan;
         this.nic = nic;
         this.reservations = reservations;
+        this.applying = applying;
     }
 
     private static String list(CpuSet s) {
@@ -76,7 +78,7 @@ final class CpusReport {
             row.add(usable);
             rows.add(row.toArray(String[]::new));
         }
-        table(sb, rows);
+        Tables.table(sb, rows);
         sb.append('\n');
         sb.append("usable CPUs:       ").append(list(t.usable())).append(" (").append(t.usable().size())
                 .append(" of ").append(t.online().size()).append(" online); Runtime.availableProcessors() = ")
@@ -92,7 +94,7 @@ final class CpusReport {
                     .append(n.hasMemory() ? ", memory" : ", no memory").append(", distances ").append(d).append('\n');
         }
         reservationsText(sb);
-        nic.ifPresent(x -> nicText(sb, x));
+        nic.ifPresent(x -> x.text(sb, applying));
         if (plan.plan().isEmpty()) {
             sb.append("\nno plan: ").append(plan.none()).append('\n');
             return sb.toString();
@@ -132,49 +134,7 @@ final class CpusReport {
             rows.add(new String[] {Integer.toString(h.cpu()), Long.toString(h.pid()), h.command(), h.thread(),
                 h.since().toString()});
         }
-        StringBuilder table = new StringBuilder();
-        table(table, rows);
-        table.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
-    }
-
-    private static void nicText(StringBuilder sb, NicInfo n) {
-        sb.append("\nNIC ").append(n.name()).append(": ");
-        if (n.device().isEmpty()) {
-            sb.append("virtual (no device, no IRQs)\n");
-            return;
-        }
-        sb.append("node ").append(n.node().isPresent() ? Integer.toString(n.node().getAsInt()) : "none (numa_node -1)")
-                .append(", local CPUs ").append(list(n.localCpus())).append(", device ").append(n.device().get())
-                .append('\n');
-        if (n.irqs().isEmpty()) {
-            sb.append("  no IRQs found\n");
-            return;
-        }
-        List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"IRQ", "ACTIONS", "AFFINITY", "EFFECTIVE"});
-        for (NicInfo.Irq irq : n.irqs()) {
-            rows.add(new String[] {Integer.toString(irq.irq()), irq.actions().isEmpty() ? "-" : irq.actions(),
-                    list(irq.affinity()), irq.effective().map(CpusReport::list).orElse("-")});
-        }
-        StringBuilder t = new StringBuilder();
-        table(t, rows);
-        t.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
-    }
-
-    private static void table(StringBuilder sb, List<String[]> rows) {
-        int[] width = new int[rows.get(0).length];
-        for (String[] r : rows) {
-            for (int i = 0; i < r.length - 1; i++) {
-                width[i] = Math.max(width[i], r[i].length());
-            }
-        }
-        for (String[] r : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < r.length; i++) {
-                line.append(i < r.length - 1 ? String.format("%-" + width[i] + "s  ", r[i]) : r[i]);
-            }
-            sb.append(line.toString().stripTrailing()).append('\n');
-        }
+        Tables.indented(sb, rows);
     }
 
     Map<String, Object> toJson() {
@@ -227,7 +187,7 @@ final class CpusReport {
         }
         p.put("picks", picks);
         m.put("plan", p);
-        nic.ifPresent(n -> m.put("nic", nic(n)));
+        nic.ifPresent(n -> m.put("nic", n.json()));
         return m;
     }
 
@@ -285,25 +245,6 @@ final class CpusReport {
         m.put("quotaMicros", cg.quotaMicros().isPresent() ? cg.quotaMicros().getAsLong() : null);
         m.put("periodMicros", cg.quotaMicros().isPresent() ? cg.periodMicros() : null);
         m.put("quotaFile", cg.quotaFile().orElse(null));
-        return m;
-    }
-
-    private static Map<String, Object> nic(NicInfo n) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", n.name());
-        m.put("device", n.device().orElse(null));
-        m.put("node", n.node().isPresent() ? n.node().getAsInt() : null);
-        m.put("localCpus", n.localCpus().toList());
-        List<Object> irqs = new ArrayList<>();
-        for (NicInfo.Irq irq : n.irqs()) {
-            Map<String, Object> i = new LinkedHashMap<>();
-            i.put("irq", irq.irq());
-            i.put("actions", irq.actions());
-            i.put("affinity", irq.affinity().toList());
-            i.put("effective", irq.effective().map(CpuSet::toList).orElse(null));
-            irqs.add(i);
-        }
-        m.put("irqs", irqs);
         return m;
     }
 }

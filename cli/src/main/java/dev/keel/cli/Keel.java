@@ -32,7 +32,8 @@ public final class Keel {
                 .register(new EchoCommand())
                 .register(new ProxyCommand())
                 .register(new CpusCommand())
-                .register(new NumaCommand());
+                .register(new NumaCommand())
+                .register(new TuneCommand());
     }
 
     public static void main(String[] args) {

@@ -10,6 +10,9 @@ import java.util.Optional;
 
 /** Reading sysfs, procfs and cgroup files, where a missing file is an answer, not an error. */
 final class SysFiles {
+    /** Longest file read: a line each (a node list, a distance row). */
+    private static final int MAX_BYTES = 1 << 16;
+
     private SysFiles() {
     }
 
@@ -19,8 +22,10 @@ final class SysFiles {
      * bin_attribute cpulists of 5.15-rc); like every C reader, the text ends there.
      */
     static Optional<String> read(Path file) {
-        try {
-            String text = Files.readString(file);
+        // One large read, not Files.readString: for a file of size 0 (procfs) the JDK first reads one
+        // byte, and files that answer reads past offset 0 with end of file (sysctls) lose the rest.
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            String text = new String(in.readNBytes(MAX_BYTES), java.nio.charset.StandardCharsets.UTF_8);
             int nul = text.indexOf('\0');
             return Optional.of((nul >= 0 ? text.substring(0, nul) : text).strip());
         } catch (NoSuchFileException e) {
