@@ -82,6 +82,12 @@ final class CpusCommand implements Command {
         if (apply && nicName == null) {
             throw new UsageException("--apply writes an IRQ placement and needs --nic IFACE");
         }
+        Optional<String> refusal = apply ? Superuser.refusal("--apply writes /proc/irq/N/smp_affinity_list and")
+                : Optional.empty();
+        if (refusal.isPresent()) {
+            err.println("keel cpus: " + refusal.get());
+            return Keel.EXIT_FAILURE;
+        }
         CpuTopology topology;
         Optional<NicInfo> nic;
         try {
@@ -114,11 +120,6 @@ final class CpusCommand implements Command {
         CpusReport.Plan planned = plan;
         Optional<NicReport> nicReport = nic.map(x -> NicReport.of(at, topology, x, planned.plan(), irqs));
         if (apply) {
-            Optional<String> refusal = Superuser.refusal("--apply writes /proc/irq/N/smp_affinity_list and");
-            if (refusal.isPresent()) {
-                err.println("keel cpus: " + refusal.get());
-                return Keel.EXIT_FAILURE;
-            }
             nicReport = Optional.of(nicReport.orElseThrow().apply(root));
         }
         CpusReport report = new CpusReport(topology, plan, nicReport, reservations, apply);

@@ -74,6 +74,13 @@ final class TuneCommand implements Command {
             out.print(usage());
             return Keel.EXIT_OK;
         }
+        if (o.flag("apply")) {
+            Optional<String> refusal = Superuser.refusal("--apply writes kernel settings and");
+            if (refusal.isPresent()) {
+                err.println("keel tune: " + refusal.get());
+                return Keel.EXIT_FAILURE;
+            }
+        }
         Path root = Path.of(o.value("root", "/"));
         if (!Files.isDirectory(root)) {
             throw new UsageException("--root " + root + " is not a directory");
@@ -83,11 +90,6 @@ final class TuneCommand implements Command {
         List<TuneItem> items = check(files, connections);
         List<Change> changes = List.of();
         if (o.flag("apply")) {
-            Optional<String> refusal = Superuser.refusal("--apply writes kernel settings and");
-            if (refusal.isPresent()) {
-                err.println("keel tune: " + refusal.get());
-                return Keel.EXIT_FAILURE;
-            }
             changes = apply(files, items);
             items = check(files, connections);
         }
