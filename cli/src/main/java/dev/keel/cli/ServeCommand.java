@@ -12,7 +12,7 @@ import java.util.Set;
  * {@code keel serve}: the zero-copy static file server on a directory, until SIGINT/SIGTERM.
  *
  * <pre>
- * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N] [--cpus LIST]
+ * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N|auto] [--cpus LIST]
  *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
  *            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--open-files N] [--open-file-validity MS]
  *            [--metrics-port P] [--metrics-address ADDR]
@@ -21,7 +21,7 @@ import java.util.Set;
  */
 final class ServeCommand implements Command {
     static final String USAGE = """
-            usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N] [--cpus LIST]
+            usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N|auto] [--cpus LIST]
                               [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
                               [--splice] [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
                               [--open-files N] [--open-file-validity MS] [--metrics-port P] [--metrics-address ADDR]
@@ -31,8 +31,11 @@ final class ServeCommand implements Command {
               --root DIR          directory to serve; it must exist and be readable
               --port P            TCP port (default 8080; 0 picks a free one)
               --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
-              --loops N           event loops (default: one per CPU given, else 1)
-              --cpus LIST         pin loop i to the i-th CPU of LIST, e.g. 0-1 or 2,3
+              --loops N           event loops (default: one per CPU given, else 1); auto: one per
+                                  free usable core, within the cgroup's CPU quota
+              --cpus LIST         pin loop i to the i-th CPU of LIST, e.g. 0-1 or 2,3 (default:
+                                  the core plan, around CPUs other keel processes reserved; a
+                                  reserved CPU given here is used anyway, with a warning)
               --transport T       epoll (default), io_uring, or auto (io_uring where the kernel
                                   and seccomp allow it, else epoll with one log line saying why);
                                   on io_uring heads go through the ring, bodies still by sendfile
@@ -78,7 +81,9 @@ final class ServeCommand implements Command {
             return Keel.EXIT_OK;
         }
         MetricsEndpoint endpoint = MetricsEndpoint.from(o);
-        FileServer server = start(o);
+        ServerSettings settings = ServerSettings.from(o, 8080);
+        FileServer server = start(o, settings);
+        ServerSettings.warn("keel serve", server.group(), settings.loopsWhy(), err);
         MetricsServer metrics = endpoint == null ? null : endpoint.start(server.group(), server);
         return UntilStopped.serve("keel serve", readyLine(server) + MetricsEndpoint.readySuffix(metrics),
                 MetricsEndpoint.closing(server, metrics), out, err);
@@ -86,7 +91,10 @@ final class ServeCommand implements Command {
 
     /** Checks the options and starts the server; a bad value is a {@link UsageException}. */
     static FileServer start(CommandOptions o) {
-        ServerSettings settings = ServerSettings.from(o, 8080);
+        return start(o, ServerSettings.from(o, 8080));
+    }
+
+    private static FileServer start(CommandOptions o, ServerSettings settings) {
         FileServer.Builder b = FileServer.builder()
                 .root(Path.of(o.value("root", ".")))
                 .host(settings.host())
@@ -122,7 +130,8 @@ final class ServeCommand implements Command {
         }
         int[] cpus = server.cpus();
         return "keel serve: http://" + host + ":" + server.port() + "/ serving " + server.root() + " with "
-                + cpus.length + (cpus.length == 1 ? " loop " : " loops ") + ServerSettings.placement(cpus)
+                + cpus.length + (cpus.length == 1 ? " loop " : " loops ")
+                + ServerSettings.placement(cpus, server.group().plannedAround())
                 + " (" + server.transport().label() + ", " + (server.usesOpenat2() ? "openat2" : "O_NOFOLLOW walk") + ")";
     }
 }

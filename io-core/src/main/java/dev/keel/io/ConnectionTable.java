@@ -208,6 +208,11 @@ final class ConnectionTable {
         return records;
     }
 
+    /** Every slot's user area, one region; {@link MemorySegment#NULL} when the areas are 0 bytes. */
+    MemorySegment userAreas() {
+        return userArea;
+    }
+
     int capacity() {
         return capacity;
     }

@@ -1,22 +1,25 @@
 package dev.keel.io;
 
-import dev.keel.ffm.Mman;
 import dev.keel.numa.IdSet;
+import dev.keel.numa.NumaException;
 import dev.keel.numa.NumaMemory;
 import dev.keel.numa.NumaTopology;
+import dev.keel.numa.PageHistogram;
 import dev.keel.numa.Placement;
 
 import java.lang.foreign.MemorySegment;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 /**
  * Where a loop's table and buffers live: the application's allocator if it gave one; else
  * memory bound to the NUMA node of the loop's CPU when the loop is pinned; else plain
  * anonymous memory. A container that blocks the NUMA system calls gets plain memory and one
  * log line, not a loop that cannot start.
+ *
+ * <p>Bound memory is faulted in when it is allocated (MADV_POPULATE_WRITE under the bind
+ * policy), so every page exists on the node before the loop serves and {@link #verify} can
+ * check each one: a page faulted in later, under memory pressure, could land elsewhere.
  *
  * @param allocator where the loop's regions come from
  * @param node      the NUMA node they are bound to, or -1
@@ -58,7 +61,7 @@ record LoopMemory(RegionAllocator allocator, int node) {
             OptionalInt cpuNode = topology.nodeOfCpu(loopCpu);
             if (cpuNode.isPresent() && topology.syscallProblem().isEmpty()) {
                 int node = cpuNode.getAsInt();
-                return new LoopMemory(NumaMemory.bind(node)::allocate, node);
+                return new LoopMemory(NumaMemory.bind(node).withPrefault()::allocate, node);
             }
             topology.syscallProblem().ifPresent(problem -> EventLoop.LOG.log(System.Logger.Level.INFO,
                     loopName + ": memory not bound to a NUMA node: " + problem));
@@ -67,18 +70,29 @@ record LoopMemory(RegionAllocator allocator, int node) {
     }
 
     /**
-     * When bound: touches the first page of the table and of the pool and checks that the
-     * kernel put them on the node (throws otherwise: the loop does not start on remote memory).
+     * When bound: checks that every page of the connection table (records and user areas) and of
+     * the buffer pool is present on the node (move_pages over all of them, in batches); throws
+     * otherwise, naming the region and where its pages are: the loop does not start on remote
+     * memory.
      */
     void verify(ConnectionTable table, BufferPool pool) {
         if (node < 0) {
             return;
         }
-        long page = Mman.pageSize();
-        MemorySegment poolHead = pool.region().asSlice(0, Math.min(page, pool.region().byteSize()));
-        poolHead.set(JAVA_LONG, 0, 0L);
         IdSet nodes = IdSet.of(node);
-        Placement.verify(table.records().asSlice(0, Math.min(page, table.records().byteSize())), nodes);
-        Placement.verify(poolHead, nodes);
+        verifyRegion("connection table", table.records(), nodes);
+        if (table.userAreas().byteSize() > 0) {
+            verifyRegion("connection user areas", table.userAreas(), nodes);
+        }
+        verifyRegion("buffer pool", pool.region(), nodes);
+    }
+
+    /** Every page of {@code region} is on one of {@code nodes}, or MISPLACED naming {@code what}. */
+    static PageHistogram verifyRegion(String what, MemorySegment region, IdSet nodes) {
+        try {
+            return Placement.verify(region, nodes);
+        } catch (NumaException e) {
+            throw new NumaException(e.reason(), what + ": " + e.getMessage(), e);
+        }
     }
 }

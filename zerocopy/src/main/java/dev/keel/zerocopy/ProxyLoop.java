@@ -7,6 +7,7 @@ import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.gen.LinuxLayouts.Linger;
+import dev.keel.io.CpuPinner;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -68,6 +69,8 @@ final class ProxyLoop {
     private final ProxySession[] sessions;
     private final PipePool pipes;
     private final Thread thread;
+    private final int cpu;
+    private final CpuPinner pinner;
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicInteger open = new AtomicInteger();
@@ -84,8 +87,11 @@ final class ProxyLoop {
     private MemorySegment scratch;
     private long acceptResume;
 
-    ProxyLoop(int index, int listenFd, InetSocketAddress target, int maxSessions, int pipeSize) {
+    /** {@code cpu} -1 leaves the loop unpinned; else its thread pins itself there with {@code pinner} first thing. */
+    ProxyLoop(int index, int listenFd, InetSocketAddress target, int maxSessions, int pipeSize, int cpu, CpuPinner pinner) {
         this.index = index;
+        this.cpu = cpu;
+        this.pinner = pinner;
         this.listenFd = listenFd;
         this.target = target;
         this.sessions = new ProxySession[maxSessions];
@@ -121,6 +127,9 @@ final class ProxyLoop {
         Arena arena = Arena.ofConfined();
         try {
             try {
+                if (cpu >= 0) {
+                    pinner.pinCurrentThread(cpu);
+                }
                 setUp(arena);
             } catch (Throwable t) {
                 failure = t;
