@@ -11,6 +11,7 @@ import dev.keel.io.EventLoop;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 
 import static dev.keel.ffm.gen.LinuxConstants.AF_INET;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -337,12 +338,17 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             return;
         }
         c.shutdownOutput();
-        if (c.isOpen() && c.loop().schedule(LINGER, () -> {
-            if (c.isOpen()) {
-                c.close();
-            }
-        }) < 0) {
-            c.close();
+        if (!c.isOpen()) {
+            return;
+        }
+        try {
+            c.loop().schedule(LINGER, () -> {
+                if (c.isOpen()) {
+                    c.close();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            c.close(); // no timer to spare: close now rather than leave the connection to linger unbounded
         }
     }
 
