@@ -74,6 +74,10 @@ final class UringPoller extends Poller {
     private static final int POLL_OUT_ARMED = 1 << 3;
     private static final int EOF_HELD = 1 << 4;
     private static final int STARVED = 1 << 5;
+    /** A shutdown is in the kernel: the close waits for it (see {@link #close}). */
+    private static final int SHUTDOWN_BUSY = 1 << 6;
+    /** The connection was closed while its shutdown was in the kernel: close when it completes. */
+    private static final int CLOSE_DEFERRED = 1 << 7;
 
     private final IoUringRing.CompletionHandler onCompletion = this::complete;
 
@@ -222,8 +226,12 @@ final class UringPoller extends Poller {
                 opDone(slot);
             }
             case OP_SHUTDOWN -> {
+                clearState(slot, SHUTDOWN_BUSY);
                 try {
-                    if (res < 0 && res != -Errno.ENOTCONN && table.hasFlag(slot, FLAG_OPEN)) {
+                    if (hasState(slot, CLOSE_DEFERRED)) {
+                        clearState(slot, CLOSE_DEFERRED);
+                        cancelAndClose(slot); // before opDone: the slot stays held until the close completes
+                    } else if (res < 0 && res != -Errno.ENOTCONN && table.hasFlag(slot, FLAG_OPEN)) {
                         SocketErrors.closeFor(loop, slot, "shutdown", -res);
                     }
                 } finally {
@@ -503,7 +511,7 @@ final class UringPoller extends Poller {
         int s = sqe();
         prep.shutdown(s, kernelFd(slot), SHUT_WR, userData(OP_SHUTDOWN, slot));
         prep.addFlags(s, fileFlag);
-        opStarted(slot, 0);
+        opStarted(slot, SHUTDOWN_BUSY);
     }
 
     // ---------------------------------------------------------------- pass-end work per connection
@@ -579,6 +587,25 @@ final class UringPoller extends Poller {
     @Override
     boolean close(int slot, Connection c) {
         receive.releaseHeld(slot);
+        zombies++;
+        if (hasState(slot, SHUTDOWN_BUSY)) {
+            // The kernel runs a shutdown on an io-wq worker, which looks the descriptor (or fixed
+            // slot) up only when it starts. Closed now, the number could be reused by the next
+            // accept before that, and the shutdown would hit the new connection (its first send
+            // failing with EPIPE). So the close waits for the shutdown's completion.
+            // The shutdown in flight holds the slot meanwhile.
+            table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
+            return false;
+        }
+        cancelAndClose(slot);
+        return false;
+    }
+
+    /**
+     * Cancels every request on the socket of retired {@code slot} and closes it through the ring,
+     * the two linked in one submission.
+     */
+    private void cancelAndClose(int slot) {
         int fd = kernelFd(slot);
         pass.reserve(2); // the cancel and the close must share a submission to stay linked
         // Cancel every request on the socket, then close it: a request in flight holds the
@@ -596,8 +623,6 @@ final class UringPoller extends Poller {
             prep.close(close, fd, userData(OP_CLOSE, slot));
         }
         opStarted(slot, 0);
-        zombies++;
-        return false;
     }
 
     @Override

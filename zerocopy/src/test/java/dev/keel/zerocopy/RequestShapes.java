@@ -1,7 +1,6 @@
 package dev.keel.zerocopy;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,9 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -62,7 +59,7 @@ public final class RequestShapes implements AutoCloseable {
         this.dirIndex = Files.readAllBytes(root.resolve("dir/index.html"));
         this.file = Files.readAllBytes(root.resolve("file.bin"));
         connect();
-        Answer a = exchange("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", true);
+        RawHttp.Response a = exchange("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", true);
         rootTag = expect(a, 200, "HEAD /").header("etag");
         a = exchange("HEAD /file.bin HTTP/1.1\r\nHost: x\r\n\r\n", true);
         fileTag = expect(a, 200, "HEAD /file.bin").header("etag");
@@ -114,15 +111,15 @@ public final class RequestShapes implements AutoCloseable {
             case DIRECTORY -> body(exchange("GET /dir/ HTTP/1.1\r\n" + h + "\r\n", false), 200, dirIndex, shape);
             case FILE -> body(exchange("GET /file.bin HTTP/1.1\r\n" + h + "\r\n", false), 200, file, shape);
             case HEAD -> {
-                Answer a = expect(exchange("HEAD /file.bin HTTP/1.1\r\n" + h + "\r\n", true), 200, shape.name());
-                check(a.body.length == 0 && String.valueOf(FILE_SIZE).equals(a.header("content-length")), a, shape);
+                RawHttp.Response a = expect(exchange("HEAD /file.bin HTTP/1.1\r\n" + h + "\r\n", true), 200, shape.name());
+                check(a.body().length == 0 && String.valueOf(FILE_SIZE).equals(a.header("content-length")), a, shape);
             }
             case RANGE -> body(exchange("GET /file.bin HTTP/1.1\r\n" + h + "Range: bytes=100-199\r\n\r\n", false), 206,
                     Arrays.copyOfRange(file, 100, 200), shape);
             case MULTIPART_RANGE -> {
-                Answer a = expect(exchange("GET /file.bin HTTP/1.1\r\n" + h + "Range: bytes=0-9,1000-1009\r\n\r\n", false),
+                RawHttp.Response a = expect(exchange("GET /file.bin HTTP/1.1\r\n" + h + "Range: bytes=0-9,1000-1009\r\n\r\n", false),
                         206, shape.name());
-                String text = new String(a.body, StandardCharsets.ISO_8859_1);
+                String text = new String(a.body(), StandardCharsets.ISO_8859_1);
                 check(a.header("content-type").startsWith("multipart/byteranges")
                         && text.contains("Content-Range: bytes 0-9/" + FILE_SIZE)
                         && text.contains("Content-Range: bytes 1000-1009/" + FILE_SIZE), a, shape);
@@ -141,7 +138,7 @@ public final class RequestShapes implements AutoCloseable {
             case URI_TOO_LONG -> closing(exchange("GET " + LONG_TARGET + " HTTP/1.1\r\n" + h + "\r\n", false), 414, shape);
             case HEADERS_TOO_LARGE -> closing(exchange("GET / HTTP/1.1\r\n" + h + BIG_FIELD + "\r\n", false), 431, shape);
             case CONNECTION_CLOSE -> {
-                Answer a = exchange("GET / HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n", false);
+                RawHttp.Response a = exchange("GET / HTTP/1.1\r\n" + h + "Connection: close\r\n\r\n", false);
                 body(a, 200, index, shape);
                 check("close".equalsIgnoreCase(a.header("connection")), a, shape);
             }
@@ -166,16 +163,16 @@ public final class RequestShapes implements AutoCloseable {
             if (closed) {
                 // The request limit closed the connection inside the pipeline: the rest again, one by one.
                 reconnect();
-                Answer a = exchange(targets.get(i) + h, targets.get(i).startsWith("HEAD"));
+                RawHttp.Response a = exchange(targets.get(i) + h, targets.get(i).startsWith("HEAD"));
                 expect(a, statuses[i], "PIPELINED " + targets.get(i));
                 closed = "close".equalsIgnoreCase(a.header("connection"));
                 continue;
             }
             requests++;
-            Answer a = read(targets.get(i).startsWith("HEAD"));
+            RawHttp.Response a = read(targets.get(i).startsWith("HEAD"));
             expect(a, statuses[i], "PIPELINED " + targets.get(i));
             if (i == 0) {
-                check(Arrays.equals(a.body, index), a, Shape.PIPELINED);
+                check(Arrays.equals(a.body(), index), a, Shape.PIPELINED);
             }
             closed = "close".equalsIgnoreCase(a.header("connection"));
         }
@@ -184,84 +181,43 @@ public final class RequestShapes implements AutoCloseable {
         }
     }
 
-    /** One answer: status, fields (names lower-cased) and body. */
-    record Answer(int status, String statusLine, Map<String, String> headers, byte[] body) {
-        String header(String name) {
-            return headers.get(name);
-        }
-    }
-
-    private Answer exchange(String request, boolean head) throws IOException {
+    private RawHttp.Response exchange(String request, boolean head) throws IOException {
         requests++;
         out.write(request.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
-        Answer a = read(head);
+        RawHttp.Response a = read(head);
         if ("close".equalsIgnoreCase(a.header("connection"))) {
             reconnect(); // asked for, an error that ends the connection, or the server's request limit
         }
         return a;
     }
 
-    private void closing(Answer a, int status, Shape shape) throws IOException {
+    private void closing(RawHttp.Response a, int status, Shape shape) throws IOException {
         expect(a, status, shape.name());
         check("close".equalsIgnoreCase(a.header("connection")), a, shape);
     }
 
-    private static Answer expect(Answer a, int status, String what) throws IOException {
-        if (a.status != status) {
-            throw new IOException(what + ": expected " + status + ", got " + a.statusLine + " " + a.headers);
+    private static RawHttp.Response expect(RawHttp.Response a, int status, String what) throws IOException {
+        if (a.status() != status) {
+            throw new IOException(what + ": expected " + status + ", got " + a.statusLine() + " " + a.headers());
         }
         return a;
     }
 
-    private static void body(Answer a, int status, byte[] expected, Shape shape) throws IOException {
+    private static void body(RawHttp.Response a, int status, byte[] expected, Shape shape) throws IOException {
         expect(a, status, shape.name());
-        check(Arrays.equals(a.body, expected), a, shape);
+        check(Arrays.equals(a.body(), expected), a, shape);
     }
 
-    private static void check(boolean ok, Answer a, Shape shape) throws IOException {
+    private static void check(boolean ok, RawHttp.Response a, Shape shape) throws IOException {
         if (!ok) {
-            throw new IOException(shape + ": wrong answer " + a.statusLine + " " + a.headers + " body of "
-                    + a.body.length + " bytes");
+            throw new IOException(shape + ": wrong answer " + a.statusLine() + " " + a.headers() + " body of "
+                    + a.body().length + " bytes");
         }
     }
 
-    private Answer read(boolean head) throws IOException {
-        String statusLine = line();
-        if (statusLine == null) {
-            throw new IOException("connection closed before a status line");
-        }
-        Map<String, String> headers = new LinkedHashMap<>();
-        String l;
-        while ((l = line()) != null && !l.isEmpty()) {
-            int colon = l.indexOf(':');
-            headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
-        }
-        int status = Integer.parseInt(statusLine.split(" ")[1]);
-        byte[] body = new byte[0];
-        String length = headers.get("content-length");
-        if (!head && status != 304 && length != null) {
-            int n = Integer.parseInt(length);
-            body = in.readNBytes(n);
-            if (body.length != n) {
-                throw new IOException("body ended early: " + body.length + " of " + length);
-            }
-        }
-        return new Answer(status, statusLine, headers, body);
-    }
-
-    private String line() throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream(64);
-        int c;
-        while ((c = in.read()) >= 0) {
-            if (c == '\n') {
-                byte[] bytes = b.toByteArray();
-                int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-                return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
-            }
-            b.write(c);
-        }
-        return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
+    private RawHttp.Response read(boolean head) throws IOException {
+        return RawHttp.read(in, head);
     }
 
     private void connect() throws IOException {
