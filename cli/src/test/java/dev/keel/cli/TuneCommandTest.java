@@ -131,9 +131,14 @@ class TuneCommandTest {
         assumeTrue(Files.isExecutable(setpriv), "needs setpriv(1)");
         Path root = machine("metal-untuned");
         Map<String, String> before = snapshot(root);
-        // The child sees only keel's own classes (this build's target directories, readable by anyone).
+        // The child sees only keel's own classes: this build's target directories, or its module
+        // jars there when the reactor ran to `package` (make test runs `verify`); readable by anyone,
+        // unlike the local Maven repository under root's home.
         String cp = Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-                .filter(p -> p.contains("/target/classes")).reduce((a, b) -> a + java.io.File.pathSeparator + b).orElseThrow();
+                .filter(p -> p.contains("/target/classes") || p.matches(".*/target/[^/]+\\.jar"))
+                .reduce((a, b) -> a + java.io.File.pathSeparator + b).orElseThrow();
+        assumeTrue(Stream.of(cp.split(java.io.File.pathSeparator)).allMatch(TuneCommandTest::readableByAnyone),
+                "the build's directories must be readable by another user: " + cp);
         String java = ProcessHandle.current().info().command().orElseThrow();
         for (List<String> args : List.of(List.of("tune", "--apply", "--root", root.toString()),
                 List.of("cpus", "--nic", "eth0", "--apply", "--root", root.toString()))) {
@@ -148,6 +153,22 @@ class TuneCommandTest {
             assertTrue(output.contains("needs root (this process runs as uid 65534); nothing was changed"), output);
         }
         assertEquals(before, snapshot(root));
+    }
+
+    /** Whether a user with no rights of its own can reach {@code path}: it and every directory above it. */
+    private static boolean readableByAnyone(String path) {
+        try {
+            for (Path p = Path.of(path).toAbsolutePath(); p != null; p = p.getParent()) {
+                var perms = Files.getPosixFilePermissions(p);
+                if (!perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ) && !Files.isDirectory(p)
+                        || Files.isDirectory(p) && !perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test
