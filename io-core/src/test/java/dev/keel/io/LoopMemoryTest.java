@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.loop.LoopMemory;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.ffm.Mman;
 import dev.keel.numa.IdSet;

@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.io.uring.UringPass;
+import dev.keel.io.uring.UringRings;
 import dev.keel.ffm.IoUringRing;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.uring.IoUringSupport;
 import org.junit.jupiter.api.Assumptions;
 
 /** Shared plumbing of the io_uring tests. */

@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.stats;
 
+import dev.keel.io.Connection;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.function.Function;

@@ -1,5 +1,16 @@
-package dev.keel.io;
+package dev.keel.io.uring;
 
+import dev.keel.io.loop.SocketErrors;
+import dev.keel.io.loop.PollerHost;
+import dev.keel.io.CloseReason;
+import dev.keel.io.Connection;
+import dev.keel.io.EventLoop;
+import dev.keel.io.LoopOptions;
+import dev.keel.io.Transport;
+import dev.keel.io.loop.BufferPool;
+import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.OutboundQueue;
+import dev.keel.io.loop.Poller;
 import dev.keel.ffm.EventFd;
 import dev.keel.ffm.IoUring;
 import dev.keel.ffm.IoUringPrep;
@@ -17,16 +28,16 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_FD_FIXED;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
-import static dev.keel.io.ConnectionTable.FD;
-import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
-import static dev.keel.io.ConnectionTable.FLAG_DIRTY;
-import static dev.keel.io.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.ConnectionTable.FLAG_APP_READ_PAUSED;
-import static dev.keel.io.ConnectionTable.FLAG_READ_PAUSED;
-import static dev.keel.io.ConnectionTable.READ_BLOCKED;
-import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
-import static dev.keel.io.ConnectionTable.IN_FLIGHT;
-import static dev.keel.io.ConnectionTable.POLLER_STATE;
+import static dev.keel.io.loop.ConnectionTable.FD;
+import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
+import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
+import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
+import static dev.keel.io.loop.ConnectionTable.FLAG_APP_READ_PAUSED;
+import static dev.keel.io.loop.ConnectionTable.FLAG_READ_PAUSED;
+import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
+import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
+import static dev.keel.io.loop.ConnectionTable.IN_FLIGHT;
+import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 
 /**
  * The io_uring transport. One ring per loop, made and driven on the loop thread
@@ -55,7 +66,7 @@ import static dev.keel.io.ConnectionTable.POLLER_STATE;
  * arrive for a closed connection go straight back to the ring; an fd accepted after accepting
  * stopped is closed.
  */
-final class UringPoller extends Poller {
+public final class UringPoller extends Poller {
     // user_data: the operation in the high 32 bits, the connection's slot in the low 32.
     static final int OP_WAKE = 1;
     static final int OP_ACCEPT = 2;
@@ -75,13 +86,14 @@ final class UringPoller extends Poller {
     private static final int EOF_HELD = 1 << 4;
     private static final int STARVED = 1 << 5;
 
+    private static final System.Logger LOG = System.getLogger("dev.keel.io");
+
     private final IoUringRing.CompletionHandler onCompletion = this::complete;
 
     private LoopOptions options;
     private ConnectionTable table;
     private BufferPool pool;
     private OutboundQueue outbound;
-    private LoopStats stats;
     private IoUringRing ring;
     private IoUringPrep prep;
     private UringPass pass;
@@ -107,54 +119,53 @@ final class UringPoller extends Poller {
     private long deliveringEnd;
     /** The buffer to lend the kernel once the delivery ends, when the delivered one was adopted. */
     private int replacementBid = -1;
-    /** Writes queued by adopting their receive buffer instead of copying (tests read it). */
-    long adoptedWrites;
+    /** Writes queued by adopting their receive buffer instead of copying. */
+    private long adoptedWrites;
 
-    UringPoller(EventLoop loop) {
+    public UringPoller(PollerHost loop) {
         super(loop);
     }
 
     @Override
-    Transport transport() {
+    public Transport transport() {
         return Transport.IO_URING;
     }
 
     @Override
-    int[] bufferCounts(LoopOptions o) {
-        int[] counts = o.bufferCounts.clone();
-        counts[UringReceiveBuffers.sizeClass(o)] += o.providedBufferCount;
+    public int[] bufferCounts(LoopOptions o) {
+        int[] counts = o.bufferCounts().clone();
+        counts[UringReceiveBuffers.sizeClass(o)] += o.providedBufferCount();
         return counts;
     }
 
     @Override
-    void setUp(int listenFd, int wakeFd) {
-        options = loop.options;
-        table = loop.table;
-        pool = loop.pool;
-        outbound = loop.outbound;
-        stats = loop.stats();
+    public void setUp(int listenFd, int wakeFd) {
+        options = loop.options();
+        table = loop.table();
+        pool = loop.pool();
+        outbound = loop.outbound();
         this.wakeFd = wakeFd;
-        direct = options.directDescriptors;
+        direct = options.directDescriptors();
         fileFlag = direct ? IOSQE_FIXED_FILE : 0;
         ring = UringRings.open(options, loop.cpu());
         prep = ring.prep();
-        pass = new UringPass(ring, onCompletion, stats);
+        pass = new UringPass(ring, onCompletion, loop);
         acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
         UringRings.registerRingFd(ring);
         if (direct) {
-            UringRings.registerFileTable(ring, options.maxConnections);
+            UringRings.registerFileTable(ring, options.maxConnections());
             if (listenFd >= 0) {
                 // Direct sockets have no fd for setsockopt: they inherit the listener's options.
-                SocketOptions.apply(options, stats, listenFd);
+                loop.configure(listenFd);
             }
         }
-        if (options.registeredBuffers) {
-            UringRings.registerPool(ring, pool.region(), loop.arena);
+        if (options.registeredBuffers()) {
+            UringRings.registerPool(ring, pool.region(), loop.arena());
         }
-        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer);
-        dirty = new int[Math.max(64, options.maxConnections)];
-        sends = new UringSends(prep, outbound, options, loop.arena);
-        wakeScratch = loop.arena.allocate(Long.BYTES, Long.BYTES);
+        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer());
+        dirty = new int[Math.max(64, options.maxConnections())];
+        sends = new UringSends(prep, outbound, options, loop.arena());
+        wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
 
@@ -165,10 +176,10 @@ final class UringPoller extends Poller {
     // ---------------------------------------------------------------- the pass
 
     @Override
-    int poll(int timeoutMillis) {
+    public int poll(int timeoutMillis) {
         flushDirty();
-        if (timeoutMillis != 0 && options.busyPollNanos > 0) {
-            long spinUntil = loop.now + options.busyPollNanos;
+        if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
+            long spinUntil = loop.now() + options.busyPollNanos();
             do {
                 pass.enterWithoutWaiting();
                 if (pass.ready() || loop.hasTasks()) {
@@ -209,7 +220,7 @@ final class UringPoller extends Poller {
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
-                stats.syscalls++;
+                loop.countSyscalls(1);
                 if (!IoUring.hasMore(flags)) {
                     prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
                 }
@@ -268,29 +279,29 @@ final class UringPoller extends Poller {
     // ---------------------------------------------------------------- accept
 
     @Override
-    void startAccepting() {
+    public void startAccepting() {
         acceptor.start();
     }
 
     @Override
-    void stopAccepting() {
+    public void stopAccepting() {
         acceptor.stop();
     }
 
     @Override
-    void discardAccepted(int fd) {
+    public void discardAccepted(int fd) {
         acceptor.discard(fd);
     }
 
     @Override
-    int publicFd(int fd) {
+    public int publicFd(int fd) {
         return direct ? -1 : fd;
     }
 
     @Override
-    void register(int slot, Connection c) {
+    public void register(int slot, Connection c) {
         if (!direct) {
-            SocketOptions.apply(options, stats, c.descriptor());
+            loop.configure(loop.descriptor(c));
         }
         table.setInt(slot, POLLER_STATE, 0);
         markDirty(slot); // the recv is armed with the pass's other submissions
@@ -320,7 +331,7 @@ final class UringPoller extends Poller {
                 loop.inputClosed(slot, loop.connection(slot));
             }
         } else if (res == -Errno.ENOBUFS) {
-            stats.receiveStarvations++;
+            loop.receiveStarved();
             markDirty(slot);
         } else if (res != -Errno.ECANCELED) {
             try {
@@ -421,7 +432,7 @@ final class UringPoller extends Poller {
      * is lent a spare pool buffer in its place. Returns the bytes adopted (all or none).
      */
     @Override
-    long writeNow(int slot, Connection c, MemorySegment data, long length) {
+    public long writeNow(int slot, Connection c, MemorySegment data, long length) {
         long address = data.address();
         if (deliveringBid < 0 || length == 0 || address < deliveringStart || address + length != deliveringEnd
                 || !takeSpare()) {
@@ -436,7 +447,7 @@ final class UringPoller extends Poller {
      * (several receives delivered in one pass, each written back).
      */
     @Override
-    long queueWithoutCopy(int slot, MemorySegment data, long length) {
+    public long queueWithoutCopy(int slot, MemorySegment data, long length) {
         if (deliveringBid < 0 || data.address() != deliveringStart || data.address() + length != deliveringEnd
                 || length != pool.capacity(deliveringBid) || !outbound.tailFull(slot) || !takeSpare()) {
             return 0;
@@ -459,7 +470,7 @@ final class UringPoller extends Poller {
     }
 
     @Override
-    long flushNow(int slot, Connection c) {
+    public long flushNow(int slot, Connection c) {
         return 0;
     }
 
@@ -499,7 +510,7 @@ final class UringPoller extends Poller {
     }
 
     @Override
-    void shutdownOutput(int slot, Connection c) {
+    public void shutdownOutput(int slot, Connection c) {
         int s = sqe();
         prep.shutdown(s, kernelFd(slot), SHUT_WR, userData(OP_SHUTDOWN, slot));
         prep.addFlags(s, fileFlag);
@@ -509,7 +520,7 @@ final class UringPoller extends Poller {
     // ---------------------------------------------------------------- pass-end work per connection
 
     @Override
-    void update(int slot) {
+    public void update(int slot) {
         markDirty(slot);
     }
 
@@ -577,7 +588,7 @@ final class UringPoller extends Poller {
     // ---------------------------------------------------------------- close
 
     @Override
-    boolean close(int slot, Connection c) {
+    public boolean close(int slot, Connection c) {
         receive.releaseHeld(slot);
         int fd = kernelFd(slot);
         pass.reserve(2); // the cancel and the close must share a submission to stay linked
@@ -601,7 +612,7 @@ final class UringPoller extends Poller {
     }
 
     @Override
-    void drain(long deadlineNanos) {
+    public void drain(long deadlineNanos) {
         if (ring == null) {
             return;
         }
@@ -613,23 +624,28 @@ final class UringPoller extends Poller {
         }
         drained = zombies == 0;
         if (!drained) {
-            EventLoop.LOG.log(System.Logger.Level.WARNING, "io_uring still holds " + zombies
+            LOG.log(System.Logger.Level.WARNING, loop.name() + ": io_uring still holds " + zombies
                     + " closed connections after the shutdown deadline; their buffers are not freed");
         }
     }
 
+    /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
+    public long adoptedWrites() {
+        return adoptedWrites;
+    }
+
     @Override
-    boolean holdsMemory() {
+    public boolean holdsMemory() {
         return !drained;
     }
 
     @Override
-    int buffersLentToKernel() {
+    public int buffersLentToKernel() {
         return receive == null ? 0 : receive.available();
     }
 
     @Override
-    void tearDown() {
+    public void tearDown() {
         try {
             if (receive != null) {
                 receive.close();
