@@ -140,6 +140,16 @@ public final class EventLoop implements Executor {
         return core.listenFd();
     }
 
+    /** Whether the loop accepts new connections now; loop thread only (tests). */
+    boolean accepting() {
+        return core.accepting();
+    }
+
+    /** Pauses accepting as the transport does on EMFILE; loop thread only (tests). */
+    void pauseAccepting() {
+        core.pauseAccepting();
+    }
+
     /** The transport's side of this loop (tests look inside it). */
     Poller poller() {
         return core.poller;

@@ -1,6 +1,5 @@
 package dev.keel.io.stats;
 
-import dev.keel.io.Connection;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.function.Function;

@@ -2,9 +2,7 @@ package dev.keel.io.uring;
 
 import dev.keel.io.loop.SocketErrors;
 import dev.keel.io.loop.PollerHost;
-import dev.keel.io.CloseReason;
 import dev.keel.io.Connection;
-import dev.keel.io.EventLoop;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.BufferPool;
