@@ -27,12 +27,8 @@ import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.loop.ConnectionTable.FD;
-import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.loop.ConnectionTable.FLAG_APP_READ_PAUSED;
-import static dev.keel.io.loop.ConnectionTable.FLAG_READ_PAUSED;
-import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.loop.ConnectionTable.IN_FLIGHT;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
@@ -77,12 +73,12 @@ public final class UringPoller extends Poller {
     static final int OP_IGNORE = 9;
 
     // Bits of a connection's poller state.
-    private static final int RECV_ARMED = 1;
-    private static final int RECV_CANCELLING = 1 << 1;
+    static final int RECV_ARMED = 1;
+    static final int RECV_CANCELLING = 1 << 1;
     private static final int SEND_BUSY = 1 << 2;
     private static final int POLL_OUT_ARMED = 1 << 3;
-    private static final int EOF_HELD = 1 << 4;
-    private static final int STARVED = 1 << 5;
+    static final int EOF_HELD = 1 << 4;
+    static final int STARVED = 1 << 5;
 
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
 
@@ -109,16 +105,7 @@ public final class UringPoller extends Poller {
     private int dirtyCount;
 
     private UringSends sends;
-
-    /** The receive buffer whose bytes the handler is reading now, while it may adopt them; else -1. */
-    private int deliveringBid = -1;
-    /** Where the bytes of {@link #deliveringBid} start and end. */
-    private long deliveringStart;
-    private long deliveringEnd;
-    /** The buffer to lend the kernel once the delivery ends, when the delivered one was adopted. */
-    private int replacementBid = -1;
-    /** Writes queued by adopting their receive buffer instead of copying. */
-    private long adoptedWrites;
+    private UringReceives receives;
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -161,6 +148,7 @@ public final class UringPoller extends Poller {
             UringRings.registerPool(ring, pool.region(), loop.arena());
         }
         receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer());
+        receives = new UringReceives(this, loop, receive, prep, fileFlag);
         dirty = new int[Math.max(64, options.maxConnections())];
         sends = new UringSends(prep, outbound, options, loop.arena());
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
@@ -198,7 +186,7 @@ public final class UringPoller extends Poller {
         return pass.reap();
     }
 
-    private int sqe() {
+    int sqe() {
         return pass.sqe();
     }
 
@@ -208,7 +196,7 @@ public final class UringPoller extends Poller {
         int op = (int) (userData >>> 32);
         int slot = (int) userData;
         switch (op) {
-            case OP_RECV -> recvDone(slot, res, flags);
+            case OP_RECV -> receives.recvDone(slot, res, flags);
             case OP_SEND -> {
                 int result = sends.completed(slot, res, flags);
                 if (result != UringSends.NOT_DONE) {
@@ -248,7 +236,7 @@ public final class UringPoller extends Poller {
     }
 
     /** One request naming {@code slot} finished; the last one of a closed connection frees it. */
-    private void opDone(int slot) {
+    void opDone(int slot) {
         int left = table.getInt(slot, IN_FLIGHT) - 1;
         table.setInt(slot, IN_FLIGHT, left);
         if (left == 0 && !table.hasFlag(slot, FLAG_OPEN) && loop.connection(slot) != null) {
@@ -257,20 +245,20 @@ public final class UringPoller extends Poller {
         }
     }
 
-    private void opStarted(int slot, int stateBits) {
+    void opStarted(int slot, int stateBits) {
         table.setInt(slot, IN_FLIGHT, table.getInt(slot, IN_FLIGHT) + 1);
         table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | stateBits);
     }
 
-    private void clearState(int slot, int bits) {
+    void clearState(int slot, int bits) {
         table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) & ~bits);
     }
 
-    private boolean hasState(int slot, int bits) {
+    boolean hasState(int slot, int bits) {
         return (table.getInt(slot, POLLER_STATE) & bits) != 0;
     }
 
-    private int kernelFd(int slot) {
+    int kernelFd(int slot) {
         return table.getInt(slot, FD);
     }
 
@@ -305,122 +293,6 @@ public final class UringPoller extends Poller {
         markDirty(slot); // the recv is armed with the pass's other submissions
     }
 
-    // ---------------------------------------------------------------- receive
-
-    private void recvDone(int slot, int res, int flags) {
-        boolean more = IoUring.hasMore(flags);
-        if (!more) {
-            clearState(slot, RECV_ARMED | RECV_CANCELLING);
-        }
-        int bid = IoUring.hasBuffer(flags) ? IoUring.bufferId(flags) : -1;
-        if (bid >= 0) {
-            receive.taken(bid);
-        }
-        if (!table.hasFlag(slot, FLAG_OPEN)) {
-            if (bid >= 0) {
-                receive.provide(bid);
-            }
-        } else if (res > 0 && bid >= 0) {
-            received(slot, bid, res);
-        } else if (res == 0) {
-            if (receive.holds(slot)) {
-                table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | EOF_HELD);
-            } else {
-                loop.inputClosed(slot, loop.connection(slot));
-            }
-        } else if (res == -Errno.ENOBUFS) {
-            loop.receiveStarved();
-            markDirty(slot);
-        } else if (res != -Errno.ECANCELED) {
-            try {
-                SocketErrors.closeFor(loop, slot, "recv", -res);
-            } finally {
-                if (!more) {
-                    opDone(slot);
-                }
-            }
-            return;
-        }
-        if (!more) {
-            if (table.hasFlag(slot, FLAG_OPEN)) {
-                markDirty(slot); // re-armed with the next submissions if reading is still wanted
-            }
-            opDone(slot);
-        }
-    }
-
-    private void received(int slot, int bid, int n) {
-        if (table.hasFlag(slot, FLAG_CLOSING)) {
-            receive.provide(bid); // a graceful close reads no more
-        } else if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED) || receive.holds(slot)) {
-            receive.hold(slot, bid, n); // paused: kept, in order, until reading resumes
-        } else {
-            deliver(slot, loop.connection(slot), bid, n);
-        }
-    }
-
-    /**
-     * Hands the {@code n} bytes of receive buffer {@code bid} to the handler, then lends the
-     * buffer out again; the handler may have closed the connection (false).
-     */
-    private boolean deliver(int slot, Connection c, int bid, int n) {
-        MemorySegment data = receive.view(bid, n);
-        if (data == null) {
-            receive.copyOut(bid, n);
-            data = loop.readSlice(n);
-        } else {
-            deliveringBid = bid;
-            deliveringStart = receive.address(bid);
-            deliveringEnd = deliveringStart + n;
-        }
-        try {
-            return loop.received(slot, c, data);
-        } finally {
-            deliveringBid = -1;
-            int lend = bid;
-            if (replacementBid >= 0) {
-                lend = replacementBid; // bid now belongs to a connection's queue
-                replacementBid = -1;
-            }
-            receive.provide(lend); // only now: the kernel may refill it as soon as it is lent
-        }
-    }
-
-    /** Whether the handler may hear of input now. */
-    private boolean wantsInput(int slot) {
-        return !table.hasFlag(slot, READ_BLOCKED);
-    }
-
-    /** Whether a recv should be armed: input wanted and the end of the stream not seen yet. */
-    private boolean readable(int slot) {
-        return wantsInput(slot) && !hasState(slot, EOF_HELD);
-    }
-
-    private void deliverHeld(int slot, Connection c) {
-        while (receive.holds(slot) && wantsInput(slot)) {
-            int n = receive.heldLength(slot);
-            if (!deliver(slot, c, receive.unhold(slot), n)) {
-                return;
-            }
-        }
-        if (!receive.holds(slot) && hasState(slot, EOF_HELD) && table.hasFlag(slot, FLAG_OPEN)) {
-            clearState(slot, EOF_HELD);
-            loop.inputClosed(slot, c);
-        }
-    }
-
-    private void armRecv(int slot) {
-        int s = sqe();
-        prep.recvMultishot(s, kernelFd(slot), receive.bgid(), 0, userData(OP_RECV, slot));
-        prep.addFlags(s, fileFlag);
-        opStarted(slot, RECV_ARMED);
-    }
-
-    private void cancelRecv(int slot) {
-        prep.asyncCancel(sqe(), userData(OP_RECV, slot), 0, userData(OP_CANCEL, slot));
-        opStarted(slot, RECV_CANCELLING);
-    }
-
     // ---------------------------------------------------------------- send
 
     /**
@@ -431,13 +303,7 @@ public final class UringPoller extends Poller {
      */
     @Override
     public long writeNow(int slot, Connection c, MemorySegment data, long length) {
-        long address = data.address();
-        if (deliveringBid < 0 || length == 0 || address < deliveringStart || address + length != deliveringEnd
-                || !takeSpare()) {
-            return 0;
-        }
-        outbound.adopt(slot, deliveringBid, (int) (address - deliveringStart), (int) (deliveringEnd - deliveringStart));
-        return adopted(slot, length);
+        return receives.adoptIfDelivering(slot, data, length);
     }
 
     /**
@@ -446,25 +312,7 @@ public final class UringPoller extends Poller {
      */
     @Override
     public long queueWithoutCopy(int slot, MemorySegment data, long length) {
-        if (deliveringBid < 0 || data.address() != deliveringStart || data.address() + length != deliveringEnd
-                || length != pool.capacity(deliveringBid) || !outbound.tailFull(slot) || !takeSpare()) {
-            return 0;
-        }
-        outbound.link(slot, deliveringBid);
-        return adopted(slot, length);
-    }
-
-    /** A spare receive buffer to lend the kernel once the delivery ends; false when the pool has none. */
-    private boolean takeSpare() {
-        replacementBid = receive.replacement();
-        return replacementBid >= 0;
-    }
-
-    private long adopted(int slot, long length) {
-        deliveringBid = -1; // one owner: a second write of the same bytes copies them
-        adoptedWrites++;
-        markDirty(slot);
-        return length;
+        return receives.linkIfDelivering(slot, data, length);
     }
 
     @Override
@@ -522,7 +370,7 @@ public final class UringPoller extends Poller {
         markDirty(slot);
     }
 
-    private void markDirty(int slot) {
+    void markDirty(int slot) {
         if (!table.hasFlag(slot, FLAG_DIRTY)) {
             table.setFlag(slot, FLAG_DIRTY);
             if (dirtyCount == dirty.length) {
@@ -556,23 +404,23 @@ public final class UringPoller extends Poller {
             return;
         }
         Connection c = loop.connection(slot);
-        if ((receive.holds(slot) || hasState(slot, EOF_HELD)) && wantsInput(slot)) {
-            deliverHeld(slot, c);
+        if ((receive.holds(slot) || hasState(slot, EOF_HELD)) && receives.wantsInput(slot)) {
+            receives.deliverHeld(slot, c);
             if (!table.isLive(c.handle())) {
                 return;
             }
         }
-        if (readable(slot)) {
+        if (receives.readable(slot)) {
             if (!hasState(slot, RECV_ARMED)) {
                 if (receive.available() > 0) {
-                    armRecv(slot);
+                    receives.armRecv(slot);
                 } else if (!hasState(slot, STARVED)) {
                     table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | STARVED);
                     receive.starve(slot);
                 }
             }
         } else if (hasState(slot, RECV_ARMED) && !hasState(slot, RECV_CANCELLING)) {
-            cancelRecv(slot);
+            receives.cancelRecv(slot);
         }
         if (!hasState(slot, SEND_BUSY)) {
             if (outbound.pending(slot) > 0) {
@@ -629,7 +477,7 @@ public final class UringPoller extends Poller {
 
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
     public long adoptedWrites() {
-        return adoptedWrites;
+        return receives.adoptedWrites();
     }
 
     @Override
