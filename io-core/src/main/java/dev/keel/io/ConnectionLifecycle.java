@@ -18,7 +18,7 @@ import static dev.keel.io.loop.ConnectionTable.LAST_ACTIVE;
  * {@code onClose}: the slot in the table and the {@link Connection} naming it, the handler's
  * calls for arrived bytes and end of input (with the half-close rule: input ended and output
  * shut means nothing can move any more, so the connection closes), graceful and immediate
- * closes, and the release of the slot once the kernel holds nothing of it — {@code onClose}
+ * closes, idle timeouts, and the release of the slot once the kernel holds nothing of it — {@code onClose}
  * only for a connection whose handler heard {@code onOpen}. Output and back-pressure are the
  * {@link WritePath}'s. Kept apart from the duty cycle ({@link LoopCore}) so that the rules of
  * a connection's life read in one place. Loop-confined.
@@ -61,7 +61,7 @@ final class ConnectionLifecycle {
             closeNow(slot, CloseReason.ERROR);
             return;
         }
-        core.startIdleCheck(slot, handle);
+        startIdleCheck(slot, handle);
         c.opened = true; // from here on the handler hears of its close
         try {
             handler.onOpen(c);
@@ -183,6 +183,37 @@ final class ConnectionLifecycle {
             if (connections[slot] != null) {
                 closeNow(slot, reason);
             }
+        }
+    }
+
+    /** Starts the idle check of the connection just opened in {@code slot}, when idle timeouts are on. */
+    private void startIdleCheck(int slot, long handle) {
+        ConnectionTable table = core.table;
+        LoopOptions options = core.options;
+        table.setLong(slot, LAST_ACTIVE, core.tick);
+        if (options.idleTimeoutNanos > 0) {
+            table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, options.idleTimeoutNanos,
+                    LoopTimers.KIND_IDLE, slot, ConnectionTable.generationOfHandle(handle)));
+        }
+    }
+
+    /** The idle timer of {@code slot}'s connection of {@code generation} fired: close it, or check again later. */
+    void idleCheck(int slot, int generation) {
+        ConnectionTable table = core.table;
+        LoopOptions options = core.options;
+        long handle = ConnectionTable.handle(slot, generation);
+        if (!table.isLive(handle)) {
+            return;
+        }
+        long idleTicks = (options.idleTimeoutNanos + options.tickNanos - 1) / options.tickNanos;
+        long quiet = core.tick - table.getLong(slot, LAST_ACTIVE);
+        if (quiet >= idleTicks) {
+            table.setInt(slot, IDLE_TIMER, -1);
+            core.stats.idleTimeouts++;
+            closeNow(slot, CloseReason.IDLE_TIMEOUT);
+        } else {
+            table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, (idleTicks - quiet) * options.tickNanos,
+                    LoopTimers.KIND_IDLE, slot, generation));
         }
     }
 

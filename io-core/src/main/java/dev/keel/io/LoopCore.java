@@ -14,10 +14,6 @@ import dev.keel.io.uring.UringPoller;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
-
-import static dev.keel.io.loop.ConnectionTable.IDLE_TIMER;
-import static dev.keel.io.loop.ConnectionTable.LAST_ACTIVE;
-
 /**
  * The duty cycle of one loop thread: set-up (pinning, NUMA-bound memory, table, pool, queues,
  * the transport), then passes of "run tasks, fire timers, poll and dispatch" until shutdown,
@@ -257,7 +253,7 @@ final class LoopCore implements PollerHost {
 
     private void onTimer(int timerId, int kind, int a, int b) {
         switch (kind) {
-            case LoopTimers.KIND_IDLE -> idleCheck(a, b);
+            case LoopTimers.KIND_IDLE -> lifecycle.idleCheck(a, b);
             case LoopTimers.KIND_TASK -> {
                 Runnable task = timers.takeTask(timerId);
                 try {
@@ -271,32 +267,6 @@ final class LoopCore implements PollerHost {
                 resumeAccepting();
             }
             default -> throw new IllegalStateException("unknown timer kind " + kind);
-        }
-    }
-
-    /** Starts the idle check of the connection just opened in {@code slot}, when idle timeouts are on. */
-    void startIdleCheck(int slot, long handle) {
-        table.setLong(slot, LAST_ACTIVE, tick);
-        if (options.idleTimeoutNanos > 0) {
-            table.setInt(slot, IDLE_TIMER, timers.scheduleInternal(now, options.idleTimeoutNanos,
-                    LoopTimers.KIND_IDLE, slot, ConnectionTable.generationOfHandle(handle)));
-        }
-    }
-
-    private void idleCheck(int slot, int generation) {
-        long handle = ConnectionTable.handle(slot, generation);
-        if (!table.isLive(handle)) {
-            return;
-        }
-        long idleTicks = (options.idleTimeoutNanos + options.tickNanos - 1) / options.tickNanos;
-        long quiet = tick - table.getLong(slot, LAST_ACTIVE);
-        if (quiet >= idleTicks) {
-            table.setInt(slot, IDLE_TIMER, -1);
-            stats.idleTimeouts++;
-            lifecycle.closeNow(slot, CloseReason.IDLE_TIMEOUT);
-        } else {
-            table.setInt(slot, IDLE_TIMER, timers.scheduleInternal(now, (idleTicks - quiet) * options.tickNanos,
-                    LoopTimers.KIND_IDLE, slot, generation));
         }
     }
 
