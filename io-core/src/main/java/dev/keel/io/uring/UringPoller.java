@@ -295,21 +295,13 @@ public final class UringPoller extends Poller {
 
     // ---------------------------------------------------------------- send
 
-    /**
-     * Nothing is written at once: output goes out with the pass's submissions. But bytes that
-     * run to the end of the receive buffer being delivered (the handler writes back what it
-     * got, or its tail) are queued by adopting that buffer rather than copying it; the kernel
-     * is lent a spare pool buffer in its place. Returns the bytes adopted (all or none).
-     */
+    /** Nothing is written at once (output goes with the pass's submissions); a receive buffer may be adopted. */
     @Override
     public long writeNow(int slot, Connection c, MemorySegment data, long length) {
         return receives.adoptIfDelivering(slot, data, length);
     }
 
-    /**
-     * Behind queued bytes, a whole receive buffer is adopted too when the queue's tail is full
-     * (several receives delivered in one pass, each written back).
-     */
+    /** Behind queued bytes, a whole receive buffer being delivered is adopted when the queue's tail is full. */
     @Override
     public long queueWithoutCopy(int slot, MemorySegment data, long length) {
         return receives.linkIfDelivering(slot, data, length);
