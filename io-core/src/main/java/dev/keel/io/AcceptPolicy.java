@@ -18,14 +18,14 @@ import dev.keel.ffm.gen.Errno;
  * One per loop; loop thread only.
  */
 final class AcceptPolicy {
-    private final EventLoop loop;
+    private final LoopCore loop;
     private final LoopStats stats;
     /** The errno last logged, so that a listener failing on every retry is logged once; 0 after a success. */
     private int logged;
 
-    AcceptPolicy(EventLoop loop) {
+    AcceptPolicy(LoopCore loop) {
         this.loop = loop;
-        this.stats = loop.stats();
+        this.stats = loop.stats;
     }
 
     /** Whether {@code errno} is the one connection's problem, not the listener's. */
@@ -58,7 +58,7 @@ final class AcceptPolicy {
         stats.acceptFailures++;
         if (!isExhaustion(errno) && errno != logged) {
             logged = errno;
-            EventLoop.LOG.log(System.Logger.Level.WARNING, loop.thread().getName() + ": accept failed with "
+            EventLoop.LOG.log(System.Logger.Level.WARNING, loop.name() + ": accept failed with "
                     + Errno.name(errno) + " (" + Errno.message(errno) + "), which no connection explains;"
                     + " accepting pauses and is retried");
         }

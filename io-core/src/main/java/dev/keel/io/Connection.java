@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  * the attachment still answer.
  */
 public final class Connection {
-    private final EventLoop loop;
+    private final LoopCore core;
     private final int slot;
     private final long handle;
     private final int fd;
@@ -22,8 +22,8 @@ public final class Connection {
     /** Whether the handler heard {@code onOpen}: only then does it hear {@code onClose}. Loop thread. */
     boolean opened;
 
-    Connection(EventLoop loop, int slot, long handle, int fd, MemorySegment userArea) {
-        this.loop = loop;
+    Connection(LoopCore core, int slot, long handle, int fd, MemorySegment userArea) {
+        this.core = core;
         this.slot = slot;
         this.handle = handle;
         this.fd = fd;
@@ -36,7 +36,7 @@ public final class Connection {
      * queue drains below the low one, then {@link ConnectionHandler#onWritable} runs.
      */
     public void write(MemorySegment data) {
-        loop.write(this, data);
+        core.writes.write(core.liveSlot(this), this, data);
     }
 
     /**
@@ -45,7 +45,7 @@ public final class Connection {
      * such as a file sent with sendfile(2) on {@link #fd()}.
      */
     public void notifyWhenWritable() {
-        loop.notifyWhenWritable(this);
+        core.writes.notifyWhenWritable(core.liveSlot(this));
     }
 
     /**
@@ -53,12 +53,12 @@ public final class Connection {
      * marks: for a protocol that must finish one answer before it reads the next request.
      */
     public void pauseReading() {
-        loop.pauseReading(this);
+        core.writes.pauseReading(core.liveSlot(this));
     }
 
     /** Undoes {@link #pauseReading()}; bytes that arrived meanwhile are delivered on the next pass. */
     public void resumeReading() {
-        loop.resumeReading(this);
+        core.writes.resumeReading(core.liveSlot(this));
     }
 
     /**
@@ -67,17 +67,20 @@ public final class Connection {
      * activity, so a long transfer is not closed by the idle timeout.
      */
     public void recordOutput(long bytes) {
-        loop.outputSent(this, bytes);
+        int slot = core.liveSlot(this);
+        if (bytes > 0) {
+            core.writes.sent(slot, bytes);
+        }
     }
 
     /** Closes after pending output is sent ({@link CloseReason#LOCAL}). */
     public void close() {
-        loop.close(this);
+        core.lifecycle.close(core.liveSlot(this));
     }
 
     /** Closes at once, dropping pending output ({@link CloseReason#ABORTED}). */
     public void abort() {
-        loop.abort(this);
+        core.lifecycle.closeNow(core.liveSlot(this), CloseReason.ABORTED);
     }
 
     /**
@@ -85,17 +88,17 @@ public final class Connection {
      * (before or after), the connection can move nothing more and the loop closes it.
      */
     public void shutdownOutput() {
-        loop.shutdownOutput(this);
+        core.writes.shutdownOutput(core.liveSlot(this), this);
     }
 
     /** True until the connection is closed. */
     public boolean isOpen() {
-        return loop.isLive(handle);
+        return core.isLive(handle);
     }
 
     /** Bytes queued and not yet taken by the socket; 0 once closed. */
     public long pendingOutputBytes() {
-        return loop.pendingBytes(this);
+        return core.pendingBytes(this);
     }
 
     /** {@code generation << 32 | slot}: names this connection and no later user of its slot. */
@@ -104,7 +107,7 @@ public final class Connection {
     }
 
     public EventLoop loop() {
-        return loop;
+        return core.loop;
     }
 
     /**
@@ -132,7 +135,7 @@ public final class Connection {
     }
 
     private void requireOpen() {
-        if (!loop.isLive(handle)) {
+        if (!core.isLive(handle)) {
             throw new StaleHandleException(handle);
         }
     }
@@ -156,7 +159,7 @@ public final class Connection {
 
     @Override
     public String toString() {
-        return "Connection[loop=" + loop.index() + ", slot=" + slot + ", generation=" + (int) (handle >>> 32)
+        return "Connection[loop=" + core.index + ", slot=" + slot + ", generation=" + (int) (handle >>> 32)
                 + ", fd=" + fd + "]";
     }
 }

@@ -6,6 +6,8 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.Uio;
 import dev.keel.ffm.gen.Errno;
 
+import dev.keel.io.loop.SocketErrors;
+
 import java.util.concurrent.RejectedExecutionException;
 
 /**

@@ -1,5 +1,8 @@
 package dev.keel.io;
 
+import dev.keel.io.loop.ReusePortListeners;
+import dev.keel.io.stats.LoopStatsSnapshot;
+import dev.keel.io.uring.IoUringSupport;
 import dev.keel.affinity.Affinity;
 import dev.keel.affinity.CorePlan;
 import dev.keel.affinity.CpuHolder;

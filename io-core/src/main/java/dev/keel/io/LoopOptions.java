@@ -11,7 +11,7 @@ public final class LoopOptions {
     /** Application timers a loop has room for beyond one per connection, by default. */
     private static final int DEFAULT_EXTRA_TIMERS = 1024;
     /** {@link Builder#sqPoll}'s cpu meaning "the CPU of the loop the ring belongs to". */
-    static final int SQPOLL_ON_LOOP_CPU = -2;
+    public static final int SQPOLL_ON_LOOP_CPU = -2;
 
     final int maxConnections;
     final int userAreaBytes;
@@ -94,6 +94,78 @@ public final class LoopOptions {
             bytes += (long) bufferSizes[i] * bufferCounts[i];
         }
         return bytes;
+    }
+
+    // ---------------------------------------------------------------- what was set (read by the transports)
+
+    /** Connections one loop holds at most (its table's capacity). */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Bytes of the loop's read buffer. */
+    public int readBufferBytes() {
+        return readBufferBytes;
+    }
+
+    /** The pool's buffer size classes, smallest first (a copy). */
+    public int[] bufferSizes() {
+        return bufferSizes.clone();
+    }
+
+    /** Buffers per size class (a copy). */
+    public int[] bufferCounts() {
+        return bufferCounts.clone();
+    }
+
+    /** How long a loop spins polling before it blocks; 0: it blocks at once. */
+    public long busyPollNanos() {
+        return busyPollNanos;
+    }
+
+    /** Readiness events or completions handled per poll at most. */
+    public int maxEventsPerPoll() {
+        return maxEventsPerPoll;
+    }
+
+    /** io_uring: submission queue entries. */
+    public int ringEntries() {
+        return ringEntries;
+    }
+
+    /** io_uring: bytes of each provided receive buffer. */
+    public int providedBufferBytes() {
+        return providedBufferBytes;
+    }
+
+    /** io_uring: provided receive buffers per loop. */
+    public int providedBufferCount() {
+        return providedBufferCount;
+    }
+
+    /** io_uring: whether accepted sockets live only in the ring's fixed file table. */
+    public boolean directDescriptors() {
+        return directDescriptors;
+    }
+
+    /** io_uring: whether the pool is registered with the ring. */
+    public boolean registeredBuffers() {
+        return registeredBuffers;
+    }
+
+    /** io_uring: SQPOLL thread idle time in nanoseconds, or -1 without SQPOLL. */
+    public long sqPollIdleNanos() {
+        return sqPollIdleNanos;
+    }
+
+    /** io_uring: the CPU of the SQPOLL thread: -1 unpinned, {@link #SQPOLL_ON_LOOP_CPU} the loop's own. */
+    public int sqPollCpu() {
+        return sqPollCpu;
+    }
+
+    /** io_uring: sends of at least this many bytes use SEND_ZC (0: never). */
+    public int zeroCopySendThreshold() {
+        return zeroCopySendThreshold;
     }
 
     /** Builder with the defaults documented on each setter. */

@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.io.stats.HistogramSnapshot;
+import dev.keel.io.stats.LoopStatsSnapshot;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 

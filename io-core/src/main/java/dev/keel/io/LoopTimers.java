@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.loop.TimingWheel;
 import java.util.concurrent.RejectedExecutionException;
 
 /**

@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.loop.LoopMemory;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -217,7 +218,7 @@ public record ResourceSnapshot(long pid, int fds, Map<String, Integer> files, in
         CompletableFuture<LoopUsage> f = new CompletableFuture<>();
         try {
             loop.execute(() -> f.complete(new LoopUsage(loop.openConnections(), loop.buffersInUse(),
-                    loop.pool.bytesInUse())));
+                    loop.pool().bytesInUse())));
             return f.get(10, TimeUnit.SECONDS);
         } catch (RejectedExecutionException e) {
             return new LoopUsage(0, 0, 0); // a stopped loop holds nothing (its memory is in mappedBytes)

@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.loop.LoopMemory;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.ffm.Mman;
 import dev.keel.numa.IdSet;
@@ -31,7 +32,7 @@ class LoopMemoryTest {
         NumaTopology numa = NumaTopology.system();
         assumeTrue(numa.syscallProblem().isEmpty(), () -> "NUMA system calls blocked: " + numa.syscallProblem().get());
         int cpu = CpuTopology.system().usable().first();
-        LoopMemory memory = LoopMemory.forCpu(LoopOptions.defaults(), cpu, "test-loop");
+        LoopMemory memory = LoopMemory.forCpu(LoopOptions.defaults().regionAllocator, cpu, "test-loop");
         int node = numa.nodeOfCpu(cpu).orElseThrow();
         assertEquals(node, memory.node());
         try (Arena arena = Arena.ofConfined()) {

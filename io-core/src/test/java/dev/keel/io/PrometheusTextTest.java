@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.io.stats.LoopStatsSnapshot;
+import dev.keel.io.stats.PrometheusText;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -138,12 +138,12 @@ class ResourceSnapshotTest {
             }
             // A pool buffer, taken on the loop thread and not given back.
             EventLoop loop = group.loops().get(0);
-            int id = onLoop(loop, () -> loop.pool.acquire(1024));
+            int id = onLoop(loop, () -> loop.pool().acquire(1024));
             try {
                 assertGrew(group, before, "buffers in use");
             } finally {
                 onLoop(loop, () -> {
-                    loop.pool.release(id);
+                    loop.pool().release(id);
                     return 0;
                 });
             }

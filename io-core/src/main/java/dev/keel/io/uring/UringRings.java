@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.uring;
 
+import dev.keel.io.LoopOptions;
 import dev.keel.ffm.IoUringRegister;
 import dev.keel.ffm.IoUringRing;
 import dev.keel.ffm.SyscallException;
@@ -50,11 +51,11 @@ final class UringRings {
      * thread asked for on the loop's CPU is pinned.
      */
     static IoUringRing open(LoopOptions o, int loopCpu) {
-        int sq = o.ringEntries;
-        int sqThreadCpu = o.sqPollCpu == LoopOptions.SQPOLL_ON_LOOP_CPU ? loopCpu : o.sqPollCpu;
+        int sq = o.ringEntries();
+        int sqThreadCpu = o.sqPollCpu() == LoopOptions.SQPOLL_ON_LOOP_CPU ? loopCpu : o.sqPollCpu();
         int cq = Math.min(MAX_CQ_ENTRIES, sq * CQ_PER_SQ);
-        boolean sqPoll = o.sqPollIdleNanos >= 0;
-        int idleMillis = sqPoll ? (int) Math.min(Integer.MAX_VALUE, (o.sqPollIdleNanos + 999_999) / 1_000_000) : 0;
+        boolean sqPoll = o.sqPollIdleNanos() >= 0;
+        int idleMillis = sqPoll ? (int) Math.min(Integer.MAX_VALUE, (o.sqPollIdleNanos() + 999_999) / 1_000_000) : 0;
         SyscallException refused = null;
         for (int flags : sqPoll ? SQPOLL : PLAIN) {
             try {

@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.uring;
 
+import dev.keel.io.Transport;
 import dev.keel.ffm.IoUring;
 import dev.keel.ffm.IoUringProbe;
 import dev.keel.ffm.IoUringRing;
@@ -31,7 +32,7 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_SHUTDOWN;
  * <p>Setting the system property {@code keel.io_uring.disabled} to {@code true} makes the probe
  * fail on purpose, as a seccomp filter would: {@link Transport#AUTO} then serves over epoll.
  */
-record IoUringSupport(boolean usable, String reason) {
+public record IoUringSupport(boolean usable, String reason) {
     /** System property that forbids io_uring to keel (read on every probe, not cached). */
     static final String DISABLE_PROPERTY = Transport.IO_URING_DISABLED_PROPERTY;
 
@@ -41,7 +42,7 @@ record IoUringSupport(boolean usable, String reason) {
         "ASYNC_CANCEL", "CLOSE", "SHUTDOWN", "SEND_ZC (stands for multishot recv, 6.0)"};
 
     /** Probes now (the kernel part once per process, the property every time). */
-    static IoUringSupport probe() {
+    public static IoUringSupport probe() {
         if (Boolean.getBoolean(DISABLE_PROPERTY)) {
             return new IoUringSupport(false, "io_uring is disabled by -D" + DISABLE_PROPERTY + "=true");
         }

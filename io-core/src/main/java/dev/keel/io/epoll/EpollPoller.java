@@ -1,5 +1,13 @@
-package dev.keel.io;
+package dev.keel.io.epoll;
 
+import dev.keel.io.loop.SocketErrors;
+import dev.keel.io.loop.PollerHost;
+import dev.keel.io.Connection;
+import dev.keel.io.LoopOptions;
+import dev.keel.io.Transport;
+import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.OutboundQueue;
+import dev.keel.io.loop.Poller;
 import dev.keel.ffm.Epoll;
 import dev.keel.ffm.EventFd;
 import dev.keel.ffm.Files;
@@ -24,9 +32,9 @@ import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SO_ERROR;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
-import static dev.keel.io.ConnectionTable.READ_BLOCKED;
-import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
-import static dev.keel.io.ConnectionTable.POLLER_STATE;
+import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
+import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
+import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 
 /**
  * The epoll transport: a level-triggered epoll set over the listener, the wake-up eventfd and
@@ -41,7 +49,7 @@ import static dev.keel.io.ConnectionTable.POLLER_STATE;
  * both sides having shut their output) takes the socket out of the set — parked — until the
  * connection wants to read or write again: its bytes and end of stream are still delivered.
  */
-final class EpollPoller extends Poller {
+public final class EpollPoller extends Poller {
     private static final long WAKEUP_TOKEN = -1L;
     private static final long LISTENER_TOKEN = -2L;
     /**
@@ -56,7 +64,6 @@ final class EpollPoller extends Poller {
 
     private ConnectionTable table;
     private OutboundQueue outbound;
-    private LoopStats stats;
     private LoopOptions options;
     private MemorySegment events;
     private MemorySegment wakeScratch;
@@ -64,40 +71,37 @@ final class EpollPoller extends Poller {
     private int listenFd = -1;
     private int wakeFd = -1;
     private boolean listening;
-    private AcceptPolicy acceptPolicy;
 
-    EpollPoller(EventLoop loop) {
+    public EpollPoller(PollerHost loop) {
         super(loop);
     }
 
     @Override
-    Transport transport() {
+    public Transport transport() {
         return Transport.EPOLL;
     }
 
     @Override
-    void setUp(int listenFd, int wakeFd) {
-        table = loop.table;
-        outbound = loop.outbound;
-        stats = loop.stats();
-        options = loop.options;
+    public void setUp(int listenFd, int wakeFd) {
+        table = loop.table();
+        outbound = loop.outbound();
+        options = loop.options();
         this.listenFd = listenFd;
         this.wakeFd = wakeFd;
-        acceptPolicy = new AcceptPolicy(loop);
-        events = loop.arena.allocate(Epoll.eventArraySize(options.maxEventsPerPoll), 8);
-        wakeScratch = loop.arena.allocate(Long.BYTES, Long.BYTES);
+        events = loop.arena().allocate(Epoll.eventArraySize(options.maxEventsPerPoll()), 8);
+        wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         epfd = Epoll.create(EPOLL_CLOEXEC);
         Epoll.ctl(epfd, EPOLL_CTL_ADD, wakeFd, EPOLLIN, WAKEUP_TOKEN);
     }
 
     @Override
-    int poll(int timeoutMillis) {
+    public int poll(int timeoutMillis) {
         int n = -1;
-        if (timeoutMillis != 0 && options.busyPollNanos > 0) {
-            long spinUntil = loop.now + options.busyPollNanos;
+        if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
+            long spinUntil = loop.now() + options.busyPollNanos();
             do {
-                n = Epoll.wait(epfd, events, options.maxEventsPerPoll, 0);
-                stats.syscalls++;
+                n = Epoll.wait(epfd, events, options.maxEventsPerPoll(), 0);
+                loop.countSyscalls(1);
                 if (n != 0 || loop.hasTasks()) {
                     break;
                 }
@@ -109,8 +113,8 @@ final class EpollPoller extends Poller {
             if (blocking && !loop.prepareToBlock()) {
                 timeoutMillis = 0;
             }
-            n = Epoll.wait(epfd, events, options.maxEventsPerPoll, timeoutMillis);
-            stats.syscalls++;
+            n = Epoll.wait(epfd, events, options.maxEventsPerPoll(), timeoutMillis);
+            loop.countSyscalls(1);
             if (blocking) {
                 loop.awake();
             }
@@ -124,7 +128,7 @@ final class EpollPoller extends Poller {
     private void dispatch(int ready, long token) {
         if (token == WAKEUP_TOKEN) {
             EventFd.read(wakeFd, wakeScratch);
-            stats.syscalls++;
+            loop.countSyscalls(1);
             return;
         }
         if (token == LISTENER_TOKEN) {
@@ -155,15 +159,15 @@ final class EpollPoller extends Poller {
     private void hungUp(int slot, int ready) {
         Connection c = loop.connection(slot);
         if ((ready & EPOLLERR) != 0) {
-            stats.syscalls++;
-            int error = Sockets.getInt(c.descriptor(), SOL_SOCKET, SO_ERROR);
+            loop.countSyscalls(1);
+            int error = Sockets.getInt(loop.descriptor(c), SOL_SOCKET, SO_ERROR);
             if (error != 0) {
                 loop.closeNow(slot, SocketErrors.reason(error));
                 return;
             }
         }
-        Epoll.ctl(epfd, EPOLL_CTL_DEL, c.descriptor(), 0, 0);
-        stats.syscalls++;
+        Epoll.ctl(epfd, EPOLL_CTL_DEL, loop.descriptor(c), 0, 0);
+        loop.countSyscalls(1);
         table.setInt(slot, POLLER_STATE, PARKED);
     }
 
@@ -172,73 +176,72 @@ final class EpollPoller extends Poller {
     private void acceptReady() {
         for (int i = 0; i < ACCEPTS_PER_EVENT && listening; i++) {
             int fd;
-            stats.syscalls++;
+            loop.countSyscalls(1);
             try {
                 fd = Sockets.accept(listenFd, SOCK_NONBLOCK | SOCK_CLOEXEC);
             } catch (SyscallException e) {
                 // EMFILE and the like leave the listener readable: a level-triggered loop would
-                // spin on it, so the policy pauses accepting (per-connection errors go on).
-                if (acceptPolicy.failed(e.errno())) {
+                // spin on it, so the loop's accept policy pauses accepting (per-connection errors go on).
+                if (loop.acceptFailed(e.errno())) {
                     continue;
                 }
                 return;
             }
             if (fd == -Errno.ECONNABORTED) {
-                acceptPolicy.failed(Errno.ECONNABORTED);
+                loop.acceptFailed(Errno.ECONNABORTED);
                 continue;
             }
             if (fd < 0) {
                 return;
             }
-            acceptPolicy.accepted();
             loop.accepted(fd);
         }
     }
 
     @Override
-    void startAccepting() {
+    public void startAccepting() {
         if (!listening && listenFd >= 0) {
             Epoll.ctl(epfd, EPOLL_CTL_ADD, listenFd, EPOLLIN, LISTENER_TOKEN);
-            stats.syscalls++;
+            loop.countSyscalls(1);
             listening = true;
         }
     }
 
     @Override
-    void stopAccepting() {
+    public void stopAccepting() {
         if (listening) {
             Epoll.ctl(epfd, EPOLL_CTL_DEL, listenFd, 0, 0);
-            stats.syscalls++;
+            loop.countSyscalls(1);
             listening = false;
         }
     }
 
     @Override
-    void discardAccepted(int fd) {
-        stats.syscalls++;
+    public void discardAccepted(int fd) {
+        loop.countSyscalls(1);
         Files.close(fd);
     }
 
     @Override
-    void register(int slot, Connection c) {
-        SocketOptions.apply(options, stats, c.descriptor());
+    public void register(int slot, Connection c) {
+        loop.configure(loop.descriptor(c));
         table.setInt(slot, POLLER_STATE, EPOLLIN | EPOLLRDHUP);
-        stats.syscalls++;
-        Epoll.ctl(epfd, EPOLL_CTL_ADD, c.descriptor(), EPOLLIN | EPOLLRDHUP, c.handle());
+        loop.countSyscalls(1);
+        Epoll.ctl(epfd, EPOLL_CTL_ADD, loop.descriptor(c), EPOLLIN | EPOLLRDHUP, c.handle());
     }
 
     // ---------------------------------------------------------------- read
 
     private void readReady(int slot) {
         Connection c = loop.connection(slot);
-        int fd = c.descriptor();
-        MemorySegment readBuffer = loop.readBuffer;
+        int fd = loop.descriptor(c);
+        MemorySegment readBuffer = loop.readBuffer();
         for (int i = 0; i < READS_PER_EVENT; i++) {
             if (table.hasFlag(slot, READ_BLOCKED)) {
                 return;
             }
             long n;
-            stats.syscalls++;
+            loop.countSyscalls(1);
             try {
                 n = Uio.read(fd, readBuffer, readBuffer.byteSize());
             } catch (SyscallException e) {
@@ -262,10 +265,10 @@ final class EpollPoller extends Poller {
 
     /** write(2) of native bytes; the count taken (0 on EAGAIN), or -1 when the connection died. */
     @Override
-    long writeNow(int slot, Connection c, MemorySegment data, long length) {
-        stats.syscalls++;
+    public long writeNow(int slot, Connection c, MemorySegment data, long length) {
+        loop.countSyscalls(1);
         try {
-            return taken(slot, Uio.write(c.descriptor(), data, length));
+            return taken(slot, Uio.write(loop.descriptor(c), data, length));
         } catch (SyscallException e) {
             SocketErrors.closeFor(loop, slot, e);
             return -1;
@@ -274,11 +277,11 @@ final class EpollPoller extends Poller {
 
     /** One writev of the queue; the count taken (0 on EAGAIN), or -1 when the connection died. */
     @Override
-    long flushNow(int slot, Connection c) {
+    public long flushNow(int slot, Connection c) {
         // One writev(2), none for an empty queue; counted without a branch (see LoopStats.passEnded).
-        stats.syscalls += -outbound.pending(slot) >>> 63;
+        loop.countSyscalls(-outbound.pending(slot) >>> 63);
         try {
-            return taken(slot, outbound.flush(slot, c.descriptor()));
+            return taken(slot, outbound.flush(slot, loop.descriptor(c)));
         } catch (SyscallException e) {
             SocketErrors.closeFor(loop, slot, e);
             return -1;
@@ -302,7 +305,7 @@ final class EpollPoller extends Poller {
     }
 
     @Override
-    void update(int slot) {
+    public void update(int slot) {
         int wanted = 0;
         if (!table.hasFlag(slot, READ_BLOCKED)) {
             wanted |= EPOLLIN | EPOLLRDHUP;
@@ -315,37 +318,37 @@ final class EpollPoller extends Poller {
             if (wanted != 0) {
                 // Back in the set: epoll reports the hang-up again, and the read or write now meets it.
                 table.setInt(slot, POLLER_STATE, wanted);
-                Epoll.ctl(epfd, EPOLL_CTL_ADD, loop.connection(slot).descriptor(), wanted, table.handleOf(slot));
-                stats.syscalls++;
+                Epoll.ctl(epfd, EPOLL_CTL_ADD, loop.descriptor(loop.connection(slot)), wanted, table.handleOf(slot));
+                loop.countSyscalls(1);
             }
         } else if (wanted != state) {
             table.setInt(slot, POLLER_STATE, wanted);
-            Epoll.ctl(epfd, EPOLL_CTL_MOD, loop.connection(slot).descriptor(), wanted, table.handleOf(slot));
-            stats.syscalls++;
+            Epoll.ctl(epfd, EPOLL_CTL_MOD, loop.descriptor(loop.connection(slot)), wanted, table.handleOf(slot));
+            loop.countSyscalls(1);
         }
     }
 
     @Override
-    void shutdownOutput(int slot, Connection c) {
-        stats.syscalls++;
+    public void shutdownOutput(int slot, Connection c) {
+        loop.countSyscalls(1);
         try {
-            Sockets.shutdown(c.descriptor(), SHUT_WR);
+            Sockets.shutdown(loop.descriptor(c), SHUT_WR);
         } catch (SyscallException e) {
             SocketErrors.closeFor(loop, slot, e);
         }
     }
 
     @Override
-    boolean close(int slot, Connection c) {
+    public boolean close(int slot, Connection c) {
         // close(2) also removes the fd from the epoll set.
-        stats.syscalls++;
-        Files.close(c.descriptor());
+        loop.countSyscalls(1);
+        Files.close(loop.descriptor(c));
         return true;
     }
 
     @Override
-    void tearDown() {
-        EventLoop.closeQuietly(epfd);
+    public void tearDown() {
+        Files.closeQuietly(epfd);
         epfd = -1;
     }
 }

@@ -1,5 +1,14 @@
-package dev.keel.io;
+package dev.keel.io.uring;
 
+import dev.keel.io.loop.SocketErrors;
+import dev.keel.io.loop.PollerHost;
+import dev.keel.io.Connection;
+import dev.keel.io.LoopOptions;
+import dev.keel.io.Transport;
+import dev.keel.io.loop.BufferPool;
+import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.OutboundQueue;
+import dev.keel.io.loop.Poller;
 import dev.keel.ffm.EventFd;
 import dev.keel.ffm.IoUring;
 import dev.keel.ffm.IoUringPrep;
@@ -17,16 +26,12 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_FD_FIXED;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
-import static dev.keel.io.ConnectionTable.FD;
-import static dev.keel.io.ConnectionTable.FLAG_CLOSING;
-import static dev.keel.io.ConnectionTable.FLAG_DIRTY;
-import static dev.keel.io.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.ConnectionTable.FLAG_APP_READ_PAUSED;
-import static dev.keel.io.ConnectionTable.FLAG_READ_PAUSED;
-import static dev.keel.io.ConnectionTable.READ_BLOCKED;
-import static dev.keel.io.ConnectionTable.FLAG_WANT_WRITE;
-import static dev.keel.io.ConnectionTable.IN_FLIGHT;
-import static dev.keel.io.ConnectionTable.POLLER_STATE;
+import static dev.keel.io.loop.ConnectionTable.FD;
+import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
+import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
+import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
+import static dev.keel.io.loop.ConnectionTable.IN_FLIGHT;
+import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 
 /**
  * The io_uring transport. One ring per loop, made and driven on the loop thread
@@ -55,7 +60,7 @@ import static dev.keel.io.ConnectionTable.POLLER_STATE;
  * arrive for a closed connection go straight back to the ring; an fd accepted after accepting
  * stopped is closed.
  */
-final class UringPoller extends Poller {
+public final class UringPoller extends Poller {
     // user_data: the operation in the high 32 bits, the connection's slot in the low 32.
     static final int OP_WAKE = 1;
     static final int OP_ACCEPT = 2;
@@ -68,16 +73,18 @@ final class UringPoller extends Poller {
     static final int OP_IGNORE = 9;
 
     // Bits of a connection's poller state.
-    private static final int RECV_ARMED = 1;
-    private static final int RECV_CANCELLING = 1 << 1;
+    static final int RECV_ARMED = 1;
+    static final int RECV_CANCELLING = 1 << 1;
     private static final int SEND_BUSY = 1 << 2;
     private static final int POLL_OUT_ARMED = 1 << 3;
-    private static final int EOF_HELD = 1 << 4;
-    private static final int STARVED = 1 << 5;
+    static final int EOF_HELD = 1 << 4;
+    static final int STARVED = 1 << 5;
     /** A shutdown is in the kernel: the close waits for it (see {@link #close}). */
     private static final int SHUTDOWN_BUSY = 1 << 6;
     /** The connection was closed while its shutdown was in the kernel: close when it completes. */
     private static final int CLOSE_DEFERRED = 1 << 7;
+
+    private static final System.Logger LOG = System.getLogger("dev.keel.io");
 
     private final IoUringRing.CompletionHandler onCompletion = this::complete;
 
@@ -85,7 +92,6 @@ final class UringPoller extends Poller {
     private ConnectionTable table;
     private BufferPool pool;
     private OutboundQueue outbound;
-    private LoopStats stats;
     private IoUringRing ring;
     private IoUringPrep prep;
     private UringPass pass;
@@ -103,62 +109,53 @@ final class UringPoller extends Poller {
     private int dirtyCount;
 
     private UringSends sends;
+    private UringReceives receives;
 
-    /** The receive buffer whose bytes the handler is reading now, while it may adopt them; else -1. */
-    private int deliveringBid = -1;
-    /** Where the bytes of {@link #deliveringBid} start and end. */
-    private long deliveringStart;
-    private long deliveringEnd;
-    /** The buffer to lend the kernel once the delivery ends, when the delivered one was adopted. */
-    private int replacementBid = -1;
-    /** Writes queued by adopting their receive buffer instead of copying (tests read it). */
-    long adoptedWrites;
-
-    UringPoller(EventLoop loop) {
+    public UringPoller(PollerHost loop) {
         super(loop);
     }
 
     @Override
-    Transport transport() {
+    public Transport transport() {
         return Transport.IO_URING;
     }
 
     @Override
-    int[] bufferCounts(LoopOptions o) {
-        int[] counts = o.bufferCounts.clone();
-        counts[UringReceiveBuffers.sizeClass(o)] += o.providedBufferCount;
+    public int[] bufferCounts(LoopOptions o) {
+        int[] counts = o.bufferCounts().clone();
+        counts[UringReceiveBuffers.sizeClass(o)] += o.providedBufferCount();
         return counts;
     }
 
     @Override
-    void setUp(int listenFd, int wakeFd) {
-        options = loop.options;
-        table = loop.table;
-        pool = loop.pool;
-        outbound = loop.outbound;
-        stats = loop.stats();
+    public void setUp(int listenFd, int wakeFd) {
+        options = loop.options();
+        table = loop.table();
+        pool = loop.pool();
+        outbound = loop.outbound();
         this.wakeFd = wakeFd;
-        direct = options.directDescriptors;
+        direct = options.directDescriptors();
         fileFlag = direct ? IOSQE_FIXED_FILE : 0;
         ring = UringRings.open(options, loop.cpu());
         prep = ring.prep();
-        pass = new UringPass(ring, onCompletion, stats);
+        pass = new UringPass(ring, onCompletion, loop);
         acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
         UringRings.registerRingFd(ring);
         if (direct) {
-            UringRings.registerFileTable(ring, options.maxConnections);
+            UringRings.registerFileTable(ring, options.maxConnections());
             if (listenFd >= 0) {
                 // Direct sockets have no fd for setsockopt: they inherit the listener's options.
-                SocketOptions.apply(options, stats, listenFd);
+                loop.configure(listenFd);
             }
         }
-        if (options.registeredBuffers) {
-            UringRings.registerPool(ring, pool.region(), loop.arena);
+        if (options.registeredBuffers()) {
+            UringRings.registerPool(ring, pool.region(), loop.arena());
         }
-        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer);
-        dirty = new int[Math.max(64, options.maxConnections)];
-        sends = new UringSends(prep, outbound, options, loop.arena);
-        wakeScratch = loop.arena.allocate(Long.BYTES, Long.BYTES);
+        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer());
+        receives = new UringReceives(this, loop, receive, prep, fileFlag);
+        dirty = new int[Math.max(64, options.maxConnections())];
+        sends = new UringSends(prep, outbound, options, loop.arena());
+        wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
 
@@ -169,10 +166,10 @@ final class UringPoller extends Poller {
     // ---------------------------------------------------------------- the pass
 
     @Override
-    int poll(int timeoutMillis) {
+    public int poll(int timeoutMillis) {
         flushDirty();
-        if (timeoutMillis != 0 && options.busyPollNanos > 0) {
-            long spinUntil = loop.now + options.busyPollNanos;
+        if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
+            long spinUntil = loop.now() + options.busyPollNanos();
             do {
                 pass.enterWithoutWaiting();
                 if (pass.ready() || loop.hasTasks()) {
@@ -193,7 +190,7 @@ final class UringPoller extends Poller {
         return pass.reap();
     }
 
-    private int sqe() {
+    int sqe() {
         return pass.sqe();
     }
 
@@ -203,7 +200,7 @@ final class UringPoller extends Poller {
         int op = (int) (userData >>> 32);
         int slot = (int) userData;
         switch (op) {
-            case OP_RECV -> recvDone(slot, res, flags);
+            case OP_RECV -> receives.recvDone(slot, res, flags);
             case OP_SEND -> {
                 int result = sends.completed(slot, res, flags);
                 if (result != UringSends.NOT_DONE) {
@@ -213,7 +210,7 @@ final class UringPoller extends Poller {
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
-                stats.syscalls++;
+                loop.countSyscalls(1);
                 if (!IoUring.hasMore(flags)) {
                     prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
                 }
@@ -247,7 +244,7 @@ final class UringPoller extends Poller {
     }
 
     /** One request naming {@code slot} finished; the last one of a closed connection frees it. */
-    private void opDone(int slot) {
+    void opDone(int slot) {
         int left = table.getInt(slot, IN_FLIGHT) - 1;
         table.setInt(slot, IN_FLIGHT, left);
         if (left == 0 && !table.hasFlag(slot, FLAG_OPEN) && loop.connection(slot) != null) {
@@ -256,218 +253,70 @@ final class UringPoller extends Poller {
         }
     }
 
-    private void opStarted(int slot, int stateBits) {
+    void opStarted(int slot, int stateBits) {
         table.setInt(slot, IN_FLIGHT, table.getInt(slot, IN_FLIGHT) + 1);
         table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | stateBits);
     }
 
-    private void clearState(int slot, int bits) {
+    void clearState(int slot, int bits) {
         table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) & ~bits);
     }
 
-    private boolean hasState(int slot, int bits) {
+    boolean hasState(int slot, int bits) {
         return (table.getInt(slot, POLLER_STATE) & bits) != 0;
     }
 
-    private int kernelFd(int slot) {
+    int kernelFd(int slot) {
         return table.getInt(slot, FD);
     }
 
     // ---------------------------------------------------------------- accept
 
     @Override
-    void startAccepting() {
+    public void startAccepting() {
         acceptor.start();
     }
 
     @Override
-    void stopAccepting() {
+    public void stopAccepting() {
         acceptor.stop();
     }
 
     @Override
-    void discardAccepted(int fd) {
+    public void discardAccepted(int fd) {
         acceptor.discard(fd);
     }
 
     @Override
-    int publicFd(int fd) {
+    public int publicFd(int fd) {
         return direct ? -1 : fd;
     }
 
     @Override
-    void register(int slot, Connection c) {
+    public void register(int slot, Connection c) {
         if (!direct) {
-            SocketOptions.apply(options, stats, c.descriptor());
+            loop.configure(loop.descriptor(c));
         }
         table.setInt(slot, POLLER_STATE, 0);
         markDirty(slot); // the recv is armed with the pass's other submissions
     }
 
-    // ---------------------------------------------------------------- receive
-
-    private void recvDone(int slot, int res, int flags) {
-        boolean more = IoUring.hasMore(flags);
-        if (!more) {
-            clearState(slot, RECV_ARMED | RECV_CANCELLING);
-        }
-        int bid = IoUring.hasBuffer(flags) ? IoUring.bufferId(flags) : -1;
-        if (bid >= 0) {
-            receive.taken(bid);
-        }
-        if (!table.hasFlag(slot, FLAG_OPEN)) {
-            if (bid >= 0) {
-                receive.provide(bid);
-            }
-        } else if (res > 0 && bid >= 0) {
-            received(slot, bid, res);
-        } else if (res == 0) {
-            if (receive.holds(slot)) {
-                table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | EOF_HELD);
-            } else {
-                loop.inputClosed(slot, loop.connection(slot));
-            }
-        } else if (res == -Errno.ENOBUFS) {
-            stats.receiveStarvations++;
-            markDirty(slot);
-        } else if (res != -Errno.ECANCELED) {
-            try {
-                SocketErrors.closeFor(loop, slot, "recv", -res);
-            } finally {
-                if (!more) {
-                    opDone(slot);
-                }
-            }
-            return;
-        }
-        if (!more) {
-            if (table.hasFlag(slot, FLAG_OPEN)) {
-                markDirty(slot); // re-armed with the next submissions if reading is still wanted
-            }
-            opDone(slot);
-        }
-    }
-
-    private void received(int slot, int bid, int n) {
-        if (table.hasFlag(slot, FLAG_CLOSING)) {
-            receive.provide(bid); // a graceful close reads no more
-        } else if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED) || receive.holds(slot)) {
-            receive.hold(slot, bid, n); // paused: kept, in order, until reading resumes
-        } else {
-            deliver(slot, loop.connection(slot), bid, n);
-        }
-    }
-
-    /**
-     * Hands the {@code n} bytes of receive buffer {@code bid} to the handler, then lends the
-     * buffer out again; the handler may have closed the connection (false).
-     */
-    private boolean deliver(int slot, Connection c, int bid, int n) {
-        MemorySegment data = receive.view(bid, n);
-        if (data == null) {
-            receive.copyOut(bid, n);
-            data = loop.readSlice(n);
-        } else {
-            deliveringBid = bid;
-            deliveringStart = receive.address(bid);
-            deliveringEnd = deliveringStart + n;
-        }
-        try {
-            return loop.received(slot, c, data);
-        } finally {
-            deliveringBid = -1;
-            int lend = bid;
-            if (replacementBid >= 0) {
-                lend = replacementBid; // bid now belongs to a connection's queue
-                replacementBid = -1;
-            }
-            receive.provide(lend); // only now: the kernel may refill it as soon as it is lent
-        }
-    }
-
-    /** Whether the handler may hear of input now. */
-    private boolean wantsInput(int slot) {
-        return !table.hasFlag(slot, READ_BLOCKED);
-    }
-
-    /** Whether a recv should be armed: input wanted and the end of the stream not seen yet. */
-    private boolean readable(int slot) {
-        return wantsInput(slot) && !hasState(slot, EOF_HELD);
-    }
-
-    private void deliverHeld(int slot, Connection c) {
-        while (receive.holds(slot) && wantsInput(slot)) {
-            int n = receive.heldLength(slot);
-            if (!deliver(slot, c, receive.unhold(slot), n)) {
-                return;
-            }
-        }
-        if (!receive.holds(slot) && hasState(slot, EOF_HELD) && table.hasFlag(slot, FLAG_OPEN)) {
-            clearState(slot, EOF_HELD);
-            loop.inputClosed(slot, c);
-        }
-    }
-
-    private void armRecv(int slot) {
-        int s = sqe();
-        prep.recvMultishot(s, kernelFd(slot), receive.bgid(), 0, userData(OP_RECV, slot));
-        prep.addFlags(s, fileFlag);
-        opStarted(slot, RECV_ARMED);
-    }
-
-    private void cancelRecv(int slot) {
-        prep.asyncCancel(sqe(), userData(OP_RECV, slot), 0, userData(OP_CANCEL, slot));
-        opStarted(slot, RECV_CANCELLING);
-    }
-
     // ---------------------------------------------------------------- send
 
-    /**
-     * Nothing is written at once: output goes out with the pass's submissions. But bytes that
-     * run to the end of the receive buffer being delivered (the handler writes back what it
-     * got, or its tail) are queued by adopting that buffer rather than copying it; the kernel
-     * is lent a spare pool buffer in its place. Returns the bytes adopted (all or none).
-     */
+    /** Nothing is written at once (output goes with the pass's submissions); a receive buffer may be adopted. */
     @Override
-    long writeNow(int slot, Connection c, MemorySegment data, long length) {
-        long address = data.address();
-        if (deliveringBid < 0 || length == 0 || address < deliveringStart || address + length != deliveringEnd
-                || !takeSpare()) {
-            return 0;
-        }
-        outbound.adopt(slot, deliveringBid, (int) (address - deliveringStart), (int) (deliveringEnd - deliveringStart));
-        return adopted(slot, length);
+    public long writeNow(int slot, Connection c, MemorySegment data, long length) {
+        return receives.adoptIfDelivering(slot, data, length);
     }
 
-    /**
-     * Behind queued bytes, a whole receive buffer is adopted too when the queue's tail is full
-     * (several receives delivered in one pass, each written back).
-     */
+    /** Behind queued bytes, a whole receive buffer being delivered is adopted when the queue's tail is full. */
     @Override
-    long queueWithoutCopy(int slot, MemorySegment data, long length) {
-        if (deliveringBid < 0 || data.address() != deliveringStart || data.address() + length != deliveringEnd
-                || length != pool.capacity(deliveringBid) || !outbound.tailFull(slot) || !takeSpare()) {
-            return 0;
-        }
-        outbound.link(slot, deliveringBid);
-        return adopted(slot, length);
-    }
-
-    /** A spare receive buffer to lend the kernel once the delivery ends; false when the pool has none. */
-    private boolean takeSpare() {
-        replacementBid = receive.replacement();
-        return replacementBid >= 0;
-    }
-
-    private long adopted(int slot, long length) {
-        deliveringBid = -1; // one owner: a second write of the same bytes copies them
-        adoptedWrites++;
-        markDirty(slot);
-        return length;
+    public long queueWithoutCopy(int slot, MemorySegment data, long length) {
+        return receives.linkIfDelivering(slot, data, length);
     }
 
     @Override
-    long flushNow(int slot, Connection c) {
+    public long flushNow(int slot, Connection c) {
         return 0;
     }
 
@@ -507,7 +356,7 @@ final class UringPoller extends Poller {
     }
 
     @Override
-    void shutdownOutput(int slot, Connection c) {
+    public void shutdownOutput(int slot, Connection c) {
         int s = sqe();
         prep.shutdown(s, kernelFd(slot), SHUT_WR, userData(OP_SHUTDOWN, slot));
         prep.addFlags(s, fileFlag);
@@ -517,11 +366,11 @@ final class UringPoller extends Poller {
     // ---------------------------------------------------------------- pass-end work per connection
 
     @Override
-    void update(int slot) {
+    public void update(int slot) {
         markDirty(slot);
     }
 
-    private void markDirty(int slot) {
+    void markDirty(int slot) {
         if (!table.hasFlag(slot, FLAG_DIRTY)) {
             table.setFlag(slot, FLAG_DIRTY);
             if (dirtyCount == dirty.length) {
@@ -555,23 +404,23 @@ final class UringPoller extends Poller {
             return;
         }
         Connection c = loop.connection(slot);
-        if ((receive.holds(slot) || hasState(slot, EOF_HELD)) && wantsInput(slot)) {
-            deliverHeld(slot, c);
+        if ((receive.holds(slot) || hasState(slot, EOF_HELD)) && receives.wantsInput(slot)) {
+            receives.deliverHeld(slot, c);
             if (!table.isLive(c.handle())) {
                 return;
             }
         }
-        if (readable(slot)) {
+        if (receives.readable(slot)) {
             if (!hasState(slot, RECV_ARMED)) {
                 if (receive.available() > 0) {
-                    armRecv(slot);
+                    receives.armRecv(slot);
                 } else if (!hasState(slot, STARVED)) {
                     table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | STARVED);
                     receive.starve(slot);
                 }
             }
         } else if (hasState(slot, RECV_ARMED) && !hasState(slot, RECV_CANCELLING)) {
-            cancelRecv(slot);
+            receives.cancelRecv(slot);
         }
         if (!hasState(slot, SEND_BUSY)) {
             if (outbound.pending(slot) > 0) {
@@ -585,7 +434,7 @@ final class UringPoller extends Poller {
     // ---------------------------------------------------------------- close
 
     @Override
-    boolean close(int slot, Connection c) {
+    public boolean close(int slot, Connection c) {
         receive.releaseHeld(slot);
         zombies++;
         if (hasState(slot, SHUTDOWN_BUSY)) {
@@ -626,7 +475,7 @@ final class UringPoller extends Poller {
     }
 
     @Override
-    void drain(long deadlineNanos) {
+    public void drain(long deadlineNanos) {
         if (ring == null) {
             return;
         }
@@ -638,23 +487,28 @@ final class UringPoller extends Poller {
         }
         drained = zombies == 0;
         if (!drained) {
-            EventLoop.LOG.log(System.Logger.Level.WARNING, "io_uring still holds " + zombies
+            LOG.log(System.Logger.Level.WARNING, loop.name() + ": io_uring still holds " + zombies
                     + " closed connections after the shutdown deadline; their buffers are not freed");
         }
     }
 
+    /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
+    public long adoptedWrites() {
+        return receives.adoptedWrites();
+    }
+
     @Override
-    boolean holdsMemory() {
+    public boolean holdsMemory() {
         return !drained;
     }
 
     @Override
-    int buffersLentToKernel() {
+    public int buffersLentToKernel() {
         return receive == null ? 0 : receive.available();
     }
 
     @Override
-    void tearDown() {
+    public void tearDown() {
         try {
             if (receive != null) {
                 receive.close();

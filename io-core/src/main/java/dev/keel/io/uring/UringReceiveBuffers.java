@@ -1,5 +1,7 @@
-package dev.keel.io;
+package dev.keel.io.uring;
 
+import dev.keel.io.LoopOptions;
+import dev.keel.io.loop.BufferPool;
 import dev.keel.ffm.IoUringRing;
 import dev.keel.ffm.ProvidedBufferRing;
 
@@ -40,9 +42,9 @@ final class UringReceiveBuffers implements AutoCloseable {
 
     /** The pool size class receives use: the smallest of at least the asked size, else the largest. */
     static int sizeClass(LoopOptions options) {
-        int[] sizes = options.bufferSizes;
+        int[] sizes = options.bufferSizes();
         for (int c = 0; c < sizes.length; c++) {
-            if (sizes[c] >= options.providedBufferBytes) {
+            if (sizes[c] >= options.providedBufferBytes()) {
                 return c;
             }
         }
@@ -53,11 +55,11 @@ final class UringReceiveBuffers implements AutoCloseable {
         this.pool = pool;
         this.region = pool.region();
         this.readBuffer = readBuffer;
-        this.size = options.bufferSizes[sizeClass(options)];
+        this.size = options.bufferSizes()[sizeClass(options)];
         // Bytes are copied out into the read buffer before the handler sees them: never more than it holds.
         this.length = (int) Math.min(size, readBuffer.byteSize());
-        this.heldHead = new int[options.maxConnections];
-        this.heldTail = new int[options.maxConnections];
+        this.heldHead = new int[options.maxConnections()];
+        this.heldTail = new int[options.maxConnections()];
         Arrays.fill(heldHead, -1);
         Arrays.fill(heldTail, -1);
         this.heldLength = new int[pool.total()];
@@ -70,12 +72,12 @@ final class UringReceiveBuffers implements AutoCloseable {
             }
         }
         this.starved = new int[64];
-        this.ring = ProvidedBufferRing.register(uring, options.providedBufferCount, BGID);
+        this.ring = ProvidedBufferRing.register(uring, options.providedBufferCount(), BGID);
         try {
-            for (int i = 0; i < options.providedBufferCount; i++) {
+            for (int i = 0; i < options.providedBufferCount(); i++) {
                 int id = pool.acquire(size);
                 if (id < 0 || id > MAX_BUFFER_ID) {
-                    throw new IllegalArgumentException("the buffer pool cannot lend " + options.providedBufferCount
+                    throw new IllegalArgumentException("the buffer pool cannot lend " + options.providedBufferCount()
                             + " receive buffers with 16-bit ids (buffer " + id + ")");
                 }
                 provide(id);

@@ -1,5 +1,7 @@
-package dev.keel.io;
+package dev.keel.io.uring;
 
+import dev.keel.io.LoopOptions;
+import dev.keel.io.loop.OutboundQueue;
 import dev.keel.ffm.IoUring;
 import dev.keel.ffm.IoUringPrep;
 import dev.keel.ffm.Uio;
@@ -51,8 +53,8 @@ final class UringSends {
     UringSends(IoUringPrep prep, OutboundQueue outbound, LoopOptions options, Arena arena) {
         this.prep = prep;
         this.outbound = outbound;
-        this.zeroCopyThreshold = options.zeroCopySendThreshold;
-        this.registeredBuffers = options.registeredBuffers;
+        this.zeroCopyThreshold = options.zeroCopySendThreshold();
+        this.registeredBuffers = options.registeredBuffers();
         this.stride = Msghdr.SIZE + Uio.iovecArraySize(GATHER_IOV);
         this.gather = arena.allocate(GATHER_SLOTS * stride, 8);
         this.iovecs = new MemorySegment[GATHER_SLOTS];
@@ -63,9 +65,9 @@ final class UringSends {
             gather.set(JAVA_LONG, g * stride + Msghdr.MSG_IOV, iovecs[g].address());
         }
         freeCount = GATHER_SLOTS;
-        this.gatherOf = new int[options.maxConnections];
+        this.gatherOf = new int[options.maxConnections()];
         Arrays.fill(gatherOf, -1);
-        this.zcResult = new int[options.maxConnections];
+        this.zcResult = new int[options.maxConnections()];
     }
 
     /** Encodes into {@code sqe} a send of what {@code slot} has queued (not empty) on {@code fd}. */

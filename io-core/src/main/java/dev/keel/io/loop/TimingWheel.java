@@ -1,4 +1,4 @@
-package dev.keel.io;
+package dev.keel.io.loop;
 
 import java.util.Arrays;
 
@@ -11,10 +11,10 @@ import java.util.Arrays;
  * whenever the id is freed: a caller that keeps a timer past its firing or cancel compares
  * generations ({@link LoopTimers} builds its handles from them). Loop-confined.
  */
-final class TimingWheel {
+public final class TimingWheel {
     /** Called for each expired timer, with the payload it was scheduled with. */
     @FunctionalInterface
-    interface Expiry {
+    public interface Expiry {
         void expired(int timerId, int kind, int a, int b);
     }
 
@@ -35,7 +35,7 @@ final class TimingWheel {
     private long currentTick;
     private final long startNanos;
 
-    TimingWheel(long tickNanos, int wheelSize, int capacity, long nowNanos) {
+    public TimingWheel(long tickNanos, int wheelSize, int capacity, long nowNanos) {
         if (Integer.bitCount(wheelSize) != 1) {
             throw new IllegalArgumentException("wheel size must be a power of two: " + wheelSize);
         }
@@ -59,16 +59,16 @@ final class TimingWheel {
     }
 
     /** The tick {@code nowNanos} falls in. */
-    long tickOf(long nowNanos) {
+    public long tickOf(long nowNanos) {
         return (nowNanos - startNanos) / tickNanos;
     }
 
-    long tickNanos() {
+    public long tickNanos() {
         return tickNanos;
     }
 
     /** Schedules a timer {@code delayNanos} from now; returns its id, or -1 when all timers are in use. */
-    int schedule(long nowNanos, long delayNanos, int timerKind, int payloadA, int payloadB) {
+    public int schedule(long nowNanos, long delayNanos, int timerKind, int payloadA, int payloadB) {
         int id = freeHead;
         if (id < 0) {
             return -1;
@@ -94,7 +94,7 @@ final class TimingWheel {
     }
 
     /** Cancels timer {@code id}; false when it had already fired or been cancelled. */
-    boolean cancel(int id) {
+    public boolean cancel(int id) {
         if (id < 0 || id >= wheelSlot.length || wheelSlot[id] < 0) {
             return false;
         }
@@ -125,7 +125,7 @@ final class TimingWheel {
     }
 
     /** Fires every timer whose deadline is at or before {@code nowNanos}; returns how many fired. */
-    int advance(long nowNanos, Expiry expiry) {
+    public int advance(long nowNanos, Expiry expiry) {
         long target = tickOf(nowNanos);
         int fired = 0;
         while (currentTick < target && active > 0) {
@@ -157,7 +157,7 @@ final class TimingWheel {
     }
 
     /** Nanoseconds from {@code nowNanos} to the next tick boundary, or -1 when no timer is pending. */
-    long nanosToNextTick(long nowNanos) {
+    public long nanosToNextTick(long nowNanos) {
         if (active == 0) {
             return -1;
         }
@@ -165,22 +165,22 @@ final class TimingWheel {
         return tickNanos - (elapsed % tickNanos);
     }
 
-    int active() {
+    public int active() {
         return active;
     }
 
     /** Timers that can be pending at once. */
-    int capacity() {
+    public int capacity() {
         return generation.length;
     }
 
     /** The generation of id {@code id}: it changes when the timer now holding the id fires or is cancelled. */
-    int generation(int id) {
+    public int generation(int id) {
         return generation[id];
     }
 
     /** Whether timer {@code id} is scheduled and has neither fired nor been cancelled. */
-    boolean pending(int id) {
+    public boolean pending(int id) {
         return id >= 0 && id < wheelSlot.length && wheelSlot[id] >= 0;
     }
 }

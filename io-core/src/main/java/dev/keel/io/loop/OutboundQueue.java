@@ -1,15 +1,15 @@
-package dev.keel.io;
+package dev.keel.io.loop;
 
 import dev.keel.ffm.Uio;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-import static dev.keel.io.ConnectionTable.OUT_HEAD_BUF;
-import static dev.keel.io.ConnectionTable.OUT_HEAD_POS;
-import static dev.keel.io.ConnectionTable.OUT_TAIL_BUF;
-import static dev.keel.io.ConnectionTable.OUT_TAIL_POS;
-import static dev.keel.io.ConnectionTable.PENDING;
+import static dev.keel.io.loop.ConnectionTable.OUT_HEAD_BUF;
+import static dev.keel.io.loop.ConnectionTable.OUT_HEAD_POS;
+import static dev.keel.io.loop.ConnectionTable.OUT_TAIL_BUF;
+import static dev.keel.io.loop.ConnectionTable.OUT_TAIL_POS;
+import static dev.keel.io.loop.ConnectionTable.PENDING;
 
 /**
  * The bytes each connection's socket has not taken yet: a chain of pool buffers per
@@ -17,23 +17,23 @@ import static dev.keel.io.ConnectionTable.PENDING;
  * connection's record), drained with one writev(2) over the whole chain (epoll) or handed to
  * the kernel as a send of the oldest buffer or a gathered sendmsg (io_uring).
  */
-final class OutboundQueue {
+public final class OutboundQueue {
     /** iovecs per writev: enough to cover the high water mark in small buffers without a long loop. */
-    static final int MAX_IOV = 64;
+    public static final int MAX_IOV = 64;
 
     private final ConnectionTable table;
     private final BufferPool pool;
     private final MemorySegment region;
     private final MemorySegment iovecs;
 
-    OutboundQueue(Arena arena, ConnectionTable table, BufferPool pool) {
+    public OutboundQueue(Arena arena, ConnectionTable table, BufferPool pool) {
         this.table = table;
         this.pool = pool;
         this.region = pool.region();
         this.iovecs = arena.allocate(Uio.iovecArraySize(MAX_IOV), 16);
     }
 
-    long pending(int slot) {
+    public long pending(int slot) {
         return table.getLong(slot, PENDING);
     }
 
@@ -41,7 +41,7 @@ final class OutboundQueue {
      * Copies {@code length} bytes of {@code data} from {@code offset} to the end of the queue.
      * False when the pool ran out of buffers (what fitted stays queued).
      */
-    boolean append(int slot, MemorySegment data, long offset, long length) {
+    public boolean append(int slot, MemorySegment data, long offset, long length) {
         int tail = table.getInt(slot, OUT_TAIL_BUF);
         int tailPos = table.getInt(slot, OUT_TAIL_POS);
         while (length > 0) {
@@ -81,7 +81,7 @@ final class OutboundQueue {
      * queue of {@code slot}, which must be empty: the bytes are queued without a copy and the
      * buffer is released like any other once sent. Later appends go after {@code to}.
      */
-    void adopt(int slot, int buf, int from, int to) {
+    public void adopt(int slot, int buf, int from, int to) {
         pool.setNext(buf, -1);
         table.setInt(slot, OUT_HEAD_BUF, buf);
         table.setInt(slot, OUT_HEAD_POS, from);
@@ -91,7 +91,7 @@ final class OutboundQueue {
     }
 
     /** Whether the newest buffer of {@code slot}'s queue (which must not be empty) is full. */
-    boolean tailFull(int slot) {
+    public boolean tailFull(int slot) {
         int tail = table.getInt(slot, OUT_TAIL_BUF);
         return tail >= 0 && table.getInt(slot, OUT_TAIL_POS) == pool.capacity(tail);
     }
@@ -100,7 +100,7 @@ final class OutboundQueue {
      * Links pool buffer {@code buf}, full of output, behind the full tail of {@code slot}'s
      * queue ({@link #tailFull}): queued without a copy, released like any other once sent.
      */
-    void link(int slot, int buf) {
+    public void link(int slot, int buf) {
         int capacity = pool.capacity(buf);
         pool.setNext(table.getInt(slot, OUT_TAIL_BUF), buf);
         pool.setNext(buf, -1);
@@ -113,7 +113,7 @@ final class OutboundQueue {
      * Writes as much of the queue as the socket takes with one writev. Returns the bytes
      * written, or {@code -EAGAIN}; throws {@code SyscallException} on a socket error.
      */
-    long flush(int slot, int fd) {
+    public long flush(int slot, int fd) {
         int count = gather(slot, iovecs, MAX_IOV);
         if (count == 0) {
             return 0;
@@ -130,7 +130,7 @@ final class OutboundQueue {
      * {@code into}; returns how many. The queue is unchanged until {@link #consume}, so the
      * bytes stay put while the kernel sends them.
      */
-    int gather(int slot, MemorySegment into, int max) {
+    public int gather(int slot, MemorySegment into, int max) {
         int buf = table.getInt(slot, OUT_HEAD_BUF);
         if (buf < 0) {
             return 0;
@@ -148,25 +148,25 @@ final class OutboundQueue {
     }
 
     /** Whether the queue of {@code slot} spans more than one buffer. */
-    boolean spansBuffers(int slot) {
+    public boolean spansBuffers(int slot) {
         int buf = table.getInt(slot, OUT_HEAD_BUF);
         return buf >= 0 && buf != table.getInt(slot, OUT_TAIL_BUF);
     }
 
     /** Address of the oldest queued byte of {@code slot}; the queue must not be empty. */
-    long headAddress(int slot) {
+    public long headAddress(int slot) {
         return pool.address(table.getInt(slot, OUT_HEAD_BUF)) + table.getInt(slot, OUT_HEAD_POS);
     }
 
     /** Queued bytes contiguous from {@link #headAddress}: the rest of the oldest buffer. */
-    int headLength(int slot) {
+    public int headLength(int slot) {
         int buf = table.getInt(slot, OUT_HEAD_BUF);
         int end = buf == table.getInt(slot, OUT_TAIL_BUF) ? table.getInt(slot, OUT_TAIL_POS) : pool.capacity(buf);
         return end - table.getInt(slot, OUT_HEAD_POS);
     }
 
     /** Drops the first {@code bytes} of the queue (the kernel took them), releasing emptied buffers. */
-    void consume(int slot, long bytes) {
+    public void consume(int slot, long bytes) {
         table.setLong(slot, PENDING, table.getLong(slot, PENDING) - bytes);
         int buf = table.getInt(slot, OUT_HEAD_BUF);
         int headPos = table.getInt(slot, OUT_HEAD_POS);
@@ -197,7 +197,7 @@ final class OutboundQueue {
     }
 
     /** Drops everything queued for {@code slot} and returns its buffers to the pool. */
-    void discard(int slot) {
+    public void discard(int slot) {
         int buf = table.getInt(slot, OUT_HEAD_BUF);
         while (buf >= 0) {
             int following = pool.next(buf);

@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.loop;
 
+import dev.keel.ffm.Files;
 import dev.keel.ffm.EventFd;
 
 import java.lang.foreign.Arena;
@@ -21,7 +22,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * loop marks the eventfd closed, then waits until no producer is inside before closing it, so
  * a write never lands in a reused descriptor number.
  */
-final class LoopWakeup {
+public final class LoopWakeup {
     private static final VarHandle SLEEPING;
     private static final VarHandle WAKERS;
     /**
@@ -51,18 +52,18 @@ final class LoopWakeup {
     private volatile int fd = -1;
 
     /** Makes the eventfd (on the loop thread, at set-up); the poller watches it. */
-    int open() {
+    public int open() {
         fd = EventFd.create(0, EFD_NONBLOCK | EFD_CLOEXEC);
         return fd;
     }
 
     /** Whether the eventfd exists yet: before set-up there is nothing to wake. */
-    boolean isOpen() {
+    public boolean isOpen() {
         return fd >= 0;
     }
 
     /** Whether the loop announced a wait: a producer on another thread must then wake it. */
-    boolean loopSleeps() {
+    public boolean loopSleeps() {
         return (int) SLEEPING.getVolatile(this) == 1;
     }
 
@@ -70,7 +71,7 @@ final class LoopWakeup {
      * Writes the eventfd if the loop sleeps and no other producer did already. The count of
      * producers in here lets {@link #close} wait for them.
      */
-    void wake() {
+    public void wake() {
         WAKERS.getAndAdd(this, 1);
         try {
             if (!closed && SLEEPING.compareAndSet(this, 1, 0)) {
@@ -82,22 +83,22 @@ final class LoopWakeup {
     }
 
     /** The loop is about to block: producers write the eventfd from now on. */
-    void sleeping() {
+    public void sleeping() {
         SLEEPING.setVolatile(this, 1);
     }
 
     /** The loop is running again. */
-    void awake() {
+    public void awake() {
         SLEEPING.setVolatile(this, 0);
     }
 
     /** Closes the eventfd once no producer is inside {@link #wake}; loop thread, at exit. */
-    void close() {
+    public void close() {
         // Dekker with wake(): producers count themselves in, then read closed.
         closed = true;
         while ((int) WAKERS.getVolatile(this) != 0) {
             Thread.onSpinWait();
         }
-        EventLoop.closeQuietly(fd);
+        Files.closeQuietly(fd);
     }
 }

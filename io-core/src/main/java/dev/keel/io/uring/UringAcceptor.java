@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.uring;
 
+import dev.keel.io.loop.PollerHost;
 import dev.keel.ffm.Files;
 import dev.keel.ffm.IoUring;
 import dev.keel.ffm.IoUringPrep;
@@ -8,36 +9,32 @@ import dev.keel.ffm.gen.Errno;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FILE_INDEX_ALLOC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
-import static dev.keel.io.UringPoller.OP_ACCEPT;
-import static dev.keel.io.UringPoller.OP_IGNORE;
-import static dev.keel.io.UringPoller.userData;
+import static dev.keel.io.uring.UringPoller.OP_ACCEPT;
+import static dev.keel.io.uring.UringPoller.OP_IGNORE;
+import static dev.keel.io.uring.UringPoller.userData;
 
 /**
  * The io_uring transport's accepting: one multishot accept on the loop's listener, into
  * process fds or (direct descriptors) fixed file slots the kernel picks, armed again whenever
  * the kernel ends it while the loop still accepts. Stopping cancels it; a socket it still
  * produces after that is closed, not leaked and not served. A failed accept follows the
- * {@link AcceptPolicy} both transports share: a per-connection error is counted and the accept
+ * accept policy both transports share (the loop's): a per-connection error is counted and the accept
  * goes on (re-armed if the kernel ended it), anything else pauses accepting for a retry on a
  * timer — never an accept re-armed at once onto the error that ended it.
  */
 final class UringAcceptor {
-    private final EventLoop loop;
+    private final PollerHost loop;
     private final UringPass pass;
     private final IoUringPrep prep;
-    private final LoopStats stats;
-    private final AcceptPolicy policy;
     private final int listenFd;
     private final boolean direct;
     private boolean armed;
     private boolean cancelling;
 
-    UringAcceptor(EventLoop loop, UringPass pass, IoUringPrep prep, int listenFd, boolean direct) {
+    UringAcceptor(PollerHost loop, UringPass pass, IoUringPrep prep, int listenFd, boolean direct) {
         this.loop = loop;
         this.pass = pass;
         this.prep = prep;
-        this.stats = loop.stats();
-        this.policy = new AcceptPolicy(loop);
         this.listenFd = listenFd;
         this.direct = direct;
     }
@@ -75,14 +72,13 @@ final class UringAcceptor {
         }
         if (res >= 0) {
             if (loop.accepting()) {
-                policy.accepted();
                 loop.accepted(res);
             } else {
-                stats.rejected++;
+                loop.acceptedUnserved();
                 discard(res); // accepted while its cancel was on the way
             }
         } else if (res != -Errno.ECANCELED) { // ECANCELED: our own stop()
-            policy.failed(-res); // pauses accepting unless the error was the one connection's
+            loop.acceptFailed(-res); // the loop's accept policy pauses accepting unless the error was the one connection's
         }
         if (loop.accepting()) {
             start();

@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.loop;
 
+import dev.keel.io.RegionAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -29,37 +30,37 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * name the slot in their user_data and may still use its queued buffers.
  * Loop-confined: no field here is touched by another thread.
  */
-final class ConnectionTable {
-    static final int RECORD_SIZE = 64;
-    static final int FD = 0;
-    static final int GENERATION = 4;
-    static final int FLAGS = 8;
-    static final int IDLE_TIMER = 12;
-    static final int OUT_HEAD_BUF = 16;
-    static final int OUT_HEAD_POS = 20;
-    static final int OUT_TAIL_BUF = 24;
-    static final int OUT_TAIL_POS = 28;
-    static final int PENDING = 32;
-    static final int LAST_ACTIVE = 40;
-    static final int NEXT_FREE = 48;
-    static final int POLLER_STATE = 52;
-    static final int CLOSE_REASON = 56;
-    static final int IN_FLIGHT = 60;
+public final class ConnectionTable {
+    public static final int RECORD_SIZE = 64;
+    public static final int FD = 0;
+    public static final int GENERATION = 4;
+    public static final int FLAGS = 8;
+    public static final int IDLE_TIMER = 12;
+    public static final int OUT_HEAD_BUF = 16;
+    public static final int OUT_HEAD_POS = 20;
+    public static final int OUT_TAIL_BUF = 24;
+    public static final int OUT_TAIL_POS = 28;
+    public static final int PENDING = 32;
+    public static final int LAST_ACTIVE = 40;
+    public static final int NEXT_FREE = 48;
+    public static final int POLLER_STATE = 52;
+    public static final int CLOSE_REASON = 56;
+    public static final int IN_FLIGHT = 60;
 
-    static final int FLAG_OPEN = 1;
-    static final int FLAG_READ_PAUSED = 1 << 1;
-    static final int FLAG_WANT_WRITE = 1 << 2;
-    static final int FLAG_CLOSING = 1 << 3;
-    static final int FLAG_INPUT_CLOSED = 1 << 4;
-    static final int FLAG_OUTPUT_SHUTDOWN_PENDING = 1 << 5;
-    static final int FLAG_DIRTY = 1 << 6;
-    static final int FLAG_NOTIFY_WRITABLE = 1 << 7;
+    public static final int FLAG_OPEN = 1;
+    public static final int FLAG_READ_PAUSED = 1 << 1;
+    public static final int FLAG_WANT_WRITE = 1 << 2;
+    public static final int FLAG_CLOSING = 1 << 3;
+    public static final int FLAG_INPUT_CLOSED = 1 << 4;
+    public static final int FLAG_OUTPUT_SHUTDOWN_PENDING = 1 << 5;
+    public static final int FLAG_DIRTY = 1 << 6;
+    public static final int FLAG_NOTIFY_WRITABLE = 1 << 7;
     /** Reading paused by the application ({@link Connection#pauseReading}), apart from the water marks. */
-    static final int FLAG_APP_READ_PAUSED = 1 << 8;
+    public static final int FLAG_APP_READ_PAUSED = 1 << 8;
     /** The application shut the output down ({@link Connection#shutdownOutput}), done or pending. */
-    static final int FLAG_OUTPUT_SHUT = 1 << 9;
+    public static final int FLAG_OUTPUT_SHUT = 1 << 9;
     /** Any of these stops reading: water marks, the application, end of input, a graceful close. */
-    static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING;
+    public static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING;
 
     private final MemorySegment records;
     private final MemorySegment userArea;
@@ -69,7 +70,7 @@ final class ConnectionTable {
     private int freeHead;
     private int used;
 
-    ConnectionTable(Arena arena, RegionAllocator memory, int capacity, int userAreaSize, int fdLimitHint) {
+    public ConnectionTable(Arena arena, RegionAllocator memory, int capacity, int userAreaSize, int fdLimitHint) {
         this.capacity = capacity;
         this.userAreaSize = userAreaSize;
         // Page-aligned, so records never straddle cache lines.
@@ -86,7 +87,7 @@ final class ConnectionTable {
     }
 
     /** Takes a free slot for {@code fd}; -1 when the table is full. */
-    int allocate(int fd) {
+    public int allocate(int fd) {
         int slot = freeHead;
         if (slot < 0) {
             return -1;
@@ -115,7 +116,7 @@ final class ConnectionTable {
     }
 
     /** Retires and releases {@code slot} at once: for a slot the kernel holds nothing of. */
-    void free(int slot) {
+    public void free(int slot) {
         retire(slot);
         release(slot);
     }
@@ -124,7 +125,7 @@ final class ConnectionTable {
      * Ends the connection in {@code slot}: its handle goes stale (the generation advances) and
      * its fd no longer maps to it, but the record stays reserved until {@link #release}.
      */
-    void retire(int slot) {
+    public void retire(int slot) {
         int fd = getInt(slot, FD);
         if (fd >= 0 && fd < slotOfFd.length && slotOfFd[fd] == slot) {
             slotOfFd[fd] = -1;
@@ -134,7 +135,7 @@ final class ConnectionTable {
     }
 
     /** Returns a retired {@code slot} to the free list. */
-    void release(int slot) {
+    public void release(int slot) {
         setInt(slot, FD, -1);
         setInt(slot, NEXT_FREE, freeHead);
         freeHead = slot;
@@ -142,88 +143,88 @@ final class ConnectionTable {
     }
 
     /** The slot holding {@code fd}, or -1. */
-    int slotOf(int fd) {
+    public int slotOf(int fd) {
         return fd >= 0 && fd < slotOfFd.length ? slotOfFd[fd] : -1;
     }
 
-    static long handle(int slot, int generation) {
+    public static long handle(int slot, int generation) {
         return ((long) generation << 32) | (slot & 0xFFFF_FFFFL);
     }
 
-    static int slotOfHandle(long handle) {
+    public static int slotOfHandle(long handle) {
         return (int) handle;
     }
 
-    static int generationOfHandle(long handle) {
+    public static int generationOfHandle(long handle) {
         return (int) (handle >>> 32);
     }
 
     /** True when {@code handle} names the connection now in its slot. */
-    boolean isLive(long handle) {
+    public boolean isLive(long handle) {
         int slot = slotOfHandle(handle);
         return slot >= 0 && slot < capacity
                 && getInt(slot, GENERATION) == generationOfHandle(handle)
                 && (getInt(slot, FLAGS) & FLAG_OPEN) != 0;
     }
 
-    long handleOf(int slot) {
+    public long handleOf(int slot) {
         return handle(slot, getInt(slot, GENERATION));
     }
 
-    int getInt(int slot, int field) {
+    public int getInt(int slot, int field) {
         return records.get(JAVA_INT, (long) slot * RECORD_SIZE + field);
     }
 
-    void setInt(int slot, int field, int value) {
+    public void setInt(int slot, int field, int value) {
         records.set(JAVA_INT, (long) slot * RECORD_SIZE + field, value);
     }
 
-    long getLong(int slot, int field) {
+    public long getLong(int slot, int field) {
         return records.get(JAVA_LONG, (long) slot * RECORD_SIZE + field);
     }
 
-    void setLong(int slot, int field, long value) {
+    public void setLong(int slot, int field, long value) {
         records.set(JAVA_LONG, (long) slot * RECORD_SIZE + field, value);
     }
 
-    boolean hasFlag(int slot, int flag) {
+    public boolean hasFlag(int slot, int flag) {
         return (getInt(slot, FLAGS) & flag) != 0;
     }
 
-    void setFlag(int slot, int flag) {
+    public void setFlag(int slot, int flag) {
         setInt(slot, FLAGS, getInt(slot, FLAGS) | flag);
     }
 
-    void clearFlag(int slot, int flag) {
+    public void clearFlag(int slot, int flag) {
         setInt(slot, FLAGS, getInt(slot, FLAGS) & ~flag);
     }
 
     /** The application's off-heap bytes of {@code slot}; made once per connection, not per call. */
-    MemorySegment userArea(int slot) {
+    public MemorySegment userArea(int slot) {
         return userAreaSize == 0 ? MemorySegment.NULL
                 : userArea.asSlice((long) slot * userAreaSize, userAreaSize);
     }
 
-    MemorySegment records() {
+    public MemorySegment records() {
         return records;
     }
 
     /** Every slot's user area, one region; {@link MemorySegment#NULL} when the areas are 0 bytes. */
-    MemorySegment userAreas() {
+    public MemorySegment userAreas() {
         return userArea;
     }
 
-    int capacity() {
+    public int capacity() {
         return capacity;
     }
 
     /** Slots in use, retired ones included until they are released. */
-    int used() {
+    public int used() {
         return used;
     }
 
     /** Off-heap bytes this table holds. */
-    long offHeapBytes() {
+    public long offHeapBytes() {
         return records.byteSize() + (userAreaSize == 0 ? 0 : userArea.byteSize());
     }
 }

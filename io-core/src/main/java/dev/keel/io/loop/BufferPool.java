@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.loop;
 
+import dev.keel.io.RegionAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -10,7 +11,7 @@ import java.util.Arrays;
  * Free lists are int stacks and buffers can be chained through {@link #next(int)}: there is no
  * heap object per buffer and no lock (the pool belongs to one loop thread).
  */
-final class BufferPool {
+public final class BufferPool {
     private final MemorySegment region;
     private final int[] classSize;
     private final int[] classFirstId;
@@ -26,7 +27,7 @@ final class BufferPool {
      * @param sizes  bytes of one buffer in each class, ascending
      * @param counts buffers in each class
      */
-    BufferPool(Arena arena, RegionAllocator allocator, int[] sizes, int[] counts) {
+    public BufferPool(Arena arena, RegionAllocator allocator, int[] sizes, int[] counts) {
         if (sizes.length == 0 || sizes.length != counts.length) {
             throw new IllegalArgumentException("size classes and counts must pair up");
         }
@@ -63,7 +64,7 @@ final class BufferPool {
     }
 
     /** A buffer of at least {@code minBytes} (the smallest class that fits and has one free), or -1. */
-    int acquire(int minBytes) {
+    public int acquire(int minBytes) {
         for (int c = 0; c < classSize.length; c++) {
             if (classSize[c] >= minBytes && freeTop[c] > 0) {
                 int id = freeStack[c][--freeTop[c]];
@@ -80,7 +81,7 @@ final class BufferPool {
      * A buffer of exactly {@code bytes} (a class size), or -1 when that class has none free:
      * for a caller that must not tie up a larger buffer in its place.
      */
-    int acquireExactly(int bytes) {
+    public int acquireExactly(int bytes) {
         for (int c = 0; c < classSize.length; c++) {
             if (classSize[c] == bytes) {
                 return freeTop[c] > 0 ? acquire(bytes) : -1;
@@ -90,7 +91,7 @@ final class BufferPool {
     }
 
     /** The largest buffer available, or -1 when the pool is empty. */
-    int acquireLargest() {
+    public int acquireLargest() {
         for (int c = classSize.length - 1; c >= 0; c--) {
             if (freeTop[c] > 0) {
                 return acquire(classSize[c]);
@@ -99,7 +100,7 @@ final class BufferPool {
         return -1;
     }
 
-    void release(int id) {
+    public void release(int id) {
         if (!inUse[id]) {
             throw new IllegalStateException("buffer " + id + " released twice");
         }
@@ -118,38 +119,38 @@ final class BufferPool {
         return c;
     }
 
-    long offset(int id) {
+    public long offset(int id) {
         int c = classOf(id);
         return classBaseOffset[c] + (long) (id - classFirstId[c]) * classSize[c];
     }
 
-    long address(int id) {
+    public long address(int id) {
         return region.address() + offset(id);
     }
 
-    int capacity(int id) {
+    public int capacity(int id) {
         return classSize[classOf(id)];
     }
 
-    int next(int id) {
+    public int next(int id) {
         return next[id];
     }
 
-    void setNext(int id, int nextId) {
+    public void setNext(int id, int nextId) {
         next[id] = nextId;
     }
 
-    MemorySegment region() {
+    public MemorySegment region() {
         return region;
     }
 
     /** Buffers handed out and not yet released. */
-    int inUse() {
+    public int inUse() {
         return acquired;
     }
 
     /** Bytes of the buffers handed out and not yet released (kernel-lent receive buffers included). */
-    long bytesInUse() {
+    public long bytesInUse() {
         long bytes = 0;
         for (int c = 0; c < classSize.length; c++) {
             bytes += (long) classSize[c] * (freeStack[c].length - freeTop[c]);
@@ -157,11 +158,11 @@ final class BufferPool {
         return bytes;
     }
 
-    int total() {
+    public int total() {
         return total;
     }
 
-    long offHeapBytes() {
+    public long offHeapBytes() {
         return region.byteSize();
     }
 }

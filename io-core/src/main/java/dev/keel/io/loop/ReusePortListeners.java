@@ -1,4 +1,4 @@
-package dev.keel.io;
+package dev.keel.io.loop;
 
 import dev.keel.ffm.Files;
 import dev.keel.ffm.SocketAddresses;

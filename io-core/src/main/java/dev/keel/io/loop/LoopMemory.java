@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.loop;
 
+import dev.keel.io.RegionAllocator;
 import dev.keel.numa.IdSet;
 import dev.keel.numa.NumaException;
 import dev.keel.numa.NumaMemory;
@@ -24,20 +25,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param allocator where the loop's regions come from
  * @param node      the NUMA node they are bound to, or -1
  */
-record LoopMemory(RegionAllocator allocator, int node) {
+public record LoopMemory(RegionAllocator allocator, int node) {
+    private static final System.Logger LOG = System.getLogger("dev.keel.io");
+
     /** Bytes of the regions handed out by every loop's allocator and not yet freed, in this process. */
     private static final AtomicLong LIVE_REGION_BYTES = new AtomicLong();
 
-    LoopMemory {
+    public LoopMemory {
         allocator = counted(allocator);
     }
 
     /**
      * Off-heap bytes of the tables and buffer pools of every loop of this process that has not
      * freed them yet (mapped memory the JVM's direct-memory figure does not see): the figure
-     * leak accounting compares ({@link ResourceSnapshot}).
+     * leak accounting compares (the ResourceSnapshot of dev.keel.io).
      */
-    static long liveRegionBytes() {
+    public static long liveRegionBytes() {
         return LIVE_REGION_BYTES.get();
     }
 
@@ -52,9 +55,10 @@ record LoopMemory(RegionAllocator allocator, int node) {
         };
     }
 
-    static LoopMemory forCpu(LoopOptions options, int loopCpu, String loopName) {
-        if (options.regionAllocator != null) {
-            return new LoopMemory(options.regionAllocator, -1);
+    /** Memory for a loop pinned to {@code loopCpu} (-1: unpinned), or from {@code given} when the application gave an allocator. */
+    public static LoopMemory forCpu(RegionAllocator given, int loopCpu, String loopName) {
+        if (given != null) {
+            return new LoopMemory(given, -1);
         }
         if (loopCpu >= 0) {
             NumaTopology topology = NumaTopology.system();
@@ -63,7 +67,7 @@ record LoopMemory(RegionAllocator allocator, int node) {
                 int node = cpuNode.getAsInt();
                 return new LoopMemory(NumaMemory.bind(node).withPrefault()::allocate, node);
             }
-            topology.syscallProblem().ifPresent(problem -> EventLoop.LOG.log(System.Logger.Level.INFO,
+            topology.syscallProblem().ifPresent(problem -> LOG.log(System.Logger.Level.INFO,
                     loopName + ": memory not bound to a NUMA node: " + problem));
         }
         return new LoopMemory(RegionAllocator.anonymous(), -1);
@@ -75,7 +79,7 @@ record LoopMemory(RegionAllocator allocator, int node) {
      * otherwise, naming the region and where its pages are: the loop does not start on remote
      * memory.
      */
-    void verify(ConnectionTable table, BufferPool pool) {
+    public void verify(ConnectionTable table, BufferPool pool) {
         if (node < 0) {
             return;
         }
@@ -88,7 +92,7 @@ record LoopMemory(RegionAllocator allocator, int node) {
     }
 
     /** Every page of {@code region} is on one of {@code nodes}, or MISPLACED naming {@code what}. */
-    static PageHistogram verifyRegion(String what, MemorySegment region, IdSet nodes) {
+    public static PageHistogram verifyRegion(String what, MemorySegment region, IdSet nodes) {
         try {
             return Placement.verify(region, nodes);
         } catch (NumaException e) {

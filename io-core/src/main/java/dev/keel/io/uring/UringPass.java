@@ -1,5 +1,6 @@
-package dev.keel.io;
+package dev.keel.io.uring;
 
+import dev.keel.io.loop.PollerHost;
 import dev.keel.ffm.IoUringRing;
 import dev.keel.ffm.gen.Errno;
 
@@ -35,14 +36,14 @@ final class UringPass {
 
     private final IoUringRing ring;
     private final IoUringRing.CompletionHandler handler;
-    private final LoopStats stats;
+    private final PollerHost loop;
     private final boolean deferTaskrun;
     private final boolean sqPoll;
 
-    UringPass(IoUringRing ring, IoUringRing.CompletionHandler handler, LoopStats stats) {
+    UringPass(IoUringRing ring, IoUringRing.CompletionHandler handler, PollerHost loop) {
         this.ring = ring;
         this.handler = handler;
-        this.stats = stats;
+        this.loop = loop;
         this.deferTaskrun = (ring.setupFlags() & IORING_SETUP_DEFER_TASKRUN) != 0;
         this.sqPoll = (ring.setupFlags() & IORING_SETUP_SQPOLL) != 0;
     }
@@ -73,7 +74,7 @@ final class UringPass {
                 throw new IllegalStateException("io_uring submission queue stays full: " + ring.sqSpaceLeft()
                         + " of " + ring.sqEntries() + " entries free after " + tries + " submissions");
             }
-            stats.syscalls++;
+            loop.countSyscalls(1);
             if (refused(sqPoll ? ring.submitAndAwaitSqSpace() : ring.submit())) {
                 Thread.onSpinWait();
             }
@@ -88,13 +89,13 @@ final class UringPass {
     void enterWithoutWaiting() {
         if (deferTaskrun) {
             refused(ring.submitAndWait(0));
-            stats.syscalls++;
+            loop.countSyscalls(1);
         } else {
             int r = ring.submit();
             if (r != 0) {
                 // Nothing to submit makes no system call (0); under SQPOLL a submit usually makes
                 // none either, so there the count is an upper bound.
-                stats.syscalls++;
+                loop.countSyscalls(1);
             }
             refused(r);
         }
@@ -102,7 +103,7 @@ final class UringPass {
 
     /** Submits and waits for one completion, up to {@code timeoutMillis} (-1: no limit). */
     void enterAndWait(int timeoutMillis) {
-        stats.syscalls++;
+        loop.countSyscalls(1);
         if (timeoutMillis < 0) {
             refused(ring.submitAndWait(1));
         } else {
@@ -118,7 +119,7 @@ final class UringPass {
      */
     private boolean refused(int result) {
         if (result == -Errno.EBUSY || result == -Errno.EAGAIN) {
-            stats.completionOverflows++;
+            loop.completionsOverflowed();
             return true;
         }
         return false;
@@ -139,10 +140,10 @@ final class UringPass {
             n += ring.forEachCompletion(handler);
             if (ring.cqNeedsFlush()) {
                 if ((ring.sqFlags() & IORING_SQ_CQ_OVERFLOW) != 0) {
-                    stats.completionOverflows++;
+                    loop.completionsOverflowed();
                 }
                 refused(ring.flushCompletions());
-                stats.syscalls++;
+                loop.countSyscalls(1);
             } else if (ring.cqReady() == 0) {
                 break;
             }

@@ -1,4 +1,4 @@
-package dev.keel.io;
+package dev.keel.io.stats;
 
 import java.util.List;
 
