@@ -119,8 +119,11 @@ final class LoopCore implements PollerHost {
             while (!finished()) {
                 try {
                     doWork();
-                } catch (RuntimeException e) {
-                    // A loop must outlive any one failure; what failed is logged and counted.
+                } catch (RuntimeException | LinkageError e) {
+                    // A loop must outlive any one failure; what failed is logged and counted. A
+                    // LinkageError included: a class first needed while the process is out of
+                    // descriptors cannot be read from its directory or jar, and that must not
+                    // end the thread (it loads once descriptors are free again).
                     stats.loopFailures++;
                     reportUnexpected(e);
                 }
