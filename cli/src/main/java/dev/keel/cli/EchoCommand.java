@@ -4,7 +4,7 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
-import dev.keel.zerocopy.MetricsServer;
+import dev.keel.zerocopy.http.MetricsServer;
 
 import java.io.PrintStream;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import dev.keel.affinity.CpuReservations;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.affinity.ReservedPlan;
 import dev.keel.io.Transport;
-import dev.keel.zerocopy.SpliceProxy;
+import dev.keel.zerocopy.proxy.SpliceProxy;
 
 import java.io.PrintStream;
 import java.net.InetSocketAddress;

@@ -1,7 +1,7 @@
 package dev.keel.cli;
 
-import dev.keel.zerocopy.FileServer;
-import dev.keel.zerocopy.MetricsServer;
+import dev.keel.zerocopy.http.FileServer;
+import dev.keel.zerocopy.http.MetricsServer;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -8,7 +8,7 @@ import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.Transport;
-import dev.keel.zerocopy.MetricsServer;
+import dev.keel.zerocopy.http.MetricsServer;
 
 import java.io.PrintStream;
 import java.net.InetAddress;

@@ -1,5 +1,6 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.http.FileServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,7 +96,7 @@ class ServeCommandTest {
         Files.writeString(dir.resolve("index.html"), "<h1>ring</h1>\n");
         CommandOptions o = CommandOptions.parse(new String[] {"--root", dir.toString(), "--port", "0", "--transport", "io_uring"},
                 java.util.Set.of("root", "port", "transport"), java.util.Set.of());
-        try (dev.keel.zerocopy.FileServer server = ServeCommand.start(o); HttpClient client = HttpClient.newHttpClient()) {
+        try (FileServer server = ServeCommand.start(o); HttpClient client = HttpClient.newHttpClient()) {
             assertTrue(ServeCommand.readyLine(server).contains("(io_uring, "), ServeCommand.readyLine(server));
             String base = "http://127.0.0.1:" + server.port() + "/";
             HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(base)).build(),
