@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.io.loop.FileRegions;
+
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -13,6 +15,12 @@ import java.lang.foreign.MemorySegment;
  * the attachment still answer.
  */
 public final class Connection {
+    /**
+     * The error {@link ConnectionHandler#onFileSent} reports when a file ended before its region
+     * did (it was truncated meanwhile): ENODATA.
+     */
+    public static final int FILE_TRUNCATED = FileRegions.TRUNCATED;
+
     private final LoopCore core;
     private final int slot;
     private final long handle;
@@ -40,9 +48,34 @@ public final class Connection {
     }
 
     /**
+     * Sends {@code head} (copied into the queue; may be empty), then {@code length} bytes of the
+     * file {@code fileFd} from {@code offset}, after every byte queued before and before every
+     * byte written after, without the file's bytes entering Java. The transport carries the file
+     * its own way, in chunks as the socket takes them: epoll with sendfile(2) (the head with
+     * MSG_MORE, so it shares a segment with the file's first bytes), io_uring with splice
+     * requests in its ring through a pipe of the loop's (so direct descriptors work).
+     * {@link ConnectionHandler#onFileSent} tells when the region is over — sent, or failed
+     * with the file's error, after which the connection is closed; a connection closed first
+     * (peer reset, abort) ends it with {@link ConnectionHandler#onClose} instead.
+     *
+     * <p>One region at a time per connection. The file's bytes count neither in
+     * {@link #pendingOutputBytes()} nor in the water marks; a graceful {@link #close()} or
+     * {@link #shutdownOutput()} waits for the region like for queued bytes.
+     *
+     * <p><b>The descriptor stays the caller's:</b> the loop only reads from it, and the caller
+     * must keep it open (and the file's bytes in place) until {@code onFileSent} or
+     * {@code onClose}, whichever comes first — on io_uring the kernel may read it until then.
+     *
+     * @throws IllegalStateException when a region is in progress or the output is shut
+     * @throws IllegalArgumentException for a negative descriptor or offset, or a length not above 0
+     */
+    public void writeFile(MemorySegment head, int fileFd, long offset, long length) {
+        core.writes.writeFile(core.liveSlot(this), this, head, fileFd, offset, length);
+    }
+
+    /**
      * Asks for {@link ConnectionHandler#onWritable} once every queued byte is sent and the
-     * socket can take more: the hook for output that does not pass through {@link #write},
-     * such as a file sent with sendfile(2) on {@link #fd()}.
+     * socket can take more.
      */
     public void notifyWhenWritable() {
         core.writes.notifyWhenWritable(core.liveSlot(this));
@@ -62,9 +95,9 @@ public final class Connection {
     }
 
     /**
-     * Tells the loop that {@code bytes} left on {@link #fd()} without {@link #write} (sendfile,
-     * splice, the application's own writev): they count in the loop's statistics and as
-     * activity, so a long transfer is not closed by the idle timeout.
+     * Tells the loop that {@code bytes} left on {@link #fd()} without {@link #write} or
+     * {@link #writeFile} (the application's own system calls, on epoll only): they count in
+     * the loop's statistics and as activity, so a long transfer is not closed by the idle timeout.
      */
     public void recordOutput(long bytes) {
         int slot = core.liveSlot(this);

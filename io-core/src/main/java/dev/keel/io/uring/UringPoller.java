@@ -7,6 +7,7 @@ import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.ffm.EventFd;
@@ -25,6 +26,7 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_ALL;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_FD_FIXED;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.loop.ConnectionTable.FD;
 import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
@@ -50,6 +52,9 @@ import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
  *     sendmsg, or SEND_ZC above a threshold), partial sends continued from where they stopped;
  *     received bytes written back as they came (an echo, a relay) are not copied: their receive
  *     buffer itself becomes the queue and a spare pool buffer is lent to the kernel instead;</li>
+ * <li>a file region ({@link dev.keel.io.Connection#writeFile}) follows the bytes queued before
+ *     it as splice requests file -> pipe -> socket in the same one-at-a-time order
+ *     ({@link UringFiles});</li>
  * <li>cross-thread wake-ups arrive as a multishot poll on the loop's eventfd.</li>
  * </ul>
  *
@@ -71,6 +76,10 @@ public final class UringPoller extends Poller {
     static final int OP_CANCEL = 7;
     static final int OP_CLOSE = 8;
     static final int OP_IGNORE = 9;
+    /** A file region's splice from the file into the connection's pipe. */
+    static final int OP_FILE_IN = 10;
+    /** A file region's splice from the connection's pipe to its socket. */
+    static final int OP_FILE_OUT = 11;
 
     // Bits of a connection's poller state.
     static final int RECV_ARMED = 1;
@@ -83,6 +92,12 @@ public final class UringPoller extends Poller {
     private static final int SHUTDOWN_BUSY = 1 << 6;
     /** The connection was closed while its shutdown was in the kernel: close when it completes. */
     private static final int CLOSE_DEFERRED = 1 << 7;
+    /** A splice of the file region is in the kernel (with SEND_BUSY: it is the connection's output request). */
+    private static final int FILE_BUSY = 1 << 8;
+    /** That splice is the one to the socket, which may wait on the peer: a close cancels it. */
+    private static final int FILE_OUT_BUSY = 1 << 9;
+    /** The socket took only part of the pipe: the next splice to it waits for writability. */
+    private static final int FILE_WAIT = 1 << 10;
 
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
 
@@ -110,6 +125,8 @@ public final class UringPoller extends Poller {
 
     private UringSends sends;
     private UringReceives receives;
+    private UringFiles fileSteps;
+    private FileRegions files;
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -155,6 +172,8 @@ public final class UringPoller extends Poller {
         receives = new UringReceives(this, loop, receive, prep, fileFlag);
         dirty = new int[Math.max(64, options.maxConnections())];
         sends = new UringSends(prep, outbound, options, loop.arena());
+        files = outbound.files();
+        fileSteps = new UringFiles(loop, prep, outbound, options.maxConnections());
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
@@ -207,6 +226,7 @@ public final class UringPoller extends Poller {
                     sendDone(slot, result);
                 }
             }
+            case OP_FILE_IN, OP_FILE_OUT -> fileStepDone(slot, op, res);
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
@@ -216,7 +236,7 @@ public final class UringPoller extends Poller {
                 }
             }
             case OP_POLL_OUT -> {
-                clearState(slot, POLL_OUT_ARMED);
+                clearState(slot, POLL_OUT_ARMED | FILE_WAIT);
                 if (res >= 0 && table.hasFlag(slot, FLAG_OPEN)) {
                     loop.outputProgress(slot, loop.connection(slot));
                 }
@@ -322,7 +342,8 @@ public final class UringPoller extends Poller {
 
     private void send(int slot) {
         int s = sqe();
-        sends.prepare(s, slot, kernelFd(slot), userData(OP_SEND, slot));
+        // Bytes before a file region (a response head) go with MSG_MORE: they share a segment with the file's first.
+        sends.prepare(s, slot, kernelFd(slot), userData(OP_SEND, slot), files.active(slot) ? MSG_MORE : 0);
         prep.addFlags(s, fileFlag);
         opStarted(slot, SEND_BUSY);
     }
@@ -346,6 +367,52 @@ public final class UringPoller extends Poller {
             }
         }
         opDone(slot);
+    }
+
+    @Override
+    public void fileQueued(int slot, Connection c) {
+        markDirty(slot); // the region's first splice goes with the pass's submissions
+    }
+
+    /** Submits the next splice of {@code slot}'s file region (see {@link UringFiles}). */
+    private void fileStep(int slot) {
+        if (!fileSteps.hasPipe(slot)) {
+            return;
+        }
+        int s = sqe();
+        boolean intoPipe = fileSteps.prepare(s, slot, kernelFd(slot), fileFlag, userData(OP_FILE_IN, slot),
+                userData(OP_FILE_OUT, slot));
+        opStarted(slot, SEND_BUSY | FILE_BUSY | (intoPipe ? 0 : FILE_OUT_BUSY));
+    }
+
+    private void fileStepDone(int slot, int op, int res) {
+        clearState(slot, SEND_BUSY | FILE_BUSY | FILE_OUT_BUSY);
+        try {
+            if (!table.hasFlag(slot, FLAG_OPEN)) {
+                fileSteps.releasePipe(slot); // closed, not pooled, when bytes are left in it
+                if (hasState(slot, CLOSE_DEFERRED)) {
+                    clearState(slot, CLOSE_DEFERRED);
+                    cancelAndClose(slot); // before opDone: the slot stays held until the close completes
+                }
+                return;
+            }
+            Connection c = loop.connection(slot);
+            if (op == OP_FILE_IN) {
+                if (fileSteps.intoPipeDone(slot, c, res)) {
+                    markDirty(slot);
+                }
+                return;
+            }
+            int n = fileSteps.toSocketDone(slot, c, res);
+            if (n > 0) {
+                loop.outputProgress(slot, c);
+            } else if (n == 0) {
+                table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | FILE_WAIT);
+                markDirty(slot);
+            }
+        } finally {
+            opDone(slot);
+        }
     }
 
     private void armPollOut(int slot) {
@@ -423,8 +490,14 @@ public final class UringPoller extends Poller {
             receives.cancelRecv(slot);
         }
         if (!hasState(slot, SEND_BUSY)) {
-            if (outbound.pending(slot) > 0) {
+            if (outbound.sendable(slot) > 0) {
                 send(slot);
+            } else if (files.active(slot)) {
+                if (!hasState(slot, FILE_WAIT)) {
+                    fileStep(slot);
+                } else if (!hasState(slot, POLL_OUT_ARMED)) {
+                    armPollOut(slot);
+                }
             } else if (table.hasFlag(slot, FLAG_WANT_WRITE) && !hasState(slot, POLL_OUT_ARMED)) {
                 armPollOut(slot);
             }
@@ -446,6 +519,18 @@ public final class UringPoller extends Poller {
             table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
             return false;
         }
+        if (hasState(slot, FILE_BUSY)) {
+            // A splice resolves its descriptors only when an io-wq worker starts it: the socket
+            // (and its number) must stay until the splice completes. One to the socket may wait
+            // on a peer that reads nothing: it is cancelled. The close follows its completion.
+            table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
+            if (hasState(slot, FILE_OUT_BUSY)) {
+                prep.asyncCancel(sqe(), userData(OP_FILE_OUT, slot), 0, userData(OP_CANCEL, slot));
+                opStarted(slot, 0);
+            }
+            return false;
+        }
+        fileSteps.releasePipe(slot);
         cancelAndClose(slot);
         return false;
     }
@@ -492,6 +577,11 @@ public final class UringPoller extends Poller {
         }
     }
 
+    /** Splice requests of file regions that moved bytes through the ring; loop thread only. */
+    public long fileSplices() {
+        return fileSteps == null ? 0 : fileSteps.splices();
+    }
+
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
     public long adoptedWrites() {
         return receives.adoptedWrites();
@@ -510,6 +600,9 @@ public final class UringPoller extends Poller {
     @Override
     public void tearDown() {
         try {
+            if (fileSteps != null) {
+                fileSteps.close();
+            }
             if (receive != null) {
                 receive.close();
             }
