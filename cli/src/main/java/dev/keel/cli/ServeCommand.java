@@ -13,7 +13,7 @@ import java.util.Set;
  *
  * <pre>
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N|auto] [--cpus LIST]
- *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
+ *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--small-files BYTES]
  *            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--open-files N] [--open-file-validity MS]
  *            [--metrics-port P] [--metrics-address ADDR]
  * </pre>
@@ -23,7 +23,7 @@ final class ServeCommand implements Command {
     static final String USAGE = """
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N|auto] [--cpus LIST]
                               [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
-                              [--splice] [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
+                              [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
                               [--open-files N] [--open-file-validity MS] [--metrics-port P] [--metrics-address ADDR]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1 with
@@ -41,7 +41,6 @@ final class ServeCommand implements Command {
                                   on io_uring heads go through the ring, bodies still by sendfile
               --access-log FILE   log requests to FILE, asynchronously (default: no log)
               --refuse-symlinks   refuse every symlink, not only those leaving DIR
-              --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
               --small-files BYTES files up to this size are kept in memory and sent with their
                                   head in one writev(2) (default 8192; 0: always sendfile)
               --header-timeout S  a request head must arrive whole within S seconds of its
@@ -61,7 +60,7 @@ final class ServeCommand implements Command {
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
             "small-files", "header-timeout", "idle-timeout", "open-files", "open-file-validity", "metrics-port",
             "metrics-address");
-    private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help");
+    private static final Set<String> FLAGS = Set.of("refuse-symlinks", "help");
 
     @Override
     public String name() {
@@ -102,7 +101,6 @@ final class ServeCommand implements Command {
                 .loops(settings.loops())
                 .transport(settings.transport())
                 .refuseSymlinks(o.flag("refuse-symlinks"))
-                .splice(o.flag("splice"), 0)
                 .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024)
                 .headerTimeout(Duration.ofSeconds(o.integer("header-timeout", 10, 0, 3600)))
                 .idleTimeout(Duration.ofSeconds(o.integer("idle-timeout", 60, 1, 86_400)))

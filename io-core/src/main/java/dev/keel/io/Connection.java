@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.ffm.Sockets;
+import dev.keel.ffm.SyscallException;
 import dev.keel.io.loop.FileRegions;
 
 import java.lang.foreign.MemorySegment;
@@ -154,6 +156,28 @@ public final class Connection {
     public int fd() {
         requireOpen();
         return fd;
+    }
+
+    /**
+     * Writes the peer's socket address into {@code into} (at least
+     * {@code SocketAddresses.STORAGE_SIZE} bytes) with getpeername(2). False when the
+     * transport has no descriptor to ask (io_uring with direct descriptors) or the call failed
+     * (the peer is gone).
+     *
+     * @throws StaleHandleException once the connection is closed
+     */
+    public boolean peerAddress(MemorySegment into) {
+        requireOpen();
+        if (fd < 0) {
+            return false;
+        }
+        core.stats.countSyscalls(1);
+        try {
+            Sockets.peerAddress(fd, into);
+            return true;
+        } catch (SyscallException e) {
+            return false;
+        }
     }
 
     /**

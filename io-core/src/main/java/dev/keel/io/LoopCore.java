@@ -196,6 +196,7 @@ final class LoopCore implements PollerHost {
         stats.timersFired += fired;
         work += fired;
         int ready = poller.poll(work > 0 || !tasks.isEmpty() ? 0 : timeoutMillis());
+        stats.filePipes = poller.filePipes();
         stats.passEnded(table.used(), pool.inUse());
         return work + ready;
     }

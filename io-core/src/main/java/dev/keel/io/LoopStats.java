@@ -42,6 +42,7 @@ public final class LoopStats {
     private static final VarHandle FILE_BYTES_OUT = field("fileBytesOut");
     private static final VarHandle FILES_SENT = field("filesSent");
     private static final VarHandle FILE_FAILURES = field("fileFailures");
+    private static final VarHandle FILE_PIPES = field("filePipes");
     private static final VarHandle IDLE_TIMEOUTS = field("idleTimeouts");
     private static final VarHandle TIMERS_FIRED = field("timersFired");
     private static final VarHandle HANDLER_FAILURES = field("handlerFailures");
@@ -82,6 +83,8 @@ public final class LoopStats {
     long openConnections;
     long connectionCapacity;
     long buffersInUse;
+    /** Pipes the transport holds open for file regions (io_uring's splice; idle or lent). */
+    long filePipes;
     long bufferCapacity;
 
     private final Log2Histogram passBusyNanos = new Log2Histogram(PASS_TIME_MIN_EXPONENT, PASS_TIME_BUCKETS);
@@ -241,6 +244,14 @@ public final class LoopStats {
     /** File regions sent to their last byte. */
     public long filesSent() {
         return (long) FILES_SENT.getOpaque(this);
+    }
+
+    /**
+     * Pipes the transport holds open for file regions, idle or lent (io_uring splices through
+     * them; epoll needs none), as of the last pass; two descriptors each.
+     */
+    public long filePipes() {
+        return (long) FILE_PIPES.getOpaque(this);
     }
 
     /** File regions that failed (the file could not be read, or ended early). */

@@ -118,6 +118,11 @@ public abstract class Poller {
         return 0;
     }
 
+    /** Pipes held open for file regions (idle or lent); none by default. */
+    public int filePipes() {
+        return 0;
+    }
+
     /** What {@link Connection#fd()} reports for kernel-side descriptor {@code fd}. */
     public int publicFd(int fd) {
         return fd;

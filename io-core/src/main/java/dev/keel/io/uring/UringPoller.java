@@ -577,6 +577,11 @@ public final class UringPoller extends Poller {
         }
     }
 
+    @Override
+    public int filePipes() {
+        return fileSteps == null ? 0 : fileSteps.pipesOpen();
+    }
+
     /** Splice requests of file regions that moved bytes through the ring; loop thread only. */
     public long fileSplices() {
         return fileSteps == null ? 0 : fileSteps.splices();

@@ -1,40 +1,28 @@
 package dev.keel.zerocopy.http;
 
-import dev.keel.zerocopy.FileRegion;
-import dev.keel.ffm.Sockets;
-import dev.keel.ffm.SyscallException;
-import dev.keel.ffm.Uio;
 import dev.keel.io.Connection;
 
 import java.lang.foreign.MemorySegment;
 
-import static dev.keel.ffm.gen.Errno.ECONNRESET;
-import static dev.keel.ffm.gen.Errno.ENOTCONN;
-import static dev.keel.ffm.gen.Errno.EPIPE;
-import static dev.keel.ffm.gen.Errno.ETIMEDOUT;
-import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_TCP;
-import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
-import static dev.keel.ffm.gen.LinuxConstants.MSG_NOSIGNAL;
-import static dev.keel.ffm.gen.LinuxConstants.TCP_CORK;
-
 /**
- * Puts answers on the wire in order with what io-core has queued: a head alone, a head and a
- * small cached body in one writev(2), or a head followed by a {@link FileRegion} sent with
- * sendfile (or splice) in chunks as the socket takes them, part after part for
- * multipart/byteranges.
+ * Puts answers on the wire, in order with what io-core has queued, through the connection's
+ * API only — never a system call on its descriptor: a head alone, a head and a small cached
+ * body in one write, or a head followed by a file region ({@link Connection#writeFile}), part
+ * after part for multipart/byteranges. The transport carries the file its own way (epoll:
+ * sendfile; io_uring: splice in the ring) and reports the end with
+ * {@link StaticFileHandler#onFileSent}, which lands in {@link #fileSent}.
  *
- * <p>Small answers leave in one TCP segment: a head and a cached body go in one writev; a
- * head before sendfile goes with MSG_MORE so the kernel waits for the file's first bytes;
- * a multipart answer, a chain of small heads and file parts, is sent under TCP_CORK.
+ * <p>Small answers leave in one TCP segment: a head and a cached body are copied side by side
+ * into the loop's head buffer and written at once; the head before a file region goes with
+ * MSG_MORE (the transport's doing), so it shares a segment with the file's first bytes; each
+ * part head of a multipart answer goes the same way before its part.
  *
- * <p>Anything written by hand on the connection's descriptor goes out only when io-core's
- * queue is empty; otherwise it waits for {@code onWritable}. After any call that can close the
- * connection ({@code write}, a failed syscall), {@link HttpSession#done} is checked: the close
- * callback has then already released the session's file and pipe.
+ * <p>The session's file stays open while the transport may read it: it is released when the
+ * region is over ({@link #fileSent}) or when the connection closed ({@code onClose}), both of
+ * which io-core calls only once the kernel no longer reads the file. After any call that can
+ * close the connection ({@code write}, {@code writeFile}), {@link HttpSession#done} is checked.
  */
 final class BodySender {
-    /** Chunks of {@link FileRegion#MAX_CHUNK} sent per writable event before yielding to other connections. */
-    private static final int CHUNKS_PER_EVENT = 2;
     private static final byte[] DASHES = Ascii.bytes("\r\n--");
     private static final byte[] PART_TYPE = Ascii.bytes("\r\nContent-Type: ");
     private static final byte[] PART_RANGE = Ascii.bytes("\r\nContent-Range: bytes ");
@@ -56,36 +44,23 @@ final class BodySender {
         s.connection.write(r.head.slice(r.head.length()));
     }
 
-    /** Sends the head then {@code length} bytes of {@code body} from {@code first}, with one writev when it can. */
+    /**
+     * Sends the head then {@code length} bytes of {@code body} from {@code first}: in one write
+     * when the body fits behind the head in the loop's head buffer (it does up to the small-file
+     * limit's default), else in two.
+     */
     void headAndBody(LoopResources r, HttpSession s, MemorySegment body, long first, long length) {
         Connection c = s.connection;
         int headLength = r.head.length();
-        if (c.pendingOutputBytes() > 0) {
-            c.write(r.head.slice(headLength));
-            if (!s.done) {
-                c.write(body.asSlice(first, length));
-            }
+        MemorySegment buffer = r.head.buffer();
+        if (headLength + length <= buffer.byteSize()) {
+            MemorySegment.copy(body, first, buffer, headLength, length);
+            c.write(r.head.slice((int) (headLength + length)));
             return;
         }
-        Uio.setIovec(r.iovecs, 0, r.head.buffer().address(), headLength);
-        Uio.setIovec(r.iovecs, 1, body.address() + first, length);
-        long n;
-        c.loop().stats().countSyscalls(1);
-        try {
-            n = Math.max(0, Uio.writev(c.fd(), r.iovecs, 2));
-        } catch (SyscallException e) {
-            handler.abort(s);
-            return;
-        }
-        c.recordOutput(n);
-        if (n < headLength) {
-            c.write(r.head.buffer().asSlice(n, headLength - n));
-            if (!s.done) {
-                c.write(body.asSlice(first, length));
-            }
-        } else if (n < headLength + length) {
-            long sentBody = n - headLength;
-            c.write(body.asSlice(first + sentBody, length - sentBody));
+        c.write(r.head.slice(headLength));
+        if (!s.done) {
+            c.write(first == 0 && length == body.byteSize() ? body : body.asSlice(first, length));
         }
     }
 
@@ -96,40 +71,18 @@ final class BodySender {
      */
     void startFile(LoopResources r, HttpSession s, long first, long length) {
         s.phase = HttpSession.SENDING;
-        s.region.reset(s.file.fd, first, length);
-        if (config.splice()) {
-            s.pipe = r.pipes.acquire();
-        }
-        sendHeadWithMore(r, s);
-        if (!s.done) {
-            pump(r, s);
-        }
+        s.connection.writeFile(r.head.slice(r.head.length()), s.file.fd, first, length);
     }
 
     /**
      * Starts a multipart/byteranges body of the session's parts ({@link HttpSession#partFirst},
-     * {@link HttpSession#partLast}) after the head in the loop's buffer, under TCP_CORK.
+     * {@link HttpSession#partLast}) after the head in the loop's buffer: the first part's head
+     * is appended to the answer's, and both go before the first part's bytes.
      */
     void startMultipart(LoopResources r, HttpSession s) {
         s.phase = HttpSession.SENDING;
         s.part = 0;
-        s.partHeadSent = false;
-        s.region.reset(s.file.fd, s.partFirst[0], s.partLast[0] - s.partFirst[0] + 1);
-        if (config.splice()) {
-            s.pipe = r.pipes.acquire();
-        }
-        s.connection.loop().stats().countSyscalls(1);
-        try {
-            Sockets.setInt(s.connection.fd(), IPPROTO_TCP, TCP_CORK, 1);
-            s.corked = true;
-        } catch (SyscallException e) {
-            handler.abort(s);
-            return;
-        }
-        head(r, s);
-        if (!s.done) {
-            pump(r, s);
-        }
+        sendPart(r, s, r.head);
     }
 
     /** Length of the whole multipart body for the session's parts of a file of {@code size} bytes. */
@@ -156,77 +109,42 @@ final class BodySender {
         return n;
     }
 
-    /** Moves the body on: called when the answer starts and on every writable event after. */
-    void pump(LoopResources r, HttpSession s) {
-        Connection c = s.connection;
-        int chunks = CHUNKS_PER_EVENT;
-        while (!s.done) {
-            if (c.pendingOutputBytes() > 0) {
-                c.notifyWhenWritable(); // bytes written by hand must not overtake queued ones
-                return;
-            }
-            if (s.parts > 0 && !s.partHeadSent) {
-                s.partHeadSent = true;
-                writePartHead(r, s);
-                continue;
-            }
-            long n;
-            c.loop().stats().countSyscalls(config.splice() ? 2 : 1); // splice: file to pipe, pipe to socket
-            try {
-                n = config.splice() ? s.region.spliceTo(c.fd(), s.pipe) : s.region.sendTo(c.fd());
-            } catch (SyscallException e) {
-                if (!peerGone(e.errno())) {
-                    s.file.broken = true; // EIO, EINVAL: the file cannot be read; the cache opens it afresh
-                }
-                handler.abort(s);
-                return;
-            }
-            if (n > 0) {
-                c.recordOutput(n);
-            }
-            if (s.region.isDone()) {
-                if (s.parts > 0 && ++s.part < s.parts) {
-                    s.partHeadSent = false;
-                    s.region.reset(s.file.fd, s.partFirst[s.part], s.partLast[s.part] - s.partFirst[s.part] + 1);
-                    continue;
-                }
-                if (s.parts > 0) {
-                    writeCloseDelimiter(r, s);
-                    if (s.done) {
-                        return;
-                    }
-                }
-                finish(r, s);
-                return;
-            }
-            if (n == FileRegion.AGAIN) {
-                c.notifyWhenWritable();
-                return;
-            }
-            if (n == 0) {
-                s.file.broken = true; // the file shrank under us: the promised length cannot be kept
-                handler.abort(s);
-                return;
-            }
-            if (--chunks == 0) {
-                c.notifyWhenWritable(); // fair to the loop's other connections
+    /**
+     * The file region of the answer in progress is over ({@code error} 0: sent): the next part,
+     * or the end of the answer; after a failure the file is marked broken (the cache opens it
+     * afresh: EIO, or a file that shrank under us) and the connection closes, since the promised
+     * length cannot be kept.
+     */
+    void fileSent(LoopResources r, HttpSession s, int error) {
+        if (s.done || s.phase != HttpSession.SENDING) {
+            return;
+        }
+        if (error != 0) {
+            s.file.broken = true;
+            handler.abort(s);
+            return;
+        }
+        if (s.parts > 0 && ++s.part < s.parts) {
+            sendPart(r, s, r.head.clear());
+            return;
+        }
+        if (s.parts > 0) {
+            writeCloseDelimiter(r, s);
+            if (s.done) {
                 return;
             }
         }
+        finish(r, s);
     }
 
-    /** Errors that say the client went away, not that the file failed. */
-    private static boolean peerGone(int errno) {
-        return errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN || errno == ETIMEDOUT;
-    }
-
-    private void writePartHead(LoopResources r, HttpSession s) {
+    /** Puts the current part's head in {@code h} (after what it holds) and sends it and the part. */
+    private void sendPart(LoopResources r, HttpSession s, ResponseHead h) {
         CachedFile f = s.file;
-        ResponseHead h = r.head.clear();
+        long first = s.partFirst[s.part];
+        long last = s.partLast[s.part];
         h.put(DASHES).put(config.boundary()).put(PART_TYPE).put(f.contentType).put(PART_RANGE)
-                .decimal(s.partFirst[s.part]).put(DASH).decimal(s.partLast[s.part]).put(SLASH).decimal(f.size)
-                .put(PART_END);
-        s.connection.write(h.slice(h.length()));
+                .decimal(first).put(DASH).decimal(last).put(SLASH).decimal(f.size).put(PART_END);
+        s.connection.writeFile(h.slice(h.length()), f.fd, first, last - first + 1);
     }
 
     private void writeCloseDelimiter(LoopResources r, HttpSession s) {
@@ -235,55 +153,19 @@ final class BodySender {
         s.connection.write(h.slice(h.length()));
     }
 
-    /** The head goes with MSG_MORE so that it shares a segment with the file's first bytes. */
-    private void sendHeadWithMore(LoopResources r, HttpSession s) {
-        Connection c = s.connection;
-        int length = r.head.length();
-        if (c.pendingOutputBytes() > 0) {
-            head(r, s);
-            return;
-        }
-        long n;
-        c.loop().stats().countSyscalls(1);
-        try {
-            n = Math.max(0, Uio.send(c.fd(), r.head.buffer(), length, MSG_MORE | MSG_NOSIGNAL));
-        } catch (SyscallException e) {
-            handler.abort(s);
-            return;
-        }
-        c.recordOutput(n);
-        if (n < length) {
-            c.write(r.head.buffer().asSlice(n, length - n));
-        }
-    }
-
     /** The body is out: release what the answer held and go on with the connection. */
     private void finish(LoopResources r, HttpSession s) {
-        if (s.corked) {
-            s.corked = false;
-            s.connection.loop().stats().countSyscalls(1);
-            try {
-                Sockets.setInt(s.connection.fd(), IPPROTO_TCP, TCP_CORK, 0);
-            } catch (SyscallException e) {
-                handler.abort(s);
-                return;
-            }
-        }
-        release(r, s);
+        release(s);
         s.phase = HttpSession.IDLE;
         s.parts = 0;
         handler.answerDone(r, s);
     }
 
-    /** Lets go of the file and pipe of the answer in progress, if any. */
-    static void release(LoopResources r, HttpSession s) {
+    /** Lets go of the file of the answer in progress, if any. */
+    static void release(HttpSession s) {
         if (s.file != null) {
             s.file.release();
             s.file = null;
-        }
-        if (s.pipe != null) {
-            r.pipes.release(s.pipe); // closed rather than pooled if bytes are left in it
-            s.pipe = null;
         }
     }
 }

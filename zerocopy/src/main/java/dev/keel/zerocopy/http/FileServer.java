@@ -20,9 +20,10 @@ import static dev.keel.ffm.gen.LinuxConstants.O_PATH;
 import static dev.keel.ffm.gen.LinuxConstants.O_RDONLY;
 
 /**
- * A static file server: HTTP/1.1 over io-core's loops, file bodies sent with sendfile(2) (or
- * splice(2)) so their bytes never pass through Java, small hot files from memory in one
- * writev(2). See {@link StaticFileHandler} for the request flow, {@link FileResolver} for how
+ * A static file server: HTTP/1.1 over io-core's loops, file bodies handed to the transport as
+ * file regions ({@link dev.keel.io.Connection#writeFile}: sendfile(2) on epoll, splice in the
+ * ring on io_uring) so their bytes never pass through Java, small hot files from memory with
+ * their head in one write. See {@link StaticFileHandler} for the request flow, {@link FileResolver} for how
  * paths are kept inside the root, {@link OpenFileCache} for the open-file cache.
  *
  * <pre>{@code
@@ -131,8 +132,7 @@ public final class FileServer implements AutoCloseable {
         private Duration cacheValidity = Duration.ofSeconds(1);
         private int smallFileMax = 8 * 1024;
         private long smallFileBudget = 32L * 1024 * 1024;
-        private boolean splice;
-        private int pipeSize;
+        private Boolean directDescriptors;
         private Path accessLog;
         private int maxConnections = 16_384;
 
@@ -257,10 +257,15 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
-        /** Send bodies with splice through a pooled pipe instead of sendfile (default off). */
-        public Builder splice(boolean on, int pipeBytes) {
-            splice = on;
-            pipeSize = pipeBytes;
+        /**
+         * On io_uring, whether connections are direct descriptors, living only in the ring's
+         * fixed file table ({@link LoopOptions.Builder#directDescriptors}); default on for
+         * io_uring, where file bodies go through the ring (splice) and so need no descriptor,
+         * unless the access log is on: it wants each peer's address, which only a descriptor can
+         * be asked for (with direct descriptors forced on, its lines show none). Ignored on epoll.
+         */
+        public Builder directDescriptors(boolean on) {
+            directDescriptors = on;
             return this;
         }
 
@@ -286,12 +291,17 @@ public final class FileServer implements AutoCloseable {
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, 16 * 1024,
                         100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
-                        smallFileBudget, splice, pipeSize, log, boundary);
+                        smallFileBudget, log, boundary);
                 int readBuffer = 16 * 1024;
+                // Read by io_uring only (AUTO may pick it); epoll ignores it. The access log wants
+                // each peer's address, which only a descriptor can be asked for (getpeername).
+                boolean direct = transport != Transport.EPOLL
+                        && (directDescriptors != null ? directDescriptors : accessLog == null);
                 LoopOptions options = LoopOptions.builder()
                         .idleTimeout(idleTimeout)
                         .readBufferBytes(readBuffer)
                         .maxConnections(maxConnections)
+                        .directDescriptors(direct)
                         .build();
                 StaticFileHandler handler = new StaticFileHandler(config, loops, readBuffer);
                 EventLoopGroup.Builder g = EventLoopGroup.builder().loops(loops).host(host).port(port).options(options)

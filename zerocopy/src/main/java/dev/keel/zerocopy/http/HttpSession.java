@@ -1,7 +1,5 @@
 package dev.keel.zerocopy.http;
 
-import dev.keel.zerocopy.FileRegion;
-import dev.keel.zerocopy.Pipe;
 import dev.keel.io.Connection;
 
 import java.lang.foreign.MemorySegment;
@@ -21,7 +19,6 @@ final class HttpSession {
     /** Answers were queued past the drain threshold; waiting for the socket to take them. */
     static final int DRAINING = 2;
 
-    final FileRegion region;
     Connection connection;
     /** Input kept across calls, from the loop's buffer pool; null when there is none. */
     MemorySegment input;
@@ -38,12 +35,11 @@ final class HttpSession {
     boolean closeAfter;
     /** The connection is gone or going: nothing more is written. */
     boolean done;
-    boolean corked;
     /** Inside the parse loop: an answer finishing there must not start a second, nested one. */
     boolean consuming;
 
+    /** The file of the answer in progress, held until its region is over or the connection closed. */
     CachedFile file;
-    Pipe pipe;
     /** Multipart answer: the ranges, the part being sent, and whether its head went out. */
     long[] partFirst;
     long[] partLast;
@@ -59,10 +55,6 @@ final class HttpSession {
     HttpSession headPrev;
     HttpSession headNext;
 
-    HttpSession(FileRegion region) {
-        this.region = region;
-    }
-
     void open(Connection c) {
         connection = c;
         inputLength = 0;
@@ -74,7 +66,6 @@ final class HttpSession {
         inputClosed = false;
         closeAfter = false;
         done = false;
-        corked = false;
         consuming = false;
         parts = 0;
         part = 0;

@@ -1,16 +1,12 @@
 package dev.keel.zerocopy.http;
 
-import dev.keel.zerocopy.FileRegion;
-import dev.keel.zerocopy.PipePool;
-import dev.keel.ffm.Uio;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 
 /**
  * Everything one loop of the file server owns: the request and path flyweights, the response
- * head buffer, the open-file cache and its resolver, the pipe pool, the header deadlines, and
+ * head buffer, the open-file cache and its resolver, the header deadlines, and
  * pools of sessions and input buffers. Made on the loop thread at its first connection, used only there, and closed
  * by the server after the loop has stopped (hence a shared arena: the closing thread is
  * another one).
@@ -28,10 +24,8 @@ final class LoopResources implements AutoCloseable {
     final RequestPath path;
     final ByteRanges ranges = new ByteRanges(MAX_RANGES);
     final ResponseHead head;
-    final MemorySegment iovecs;
     final FileResolver resolver;
     final OpenFileCache cache;
-    final PipePool pipes;
     final AccessLog.Ring log;
     final MemorySegment peerAddress;
     /** Heads in progress, for the header timeout. */
@@ -46,11 +40,9 @@ final class LoopResources implements AutoCloseable {
         this.parser = new HttpRequestParser(config.maxRequestLine(), config.maxHeadBytes(), config.maxHeaders());
         this.path = new RequestPath(arena.allocate(MAX_PATH + 64L), MAX_PATH);
         this.head = new ResponseHead(arena.allocate(config.maxRequestLine() + 16L * 1024, 64));
-        this.iovecs = arena.allocate(Uio.iovecArraySize(2), 16);
         this.resolver = new FileResolver(config.rootFd(), config.refuseSymlinks(), config.useOpenat2(), arena);
         this.cache = new OpenFileCache(resolver, arena, config.cacheEntries(), config.cacheValidityNanos(),
                 config.smallFileMax(), config.bodyBudget());
-        this.pipes = new PipePool(config.pipeSize(), 64);
         this.log = config.accessLog() == null ? null : config.accessLog().ring(index);
         this.peerAddress = arena.allocate(dev.keel.ffm.SocketAddresses.STORAGE_SIZE, 8);
         this.inputCapacity = config.maxHeadBytes() + readBufferBytes;
@@ -59,15 +51,12 @@ final class LoopResources implements AutoCloseable {
 
     HttpSession session() {
         HttpSession s = sessions.pollFirst();
-        // The region's offset cell comes from an automatic arena so that sessions dropped past
-        // the pool's bound take their cell with them.
-        return s != null ? s : new HttpSession(FileRegion.allocate(Arena.ofAuto()));
+        return s != null ? s : new HttpSession();
     }
 
     void recycle(HttpSession s) {
         s.connection = null;
         s.file = null;
-        s.pipe = null;
         if (sessions.size() < MAX_IDLE_SESSIONS) {
             sessions.addFirst(s);
         }
@@ -94,11 +83,10 @@ final class LoopResources implements AutoCloseable {
         return (long) buffers.size() * inputCapacity;
     }
 
-    /** Closes cached files and pooled pipes and frees the loop's memory; after the loop stopped. */
+    /** Closes cached files and frees the loop's memory; after the loop stopped. */
     @Override
     public void close() {
         cache.close();
-        pipes.close();
         arena.close();
     }
 }

@@ -1,7 +1,5 @@
 package dev.keel.zerocopy.http;
 
-import dev.keel.ffm.Sockets;
-import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.gen.LinuxLayouts.SockaddrIn;
 import dev.keel.ffm.gen.LinuxLayouts.SockaddrIn6;
 import dev.keel.io.CloseReason;
@@ -274,11 +272,18 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             return;
         }
         LoopResources r = resources(c.loop());
-        if (s.phase == HttpSession.SENDING) {
-            sender.pump(r, s);
-        } else if (s.phase == HttpSession.DRAINING) {
+        if (s.phase == HttpSession.DRAINING) {
             s.phase = HttpSession.IDLE;
             resume(r, s);
+        }
+    }
+
+    /** The transport finished the file region of the answer in progress (see {@link BodySender#fileSent}). */
+    @Override
+    public void onFileSent(Connection c, int error) {
+        HttpSession s = session(c);
+        if (s != null) {
+            sender.fileSent(resources(c.loop()), s, error);
         }
     }
 
@@ -308,7 +313,7 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
         LoopResources r = resources(c.loop());
         s.done = true;
         r.heads.stop(s);
-        BodySender.release(r, s);
+        BodySender.release(s);
         if (s.input != null) {
             r.recycle(s.input);
             s.input = null;
@@ -355,10 +360,8 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
     /** The peer's address as text, for the access log (IPv4 dotted, IPv6 as eight groups). */
     private static void formatPeer(LoopResources r, HttpSession s) {
         MemorySegment a = r.peerAddress;
-        try {
-            Sockets.peerAddress(s.connection.fd(), a);
-        } catch (SyscallException e) {
-            s.peerLength = 0;
+        if (!s.connection.peerAddress(a)) {
+            s.peerLength = 0; // no descriptor to ask (io_uring direct descriptors), or the peer is gone
             return;
         }
         MemorySegment out = MemorySegment.ofArray(s.peer);

@@ -116,8 +116,9 @@ class FileServerTest {
     }
 
     @Test
-    void shouldServeTheSameBytesThroughSpliceWhenAskedTo() throws Exception {
-        try (FileServer spliced = builder().splice(true, 256 * 1024).start()) {
+    void shouldServeTheSameBytesOverIoUringWithDirectDescriptors() throws Exception {
+        IoUringAvailable.assume();
+        try (FileServer spliced = builder().transport(Transport.IO_URING).start()) {
             HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + spliced.port() + "/big.bin")).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
