@@ -49,7 +49,9 @@ final class UringAcceptor {
             int s = pass.sqe();
             if (direct) {
                 // SOCK_CLOEXEC has no meaning for a fixed file and the kernel refuses it there.
-                prep.acceptDirect(s, listenFd, 0, true, IORING_FILE_INDEX_ALLOC, userData(OP_ACCEPT, 0));
+                // Non-blocking like the plain sockets: a splice to the socket, run on an io-wq
+                // worker, then ends with what fit (or EAGAIN) instead of holding the worker.
+                prep.acceptDirect(s, listenFd, SOCK_NONBLOCK, true, IORING_FILE_INDEX_ALLOC, userData(OP_ACCEPT, 0));
             } else {
                 prep.accept(s, listenFd, 0L, 0L, SOCK_NONBLOCK | SOCK_CLOEXEC, true, userData(OP_ACCEPT, 0));
             }

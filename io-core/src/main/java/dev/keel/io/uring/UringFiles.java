@@ -34,13 +34,17 @@ import static dev.keel.ffm.gen.LinuxConstants.SPLICE_F_MORE;
  * up) leaves the rest in the pipe: the poller waits for it to be writable and splices again.
  *
  * <p>Capacity: pipes of {@link #PIPE_BYTES} (F_SETPIPE_SZ), one per connection with a region in
- * progress, at most {@link #MAX_IDLE_PIPES} kept idle per loop.
+ * progress, at most {@link #MAX_IDLE_PIPES} kept idle per loop; at most {@link #MAX_WORKERS}
+ * io-wq workers per ring run the splices (the sockets are non-blocking, so a splice to one ends
+ * with what fit, and a full socket is waited for with a poll, not in a worker).
  */
 final class UringFiles {
     /** Capacity asked of each pipe: 1 MiB, /proc/sys/fs/pipe-max-size's default (less is kept when refused). */
     static final int PIPE_BYTES = 1 << 20;
     /** Empty pipes a loop keeps for the next regions. */
     static final int MAX_IDLE_PIPES = 64;
+    /** io-wq workers per ring and kind (IORING_REGISTER_IOWQ_MAX_WORKERS): the splices' threads. */
+    static final int MAX_WORKERS = 4;
 
     /** What a step's completion was: a splice from the file into the pipe, or from the pipe to the socket. */
     static final boolean INTO_PIPE = true;
@@ -142,6 +146,23 @@ final class UringFiles {
         }
         SocketErrors.closeFor(loop, slot, "splice", -res);
         return -1;
+    }
+
+    /**
+     * A splice of {@code slot}'s region completed with {@code res} after the connection closed:
+     * the bytes it moved are counted in the pipe, which is then given back (closed when bytes are
+     * left in it, so that none reaches the next region).
+     */
+    void abandoned(int slot, boolean intoPipe, int res) {
+        Pipe p = pipeOf[slot];
+        if (p != null && res > 0) {
+            if (intoPipe) {
+                p.added(res);
+            } else {
+                p.removed(res);
+            }
+        }
+        releasePipe(slot);
     }
 
     /**

@@ -158,6 +158,7 @@ public final class UringPoller extends Poller {
         pass = new UringPass(ring, onCompletion, loop);
         acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
         UringRings.registerRingFd(ring);
+        UringRings.limitWorkers(ring, UringFiles.MAX_WORKERS);
         if (direct) {
             UringRings.registerFileTable(ring, options.maxConnections());
             if (listenFd >= 0) {
@@ -389,7 +390,7 @@ public final class UringPoller extends Poller {
         clearState(slot, SEND_BUSY | FILE_BUSY | FILE_OUT_BUSY);
         try {
             if (!table.hasFlag(slot, FLAG_OPEN)) {
-                fileSteps.releasePipe(slot); // closed, not pooled, when bytes are left in it
+                fileSteps.abandoned(slot, op == OP_FILE_IN, res); // the pipe: closed, not pooled, if bytes are left in it
                 if (hasState(slot, CLOSE_DEFERRED)) {
                     clearState(slot, CLOSE_DEFERRED);
                     cancelAndClose(slot); // before opDone: the slot stays held until the close completes

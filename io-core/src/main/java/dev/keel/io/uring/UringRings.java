@@ -96,6 +96,22 @@ final class UringRings {
         }
     }
 
+    /**
+     * Caps the ring's io-wq workers at {@code max} of each kind: they run the splices of file
+     * regions (and nothing else of the transport's), whose socket ends never wait (the sockets
+     * are non-blocking), so a few suffice and a burst of downloads cannot start a thread each.
+     * Optional: an older kernel keeps its own limits.
+     */
+    static void limitWorkers(IoUringRing ring, int max) {
+        try {
+            IoUringRegister.registerIowqMaxWorkers(ring, max, max);
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+        }
+    }
+
     /** Registers the pool's region as fixed buffer 0, for sends with IORING_RECVSEND_FIXED_BUF. */
     static void registerPool(IoUringRing ring, MemorySegment region, Arena arena) {
         MemorySegment iovec = arena.allocate(Uio.iovecArraySize(1), 8);
