@@ -4,6 +4,7 @@ import dev.keel.zerocopy.testing.RawHttp;
 
 import dev.keel.zerocopy.testing.Descriptors;
 
+import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 
 import org.junit.jupiter.api.AfterEach;
@@ -31,6 +32,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The file server's HTTP behaviour, seen by java.net.http and by a raw socket client. */
@@ -347,7 +349,8 @@ class FileServerTest {
 
     @Test
     void shouldCloseAnIdleKeepAliveConnectionAfterTheIdleTimeout() throws Exception {
-        try (FileServer quick = builder().idleTimeout(Duration.ofMillis(300)).start();
+        try (FileServer quick = builder().options(FileServer.loopOptions()
+                .idleTimeout(Duration.ofMillis(300)).build()).start();
              RawHttp h = new RawHttp(quick.port())) {
             h.get("/style.css");
             assertEquals(200, h.read().status());
@@ -356,6 +359,13 @@ class FileServerTest {
             long waited = (System.nanoTime() - start) / 1_000_000;
             assertTrue(waited >= 200 && waited < 5000, "closed after " + waited + " ms");
         }
+    }
+
+    @Test
+    void shouldRefuseLoopOptionsWhoseReadBuffersCannotHoldARequestHead() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> builder().options(LoopOptions.builder().readBufferBytes(4096).build()));
+        assertTrue(e.getMessage().contains("readBufferBytes 4096"), e.getMessage());
     }
 
     @Test
@@ -426,7 +436,9 @@ class FileServerTest {
     @Test
     void shouldWriteAnAccessLogLineForEachRequestWhenEnabled() throws Exception {
         Path log = root.resolveSibling(root.getFileName() + "-access.log");
-        try (FileServer logged = builder().accessLog(log).start()) {
+        // Peers are logged from a descriptor: on io_uring, without direct descriptors.
+        try (FileServer logged = builder().accessLog(log)
+                .options(FileServer.loopOptions().directDescriptors(false).build()).start()) {
             RawHttp.exchange(logged.port(), "GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
             RawHttp.exchange(logged.port(), "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
         }
