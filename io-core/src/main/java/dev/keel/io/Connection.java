@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * connection table; this object only names it (loop, slot, generation) and carries the
  * application's attachment. Methods must be called on the loop thread (handlers are); from
  * elsewhere, go through {@link EventLoop#execute}. Once closed, every method that reaches the
- * socket or the loop's state for it — writes, reading control, {@link #fd()},
+ * socket or the loop's state for it — writes, reading control, {@link #peerAddress},
  * {@link #userArea()} — throws {@link StaleHandleException}, even after the slot is reused;
  * only {@link #isOpen()}, {@link #pendingOutputBytes()} (0), {@link #handle()}, {@link #loop()} and
  * the attachment still answer.
@@ -97,11 +97,12 @@ public final class Connection {
     }
 
     /**
-     * Tells the loop that {@code bytes} left on {@link #fd()} without {@link #write} or
-     * {@link #writeFile} (the application's own system calls, on epoll only): they count in
-     * the loop's statistics and as activity, so a long transfer is not closed by the idle timeout.
+     * Tells the loop that {@code bytes} left on the socket without {@link #write} or
+     * {@link #writeFile}: they count in the loop's statistics and as activity. Package-private
+     * since file regions go through the transport: no module above io-core writes on a
+     * connection's descriptor.
      */
-    public void recordOutput(long bytes) {
+    void recordOutput(long bytes) {
         int slot = core.liveSlot(this);
         if (bytes > 0) {
             core.writes.sent(slot, bytes);
@@ -146,14 +147,17 @@ public final class Connection {
     }
 
     /**
-     * The socket descriptor, for options the API does not wrap; -1 on io_uring with
+     * The socket descriptor; -1 on io_uring with
      * {@link LoopOptions.Builder#directDescriptors direct descriptors}, where the socket lives
-     * only in the ring's fixed file table.
+     * only in the ring's fixed file table. Package-private: the transport alone makes system
+     * calls on a connection's socket (bytes with {@link #write}, files with {@link #writeFile},
+     * the peer with {@link #peerAddress}), so that both transports carry everything the same
+     * way and direct descriptors work for every application.
      *
      * @throws StaleHandleException once the connection is closed: its number may already be
      *         another socket's
      */
-    public int fd() {
+    int fd() {
         requireOpen();
         return fd;
     }

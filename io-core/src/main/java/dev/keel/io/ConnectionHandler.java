@@ -54,7 +54,7 @@ public interface ConnectionHandler {
 
     /**
      * The connection is closed; its slot is free and its handle is stale from now on (its
-     * {@link Connection#fd()} and {@link Connection#userArea()} throw). Called only after
+     * {@link Connection#peerAddress} and {@link Connection#userArea()} throw). Called only after
      * {@link #onOpen}, and once.
      */
     default void onClose(Connection connection, CloseReason reason) {

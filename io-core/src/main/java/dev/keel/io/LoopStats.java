@@ -227,7 +227,7 @@ public final class LoopStats {
         return (long) BYTES_IN.getOpaque(this);
     }
 
-    /** Bytes the sockets took, queued writes and {@link Connection#recordOutput} alike. */
+    /** Bytes the sockets took, queued writes and file regions ({@link Connection#writeFile}) alike. */
     public long bytesOut() {
         return (long) BYTES_OUT.getOpaque(this);
     }

@@ -123,7 +123,7 @@ public abstract class Poller {
         return 0;
     }
 
-    /** What {@link Connection#fd()} reports for kernel-side descriptor {@code fd}. */
+    /** The descriptor a connection keeps for kernel-side descriptor {@code fd} (-1: none, a fixed file only). */
     public int publicFd(int fd) {
         return fd;
     }
