@@ -8,7 +8,10 @@
 # drives HTTP clients -- keep-alive GETs, ranges, HEADs, closes --, echo clients, and two slow
 # clients whose unfinished heads must each get a 408 after the 2 s header timeout) for
 # SOAK_TIME, and prints requests, errors, p50/p99/max latency, and each server's RSS,
-# descriptors and threads at the start and the end. Both servers are stopped and the directory
+# descriptors and threads at the start and the end. Descriptors are checked: keel echo's must
+# be back where they were; keel serve's may grow only by descriptors of served files, at most
+# the open-file cache's capacity (--open-files, 8 here: fewer than the site's 11 files, so
+# entries are evicted and must be closed) and each file at most once; more is an error. Both servers are stopped and the directory
 # removed on the way out, whatever happens. Exit status 1 when any byte or answer was wrong.
 # Environment:
 #   SOAK_TIME=N          seconds of load (default 600; a suffix m or s is accepted: 10m, 90s)
@@ -62,7 +65,9 @@ ready_port() {
   echo "soak: no ready line in $1:" >&2; cat "$1" >&2; return 1
 }
 
-bin/keel serve --root "$work/site" --port 0 --idle-timeout 30 --header-timeout 2 >"$work/serve.log" 2>&1 &
+open_files=8
+bin/keel serve --root "$work/site" --port 0 --idle-timeout 30 --header-timeout 2 --loops 1 --open-files $open_files \
+  >"$work/serve.log" 2>&1 &
 serve_pid=$!
 bin/keel echo --port 0 >"$work/echo.log" 2>&1 &
 echo_pid=$!
@@ -76,5 +81,5 @@ status=0
   --serve-port "$serve_port" --serve-pid "$serve_pid" --echo-port "$echo_port" --echo-pid "$echo_pid" \
   --root "$work/site" --seconds "$seconds" \
   --http-clients "${SOAK_HTTP_CLIENTS:-8}" --echo-clients "${SOAK_ECHO_CLIENTS:-4}" --slow-clients 2 \
-  --header-timeout 2 || status=$?
+  --header-timeout 2 --open-files $open_files || status=$?
 exit $status

@@ -49,6 +49,19 @@
 #error "keelgen: add this architecture's AUDIT_ARCH_ value"
 #endif
 
+/*
+ * The architecture these files describe, named as uname -m does, from the compiler's own
+ * predefined macro: system call numbers and struct layouts differ between architectures, so
+ * the Java side refuses to run on another one (dev.keel.ffm.NativeArchitecture).
+ */
+#if defined(__x86_64__)
+#define GENERATED_FOR_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define GENERATED_FOR_ARCH "aarch64"
+#else
+#error "keelgen: name this architecture in GENERATED_FOR_ARCH"
+#endif
+
 static const char *COMMAND = "make gen (native/gen/keelgen.c)";
 
 static void header(const char *cls, const char *what) {
@@ -84,6 +97,9 @@ static void constant(const char *name, long long value) {
 
 static void constants(void) {
     header("LinuxConstants", "Kernel and libc constants used by keel's bindings.");
+
+    section("the architecture of the headers (compiler predefined macros)");
+    printf("    public static final String GENERATED_FOR_ARCH = \"%s\";\n", GENERATED_FOR_ARCH);
 
     section("sys/epoll.h");
     C(EPOLLIN); C(EPOLLPRI); C(EPOLLOUT); C(EPOLLERR); C(EPOLLHUP); C(EPOLLRDHUP);
@@ -201,7 +217,7 @@ static void constants(void) {
     C(SYS_io_uring_setup); C(SYS_io_uring_enter); C(SYS_io_uring_register);
     C(SYS_mbind); C(SYS_set_mempolicy); C(SYS_get_mempolicy); C(SYS_move_pages);
     C(SYS_openat2); C(SYS_gettid); C(SYS_getcpu);
-    C(SYS_seccomp); C(SYS_prctl); C(SYS_accept4);
+    C(SYS_seccomp); C(SYS_prctl); C(SYS_accept4); C(SYS_setsockopt);
 
     printf("}\n");
 }

@@ -17,18 +17,30 @@ import java.util.OptionalLong;
  * <p>A v2 hierarchy counts only when its root lists the controller in
  * {@code cgroup.controllers}: on hybrid hosts cgroup2 is mounted (at /sys/fs/cgroup/unified)
  * with no CPU controllers while the limits live in v1.
+ *
+ * <p>Older systems are read too, as hwloc reads them: without a mountinfo, {@code /proc/mounts}
+ * (whose mounts all show their hierarchy from its root); without a cpuset line in
+ * {@code /proc/self/cgroup}, {@code /proc/self/cpuset}; and a v1 cpuset mounted with
+ * {@code noprefix}, or the cpuset file system of 2.6 kernels ({@code mount -t cpuset}), whose
+ * files are {@code cpus} and {@code effective_cpus} without the {@code cpuset.} prefix.
  */
 final class CgroupReader {
     private static final String V2_CPUSET = "cpuset.cpus.effective";
     private static final String V1_CPUSET = "cpuset.effective_cpus";
     private static final String V1_CPUSET_OLD = "cpuset.cpus";
+    private static final String LEGACY_CPUSET_FS = "cpuset";
 
     private final SysfsTree tree;
     private final List<Mount> mounts;
     private final List<String[]> memberships;
+    private final Optional<String> cpusetPath;
 
     /** One cgroup mount: where it is, which cgroup it shows at that point, its type and options. */
     private record Mount(Path mountPoint, String root, String fsType, List<String> superOptions) {
+        /** v1 cpuset files without the "cpuset." prefix: mounted noprefix, or the old cpuset file system. */
+        boolean unprefixed() {
+            return fsType.equals(LEGACY_CPUSET_FS) || superOptions.contains("noprefix");
+        }
     }
 
     private CgroupReader(SysfsTree tree) {
@@ -36,6 +48,7 @@ final class CgroupReader {
         this.mounts = readMounts(tree);
         this.memberships = tree.lines("proc/self/cgroup").stream()
                 .map(line -> line.split(":", 3)).filter(f -> f.length == 3).toList();
+        this.cpusetPath = tree.read("proc/self/cpuset").filter(p -> p.startsWith("/"));
     }
 
     static CgroupCpus read(SysfsTree tree) {
@@ -51,7 +64,8 @@ final class CgroupReader {
         if (cpusetH.isEmpty() && cpuH.isEmpty()) {
             return CgroupCpus.NONE;
         }
-        Optional<Path> cpusFile = cpusetH.flatMap(h -> h.nearest(h.v2 ? List.of(V2_CPUSET) : List.of(V1_CPUSET, V1_CPUSET_OLD)));
+        Optional<Path> cpusFile = cpusetH.flatMap(h -> h.nearest(h.v2 ? List.of(V2_CPUSET)
+                : h.mount.unprefixed() ? List.of("effective_cpus", "cpus") : List.of(V1_CPUSET, V1_CPUSET_OLD)));
         Optional<CpuSet> cpus = cpusFile.flatMap(tree::readList);
         Quota quota = cpuH.map(this::tightestQuota).orElse(Quota.NONE);
         Hierarchy named = cpusetH.orElseGet(cpuH::orElseThrow);
@@ -62,12 +76,14 @@ final class CgroupReader {
     /** A hierarchy the process is in: the directory of its cgroup and the mount point above it. */
     private final class Hierarchy {
         final boolean v2;
+        final Mount mount;
         final Path mountPoint;
         final Path dir;
         final String cgroupPath;
 
         Hierarchy(boolean v2, Mount mount, String cgroupPath) {
             this.v2 = v2;
+            this.mount = mount;
             this.mountPoint = mount.mountPoint;
             this.cgroupPath = cgroupPath;
             this.dir = resolve(mount, cgroupPath);
@@ -125,15 +141,17 @@ final class CgroupReader {
 
     private Optional<Hierarchy> v2() {
         Optional<String> path = memberships.stream().filter(f -> f[0].equals("0") && f[1].isEmpty())
-                .map(f -> f[2]).findFirst();
+                .map(f -> f[2]).findFirst().or(() -> memberships.isEmpty() ? cpusetPath : Optional.empty());
         return mounts.stream().filter(m -> m.fsType.equals("cgroup2")).findFirst()
                 .map(m -> new Hierarchy(true, m, path.orElse("/")));
     }
 
     private Optional<Hierarchy> v1(String controller) {
         Optional<String> path = memberships.stream()
-                .filter(f -> Arrays.asList(f[1].split(",")).contains(controller)).map(f -> f[2]).findFirst();
-        return mounts.stream().filter(m -> m.fsType.equals("cgroup") && m.superOptions.contains(controller))
+                .filter(f -> Arrays.asList(f[1].split(",")).contains(controller)).map(f -> f[2]).findFirst()
+                .or(() -> controller.equals("cpuset") ? cpusetPath : Optional.empty());
+        return mounts.stream().filter(m -> m.fsType.equals("cgroup") && m.superOptions.contains(controller)
+                        || m.fsType.equals(LEGACY_CPUSET_FS) && controller.equals("cpuset"))
                 .findFirst().map(m -> new Hierarchy(false, m, path.orElse("/")));
     }
 
@@ -190,8 +208,10 @@ final class CgroupReader {
 
     /**
      * Cgroup mounts from mountinfo(5): "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS...] - FSTYPE
-     * SOURCE SUPEROPTS". Without a mountinfo (a bare sysfs fixture) the usual places are assumed:
-     * cgroup2 at /sys/fs/cgroup, or v1 controllers at /sys/fs/cgroup/CONTROLLER.
+     * SOURCE SUPEROPTS", else from /proc/mounts: "SOURCE MOUNTPOINT FSTYPE OPTIONS DUMP PASS",
+     * which has no ROOT field (each mount is taken to show its hierarchy from the top). Without
+     * either (a bare sysfs fixture) the usual places are assumed: cgroup2 at /sys/fs/cgroup, or
+     * v1 controllers at /sys/fs/cgroup/CONTROLLER.
      */
     private static List<Mount> readMounts(SysfsTree tree) {
         List<String> lines = tree.lines("proc/self/mountinfo");
@@ -202,13 +222,16 @@ final class CgroupReader {
             if (dash < 6 || f.length < dash + 4) {
                 continue;
             }
-            String type = f[dash + 1];
-            if (type.equals("cgroup2") || type.equals("cgroup")) {
-                Path point = tree.path(unescape(f[4]).substring(1));
-                found.add(new Mount(point, unescape(f[3]), type, Arrays.asList(f[dash + 3].split(","))));
+            addCgroupMount(tree, found, unescape(f[4]), unescape(f[3]), f[dash + 1], f[dash + 3]);
+        }
+        List<String> mounts = lines.isEmpty() ? tree.lines("proc/mounts") : List.of();
+        for (String line : mounts) {
+            String[] f = line.split(" ");
+            if (f.length >= 4) {
+                addCgroupMount(tree, found, unescape(f[1]), "/", f[2], f[3]);
             }
         }
-        if (lines.isEmpty()) {
+        if (lines.isEmpty() && mounts.isEmpty()) {
             Path base = tree.path("sys/fs/cgroup");
             if (Files.exists(base.resolve("cgroup.controllers"))) {
                 found.add(new Mount(base, "/", "cgroup2", List.of()));
@@ -220,6 +243,13 @@ final class CgroupReader {
             }
         }
         return found;
+    }
+
+    private static void addCgroupMount(SysfsTree tree, List<Mount> found, String point, String root, String type,
+                                       String options) {
+        if (type.equals("cgroup2") || type.equals("cgroup") || type.equals(LEGACY_CPUSET_FS)) {
+            found.add(new Mount(tree.path(point.substring(1)), root, type, Arrays.asList(options.split(","))));
+        }
     }
 
     /** mountinfo escapes space, tab, newline and backslash as \\ooo octal. */

@@ -28,6 +28,10 @@ public final class CorePlan {
     public record Pick(int cpu, String reason) {
     }
 
+    /** How many loops a default plan makes, and why that many. */
+    public record Size(int loops, String reason) {
+    }
+
     private final List<Pick> picks;
 
     private CorePlan(List<Pick> picks) {
@@ -37,6 +41,35 @@ public final class CorePlan {
     /** A plan of {@code loops} CPUs on this machine. */
     public static CorePlan forLoops(int loops) {
         return on(CpuTopology.system()).plan(loops);
+    }
+
+    /**
+     * The size of a default plan on {@code t}: one loop per physical core with a usable CPU not
+     * in {@code leftOut}, but no more than the cgroup's CPU quota lets run at once, rounded
+     * down and at least one: under {@code cpu.max} "150000 100000" (1.5 CPUs) that is one
+     * loop, since a loop that is busy wants a whole CPU and a second one would only be
+     * throttled with the first.
+     */
+    public static Size defaultSize(CpuTopology t, CpuSet leftOut) {
+        int cores = (int) Math.max(1, t.cpus().stream().filter(c -> c.usable() && !leftOut.contains(c.id()))
+                .map(c -> c.core() >= 0 ? "core " + c.core() : "cpu " + c.id()).distinct().count());
+        String perCore = "one per usable physical core" + (leftOut.and(t.usable()).isEmpty() ? "" : " not left out");
+        if (t.cgroup().quotaCpus().isEmpty()) {
+            return new Size(cores, perCore);
+        }
+        double quota = t.cgroup().quotaCpus().getAsDouble();
+        int byQuota = Math.max(1, (int) Math.floor(quota));
+        if (byQuota >= cores) {
+            return new Size(cores, perCore + "; the cgroup's CPU quota of " + quotaWords(t.cgroup()) + " allows them");
+        }
+        return new Size(byQuota, "the cgroup's CPU quota is " + quotaWords(t.cgroup()) + ", so " + byQuota
+                + (byQuota == 1 ? " loop" : " loops") + " rather than " + cores + " (" + perCore + ")");
+    }
+
+    /** "1.50 CPUs (150000/100000 us, /sys/fs/cgroup/cpu.max)". */
+    private static String quotaWords(CgroupCpus cg) {
+        return String.format(java.util.Locale.ROOT, "%.2f CPUs (%d/%d us%s)", cg.quotaCpus().orElseThrow(),
+                cg.quotaMicros().orElseThrow(), cg.periodMicros(), cg.quotaFile().map(f -> ", " + f).orElse(""));
     }
 
     /** A planner over {@code topology}. */

@@ -25,17 +25,28 @@ import java.util.Optional;
  * disappears with its holder: when a process is killed, even with kill -9, the kernel closes
  * its descriptors and the CPU is free again, with no stale file to clean.
  *
- * <p>The directory is {@code -Dkeel.cpu.lockdir=DIR} or {@code $TMPDIR/keel-cpu-locks} by
- * default. Processes of several users need a directory all of them may create files in.
+ * <p>The directory is {@code -Dkeel.cpu.lockdir=DIR}, else the environment variable
+ * {@code KEEL_CPU_LOCKDIR}, else {@code keel-cpu-locks} in {@code java.io.tmpdir}. Processes of
+ * several users need a directory all of them may create files in. A holder writes who it is
+ * into the file (pid, thread, its command as {@link #as} named it), so others can say whose
+ * CPU they plan around.
  */
 public final class CpuReservations {
     /** System property naming the lock directory. */
     public static final String DIRECTORY_PROPERTY = "keel.cpu.lockdir";
+    /** Environment variable naming the lock directory when the property is not set (child processes inherit it). */
+    public static final String DIRECTORY_ENV = "KEEL_CPU_LOCKDIR";
+    /** System property naming this process in lock files (the {@code keel} command sets it to its command line). */
+    public static final String COMMAND_PROPERTY = "keel.process.command";
+    /** Longest command written into a lock file: a line for people, not the whole argv. */
+    private static final int MAX_COMMAND = 200;
 
     private final Path directory;
+    private final String command;
 
-    private CpuReservations(Path directory) {
+    private CpuReservations(Path directory, String command) {
         this.directory = directory;
+        this.command = command;
     }
 
     /** Reservations in {@code directory}, created if missing. */
@@ -45,18 +56,38 @@ public final class CpuReservations {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the CPU lock directory " + directory, e);
         }
-        return new CpuReservations(directory);
+        return new CpuReservations(directory, defaultCommand());
     }
 
-    /** Reservations in the configured directory ({@value #DIRECTORY_PROPERTY}, else $TMPDIR/keel-cpu-locks). */
+    /**
+     * Reservations in the configured directory: {@value #DIRECTORY_PROPERTY}, else
+     * {@value #DIRECTORY_ENV}, else {@code keel-cpu-locks} in java.io.tmpdir.
+     */
     public static CpuReservations shared() {
-        String configured = System.getProperty(DIRECTORY_PROPERTY);
-        return in(configured != null ? Path.of(configured)
-                : Path.of(System.getProperty("java.io.tmpdir"), "keel-cpu-locks"));
+        return in(sharedDirectory());
+    }
+
+    /** The directory {@link #shared()} uses. */
+    public static Path sharedDirectory() {
+        String property = System.getProperty(DIRECTORY_PROPERTY);
+        String env = System.getenv(DIRECTORY_ENV);
+        return property != null && !property.isEmpty() ? Path.of(property)
+                : env != null && !env.isEmpty() ? Path.of(env)
+                : Path.of(System.getProperty("java.io.tmpdir"), "keel-cpu-locks");
+    }
+
+    /** The same reservations, whose leases name this process's command as {@code command} (e.g. "keel serve --port 8080"). */
+    public CpuReservations as(String command) {
+        return new CpuReservations(directory, oneLine(command));
     }
 
     public Path directory() {
         return directory;
+    }
+
+    /** The command leases taken through this instance write into their lock files. */
+    public String command() {
+        return command;
     }
 
     /** The lock file of {@code cpu}. */
@@ -95,7 +126,7 @@ public final class CpuReservations {
                 }
                 fds[i] = fd;
                 locked = i + 1;
-                writeHolder(files[i]);
+                writeHolder(files[i], command);
             }
             done = true;
             return Optional.of(new CpuLease(cpus, files, fds));
@@ -165,11 +196,16 @@ public final class CpuReservations {
         }
     }
 
+    /** The CPUs other processes hold now, with their holders: what a plan of this process leaves to them. */
+    public List<CpuHolder> heldByOthers() {
+        return holders().stream().filter(h -> !h.isThisProcess()).toList();
+    }
+
     /** Written after the lock is taken: the lock decides, the text only names the holder. */
-    private static void writeHolder(Path file) {
+    private static void writeHolder(Path file, String command) {
         Thread t = Thread.currentThread();
         String text = "pid=" + ProcessHandle.current().pid() + "\ntid=" + Sched.gettid()
-                + "\nthread=" + t.getName().replace('\n', ' ') + "\nsince=" + Instant.now() + "\n";
+                + "\nthread=" + oneLine(t.getName()) + "\ncommand=" + command + "\nsince=" + Instant.now() + "\n";
         try {
             java.nio.file.Files.writeString(file, text, StandardCharsets.UTF_8,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
@@ -182,6 +218,7 @@ public final class CpuReservations {
         long pid = -1;
         long tid = -1;
         String thread = "?";
+        String command = "?";
         Instant since = Instant.EPOCH;
         try {
             for (String line : java.nio.file.Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -194,6 +231,7 @@ public final class CpuReservations {
                     case "pid" -> pid = Long.parseLong(value);
                     case "tid" -> tid = Long.parseLong(value);
                     case "thread" -> thread = value;
+                    case "command" -> command = value;
                     case "since" -> since = Instant.parse(value);
                     default -> { }
                 }
@@ -201,6 +239,21 @@ public final class CpuReservations {
         } catch (IOException | RuntimeException e) {
             // Caught mid-write by a new holder: the CPU is held, by whom is not known yet.
         }
-        return new CpuHolder(cpu, pid, tid, thread, since);
+        return new CpuHolder(cpu, pid, tid, thread, command, since);
+    }
+
+    /**
+     * What this JVM runs, for lock files: {@value #COMMAND_PROPERTY} if set, else its main
+     * class (or jar) and arguments ({@code sun.java.command}), else "java".
+     */
+    private static String defaultCommand() {
+        String named = System.getProperty(COMMAND_PROPERTY);
+        String c = named != null && !named.isBlank() ? named : System.getProperty("sun.java.command");
+        return oneLine(c == null || c.isBlank() ? "java" : c);
+    }
+
+    private static String oneLine(String s) {
+        String line = s.replace('\n', ' ').replace('\r', ' ').strip();
+        return line.length() <= MAX_COMMAND ? line : line.substring(0, MAX_COMMAND - 3) + "...";
     }
 }

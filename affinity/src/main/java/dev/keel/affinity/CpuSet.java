@@ -3,7 +3,6 @@ package dev.keel.affinity;
 import dev.keel.ffm.KernelLists;
 
 import java.util.BitSet;
-import java.util.HexFormat;
 import java.util.stream.IntStream;
 
 /**
@@ -82,32 +81,7 @@ public final class CpuSet {
      * @throws IllegalArgumentException naming the input and the bad group
      */
     public static CpuSet parseMask(String text) {
-        String s = text.strip();
-        if (s.startsWith("0x") || s.startsWith("0X")) {
-            s = s.substring(2);
-        }
-        if (s.isEmpty()) {
-            throw new IllegalArgumentException("empty hex mask");
-        }
-        String[] groups = s.split(",", -1);
-        if ((long) groups.length * GROUP_BITS > MAX_PARSED_CPU + 1L) {
-            throw new IllegalArgumentException("hex mask of " + groups.length + " groups is past any machine");
-        }
-        BitSet b = new BitSet();
-        for (int i = 0; i < groups.length; i++) {
-            String g = groups[i];
-            // ASCII hex only: Character.digit and Long.parseLong also take Arabic-Indic or fullwidth digits.
-            if (g.isEmpty() || g.length() > GROUP_DIGITS || !g.chars().allMatch(HexFormat::isHexDigit)) {
-                throw new IllegalArgumentException("bad hex mask '" + s + "': group '" + g
-                        + "' is not 1 to " + GROUP_DIGITS + " hex digits");
-            }
-            long value = Long.parseLong(g, 16);
-            int base = (groups.length - 1 - i) * GROUP_BITS;
-            for (long rest = value; rest != 0; rest &= rest - 1) {
-                b.set(base + Long.numberOfTrailingZeros(rest));
-            }
-        }
-        return new CpuSet(b);
+        return new CpuSet(KernelLists.parseMask(text));
     }
 
     /** The canonical cpulist: ascending, ranges of 2 or more joined with '-'; "" when empty. */

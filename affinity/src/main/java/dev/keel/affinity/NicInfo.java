@@ -13,10 +13,15 @@ import java.util.stream.Stream;
 
 /**
  * Where a network interface sits: the NUMA node of its device and its interrupts with the
- * CPUs they may run on and do run on. A report only: nothing here changes an IRQ's affinity.
+ * CPUs they may run on and do run on. A report only: nothing here changes an IRQ's affinity
+ * (see {@link IrqPlan}).
  *
  * <p>Read from {@code /sys/class/net/IFACE/device} and its parents (a virtio NIC's node and
- * MSI-X vectors are on the PCI function above the virtio device) and {@code /proc/irq/N}.
+ * MSI-X vectors are on the PCI function above the virtio device), {@code /proc/irq/N} and
+ * {@code /proc/interrupts}. The NIC's interrupts are its PCI function's MSI/MSI-X vectors
+ * ({@code msi_irqs}), its legacy line ({@code irq}), and the lines of /proc/interrupts whose
+ * chip names its PCI function or whose handler names the interface ({@code eth0-TxRx-0}):
+ * some drivers' vectors show only there.
  *
  * @param name      the interface name
  * @param device    its device directory as the kernel names it; empty for a virtual interface
@@ -32,8 +37,11 @@ public record NicInfo(String name, Optional<String> device, OptionalInt node, Cp
      * @param actions   the handler names, e.g. {@code "eth0-TxRx-0"} or {@code "virtio2-input.0"}
      * @param affinity  where it may be delivered ({@code smp_affinity_list})
      * @param effective where the interrupt controller delivers it ({@code effective_affinity_list})
+     * @param handledOn the CPUs that took it since boot (non-zero counts in /proc/interrupts)
+     * @param count     how many times it fired since boot, on all CPUs
      */
-    public record Irq(int irq, String actions, CpuSet affinity, Optional<CpuSet> effective) {
+    public record Irq(int irq, String actions, CpuSet affinity, Optional<CpuSet> effective, CpuSet handledOn,
+                      long count) {
     }
 
     public NicInfo {
@@ -74,7 +82,8 @@ public record NicInfo(String name, Optional<String> device, OptionalInt node, Cp
             OptionalInt node = nearest(upward, "numa_node").flatMap(tree::read).map(Integer::parseInt)
                     .filter(n -> n >= 0).map(OptionalInt::of).orElse(OptionalInt.empty());
             CpuSet local = nearest(upward, "local_cpulist").flatMap(tree::readList).orElse(CpuSet.empty());
-            List<Irq> irqs = irqNumbers(tree, upward).stream().map(n -> irq(tree, n)).toList();
+            List<ProcInterrupts.Line> interrupts = ProcInterrupts.parse(tree.lines("proc/interrupts"));
+            List<Irq> irqs = irqNumbers(tree, upward, iface, interrupts).stream().map(n -> irq(tree, n, interrupts)).toList();
             return new NicInfo(iface, Optional.of("/" + tree.root().toRealPath().relativize(device)), node, local, irqs);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the device of " + iface, e);
@@ -85,19 +94,43 @@ public record NicInfo(String name, Optional<String> device, OptionalInt node, Cp
         return upward.stream().map(d -> d.resolve(name)).filter(Files::isRegularFile).findFirst();
     }
 
-    private static List<Integer> irqNumbers(SysfsTree tree, List<Path> upward) throws IOException {
+    private static final java.util.regex.Pattern PCI_ADDRESS =
+            java.util.regex.Pattern.compile("\\p{XDigit}{4,}:\\p{XDigit}{2}:\\p{XDigit}{2}\\.\\p{XDigit}");
+
+    private static List<Integer> irqNumbers(SysfsTree tree, List<Path> upward, String iface,
+                                            List<ProcInterrupts.Line> interrupts) throws IOException {
+        java.util.SortedSet<Integer> found = new java.util.TreeSet<>();
         Optional<Path> msi = upward.stream().map(d -> d.resolve("msi_irqs")).filter(Files::isDirectory).findFirst();
         if (msi.isPresent()) {
             try (Stream<Path> entries = Files.list(msi.get())) {
-                return entries.map(p -> p.getFileName().toString()).filter(s -> s.chars().allMatch(Character::isDigit))
-                        .map(Integer::parseInt).sorted().toList();
+                entries.map(p -> p.getFileName().toString()).filter(s -> s.chars().allMatch(Character::isDigit))
+                        .forEach(s -> found.add(Integer.parseInt(s)));
+            }
+        } else {
+            nearest(upward, "irq").flatMap(tree::read).map(Integer::parseInt).filter(n -> n > 0).ifPresent(found::add);
+        }
+        Optional<String> pci = upward.stream().map(d -> d.getFileName().toString())
+                .filter(n -> PCI_ADDRESS.matcher(n).matches()).findFirst();
+        for (ProcInterrupts.Line line : interrupts) {
+            boolean ofDevice = pci.isPresent() && (line.chip().contains(pci.get()) || line.actions().contains(pci.get()));
+            if (ofDevice || namesInterface(line.actions(), iface)) {
+                found.add(line.irq());
             }
         }
-        return nearest(upward, "irq").flatMap(tree::read).map(Integer::parseInt).filter(n -> n > 0)
-                .map(List::of).orElse(List.of());
+        return List.copyOf(found);
     }
 
-    private static Irq irq(SysfsTree tree, int n) {
+    /** Whether one of the handler names is the interface or one of its queues ("eth0", "eth0-TxRx-3", "eth0_rx0"). */
+    private static boolean namesInterface(String actions, String iface) {
+        for (String a : actions.split("[,\\s]+")) {
+            if (a.equals(iface) || a.startsWith(iface + "-") || a.startsWith(iface + "_")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Irq irq(SysfsTree tree, int n, List<ProcInterrupts.Line> interrupts) {
         String dir = "proc/irq/" + n + "/";
         String actions = "";
         Path d = tree.path(dir);
@@ -109,7 +142,13 @@ public record NicInfo(String name, Optional<String> device, OptionalInt node, Cp
                 throw new UncheckedIOException("cannot list " + d, e);
             }
         }
+        Optional<ProcInterrupts.Line> line = interrupts.stream().filter(l -> l.irq() == n).findFirst();
+        if (actions.isEmpty() && line.isPresent()) {
+            actions = line.get().actions().replace(" ", "");
+        }
         return new Irq(n, actions, tree.readList(dir + "smp_affinity_list").orElse(CpuSet.empty()),
-                tree.readList(dir + "effective_affinity_list"));
+                tree.readList(dir + "effective_affinity_list"),
+                line.map(ProcInterrupts.Line::handledOn).orElse(CpuSet.empty()),
+                line.map(ProcInterrupts.Line::total).orElse(0L));
     }
 }

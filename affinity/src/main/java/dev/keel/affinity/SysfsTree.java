@@ -19,6 +19,9 @@ import java.util.stream.Stream;
  * so nothing outside the root is ever read.
  */
 final class SysfsTree {
+    /** Longest file read: these are a line each, the longest a cpulist of a few thousand CPUs. */
+    private static final int MAX_BYTES = 1 << 16;
+
     private final Path root;
 
     private SysfsTree(Path root) {
@@ -54,14 +57,23 @@ final class SysfsTree {
         return Files.exists(path(relative));
     }
 
-    /** The file's text, stripped of surrounding white space; empty when the file is missing. */
+    /**
+     * The file's text up to its first NUL, stripped of surrounding white space; empty when the
+     * file is missing. A NUL ends the text as it does for every C reader: some kernels padded
+     * these files with one (node "online" on 2.6-era kernels, the bin_attribute cpulists of
+     * 5.15-rc, an unset nohz_full), and the recorded trees keep it.
+     */
     Optional<String> read(String relative) {
         return read(path(relative));
     }
 
     Optional<String> read(Path p) {
-        try {
-            return Optional.of(Files.readString(p).strip());
+        // One large read, not Files.readString: for a file of size 0 (procfs) the JDK first reads
+        // one byte, and files that answer reads past offset 0 with end of file (sysctls) lose the rest.
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            String text = new String(in.readNBytes(MAX_BYTES), java.nio.charset.StandardCharsets.UTF_8);
+            int nul = text.indexOf('\0');
+            return Optional.of((nul >= 0 ? text.substring(0, nul) : text).strip());
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -116,6 +128,23 @@ final class SysfsTree {
 
     Optional<CpuSet> readList(Path p) {
         return read(p).map(text -> parse(p.toString(), text));
+    }
+
+    /**
+     * A set from its hex-mask file or, failing that, its cpulist twin. Every kernel has the
+     * masks ({@code thread_siblings}, {@code shared_cpu_map}, {@code nodeN/cpumap}); the lists
+     * came one by one from 2.6.26 on. Both print one kernel cpumask, so on a live machine they
+     * agree; where a recorded tree's two disagree, the mask is what hwloc and the kernel's own
+     * tools read.
+     */
+    Optional<CpuSet> readMaskOrList(String mask, String list) {
+        return read(mask).filter(s -> !s.isEmpty()).map(text -> {
+            try {
+                return CpuSet.parseMask(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException(path(mask) + ": " + e.getMessage(), e);
+            }
+        }).or(() -> readList(list));
     }
 
     private CpuSet parse(String where, String text) {

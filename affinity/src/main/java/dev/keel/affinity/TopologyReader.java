@@ -3,7 +3,6 @@ package dev.keel.affinity;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,7 +11,10 @@ import java.util.OptionalInt;
 /**
  * Reads a {@link CpuTopology} from a {@link SysfsTree}. Every file is optional except the CPU
  * directory itself: kernels differ in what they expose (die_id since 5.2, core_cpus_list since
- * 5.3, nohz_full only with CONFIG_NO_HZ_FULL), and an offline CPU loses its topology directory.
+ * 5.3, nohz_full only with CONFIG_NO_HZ_FULL, no cpulist at all before 2.6.26), and an offline
+ * CPU loses its topology directory. Sets are read from the hex masks first (see
+ * {@link SysfsTree#readMaskOrList}); the recorded machines of hwloc's test suite
+ * ({@code HwlocTopologyTest}) hold these rules to what hwloc reads.
  */
 final class TopologyReader {
     private static final String CPU = "sys/devices/system/cpu/";
@@ -48,16 +50,14 @@ final class TopologyReader {
         List<NumaNode> nodes = nodes(present);
         Map<Integer, Integer> nodeOf = new HashMap<>();
         nodes.forEach(n -> n.cpus().stream().forEach(c -> nodeOf.put(c, n.id())));
-        Map<CoreKind, CpuSet> kinds = new LinkedHashMap<>();
-        for (CoreKind k : List.of(CoreKind.PERFORMANCE, CoreKind.EFFICIENCY)) {
-            tree.readList("sys/devices/" + k.pmu() + "/cpus").ifPresent(s -> kinds.put(k, s));
-        }
+        Map<Integer, CoreKind> kinds = CoreKinds.read(tree, present);
 
         // Physical cores: CPUs with the same core_cpus_list share one; numbered by first CPU.
         Map<Integer, Optional<CpuSet>> siblingsOf = new HashMap<>();
         for (int id : present.toArray()) {
             String topo = CPU + "cpu" + id + "/topology/";
-            siblingsOf.put(id, tree.readList(topo + "core_cpus_list").or(() -> tree.readList(topo + "thread_siblings_list")));
+            siblingsOf.put(id, tree.readMaskOrList(topo + "core_cpus", topo + "core_cpus_list")
+                    .or(() -> tree.readMaskOrList(topo + "thread_siblings", topo + "thread_siblings_list")));
         }
         Map<CpuSet, Integer> coreIndex = new HashMap<>();
         siblingsOf.values().stream().flatMap(Optional::stream).distinct()
@@ -69,8 +69,7 @@ final class TopologyReader {
             String dir = CPU + "cpu" + id + "/";
             String topo = dir + "topology/";
             Optional<CpuSet> siblings = siblingsOf.get(id);
-            CoreKind kind = kinds.entrySet().stream().filter(e -> e.getValue().contains(id))
-                    .map(Map.Entry::getKey).findFirst().orElse(CoreKind.UNIFORM);
+            CoreKind kind = kinds.getOrDefault(id, CoreKind.UNIFORM);
             cpus.add(new Cpu(id, online.contains(id),
                     tree.readInt(topo + "physical_package_id").orElse(-1),
                     tree.readInt(topo + "die_id").orElse(-1),
@@ -80,7 +79,7 @@ final class TopologyReader {
                     kind, tree.readInt(dir + "cpu_capacity"), isolated.contains(id), nohzFull.contains(id),
                     whyNotUsable(id, online, cgroup, startup, isolated)));
         }
-        boolean hybrid = kinds.size() > 1;
+        boolean hybrid = !kinds.isEmpty();
         return new CpuTopology(tree.root(), possible, present, online, isolated, nohzFull, startup, cgroup,
                 usable, cpus, nodes, hybrid);
     }
@@ -142,7 +141,8 @@ final class TopologyReader {
             }
             caches.add(new Cache(level.getAsInt(), tree.read(d + "type").orElse("Unified"),
                     tree.read(d + "size").orElse(""),
-                    tree.readList(d + "shared_cpu_list").orElse(CpuSet.empty()), tree.readInt(d + "id").orElse(-1)));
+                    tree.readMaskOrList(d + "shared_cpu_map", d + "shared_cpu_list").orElse(CpuSet.empty()),
+                    tree.readInt(d + "id").orElse(-1)));
         }
         caches.sort((a, b) -> a.level() != b.level() ? Integer.compare(a.level(), b.level()) : a.type().compareTo(b.type()));
         return caches;
@@ -166,7 +166,7 @@ final class TopologyReader {
                     distances.put(order[i], Integer.parseInt(values[i]));
                 }
             }
-            nodes.add(new NumaNode(id, tree.readList(d + "cpulist").orElse(CpuSet.empty()),
+            nodes.add(new NumaNode(id, tree.readMaskOrList(d + "cpumap", d + "cpulist").orElse(CpuSet.empty()),
                     withMemory.map(m -> m.contains(id)).orElse(true), distances));
         }
         return nodes;

@@ -11,7 +11,11 @@
  *       ({@code CorePlan.forLoops(n).cpus()} is the default placement of a loop group).</li>
  *   <li>{@link dev.keel.affinity.CpuReservations}: one OFD-locked file per CPU, shared by
  *       threads and processes, released by the kernel when its holder dies.</li>
+ *   <li>{@link dev.keel.affinity.ReservedPlan}: a plan made around the CPUs other processes
+ *       reserved, its own CPUs reserved while the loops run; explicit CPUs win and report the holder.</li>
  *   <li>{@link dev.keel.affinity.PinnedThreadFactory}: threads pinned to the CPUs of a plan.</li>
+ *   <li>{@link dev.keel.affinity.NicInfo} and {@link dev.keel.affinity.IrqPlan}: a NIC's node and
+ *       interrupts, and where to put them relative to the loops (written only when asked).</li>
  * </ul>
  * Nothing here prints or exits; {@code keel cpus} (module cli) is the report.
  */

@@ -135,6 +135,25 @@ class CorePlanTest {
     }
 
     @Test
+    void shouldMakeNoMoreLoopsByDefaultThanTheCpuQuotaLetsRun() {
+        // cpuset 2-3 (two cores: 2 and 10, 3 and 11 are siblings) under cpu.max "150000 100000".
+        CpuTopology v2 = CpuTopology.load(Fixtures.containerV2(dir.resolve("v2")));
+        CorePlan.Size size = CorePlan.defaultSize(v2, CpuSet.empty());
+        assertEquals(1, size.loops(), "1.5 CPUs of quota make one loop");
+        assertEquals("the cgroup's CPU quota is 1.50 CPUs (150000/100000 us, /sys/fs/cgroup/cpu.max), so 1 loop"
+                + " rather than 2 (one per usable physical core)", size.reason());
+        // cgroup v1, cpuset 2-3, quota 200000/100000: two CPUs, two cores.
+        CpuTopology v1 = CpuTopology.load(Fixtures.containerV1(dir.resolve("v1")));
+        assertEquals(new CorePlan.Size(2, "one per usable physical core; the cgroup's CPU quota of 2.00 CPUs"
+                + " (200000/100000 us, /sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us) allows them"),
+                CorePlan.defaultSize(v1, CpuSet.empty()));
+        CpuTopology host = CpuTopology.load(Fixtures.twoSocketSmt(dir.resolve("host")));
+        assertEquals(new CorePlan.Size(15, "one per usable physical core"), CorePlan.defaultSize(host, CpuSet.empty()));
+        assertEquals(new CorePlan.Size(13, "one per usable physical core not left out"),
+                CorePlan.defaultSize(host, CpuSet.parseList("8-9,24-25")));
+    }
+
+    @Test
     void shouldPlanOnThisMachineWithinTheUsableCpus() {
         CpuSet usable = CpuTopology.system().usable();
         CorePlan plan = CorePlan.forLoops(usable.size());

@@ -30,7 +30,8 @@ public final class Fixtures {
      * One socket split in four nodes (AMD NPS4-like): 16 cores x 2 threads = CPUs 0-31, CPU n
      * and n+16 siblings, cores 0-3 on node 0, 4-7 on node 1, ...; an L3 per 4 cores; distance
      * 12 between nodes. Node 3's CPUs (12-15,28-31) are isolated and nohz_full, and the process
-     * was started with taskset over all 32. NIC eth0 sits on node 2 with four MSI-X vectors.
+     * was started with taskset over all 32. NIC eth0 sits on node 2 with four MSI-X vectors;
+     * irqbalance runs (pid 812).
      */
     public static Path fourNodes(Path dir) {
         Map<Integer, String> irqs = new TreeMap<>();
@@ -41,7 +42,7 @@ public final class Fixtures {
         return SysfsFixture.grid(1, 16, 2, false, 4, 4)
                 .isolated(CpuSet.parseList("12-15,28-31")).nohzFull(CpuSet.parseList("12-15,28-31"))
                 .affinity(CpuSet.range(0, 31))
-                .nic("eth0", "0000:41:00.0", 2, irqs).writeTo(dir);
+                .nic("eth0", "0000:41:00.0", 2, irqs).irqbalance(812).writeTo(dir);
     }
 
     /** Two sockets x 4 cores, no SMT: node 0 = CPUs 0-3 with memory, node 1 = CPUs 4-7 without. */

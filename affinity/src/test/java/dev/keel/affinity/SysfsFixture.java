@@ -39,6 +39,7 @@ final class SysfsFixture {
     private final List<String> cgroupLines = new ArrayList<>();
     private final Map<String, String> extraFiles = new LinkedHashMap<>();
     private final List<Nic> nics = new ArrayList<>();
+    private long irqbalancePid = -1;
 
     private SysfsFixture(List<Thread> threads) {
         this.threads = threads;
@@ -154,6 +155,12 @@ final class SysfsFixture {
         return this;
     }
 
+    /** A running irqbalance: /proc/PID/comm says so. */
+    SysfsFixture irqbalance(long pid) {
+        irqbalancePid = pid;
+        return this;
+    }
+
     private CpuSet all() {
         return CpuSet.of(threads.stream().mapToInt(Thread::cpu).toArray());
     }
@@ -227,6 +234,13 @@ final class SysfsFixture {
         writeProc(root, online, nbits);
         extraFiles.forEach((name, text) -> write(root, name, text));
         nics.forEach(n -> writeNic(root, n));
+        if (!nics.isEmpty()) {
+            writeInterrupts(root, online);
+        }
+        if (irqbalancePid > 0) {
+            write(root, "proc/" + irqbalancePid + "/comm", "irqbalance");
+        }
+        write(root, "proc/1/comm", "systemd");
         return root;
     }
 
@@ -302,6 +316,32 @@ final class SysfsFixture {
             write(root, p + "node", Integer.toString(nic.node));
             mkdir(root, p + nic.name + "-TxRx-" + queue++);
         }
+    }
+
+    /**
+     * /proc/interrupts as the kernel prints it: a column per online CPU, the timer, then each
+     * NIC vector taken (so far) by the first CPU of its affinity, its chip naming the PCI function.
+     */
+    private void writeInterrupts(Path root, CpuSet online) {
+        StringBuilder sb = new StringBuilder("     ");
+        online.stream().forEach(c -> sb.append(String.format("%11s", "CPU" + c)));
+        sb.append('\n').append(String.format("%4s:", "0"));
+        online.stream().forEach(c -> sb.append(String.format("%11d", c == online.first() ? 42 : 0)));
+        sb.append("   IO-APIC    2-edge      timer\n");
+        for (Nic nic : nics) {
+            int queue = 0;
+            for (Map.Entry<Integer, String> irq : nic.irqAffinity.entrySet()) {
+                int first = CpuSet.parseList(irq.getValue()).first();
+                sb.append(String.format("%4d:", irq.getKey()));
+                online.stream().forEach(c -> sb.append(String.format("%11d", c == first ? 1000 + irq.getKey() : 0)));
+                sb.append("  IR-PCI-MSI-").append(nic.pci).append(' ').append(524288 + queue).append("-edge      ")
+                        .append(nic.name).append("-TxRx-").append(queue++).append('\n');
+            }
+        }
+        sb.append("NMI:");
+        online.stream().forEach(c -> sb.append(String.format("%11d", 0)));
+        sb.append("   Non-maskable interrupts");
+        write(root, "proc/interrupts", sb.toString());
     }
 
     private static void write(Path root, String relative, String text) {

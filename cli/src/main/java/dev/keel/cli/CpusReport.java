@@ -4,9 +4,9 @@ import dev.keel.affinity.Cache;
 import dev.keel.affinity.CgroupCpus;
 import dev.keel.affinity.CorePlan;
 import dev.keel.affinity.Cpu;
+import dev.keel.affinity.CpuHolder;
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
-import dev.keel.affinity.NicInfo;
 import dev.keel.affinity.NumaNode;
 
 import java.util.ArrayList;
@@ -23,21 +23,28 @@ final class CpusReport {
     static final int SCHEMA = 1;
 
     private final CpuTopology t;
-    private final CorePlan plan;
-    private final boolean defaultPlan;
-    private final Optional<NicInfo> nic;
+    private final Plan plan;
+    private final Optional<NicReport> nic;
+    private final CpusCommand.Reservations reservations;
+    private final boolean applying;
 
-    CpusReport(CpuTopology t, CorePlan plan, boolean defaultPlan, Optional<NicInfo> nic) {
-        this.t = t;
-        this.plan = plan;
-        this.defaultPlan = defaultPlan;
-        this.nic = nic;
+    /**
+     * The plan shown.
+     *
+     * @param plan        the core plan; empty when none could be made (every usable CPU reserved)
+     * @param defaultSize the default plan's size and its reason; empty when --plan N gave the size
+     * @param none        why there is no plan, "" when there is one
+     */
+    record Plan(Optional<CorePlan> plan, Optional<CorePlan.Size> defaultSize, String none) {
     }
 
-    /** One loop per physical core that has a usable CPU: the default plan size. */
-    static int usableCores(CpuTopology t) {
-        return (int) Math.max(1, t.cpus().stream().filter(Cpu::usable)
-                .map(c -> c.core() >= 0 ? "core " + c.core() : "cpu " + c.id()).distinct().count());
+    /** {@code applying}: --apply was given, so the NIC part says what it changed rather than how to. */
+    CpusReport(CpuTopology t, Plan plan, Optional<NicReport> nic, CpusCommand.Reservations reservations, boolean applying) {
+        this.t = t;
+        this.plan = plan;
+        this.nic = nic;
+        this.reservations = reservations;
+        this.applying = applying;
     }
 
     private static String list(CpuSet s) {
@@ -71,7 +78,7 @@ final class CpusReport {
             row.add(usable);
             rows.add(row.toArray(String[]::new));
         }
-        table(sb, rows);
+        Tables.table(sb, rows);
         sb.append('\n');
         sb.append("usable CPUs:       ").append(list(t.usable())).append(" (").append(t.usable().size())
                 .append(" of ").append(t.online().size()).append(" online); Runtime.availableProcessors() = ")
@@ -86,11 +93,17 @@ final class CpusReport {
             sb.append(String.format("%-19s", "node " + n.id() + ":")).append("CPUs ").append(list(n.cpus()))
                     .append(n.hasMemory() ? ", memory" : ", no memory").append(", distances ").append(d).append('\n');
         }
-        nic.ifPresent(x -> nicText(sb, x));
-        sb.append("\nplan for ").append(plan.size()).append(plan.size() == 1 ? " loop" : " loops")
-                .append(defaultPlan ? " (one per usable physical core; --plan N for another count)" : "")
+        reservationsText(sb);
+        nic.ifPresent(x -> x.text(sb, applying));
+        if (plan.plan().isEmpty()) {
+            sb.append("\nno plan: ").append(plan.none()).append('\n');
+            return sb.toString();
+        }
+        CorePlan p = plan.plan().get();
+        sb.append("\nplan for ").append(p.size()).append(p.size() == 1 ? " loop" : " loops")
+                .append(plan.defaultSize().map(d -> " (" + d.reason() + "; --plan N for another count)").orElse(""))
                 .append(":\n");
-        plan.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
+        p.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
         return sb.toString();
     }
 
@@ -98,44 +111,30 @@ final class CpusReport {
         return t.root().equals(java.nio.file.Path.of("/")) ? "" : " (of this JVM, not of " + t.root() + ")";
     }
 
-    private static void nicText(StringBuilder sb, NicInfo n) {
-        sb.append("\nNIC ").append(n.name()).append(": ");
-        if (n.device().isEmpty()) {
-            sb.append("virtual (no device, no IRQs)\n");
+    /** The reservations held, as a table (CPU, PID, COMMAND, THREAD, SINCE), or why there is none. */
+    private void reservationsText(StringBuilder sb) {
+        if (reservations.directory().isEmpty()) {
+            return; // a recorded tree: this machine's reservations are not its own
+        }
+        sb.append("reservations:      ");
+        if (reservations.problem().isPresent()) {
+            sb.append("cannot be read: ").append(reservations.problem().get()).append('\n');
             return;
         }
-        sb.append("node ").append(n.node().isPresent() ? Integer.toString(n.node().getAsInt()) : "none (numa_node -1)")
-                .append(", local CPUs ").append(list(n.localCpus())).append(", device ").append(n.device().get())
-                .append('\n');
-        if (n.irqs().isEmpty()) {
-            sb.append("  no IRQs found\n");
+        String dir = reservations.directory().get().toString();
+        if (reservations.held().isEmpty()) {
+            sb.append("none (").append(dir).append(")\n");
             return;
         }
+        sb.append(reservations.held().size()).append(" CPU").append(reservations.held().size() == 1 ? "" : "s")
+                .append(" held by keel processes (").append(dir).append(")\n");
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"IRQ", "ACTIONS", "AFFINITY", "EFFECTIVE"});
-        for (NicInfo.Irq irq : n.irqs()) {
-            rows.add(new String[] {Integer.toString(irq.irq()), irq.actions().isEmpty() ? "-" : irq.actions(),
-                    list(irq.affinity()), irq.effective().map(CpusReport::list).orElse("-")});
+        rows.add(new String[] {"CPU", "PID", "COMMAND", "THREAD", "SINCE"});
+        for (CpuHolder h : reservations.held()) {
+            rows.add(new String[] {Integer.toString(h.cpu()), Long.toString(h.pid()), h.command(), h.thread(),
+                h.since().toString()});
         }
-        StringBuilder t = new StringBuilder();
-        table(t, rows);
-        t.toString().lines().forEach(l -> sb.append("  ").append(l).append('\n'));
-    }
-
-    private static void table(StringBuilder sb, List<String[]> rows) {
-        int[] width = new int[rows.get(0).length];
-        for (String[] r : rows) {
-            for (int i = 0; i < r.length - 1; i++) {
-                width[i] = Math.max(width[i], r[i].length());
-            }
-        }
-        for (String[] r : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < r.length; i++) {
-                line.append(i < r.length - 1 ? String.format("%-" + width[i] + "s  ", r[i]) : r[i]);
-            }
-            sb.append(line.toString().stripTrailing()).append('\n');
-        }
+        Tables.indented(sb, rows);
     }
 
     Map<String, Object> toJson() {
@@ -171,20 +170,24 @@ final class CpusReport {
             cpus.add(cpu(c));
         }
         m.put("cpus", cpus);
+        reservations.directory().ifPresent(d -> m.put("reservations", reservationsJson(d)));
         Map<String, Object> p = new LinkedHashMap<>();
-        p.put("loops", plan.size());
-        p.put("default", defaultPlan);
+        CorePlan core = plan.plan().orElse(null);
+        p.put("loops", core == null ? 0 : core.size());
+        p.put("default", plan.defaultSize().isPresent());
+        p.put("sizeReason", plan.defaultSize().map(CorePlan.Size::reason).orElse(null));
+        p.put("none", core == null ? plan.none() : null);
         List<Object> picks = new ArrayList<>();
-        for (int i = 0; i < plan.size(); i++) {
+        for (int i = 0; core != null && i < core.size(); i++) {
             Map<String, Object> pick = new LinkedHashMap<>();
             pick.put("loop", i);
-            pick.put("cpu", plan.cpu(i));
-            pick.put("reason", plan.reason(i));
+            pick.put("cpu", core.cpu(i));
+            pick.put("reason", core.reason(i));
             picks.add(pick);
         }
         p.put("picks", picks);
         m.put("plan", p);
-        nic.ifPresent(n -> m.put("nic", nic(n)));
+        nic.ifPresent(n -> m.put("nic", n.json()));
         return m;
     }
 
@@ -209,6 +212,25 @@ final class CpusReport {
         return m;
     }
 
+    private Map<String, Object> reservationsJson(java.nio.file.Path dir) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("directory", dir.toString());
+        r.put("problem", reservations.problem().orElse(null));
+        List<Object> held = new ArrayList<>();
+        for (CpuHolder h : reservations.held()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("cpu", h.cpu());
+            one.put("pid", h.pid());
+            one.put("command", h.command());
+            one.put("thread", h.thread());
+            one.put("tid", h.tid());
+            one.put("since", h.since().toString());
+            held.add(one);
+        }
+        r.put("held", held);
+        return r;
+    }
+
     private static Object nullIfNegative(int n) {
         return n < 0 ? null : n;
     }
@@ -223,25 +245,6 @@ final class CpusReport {
         m.put("quotaMicros", cg.quotaMicros().isPresent() ? cg.quotaMicros().getAsLong() : null);
         m.put("periodMicros", cg.quotaMicros().isPresent() ? cg.periodMicros() : null);
         m.put("quotaFile", cg.quotaFile().orElse(null));
-        return m;
-    }
-
-    private static Map<String, Object> nic(NicInfo n) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", n.name());
-        m.put("device", n.device().orElse(null));
-        m.put("node", n.node().isPresent() ? n.node().getAsInt() : null);
-        m.put("localCpus", n.localCpus().toList());
-        List<Object> irqs = new ArrayList<>();
-        for (NicInfo.Irq irq : n.irqs()) {
-            Map<String, Object> i = new LinkedHashMap<>();
-            i.put("irq", irq.irq());
-            i.put("actions", irq.actions());
-            i.put("affinity", irq.affinity().toList());
-            i.put("effective", irq.effective().map(CpuSet::toList).orElse(null));
-            irqs.add(i);
-        }
-        m.put("irqs", irqs);
         return m;
     }
 }

@@ -13,16 +13,20 @@ import java.util.Set;
 /** {@code keel echo}: a TCP echo server on keel's reactors, the subject of the echo benchmark. */
 final class EchoCommand implements Command {
     private static final String HELP = """
-            usage: keel echo [--port 7000] [--host 127.0.0.1] [--loops N] [--cpus LIST]
+            usage: keel echo [--port 7000] [--host 127.0.0.1] [--loops N|auto] [--cpus LIST]
                              [--transport epoll|io_uring|auto] [--busy-poll MICROS] [--sqpoll IDLE_MS]
                              [--metrics-port P] [--metrics-address ADDR]
 
             Echoes every byte back on each TCP connection, over N event loops (one SO_REUSEPORT
-            listener each), each pinned to one CPU of LIST (e.g. 0,1 or 2-3).
+            listener each), each pinned to one CPU of LIST (e.g. 0,1 or 2-3), else to the CPUs
+            of the core plan (whole cores first) around CPUs other keel processes reserved. The
+            loops' CPUs are reserved while it runs (see keel cpus).
               --port N          port to listen on (default 7000; 0 picks a free one)
               --host ADDR       address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
-              --loops N         event loops (default: one per CPU of --cpus, else 1)
-              --cpus LIST       CPUs to pin the loops to, one per loop
+              --loops N         event loops (default: one per CPU of --cpus, else 1); auto: one
+                                per free usable core, within the cgroup's CPU quota
+              --cpus LIST       CPUs to pin the loops to, one per loop; a CPU another process
+                                reserved is used anyway, with a warning naming it
               --transport T     epoll (default), io_uring, or auto (io_uring where the kernel
                                 allows it, else epoll with one line saying why)
               --busy-poll US    spin this many microseconds on the poller before blocking
@@ -59,8 +63,7 @@ final class EchoCommand implements Command {
             if (settings.transport() != Transport.IO_URING) {
                 throw new UsageException("--sqpoll needs --transport io_uring");
             }
-            int cpu = settings.cpus().length > 0 ? settings.cpus()[0] : -1;
-            options.sqPoll(Duration.ofMillis(args.integer("sqpoll", 2, 1, 60_000)), cpu);
+            options.sqPollOnLoopCpu(Duration.ofMillis(args.integer("sqpoll", 2, 1, 60_000)));
         }
         EventLoopGroup group;
         try {
@@ -72,6 +75,7 @@ final class EchoCommand implements Command {
             err.println("keel echo: " + e.getMessage());
             return Keel.EXIT_FAILURE;
         }
+        ServerSettings.warn("keel echo", group, settings.loopsWhy(), err);
         MetricsServer metrics = endpoint == null ? null : endpoint.start(group, group);
         return ServerSettings.serveUntilSignalled(group, metrics, "keel echo", out, err);
     }

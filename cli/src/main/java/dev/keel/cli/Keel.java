@@ -32,10 +32,13 @@ public final class Keel {
                 .register(new EchoCommand())
                 .register(new ProxyCommand())
                 .register(new CpusCommand())
-                .register(new NumaCommand());
+                .register(new NumaCommand())
+                .register(new TuneCommand());
     }
 
     public static void main(String[] args) {
+        // Lock files of the CPUs this process reserves name it the way its user typed it.
+        System.setProperty(dev.keel.affinity.CpuReservations.COMMAND_PROPERTY, "keel " + String.join(" ", args));
         System.exit(standard().run(args, System.out, System.err));
     }
 

@@ -1,10 +1,14 @@
 package dev.keel.cli;
 
+import dev.keel.affinity.CpuReservations;
+import dev.keel.affinity.CpuTopology;
+import dev.keel.affinity.ReservedPlan;
 import dev.keel.io.Transport;
 import dev.keel.zerocopy.SpliceProxy;
 
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -13,22 +17,26 @@ import java.util.Set;
  */
 final class ProxyCommand implements Command {
     static final String USAGE = """
-            usage: keel proxy --port P --to HOST:PORT [--host ADDR] [--loops N] [--pipe-size BYTES]
-                              [--transport epoll|auto]
+            usage: keel proxy --port P --to HOST:PORT [--host ADDR] [--loops N] [--cpus LIST]
+                              [--pipe-size BYTES] [--transport epoll|auto]
 
             Forwards every connection accepted on P to HOST:PORT; bytes go socket -> pipe ->
             socket with splice(2) in both directions, half-closes and resets are passed on.
+            Each loop is pinned to a CPU of the core plan, around CPUs other keel processes
+            reserved, and reserves it while it runs (see keel cpus).
               --port P            port to listen on (0 picks a free one)
               --to HOST:PORT      where to forward
               --host ADDR         address to listen on (default 127.0.0.1)
-              --loops N           proxy loops, one thread each (default 1)
+              --loops N           proxy loops, one thread each (default 1, or one per CPU of --cpus)
+              --cpus LIST         pin the loops to these CPUs, one each; a CPU another process
+                                  reserved is used anyway, with a warning naming it
               --pipe-size BYTES   capacity of each direction's pipe (default: the kernel's 64 KiB)
               --transport T       epoll (default) or auto, which picks epoll too: io_uring runs
                                   splice(2) on io-wq worker threads, one blocked per idle
                                   direction, so the proxy waits for readiness with epoll instead
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
-    private static final Set<String> VALUED = Set.of("port", "to", "host", "loops", "pipe-size", "transport");
+    private static final Set<String> VALUED = Set.of("port", "to", "host", "loops", "cpus", "pipe-size", "transport");
     private static final Set<String> FLAGS = Set.of("help");
 
     @Override
@@ -48,14 +56,39 @@ final class ProxyCommand implements Command {
             out.print(USAGE);
             return Keel.EXIT_OK;
         }
-        SpliceProxy proxy = start(o);
-        int loops = o.integer("loops", 1, 1, 1024);
+        int[] cpus = o.has("cpus") ? ServerSettings.cpus(o.value("cpus", "")) : new int[0];
+        int loops = o.integer("loops", cpus.length == 0 ? 1 : cpus.length, 1, 1024);
+        if (cpus.length != 0 && cpus.length != loops) {
+            throw new UsageException("--cpus names " + cpus.length + " CPUs for " + loops + " loops; give one CPU per loop");
+        }
+        Placement placement = Placement.of(cpus, loops);
+        SpliceProxy proxy;
+        try {
+            proxy = start(o, placement.cpus());
+        } catch (RuntimeException e) {
+            placement.close();
+            throw e;
+        }
+        ServerSettings.warnContested("keel proxy", placement.contested(), err);
+        placement.unpinnedBecause().forEach(why -> err.println("keel proxy: loops run unpinned: " + why));
+        AutoCloseable both = () -> {
+            try {
+                proxy.close();
+            } finally {
+                placement.close();
+            }
+        };
         return UntilStopped.serve("keel proxy", "keel proxy: " + proxy.address().getAddress().getHostAddress() + ":"
                 + proxy.port() + " -> " + proxy.target().getHostString() + ":" + proxy.target().getPort()
-                + " (splice, " + loops + (loops == 1 ? " loop)" : " loops)"), proxy, out, err);
+                + " (splice, " + loops + (loops == 1 ? " loop, " : " loops, ")
+                + ServerSettings.placement(proxy.cpus(), placement.plannedAround()) + ")", both, out, err);
     }
 
     static SpliceProxy start(CommandOptions o) {
+        return start(o, new int[0]);
+    }
+
+    static SpliceProxy start(CommandOptions o, int[] cpus) {
         if (!o.has("port")) {
             throw new UsageException("--port is required");
         }
@@ -69,11 +102,57 @@ final class ProxyCommand implements Command {
                     .host(ServerSettings.host(o.value("host", "127.0.0.1")))
                     .port(o.integer("port", 0, 0, 65535))
                     .target(target)
-                    .loops(o.integer("loops", 1, 1, 1024))
+                    .loops(o.integer("loops", Math.max(1, cpus.length), 1, 1024))
+                    .cpus(cpus)
                     .pipeSize(o.integer("pipe-size", 0, 0, 1 << 30))
                     .start();
         } catch (dev.keel.ffm.SyscallException e) {
             throw new UsageException("cannot listen: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The proxy loops' CPUs as a server's: the --cpus given (reserving the free ones), else
+     * the core plan around others' reservations; unpinned, with the reason, when no plan fits.
+     */
+    private record Placement(int[] cpus, ReservedPlan reserved, List<String> unpinnedBecause) implements AutoCloseable {
+        static Placement of(int[] cpus, int loops) {
+            CpuReservations r;
+            try {
+                r = CpuReservations.shared();
+            } catch (RuntimeException e) {
+                return new Placement(cpus, null, cpus.length != 0 ? List.of() : List.of("CPUs not reserved: " + e.getMessage()));
+            }
+            if (cpus.length != 0) {
+                ReservedPlan explicit = ReservedPlan.explicit(r, cpus);
+                return new Placement(explicit.cpus(), explicit, List.of());
+            }
+            try {
+                ReservedPlan plan = ReservedPlan.plan(CpuTopology.system(), r, loops);
+                return new Placement(plan.cpus(), plan, List.of());
+            } catch (RuntimeException e) {
+                return new Placement(new int[0], null, List.of(e.getMessage()));
+            }
+        }
+
+        @Override
+        public int[] cpus() {
+            return cpus.clone();
+        }
+
+        List<dev.keel.affinity.CpuHolder> plannedAround() {
+            return reserved != null ? reserved.plannedAround() : List.of();
+        }
+
+        List<dev.keel.affinity.CpuHolder> contested() {
+            return reserved != null ? reserved.contested() : List.of();
+        }
+
+        @Override
+        public void close() {
+            if (reserved != null) {
+                reserved.close();
+            }
         }
     }
 

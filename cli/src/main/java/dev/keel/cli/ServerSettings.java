@@ -1,6 +1,9 @@
 package dev.keel.cli;
 
+import dev.keel.affinity.CorePlan;
 import dev.keel.affinity.Cpu;
+import dev.keel.affinity.CpuHolder;
+import dev.keel.affinity.CpuReservations;
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.io.EventLoopGroup;
@@ -11,19 +14,34 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /**
  * What every keel server command shares: --host, --port, --loops, --cpus and --transport,
- * checked before anything binds, and the wait for SIGINT/SIGTERM.
+ * checked before anything binds, the words for where the loops run (and whose reserved CPUs
+ * they planned around), and the wait for SIGINT/SIGTERM.
+ *
+ * @param loopsWhy why this many loops, for {@code --loops auto}; empty otherwise
  */
-record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transport transport) {
+record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transport transport, String loopsWhy) {
 
     static ServerSettings from(CommandOptions args, int defaultPort) {
         InetAddress host = host(args.value("host", "127.0.0.1"));
         int port = args.integer("port", defaultPort, 0, 65535);
         int[] cpus = args.has("cpus") ? cpus(args.value("cpus", "")) : new int[0];
-        int loops = args.integer("loops", cpus.length == 0 ? 1 : cpus.length, 1, 1024);
+        String loopsWhy = "";
+        int loops;
+        if (args.value("loops", "").equals("auto")) {
+            if (cpus.length != 0) {
+                throw new UsageException("--loops auto plans the CPUs itself; with --cpus give no --loops");
+            }
+            CorePlan.Size size = autoLoops();
+            loops = size.loops();
+            loopsWhy = size.reason();
+        } else {
+            loops = args.integer("loops", cpus.length == 0 ? 1 : cpus.length, 1, 1024);
+        }
         if (cpus.length != 0 && cpus.length != loops) {
             throw new UsageException("--cpus names " + cpus.length + " CPUs for " + loops
                     + " loops; give one CPU per loop");
@@ -34,7 +52,25 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
         } catch (IllegalArgumentException e) {
             throw new UsageException("--transport: " + e.getMessage());
         }
-        return new ServerSettings(host, port, loops, cpus, transport);
+        return new ServerSettings(host, port, loops, cpus, transport, loopsWhy);
+    }
+
+    /**
+     * {@code --loops auto}: one loop per usable physical core that no other process has
+     * reserved, within the cgroup's CPU quota (see {@link CorePlan#defaultSize}).
+     */
+    private static CorePlan.Size autoLoops() {
+        CpuSet others = CpuSet.of(heldByOthers().stream().mapToInt(CpuHolder::cpu).toArray());
+        return CorePlan.defaultSize(CpuTopology.system(), others);
+    }
+
+    /** CPUs other processes reserve now; none when the lock directory cannot be read. */
+    static List<CpuHolder> heldByOthers() {
+        try {
+            return CpuReservations.shared().heldByOthers();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
     }
 
     /** Parses a CPU list and refuses, with the reason, a CPU that does not exist or this process may not use. */
@@ -83,6 +119,38 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
                 + Arrays.stream(cpus).mapToObj(Integer::toString).collect(Collectors.joining(","));
     }
 
+    /**
+     * {@link #placement(int[])} and the reserved CPUs the plan left out:
+     * {@code on CPU 1, planned around CPU 0 of pid 4242 "keel echo --port 7000"}.
+     */
+    static String placement(int[] cpus, List<CpuHolder> plannedAround) {
+        if (plannedAround.isEmpty()) {
+            return placement(cpus);
+        }
+        return placement(cpus) + ", planned around " + plannedAround.stream()
+                .map(h -> "CPU " + h.cpu() + " of " + h.who()).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * One line on {@code err} per CPU of --cpus that another process reserved (the loop runs
+     * there anyway: --cpus wins), one for loops left unpinned, one for the --loops auto count.
+     */
+    static void warn(String command, EventLoopGroup group, String loopsWhy, PrintStream err) {
+        warnContested(command, group.contested(), err);
+        group.unpinnedBecause().ifPresent(why -> err.println(command + ": loops run unpinned: " + why));
+        if (!loopsWhy.isEmpty()) {
+            err.println(command + ": --loops auto: " + group.loops().size()
+                    + (group.loops().size() == 1 ? " loop: " : " loops: ") + loopsWhy);
+        }
+    }
+
+    static void warnContested(String command, List<CpuHolder> contested, PrintStream err) {
+        for (CpuHolder h : contested) {
+            err.println(command + ": warning: CPU " + h.cpu() + " is reserved by " + h.who() + " since " + h.since()
+                    + "; --cpus puts a loop there anyway");
+        }
+    }
+
     /** Prints the ready line, then blocks until SIGINT/SIGTERM closes {@code group}. */
     static int serveUntilSignalled(EventLoopGroup group, String what, PrintStream out, PrintStream err) {
         return serveUntilSignalled(group, null, what, out, err);
@@ -94,7 +162,7 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
         int[] cpus = group.cpus();
         String ready = String.format("%s listening on %s:%d (%d loop%s, %s, %s)", what,
                 group.address().getAddress().getHostAddress(), group.port(), cpus.length, cpus.length == 1 ? "" : "s",
-                placement(cpus), group.transport().label());
+                placement(cpus, group.plannedAround()), group.transport().label());
         return UntilStopped.serve(what, ready + MetricsEndpoint.readySuffix(metrics),
                 MetricsEndpoint.closing(group, metrics), out, err);
     }

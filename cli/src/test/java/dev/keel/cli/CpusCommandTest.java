@@ -38,7 +38,7 @@ class CpusCommandTest {
         assertTrue(out.toString().contains("  cpus    CPU topology"), out.toString());
         out.reset();
         assertEquals(0, run("cpus", "--help"));
-        assertTrue(out.toString().startsWith("usage: keel cpus [--json] [--plan N] [--nic IFACE]"));
+        assertTrue(out.toString().startsWith("usage: keel cpus [--json] [--plan N] [--nic IFACE [--irqs apart|beside] [--apply]]"));
         assertTrue(!out.toString().contains("--root"), "--root is for fixtures and stays out of the help");
     }
 
@@ -77,10 +77,12 @@ class CpusCommandTest {
         assertEquals(List.of(10L), at(j, "cpus", 2, "smtSiblings"));
         assertEquals("2,10", at(j, "cpus", 2, "l2"));
         assertNull(at(j, "cpus", 2, "whyNotUsable"));
-        assertEquals(2L, at(j, "plan", "loops"));
+        assertEquals(1L, at(j, "plan", "loops"), "two usable cores, but a quota of 1.5 CPUs: one loop");
+        assertEquals("the cgroup's CPU quota is 1.50 CPUs (150000/100000 us, /sys/fs/cgroup/cpu.max), so 1 loop"
+                + " rather than 2 (one per usable physical core)", at(j, "plan", "sizeReason"));
         assertEquals(2L, at(j, "plan", "picks", 0, "cpu"));
-        assertEquals(3L, at(j, "plan", "picks", 1, "cpu"));
         assertTrue(((String) at(j, "plan", "picks", 0, "reason")).startsWith("whole core 2"));
+        assertNull(at(j, "reservations"), "a recorded machine's reservations are not on this one");
         assertNull(at(j, "nic"), "no --nic, no nic object");
     }
 
@@ -100,6 +102,74 @@ class CpusCommandTest {
         assertEquals(8L, at(j, "plan", "picks", 8, "cpu"), "after the isolated CPUs, the NIC's node");
         assertEquals(true, at(j, "cpus", 12, "isolated"));
         assertEquals(true, at(j, "cpus", 12, "nohzFull"));
+    }
+
+    @Test
+    void shouldProposeAnIrqPlacementApartFromTheLoopsAsCommands() {
+        Path root = Fixtures.fourNodes(dir);
+        // Two loops near the NIC: isolated CPUs first (12, 13 on node 3), so the NIC's node 2 is free for its IRQs.
+        assertEquals(0, run("cpus", "--root", root.toString(), "--nic", "eth0", "--plan", "2"), err.toString());
+        String text = out.toString();
+        assertTrue(text.contains("  IRQ  ACTIONS      AFFINITY    EFFECTIVE  HANDLED-ON  COUNT  PROPOSED"), text);
+        assertTrue(text.contains("  120  eth0-TxRx-0  8-11,24-27  8          8           1120   8"), text);
+        assertTrue(text.contains("irqbalance: running (pid 812): it moves IRQs by itself every 10 s and would undo a placement"),
+                text);
+        assertTrue(text.contains("IRQ placement apart from the loops on CPUs 12-13: near the NIC, on cores without a loop:"),
+                text);
+        assertTrue(text.contains("  systemctl stop irqbalance    # or IRQBALANCE_BANNED_CPULIST=8-11 in its environment file"),
+                text);
+        assertTrue(text.contains("  echo 8 > /proc/irq/120/smp_affinity_list    # eth0-TxRx-0: 8-11,24-27 -> 8"), text);
+        assertTrue(text.contains("(keel cpus --nic eth0 --apply writes these, as root; nothing was changed)"), text);
+        out.reset();
+        Object j = json("cpus", "--json", "--root", root.toString(), "--nic", "eth0", "--plan", "2", "--irqs", "beside");
+        assertEquals("beside", at(j, "nic", "placement", "mode"));
+        assertEquals(812L, at(j, "nic", "irqbalancePid"));
+        assertEquals("12", at(j, "nic", "irqs", 0, "proposed"));
+        assertEquals("8", at(j, "nic", "irqs", 0, "handledOn"));
+        assertEquals(1120L, at(j, "nic", "irqs", 0, "count"));
+        assertEquals("echo 12 > /proc/irq/120/smp_affinity_list", at(j, "nic", "placement", "commands", 0));
+        assertEquals(List.of(), at(j, "nic", "placement", "applied"), "nothing written without --apply");
+        assertEquals("8-11,24-27\n", read(root, "proc/irq/120/smp_affinity_list"));
+    }
+
+    @Test
+    void shouldWriteTheIrqPlacementOnlyWithApplyAndSayWhatChanged() {
+        Path root = Fixtures.fourNodes(dir);
+        assertEquals(0, run("cpus", "--root", root.toString(), "--nic", "eth0", "--plan", "2", "--apply"), err.toString());
+        String text = out.toString();
+        assertTrue(text.contains("changed: IRQ 120 (eth0-TxRx-0) smp_affinity_list 8-11,24-27 -> 8"), text);
+        assertTrue(text.contains("changed: IRQ 123 (eth0-TxRx-3) smp_affinity_list 0-31 -> 11"), text);
+        assertTrue(!text.contains("nothing was changed"), text);
+        assertEquals("8\n", read(root, "proc/irq/120/smp_affinity_list"));
+        assertEquals("11\n", read(root, "proc/irq/123/smp_affinity_list"));
+        out.reset();
+        assertEquals(0, run("cpus", "--root", root.toString(), "--nic", "eth0", "--plan", "2", "--apply"), err.toString());
+        assertTrue(out.toString().contains(": already so\nnothing to change\n"), out.toString());
+        err.reset();
+        assertEquals(2, run("cpus", "--root", root.toString(), "--apply"));
+        assertEquals("keel cpus: --apply writes an IRQ placement and needs --nic IFACE\n", err.toString());
+        err.reset();
+        assertEquals(2, run("cpus", "--root", root.toString(), "--nic", "eth0", "--irqs", "near"));
+        assertEquals("keel cpus: --irqs takes apart or beside, not 'near'\n", err.toString());
+    }
+
+    @Test
+    void shouldReportTheRecordedVirtioNicOfThisMachine() {
+        Path root = dev.keel.affinity.RecordedMachines.unpackMachine("vm-virtio-eth0", dir);
+        assertEquals(0, run("cpus", "--root", root.toString(), "--nic", "eth0", "--plan", "1"), err.toString());
+        String text = out.toString();
+        assertTrue(text.contains("NIC eth0: node none (numa_node -1), local CPUs 0-1, device"
+                + " /sys/devices/pci0000:00/0000:00:03.0/virtio2"), text);
+        assertTrue(text.contains("  38   virtio2-input.0   0-1       1          1           1468   "), text);
+        assertTrue(text.contains("irqbalance: not running"), text);
+    }
+
+    private static String read(Path root, String file) {
+        try {
+            return java.nio.file.Files.readString(root.resolve(file));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test

@@ -65,7 +65,8 @@ class ProxyCommandTest {
                     "--transport", "auto");
             try {
                 String ready = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
-                Matcher m = Pattern.compile("keel proxy: 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:\\d+ \\(splice, 1 loop\\)")
+                Matcher m = Pattern.compile("keel proxy: 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:\\d+"
+                                + " \\(splice, 1 loop, (on CPU \\d+|unpinned)\\)")
                         .matcher(ready == null ? "" : ready);
                 assertTrue(m.matches(), "ready line: " + ready + "\nstderr: " + ServeCommandTest.KeelProcess.stderr(p));
                 byte[] payload = new byte[3 * 1024 * 1024];

@@ -13,10 +13,18 @@ import java.lang.invoke.MethodHandle;
  * {@link SyscallException}s. Every handle made with {@link #errnoHandle} takes this thread's
  * {@link CallState} segment as its first argument.
  *
+ * <p>Initialising this class refuses, with {@link NativeArchitecture#require}, a machine whose
+ * architecture the generated constants were not made for.
+ *
  * <p>Result convention of the bindings: a call that may legitimately fail on a hot path
  * (EAGAIN, EINTR, EINPROGRESS) returns {@code -errno}; every other failure throws.
  */
 public final class Downcalls {
+    static {
+        // First, before any handle exists: the generated numbers are one architecture's.
+        NativeArchitecture.require(System.getProperty("os.arch"));
+    }
+
     static final Linker LINKER = Linker.nativeLinker();
     static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");

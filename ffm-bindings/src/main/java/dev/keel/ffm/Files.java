@@ -237,4 +237,18 @@ public final class Files {
             throw Downcalls.rethrow(t);
         }
     }
+
+    /**
+     * Closes {@code fd} if it is one (>= 0), ignoring a refusal: for tear-down paths, where
+     * nothing more can be done with a descriptor the kernel will not close.
+     */
+    public static void closeQuietly(int fd) {
+        if (fd >= 0) {
+            try {
+                close(fd);
+            } catch (SyscallException ignored) {
+                // tearing down: nothing more to do
+            }
+        }
+    }
 }

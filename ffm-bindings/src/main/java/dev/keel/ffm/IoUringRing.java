@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_EXT_ARG;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_GETEVENTS;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_SQ_WAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_SQ_WAKEUP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_EXT_ARG;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_SINGLE_MMAP;
@@ -281,6 +282,20 @@ public final class IoUringRing implements AutoCloseable {
      */
     public int submit() {
         return enter(flush(), 0, 0);
+    }
+
+    /**
+     * Submits, and under SQPOLL waits until the kernel thread has freed at least one SQ entry
+     * (IORING_ENTER_SQ_WAIT, 5.10): an SQPOLL thread consumes entries on its own time, so a
+     * plain submit leaves a full SQ full. Without SQPOLL this is {@link #submit}, which
+     * consumes the entries before it returns. Same results as {@link #submit}.
+     */
+    public int submitAndAwaitSqSpace() {
+        if ((setupFlags & IORING_SETUP_SQPOLL) == 0) {
+            return submit();
+        }
+        int pending = flush();
+        return IoUring.enter(enterFd, pending, 0, enterFlags | IORING_ENTER_SQ_WAIT | sqWakeupFlag());
     }
 
     /** Submits and waits until at least {@code minComplete} completions are ready. */

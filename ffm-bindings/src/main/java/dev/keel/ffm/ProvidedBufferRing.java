@@ -32,6 +32,12 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * }</pre>
  * Writing a descriptor never touches {@code resv}, so filling slot 0 leaves the tail alone.
  *
+ * <p>Ownership is checked, because the kernel cannot tell: a buffer id added while the kernel
+ * still holds it (not yet {@link #taken}) would be filled twice, and more buffers lent than
+ * the ring has descriptors would overwrite descriptors the kernel has not consumed yet. Both
+ * are programming errors and throw IllegalStateException. The ids lent are kept in a bitmap
+ * of the 16-bit id space (8 KiB).
+ *
  * <p>Not thread-safe: the ring's loop thread adds buffers. Close it before its ring.
  */
 public final class ProvidedBufferRing implements AutoCloseable {
@@ -41,6 +47,8 @@ public final class ProvidedBufferRing implements AutoCloseable {
      * (liburing io_uring_buf_ring_advance).
      */
     private static final VarHandle SHORT = JAVA_SHORT.varHandle();
+    /** Buffer ids are 16 bits wide (the completion's flags carry them). */
+    private static final int BUFFER_IDS = 1 << 16;
 
     private final IoUringRing ring;
     private final int bgid;
@@ -53,6 +61,10 @@ public final class ProvidedBufferRing implements AutoCloseable {
     /** Local tail: descriptors up to here are added; the kernel sees them after {@link #advance}. */
     private int tail;
     private boolean closed;
+    /** Bit {@code bid} set while buffer {@code bid} is lent to the kernel. */
+    private final long[] lent = new long[BUFFER_IDS / Long.SIZE];
+    /** Buffers lent now: added and not yet {@link #taken}. */
+    private int lentCount;
 
     private ProvidedBufferRing(IoUringRing ring, int bgid, int entries, long address, long size) {
         this.ring = ring;
@@ -86,9 +98,26 @@ public final class ProvidedBufferRing implements AutoCloseable {
 
     /**
      * Writes descriptor {@code tail + indexOffset}: buffer {@code bid} of {@code len} bytes at
-     * {@code bufAddress}. Invisible to the kernel until {@link #advance}.
+     * {@code bufAddress}. Invisible to the kernel until {@link #advance}. From now until a
+     * completion names it ({@link #taken}), the buffer is the kernel's.
+     *
+     * @throws IllegalStateException when buffer {@code bid} is lent already, or the ring's
+     *         {@link #entries} buffers are
      */
     public void add(long bufAddress, int len, int bid, int indexOffset) {
+        if (bid < 0 || bid >= BUFFER_IDS) {
+            throw new IllegalArgumentException("buffer id out of the 16-bit range: " + bid);
+        }
+        if ((lent[bid >>> 6] & (1L << bid)) != 0) {
+            throw new IllegalStateException("buffer " + bid + " is lent to the kernel already (group " + bgid
+                    + "): it would be filled twice");
+        }
+        if (lentCount == entries) {
+            throw new IllegalStateException("the ring holds " + entries + " buffers, all lent (group " + bgid
+                    + "): buffer " + bid + " would overwrite one the kernel has not used yet");
+        }
+        lent[bid >>> 6] |= 1L << bid;
+        lentCount++;
         long at = ((tail + indexOffset) & mask) * IoUringBuf.SIZE;
         bufs.set(JAVA_LONG, at + IoUringBuf.ADDR, bufAddress);
         bufs.set(JAVA_INT, at + IoUringBuf.LEN, len);
@@ -100,6 +129,26 @@ public final class ProvidedBufferRing implements AutoCloseable {
         tail += count;
         // The kernel's tail is a __u16 that wraps; entries <= 32768 keeps the mask arithmetic exact.
         SHORT.setRelease(bufs, IoUringBufRing.TAIL, (short) tail);
+    }
+
+    /**
+     * A completion named buffer {@code bid} (IORING_CQE_F_BUFFER): the kernel filled it and it is
+     * the application's again, to be added anew once its bytes are used.
+     *
+     * @throws IllegalStateException when {@code bid} was not lent
+     */
+    public void taken(int bid) {
+        if (bid < 0 || bid >= BUFFER_IDS || (lent[bid >>> 6] & (1L << bid)) == 0) {
+            throw new IllegalStateException("buffer " + bid + " came back from the kernel but was not lent (group "
+                    + bgid + ")");
+        }
+        lent[bid >>> 6] &= ~(1L << bid);
+        lentCount--;
+    }
+
+    /** Buffers lent to the kernel now. */
+    public int lent() {
+        return lentCount;
     }
 
     /** {@link #add} then {@link #advance}(1): gives one buffer back to the kernel. */

@@ -101,16 +101,16 @@ public final class Sockets {
 
     /**
      * Accepts a connection from a non-blocking listener without its address. Returns the new
-     * fd, or {@code -EAGAIN} when none is pending, or {@code -EINTR}. Anything else (EMFILE,
-     * ENFILE, ENOBUFS, ...) throws.
+     * fd, or {@code -EAGAIN} when none is pending, {@code -EINTR}, or {@code -ECONNABORTED}
+     * when the peer gave up while queued (that connection is gone; others may follow).
+     * Anything else (EMFILE, ENFILE, ENOBUFS, ...) throws.
      */
     public static int accept(int fd, int flags) {
         MemorySegment st = CallState.current();
         try {
             int r = (int) ACCEPT4.invokeExact(st, fd, MemorySegment.NULL, MemorySegment.NULL, flags);
             if (r < 0 && CallState.errno(st) == Errno.ECONNABORTED) {
-                // The peer gave up while queued; for the caller this is "nothing to accept".
-                return -Errno.EAGAIN;
+                return -Errno.ECONNABORTED; // a result, not a failure: a reactor counts it and goes on
             }
             return Downcalls.checkRetryable("accept4", r, st);
         } catch (Throwable t) {

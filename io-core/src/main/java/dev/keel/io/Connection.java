@@ -6,19 +6,24 @@ import java.lang.foreign.MemorySegment;
  * One accepted TCP connection of an {@link EventLoop}. Its state lives off-heap in the loop's
  * connection table; this object only names it (loop, slot, generation) and carries the
  * application's attachment. Methods must be called on the loop thread (handlers are); from
- * elsewhere, go through {@link EventLoop#execute}. Once closed, every method but
- * {@link #isOpen()} throws {@link StaleHandleException}, even after the slot is reused.
+ * elsewhere, go through {@link EventLoop#execute}. Once closed, every method that reaches the
+ * socket or the loop's state for it — writes, reading control, {@link #fd()},
+ * {@link #userArea()} — throws {@link StaleHandleException}, even after the slot is reused;
+ * only {@link #isOpen()}, {@link #pendingOutputBytes()} (0), {@link #handle()}, {@link #loop()} and
+ * the attachment still answer.
  */
 public final class Connection {
-    private final EventLoop loop;
+    private final LoopCore core;
     private final int slot;
     private final long handle;
     private final int fd;
     private final MemorySegment userArea;
     private Object attachment;
+    /** Whether the handler heard {@code onOpen}: only then does it hear {@code onClose}. Loop thread. */
+    boolean opened;
 
-    Connection(EventLoop loop, int slot, long handle, int fd, MemorySegment userArea) {
-        this.loop = loop;
+    Connection(LoopCore core, int slot, long handle, int fd, MemorySegment userArea) {
+        this.core = core;
         this.slot = slot;
         this.handle = handle;
         this.fd = fd;
@@ -31,7 +36,7 @@ public final class Connection {
      * queue drains below the low one, then {@link ConnectionHandler#onWritable} runs.
      */
     public void write(MemorySegment data) {
-        loop.write(this, data);
+        core.writes.write(core.liveSlot(this), this, data);
     }
 
     /**
@@ -40,7 +45,7 @@ public final class Connection {
      * such as a file sent with sendfile(2) on {@link #fd()}.
      */
     public void notifyWhenWritable() {
-        loop.notifyWhenWritable(this);
+        core.writes.notifyWhenWritable(core.liveSlot(this));
     }
 
     /**
@@ -48,12 +53,12 @@ public final class Connection {
      * marks: for a protocol that must finish one answer before it reads the next request.
      */
     public void pauseReading() {
-        loop.pauseReading(this);
+        core.writes.pauseReading(core.liveSlot(this));
     }
 
     /** Undoes {@link #pauseReading()}; bytes that arrived meanwhile are delivered on the next pass. */
     public void resumeReading() {
-        loop.resumeReading(this);
+        core.writes.resumeReading(core.liveSlot(this));
     }
 
     /**
@@ -62,32 +67,38 @@ public final class Connection {
      * activity, so a long transfer is not closed by the idle timeout.
      */
     public void recordOutput(long bytes) {
-        loop.outputSent(this, bytes);
+        int slot = core.liveSlot(this);
+        if (bytes > 0) {
+            core.writes.sent(slot, bytes);
+        }
     }
 
     /** Closes after pending output is sent ({@link CloseReason#LOCAL}). */
     public void close() {
-        loop.close(this);
+        core.lifecycle.close(core.liveSlot(this));
     }
 
     /** Closes at once, dropping pending output ({@link CloseReason#ABORTED}). */
     public void abort() {
-        loop.abort(this);
+        core.lifecycle.closeNow(core.liveSlot(this), CloseReason.ABORTED);
     }
 
-    /** Sends FIN once pending output is sent; reading goes on. */
+    /**
+     * Sends FIN once pending output is sent; reading goes on. Once the input has ended too
+     * (before or after), the connection can move nothing more and the loop closes it.
+     */
     public void shutdownOutput() {
-        loop.shutdownOutput(this);
+        core.writes.shutdownOutput(core.liveSlot(this), this);
     }
 
     /** True until the connection is closed. */
     public boolean isOpen() {
-        return loop.isLive(handle);
+        return core.isLive(handle);
     }
 
     /** Bytes queued and not yet taken by the socket; 0 once closed. */
     public long pendingOutputBytes() {
-        return loop.pendingBytes(this);
+        return core.pendingBytes(this);
     }
 
     /** {@code generation << 32 | slot}: names this connection and no later user of its slot. */
@@ -96,21 +107,42 @@ public final class Connection {
     }
 
     public EventLoop loop() {
-        return loop;
+        return core.loop;
     }
 
     /**
      * The socket descriptor, for options the API does not wrap; -1 on io_uring with
      * {@link LoopOptions.Builder#directDescriptors direct descriptors}, where the socket lives
      * only in the ring's fixed file table.
+     *
+     * @throws StaleHandleException once the connection is closed: its number may already be
+     *         another socket's
      */
     public int fd() {
+        requireOpen();
         return fd;
     }
 
-    /** The connection's off-heap user area ({@link LoopOptions.Builder#userAreaBytes}); empty when none. */
+    /**
+     * The connection's off-heap user area ({@link LoopOptions.Builder#userAreaBytes}); empty when none.
+     *
+     * @throws StaleHandleException once the connection is closed: the area may already be
+     *         another connection's
+     */
     public MemorySegment userArea() {
+        requireOpen();
         return userArea;
+    }
+
+    private void requireOpen() {
+        if (!core.isLive(handle)) {
+            throw new StaleHandleException(handle);
+        }
+    }
+
+    /** The descriptor whatever the state: for the loop, which closes it after the handle went stale. */
+    int descriptor() {
+        return fd;
     }
 
     public Object attachment() {
@@ -127,7 +159,7 @@ public final class Connection {
 
     @Override
     public String toString() {
-        return "Connection[loop=" + loop.index() + ", slot=" + slot + ", generation=" + (int) (handle >>> 32)
+        return "Connection[loop=" + core.index + ", slot=" + slot + ", generation=" + (int) (handle >>> 32)
                 + ", fd=" + fd + "]";
     }
 }

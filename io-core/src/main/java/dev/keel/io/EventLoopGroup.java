@@ -1,7 +1,14 @@
 package dev.keel.io;
 
+import dev.keel.io.loop.ReusePortListeners;
+import dev.keel.io.stats.LoopStatsSnapshot;
+import dev.keel.io.uring.IoUringSupport;
 import dev.keel.affinity.Affinity;
 import dev.keel.affinity.CorePlan;
+import dev.keel.affinity.CpuHolder;
+import dev.keel.affinity.CpuReservations;
+import dev.keel.affinity.CpuTopology;
+import dev.keel.affinity.ReservedPlan;
 import dev.keel.ffm.Files;
 
 import java.net.InetAddress;
@@ -18,6 +25,10 @@ import java.util.Objects;
  * SO_REUSEPORT, so the kernel spreads new connections over the loops with no hand-off between
  * threads; each loop is pinned by its own thread to the CPU its placement names. All loops of
  * a group run on one {@link Transport}.
+ *
+ * <p>The CPUs of the loops are reserved in {@link CpuReservations#shared()} while the group
+ * runs (unless {@link Builder#noReservations()}), so a second keel process on the machine plans
+ * around them rather than pinning its loops to the same cores; see {@link #plannedAround()}.
  */
 public final class EventLoopGroup implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
@@ -25,14 +36,16 @@ public final class EventLoopGroup implements AutoCloseable {
     private final InetSocketAddress address;
     private final Duration closeTimeout;
     private final Transport transport;
+    private final Placement placement;
     private boolean closed;
 
     private EventLoopGroup(List<EventLoop> loops, InetSocketAddress address, Duration closeTimeout,
-                           Transport transport) {
+                           Transport transport, Placement placement) {
         this.loops = loops;
         this.address = address;
         this.closeTimeout = closeTimeout;
         this.transport = transport;
+        this.placement = placement;
     }
 
     public static Builder builder() {
@@ -70,6 +83,24 @@ public final class EventLoopGroup implements AutoCloseable {
         return loops.stream().map(loop -> loop.stats().snapshot()).toList();
     }
 
+    /**
+     * The CPUs other holders had reserved when the default plan was made, which it left out
+     * (empty with explicit CPUs, or without reservations).
+     */
+    public List<CpuHolder> plannedAround() {
+        return placement.reserved == null ? List.of() : placement.reserved.plannedAround();
+    }
+
+    /** Explicit CPUs ({@link Builder#cpus}) that another holder had reserved: the loops run there anyway. */
+    public List<CpuHolder> contested() {
+        return placement.reserved == null ? List.of() : placement.reserved.contested();
+    }
+
+    /** Why the loops run unpinned when the default plan could not place them, else empty. */
+    public java.util.Optional<String> unpinnedBecause() {
+        return java.util.Optional.ofNullable(placement.unpinnedBecause);
+    }
+
     /** The counters of every loop added up (histograms bucket by bucket). */
     public LoopStatsSnapshot totalStats() {
         return LoopStatsSnapshot.total(stats());
@@ -98,8 +129,18 @@ public final class EventLoopGroup implements AutoCloseable {
                 interrupted = true;
             }
         }
+        placement.release(); // not reached when a loop would not stop: it still runs on its CPU
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Where the loops run: their CPUs (none: unpinned), the reservation held on them, why unpinned. */
+    private record Placement(int[] cpus, ReservedPlan reserved, String unpinnedBecause) {
+        void release() {
+            if (reserved != null) {
+                reserved.close();
+            }
         }
     }
 
@@ -113,6 +154,8 @@ public final class EventLoopGroup implements AutoCloseable {
         private ConnectionHandler handler;
         private CpuPinner pinner = Affinity::pinCurrentThread;
         private Transport transport = Transport.EPOLL;
+        private boolean reserve = true;
+        private CpuReservations reservations;
 
         private Builder() {
         }
@@ -139,7 +182,10 @@ public final class EventLoopGroup implements AutoCloseable {
         /**
          * CPUs for the loops, one each in order. By default the affinity module's
          * {@link CorePlan} picks them (whole cores first, isolated CPUs first, one NUMA node
-         * first); when it cannot (more loops than usable CPUs) the loops run unpinned.
+         * first) around the CPUs other processes have reserved; when it cannot (more loops than
+         * usable, unreserved CPUs) the loops run unpinned and {@link #unpinnedBecause()} says why.
+         * CPUs given here win over reservations: those free are reserved, those held are used
+         * anyway and listed by {@link #contested()}.
          */
         public Builder cpus(int... list) {
             if (list.length == 0) {
@@ -180,6 +226,23 @@ public final class EventLoopGroup implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Where the loops' CPUs are reserved (default {@link CpuReservations#shared()}, whose
+         * directory is {@code -Dkeel.cpu.lockdir} or {@code KEEL_CPU_LOCKDIR}).
+         */
+        public Builder reservations(CpuReservations r) {
+            reservations = Objects.requireNonNull(r);
+            reserve = true;
+            return this;
+        }
+
+        /** Neither reserves the loops' CPUs nor plans around others' reservations. */
+        public Builder noReservations() {
+            reserve = false;
+            reservations = null;
+            return this;
+        }
+
         /** How loops pin themselves to their CPUs (default: {@link Affinity#pinCurrentThread(int)}). */
         public Builder pinner(CpuPinner p) {
             pinner = Objects.requireNonNull(p);
@@ -192,13 +255,20 @@ public final class EventLoopGroup implements AutoCloseable {
          */
         public EventLoopGroup start() {
             Objects.requireNonNull(handler, "handler");
-            int[] cpus = this.cpus != null ? this.cpus : plannedCpus(loops);
-            if (cpus.length != 0 && cpus.length != loops) {
-                throw new IllegalArgumentException("placement names " + cpus.length + " CPUs for " + loops
-                        + " loops: " + Arrays.toString(cpus));
+            if (this.cpus != null && this.cpus.length != 0 && this.cpus.length != loops) {
+                throw new IllegalArgumentException("placement names " + this.cpus.length + " CPUs for " + loops
+                        + " loops: " + Arrays.toString(this.cpus));
             }
             Transport resolved = resolve(transport);
-            int[] listeners = ReusePortListeners.open(host, port, loops, options.backlog);
+            Placement placement = place();
+            int[] cpus = placement.cpus;
+            int[] listeners;
+            try {
+                listeners = ReusePortListeners.open(host, port, loops, options.backlog);
+            } catch (RuntimeException e) {
+                placement.release();
+                throw e;
+            }
             int actualPort = ReusePortListeners.port(listeners[0]);
             List<EventLoop> started = new ArrayList<>();
             try {
@@ -212,7 +282,7 @@ public final class EventLoopGroup implements AutoCloseable {
                 }
                 Duration timeout = Duration.ofNanos(options.shutdownDrainNanos).plusSeconds(10);
                 return new EventLoopGroup(List.copyOf(started), new InetSocketAddress(host, actualPort), timeout,
-                        resolved);
+                        resolved, placement);
             } catch (RuntimeException | InterruptedException e) {
                 for (int fd : listeners) {
                     if (fd >= 0) {
@@ -227,6 +297,7 @@ public final class EventLoopGroup implements AutoCloseable {
                         Thread.currentThread().interrupt();
                     }
                 }
+                placement.release();
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted while starting loops", e);
@@ -235,12 +306,42 @@ public final class EventLoopGroup implements AutoCloseable {
             }
         }
 
-        private static int[] plannedCpus(int loops) {
+        /**
+         * The loops' CPUs: those given, else the core plan (around others' reservations), each
+         * reserved unless reservations are off. A plan that cannot be made leaves the loops
+         * unpinned, with the reason kept and logged.
+         */
+        private Placement place() {
+            if (cpus != null && cpus.length == 0) {
+                return new Placement(cpus, null, null);
+            }
+            CpuReservations r = reserve ? reservationsOrNone() : null;
+            if (cpus != null) {
+                return r == null ? new Placement(cpus.clone(), null, null)
+                        : new Placement(cpus.clone(), ReservedPlan.explicit(r, cpus), null);
+            }
             try {
-                return CorePlan.forLoops(loops).cpus();
+                if (r == null) {
+                    return new Placement(CorePlan.forLoops(loops).cpus(), null, null);
+                }
+                ReservedPlan plan = ReservedPlan.plan(CpuTopology.system(), r, loops);
+                return new Placement(plan.cpus(), plan, null);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.INFO, "keel: " + loops + " loops run unpinned: " + e.getMessage());
-                return new int[0];
+                return new Placement(new int[0], null, e.getMessage());
+            }
+        }
+
+        /** The configured reservations, or none (with a log line) when their directory cannot be made. */
+        private CpuReservations reservationsOrNone() {
+            if (reservations != null) {
+                return reservations;
+            }
+            try {
+                return CpuReservations.shared();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.INFO, "keel: CPUs not reserved: " + e.getMessage());
+                return null;
             }
         }
 

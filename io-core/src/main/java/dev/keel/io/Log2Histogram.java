@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.stats.HistogramSnapshot;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 

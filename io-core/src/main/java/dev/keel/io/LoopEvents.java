@@ -26,9 +26,9 @@ final class LoopEvents {
         if (OPENED.isEnabled()) {
             ConnectionOpenedEvent e = new ConnectionOpenedEvent();
             e.loop = loop;
-            e.fd = c.fd();
+            e.fd = c.descriptor();
             e.handle = c.handle();
-            e.peer = peer(c.fd());
+            e.peer = peer(c.descriptor());
             e.commit();
         }
     }
@@ -37,7 +37,7 @@ final class LoopEvents {
         if (CLOSED.isEnabled()) {
             ConnectionClosedEvent e = new ConnectionClosedEvent();
             e.loop = loop;
-            e.fd = c.fd();
+            e.fd = c.descriptor();
             e.handle = c.handle();
             e.reason = reason.name();
             e.commit();

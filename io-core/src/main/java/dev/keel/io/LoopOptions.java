@@ -8,6 +8,11 @@ import java.util.Objects;
  * timeouts, socket options and idling. Immutable; made with {@link #builder()}.
  */
 public final class LoopOptions {
+    /** Application timers a loop has room for beyond one per connection, by default. */
+    private static final int DEFAULT_EXTRA_TIMERS = 1024;
+    /** {@link Builder#sqPoll}'s cpu meaning "the CPU of the loop the ring belongs to". */
+    public static final int SQPOLL_ON_LOOP_CPU = -2;
+
     final int maxConnections;
     final int userAreaBytes;
     final int readBufferBytes;
@@ -18,6 +23,7 @@ public final class LoopOptions {
     final long idleTimeoutNanos;
     final long tickNanos;
     final int wheelSize;
+    final int maxTimers;
     final boolean tcpNoDelay;
     final int receiveBuffer;
     final int sendBuffer;
@@ -50,6 +56,7 @@ public final class LoopOptions {
         idleTimeoutNanos = b.idleTimeoutNanos;
         tickNanos = b.tickNanos;
         wheelSize = b.wheelSize;
+        maxTimers = b.maxTimers < 0 ? b.maxConnections + DEFAULT_EXTRA_TIMERS : b.maxTimers;
         tcpNoDelay = b.tcpNoDelay;
         receiveBuffer = b.receiveBuffer;
         sendBuffer = b.sendBuffer;
@@ -89,6 +96,78 @@ public final class LoopOptions {
         return bytes;
     }
 
+    // ---------------------------------------------------------------- what was set (read by the transports)
+
+    /** Connections one loop holds at most (its table's capacity). */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Bytes of the loop's read buffer. */
+    public int readBufferBytes() {
+        return readBufferBytes;
+    }
+
+    /** The pool's buffer size classes, smallest first (a copy). */
+    public int[] bufferSizes() {
+        return bufferSizes.clone();
+    }
+
+    /** Buffers per size class (a copy). */
+    public int[] bufferCounts() {
+        return bufferCounts.clone();
+    }
+
+    /** How long a loop spins polling before it blocks; 0: it blocks at once. */
+    public long busyPollNanos() {
+        return busyPollNanos;
+    }
+
+    /** Readiness events or completions handled per poll at most. */
+    public int maxEventsPerPoll() {
+        return maxEventsPerPoll;
+    }
+
+    /** io_uring: submission queue entries. */
+    public int ringEntries() {
+        return ringEntries;
+    }
+
+    /** io_uring: bytes of each provided receive buffer. */
+    public int providedBufferBytes() {
+        return providedBufferBytes;
+    }
+
+    /** io_uring: provided receive buffers per loop. */
+    public int providedBufferCount() {
+        return providedBufferCount;
+    }
+
+    /** io_uring: whether accepted sockets live only in the ring's fixed file table. */
+    public boolean directDescriptors() {
+        return directDescriptors;
+    }
+
+    /** io_uring: whether the pool is registered with the ring. */
+    public boolean registeredBuffers() {
+        return registeredBuffers;
+    }
+
+    /** io_uring: SQPOLL thread idle time in nanoseconds, or -1 without SQPOLL. */
+    public long sqPollIdleNanos() {
+        return sqPollIdleNanos;
+    }
+
+    /** io_uring: the CPU of the SQPOLL thread: -1 unpinned, {@link #SQPOLL_ON_LOOP_CPU} the loop's own. */
+    public int sqPollCpu() {
+        return sqPollCpu;
+    }
+
+    /** io_uring: sends of at least this many bytes use SEND_ZC (0: never). */
+    public int zeroCopySendThreshold() {
+        return zeroCopySendThreshold;
+    }
+
     /** Builder with the defaults documented on each setter. */
     public static final class Builder {
         private int maxConnections = 16_384;
@@ -101,6 +180,7 @@ public final class LoopOptions {
         private long idleTimeoutNanos;
         private long tickNanos = Duration.ofMillis(10).toNanos();
         private int wheelSize = 512;
+        private int maxTimers = -1;
         private boolean tcpNoDelay = true;
         private int receiveBuffer;
         private int sendBuffer;
@@ -179,6 +259,17 @@ public final class LoopOptions {
             if (idleTimeoutNanos < 0) {
                 throw new IllegalArgumentException("idle timeout must not be negative: " + timeout);
             }
+            return this;
+        }
+
+        /**
+         * Application timers ({@link EventLoop#schedule}) one loop keeps pending at most (default:
+         * {@link #maxConnections} + 1024, one per connection and some to spare); one more is
+         * refused with RejectedExecutionException. The loop's own timers (idle timeouts, accept
+         * retries) have room of their own on top of these. Each costs about 40 heap bytes.
+         */
+        public Builder maxTimers(int n) {
+            maxTimers = positive("maxTimers", n);
             return this;
         }
 
@@ -310,7 +401,8 @@ public final class LoopOptions {
         /**
          * io_uring: a kernel thread polls the submission queue (IORING_SETUP_SQPOLL), so sends
          * and receives are submitted without a system call while it is awake; it sleeps after
-         * {@code idle} without work. {@code cpu} pins that thread, -1 leaves it unpinned.
+         * {@code idle} without work. {@code cpu} pins that thread of every loop to that one CPU,
+         * -1 leaves it unpinned; {@link #sqPollOnLoopCpu} pins each loop's to the loop's own CPU.
          * Default off. It costs a CPU busy for {@code idle} after each burst.
          */
         public Builder sqPoll(Duration idle, int cpu) {
@@ -320,6 +412,16 @@ public final class LoopOptions {
             }
             sqPollIdleNanos = nanos;
             sqPollCpu = cpu;
+            return this;
+        }
+
+        /**
+         * {@link #sqPoll} with each loop's SQPOLL thread pinned to the CPU its loop runs on
+         * (IORING_SETUP_SQ_AFF), or unpinned when the loop is unpinned.
+         */
+        public Builder sqPollOnLoopCpu(Duration idle) {
+            sqPoll(idle, -1);
+            sqPollCpu = SQPOLL_ON_LOOP_CPU;
             return this;
         }
 

@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.io.stats.HistogramSnapshot;
+import dev.keel.io.stats.LoopStatsSnapshot;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -34,6 +36,7 @@ public final class LoopStats {
     private static final VarHandle CLOSED = field("closed");
     private static final VarHandle REJECTED = field("rejected");
     private static final VarHandle ACCEPT_FAILURES = field("acceptFailures");
+    private static final VarHandle ACCEPT_ABORTED = field("acceptAborted");
     private static final VarHandle BYTES_IN = field("bytesIn");
     private static final VarHandle BYTES_OUT = field("bytesOut");
     private static final VarHandle IDLE_TIMEOUTS = field("idleTimeouts");
@@ -55,6 +58,7 @@ public final class LoopStats {
     long closed;
     long rejected;
     long acceptFailures;
+    long acceptAborted;
     long bytesIn;
     long bytesOut;
     long idleTimeouts;
@@ -158,7 +162,7 @@ public final class LoopStats {
         return new LoopStatsSnapshot(loop, passes(), accepted(), closed(), rejected(), acceptFailures(),
                 openConnections(), connectionCapacity(), bytesIn(), bytesOut(), idleTimeouts(), timersFired(),
                 syscalls(), stalls(), buffersInUse(), bufferCapacity(), handlerFailures(), taskFailures(),
-                loopFailures(), receiveStarvations(), completionOverflows(), passBusyNanos.snapshot(),
+                loopFailures(), receiveStarvations(), completionOverflows(), acceptAborted(), passBusyNanos.snapshot(),
                 syscallsPerPass.snapshot());
     }
 
@@ -190,9 +194,22 @@ public final class LoopStats {
         return (long) REJECTED.getOpaque(this);
     }
 
-    /** accept4 failures (EMFILE, ENFILE, ...) that paused accepting. */
+    /**
+     * Accept failures that paused accepting for a retry later: the process or system out of
+     * descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or an error no connection
+     * explains (EINVAL from a listener shut down, ...; logged).
+     */
     public long acceptFailures() {
         return (long) ACCEPT_FAILURES.getOpaque(this);
+    }
+
+    /**
+     * Accepts that failed for the one connection only — it was aborted while queued
+     * (ECONNABORTED), refused by a firewall (EPERM), or a network error accept(2) passed on —
+     * after which accepting went on.
+     */
+    public long acceptAborted() {
+        return (long) ACCEPT_ABORTED.getOpaque(this);
     }
 
     /** Bytes received from connections. */
@@ -235,7 +252,8 @@ public final class LoopStats {
 
     /**
      * io_uring: times the completion queue was found overflowed; the kernel kept the extra
-     * completions (IORING_FEAT_NODROP) and the loop brought them in. Many mean too small a ring.
+     * completions (IORING_FEAT_NODROP) and the loop brought them in. Also counts io_uring_enter
+     * refusing for want of room (EBUSY, EAGAIN), answered by reaping. Many mean too small a ring.
      */
     public long completionOverflows() {
         return (long) COMPLETION_OVERFLOWS.getOpaque(this);

@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.uring.IoUringSupport;
 import java.util.Locale;
 
 /**

@@ -403,7 +403,7 @@ abstract class EchoBehaviourTest {
         assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(50), "a timer never fires early");
         CompletableFuture<Boolean> cancelled = new CompletableFuture<>();
         loop.execute(() -> {
-            int id = loop.schedule(Duration.ofMillis(20), () -> cancelled.complete(false));
+            long id = loop.schedule(Duration.ofMillis(20), () -> cancelled.complete(false));
             loop.cancelTimer(id);
             loop.schedule(Duration.ofMillis(100), () -> cancelled.complete(true));
         });

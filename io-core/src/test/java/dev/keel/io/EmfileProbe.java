@@ -21,7 +21,10 @@ public final class EmfileProbe {
             String line;
             while ((line = in.readLine()) != null) {
                 if (line.equals("stats")) {
-                    System.out.println("accept-failures " + group.loops().get(0).stats().acceptFailures());
+                    LoopStats st = group.loops().get(0).stats();
+                    System.out.println("accept-failures " + st.acceptFailures() + " accepted " + st.accepted()
+                            + " aborted " + st.acceptAborted() + " rejected " + st.rejected() + " loop-failures "
+                            + st.loopFailures() + " passes " + st.passes());
                 }
             }
         }

@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.io.stats.HistogramSnapshot;
+import dev.keel.io.stats.LoopStatsSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,5 +1,7 @@
 package dev.keel.io;
 
+import dev.keel.io.stats.LoopStatsSnapshot;
+import dev.keel.io.stats.PrometheusText;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -21,7 +23,7 @@ class PrometheusTextTest {
         calls.record(1000);
         return new LoopStatsSnapshot(loop, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7,
                 base + 8, base + 9, base + 10, base + 11, base + 12, base + 13, base + 14, base + 15, base + 16,
-                base + 17, base + 18, base + 19, base + 20, busy.snapshot(), calls.snapshot());
+                base + 17, base + 18, base + 19, base + 20, base + 21, busy.snapshot(), calls.snapshot());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.loop.TimingWheel;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.uring.UringPoller;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,7 +164,7 @@ class UringTransportTest {
             writer.join(10_000);
             assertArrayEquals(sent, back, "every byte echoed, in order");
         }
-        long adopted = onLoop(loop, () -> ((UringPoller) loop.poller()).adoptedWrites);
+        long adopted = onLoop(loop, () -> ((UringPoller) loop.poller()).adoptedWrites());
         assertTrue(adopted > 0, "whole receive buffers were queued without a copy: " + adopted);
         await("the connection to close", () -> group.loops().get(0).stats().closed() == 1);
         assertEquals(baseline, (int) onLoop(loop, loop::buffersInUse), "every adopted buffer back in the pool");

@@ -47,6 +47,16 @@ public final class IdSet {
         return b.isEmpty() ? EMPTY : new IdSet(b);
     }
 
+    /**
+     * Parses the kernel's hex-mask form ({@code "00000000,0000000f"}), as nodeN/cpumap prints it.
+     *
+     * @throws IllegalArgumentException naming the text when it is not a mask
+     */
+    public static IdSet parseMask(String mask) {
+        BitSet b = KernelLists.parseMask(mask);
+        return b.isEmpty() ? EMPTY : new IdSet(b);
+    }
+
     public boolean contains(int id) {
         return id >= 0 && bits.get(id);
     }

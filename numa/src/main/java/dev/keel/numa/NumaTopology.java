@@ -96,7 +96,7 @@ public final class NumaTopology {
                 Path n = dir.resolve("node" + id);
                 Map<String, Long> mem = meminfo(n.resolve("meminfo"), MEMINFO);
                 long total = mem.getOrDefault("MemTotal", 0L);
-                IdSet cpus = SysFiles.idSet(n.resolve("cpulist")).orElse(IdSet.empty());
+                IdSet cpus = SysFiles.maskOrList(n.resolve("cpumap"), n.resolve("cpulist")).orElse(IdSet.empty());
                 nodes.put(id, new NumaNode(id, cpus, total, mem.getOrDefault("MemFree", 0L),
                         hasMemory.map(h -> h.contains(id)).orElse(total > 0)));
                 SysFiles.read(n.resolve("distance")).filter(s -> !s.isEmpty())

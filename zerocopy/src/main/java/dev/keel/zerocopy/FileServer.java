@@ -222,10 +222,24 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
-        /** Open files kept per loop (default 1024; 0 turns the cache off). */
+        /**
+         * The open-file cache: at most {@code entries} files kept open per loop (default 1024;
+         * 0 turns the cache off and every request opens its file), each trusted for
+         * {@code validity} (default 1 s) before its path is resolved and its identity (inode,
+         * size, modification time) checked again. The capacity bounds the descriptors: with no
+         * transfer in progress a loop holds at most {@code entries} files open, each once per
+         * name it was asked by ({@code /} and {@code /index.html} are two). A file replaced or
+         * rewritten is served fresh from the first request after its entry's validity ran out:
+         * a client may see the old content for up to {@code validity}; zero checks on every
+         * request (one open and one fstat each, never a stale answer). Out of descriptors
+         * (EMFILE), the cache closes its least recently used half and tries once more.
+         */
         public Builder fileCache(int entries, Duration validity) {
             if (entries < 0) {
                 throw new IllegalArgumentException("cache entries must be >= 0");
+            }
+            if (validity.isNegative()) {
+                throw new IllegalArgumentException("cache validity must not be negative: " + validity);
             }
             cacheEntries = entries;
             cacheValidity = Objects.requireNonNull(validity);

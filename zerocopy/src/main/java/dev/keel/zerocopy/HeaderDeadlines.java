@@ -3,6 +3,7 @@ package dev.keel.zerocopy;
 import dev.keel.io.EventLoop;
 
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The header timeout of one loop (nginx's {@code client_header_timeout}): a request head
@@ -60,8 +61,7 @@ final class HeaderDeadlines {
         pending++;
         if (!sweepScheduled) {
             loop = s.connection.loop();
-            // Wheel full (-1): the next head to start tries again; idle timeouts still apply.
-            sweepScheduled = loop.schedule(sweepPeriod, sweep) >= 0;
+            scheduleSweep();
         }
     }
 
@@ -100,7 +100,20 @@ final class HeaderDeadlines {
             expired.headerTimedOut(s);
         }
         if (first != null) {
-            sweepScheduled = loop.schedule(sweepPeriod, sweep) >= 0;
+            scheduleSweep();
+        }
+    }
+
+    /**
+     * One sweep timer per loop. When the application's share of timers is full the next head
+     * to start tries again; idle timeouts (the loop's own timers) still apply meanwhile.
+     */
+    private void scheduleSweep() {
+        try {
+            loop.schedule(sweepPeriod, sweep);
+            sweepScheduled = true;
+        } catch (RejectedExecutionException e) {
+            sweepScheduled = false;
         }
     }
 }

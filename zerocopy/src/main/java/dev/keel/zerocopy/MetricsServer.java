@@ -4,8 +4,8 @@ import dev.keel.io.Connection;
 import dev.keel.io.ConnectionHandler;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
-import dev.keel.io.LoopStatsSnapshot;
-import dev.keel.io.PrometheusText;
+import dev.keel.io.stats.LoopStatsSnapshot;
+import dev.keel.io.stats.PrometheusText;
 import dev.keel.io.Transport;
 
 import java.lang.foreign.Arena;

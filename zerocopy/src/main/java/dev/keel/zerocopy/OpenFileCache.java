@@ -14,10 +14,24 @@ import java.util.Map;
 /**
  * One loop's open files, in the manner of nginx's {@code open_file_cache}: descriptor, stat,
  * validators and Content-Type of hot files, and the bytes of small ones, so a hit costs no
- * system call at all. Bounded (least recently used entries go first), revalidated after
- * {@code validity} (the path is resolved again and the file's identity compared: a file
- * replaced, modified or deleted is noticed within that interval), and every descriptor is
- * closed when its entry leaves and its last transfer ends. Loop-confined.
+ * system call at all.
+ *
+ * <p><b>Bounded.</b> At most {@code maxEntries} files are kept (the capacity, a count of
+ * files: one descriptor each); past it the least recently used entry leaves. An entry that
+ * leaves (evicted, found changed, found gone, or shed because open(2) failed with EMFILE or
+ * ENFILE) has its descriptor closed at once, or, when a transfer is still sending from it,
+ * when that transfer ends. So the descriptors of files a loop holds are at most its capacity
+ * plus one per transfer in progress; with no transfer in progress, at most its capacity, and
+ * never two of the same path.
+ *
+ * <p><b>Honest.</b> An entry is trusted for {@code validity} after it was opened or last
+ * checked; the next request after that resolves the path again and compares the file's
+ * identity (device, inode, size, modification time): a file replaced (renamed over), rewritten
+ * or deleted is then served fresh, or answered 404. So a client sees a change at most
+ * {@code validity} late; a validity of zero checks on every request (an open and an fstat
+ * each, no stale answer ever). A rewrite that keeps size and modification time (possible within
+ * the file system's timestamp granularity) is not noticed until the entry leaves for another
+ * reason. Loop-confined.
  */
 final class OpenFileCache implements AutoCloseable {
     static final byte[] INDEX = Ascii.bytes("index.html");
@@ -34,6 +48,7 @@ final class OpenFileCache implements AutoCloseable {
     private final PathKey probe = new PathKey();
     private final Map<PathKey, CachedFile> entries;
     private long bodyBytes;
+    private long shed;
     private CachedFile found;
 
     /**
@@ -69,7 +84,7 @@ final class OpenFileCache implements AutoCloseable {
      */
     int acquire(RequestPath path, long now) {
         found = null;
-        probe.set(path.buffer(), path.length(), path.trailingSlash());
+        probe.set(path.buffer(), path.length(), path.trailingSlash()); // a copy: resolve() may rewrite the buffer
         CachedFile entry = entries.get(probe);
         if (entry != null && !entry.broken && now - entry.validatedAt < validityNanos) {
             entry.retain();
@@ -77,6 +92,9 @@ final class OpenFileCache implements AutoCloseable {
             return OK;
         }
         int fd = resolve(path);
+        if (entry != null && entries.get(probe) != entry) {
+            entry = null; // shed while resolving (out of descriptors): released already
+        }
         if (fd < 0) {
             if (entry != null) {
                 evict(entry);
@@ -95,6 +113,7 @@ final class OpenFileCache implements AutoCloseable {
         }
         CachedFile fresh;
         try {
+            // The request's key (the probe), not the path opened: for "/" that is "index.html".
             PathKey key = entry != null ? entry.key : probe.copy(); // not for a miss: 404s cost nothing
             fresh = new CachedFile(key, fd, stat, ContentTypes.of(path.buffer(), path.length()), readSmall(fd), now);
         } catch (RuntimeException e) {
@@ -103,7 +122,10 @@ final class OpenFileCache implements AutoCloseable {
         }
         if (maxEntries > 0) {
             fresh.retain(); // one reference for the cache, one for the caller
-            entries.put(fresh.key, fresh);
+            CachedFile replaced = entries.put(fresh.key, fresh);
+            if (replaced != null && replaced != fresh) {
+                dropped(replaced); // cannot happen (a miss or an eviction came first), but never leak one
+            }
             if (fresh.body != null) {
                 bodyBytes += fresh.body.byteSize();
             }
@@ -119,7 +141,7 @@ final class OpenFileCache implements AutoCloseable {
 
     /** Open descriptor, or {@code -status}; leaves the file's stat in {@link #stat}. */
     private int resolve(RequestPath path) {
-        int fd = resolver.open(path.buffer(), path.length());
+        int fd = open(path);
         if (fd < 0) {
             return fd;
         }
@@ -132,7 +154,7 @@ final class OpenFileCache implements AutoCloseable {
                     return -REDIRECT;
                 }
                 path.appendIndex(INDEX);
-                fd = resolver.open(path.buffer(), path.length());
+                fd = open(path);
                 if (fd < 0) {
                     return fd == -404 ? -403 : fd; // a directory without an index is not listed
                 }
@@ -149,6 +171,39 @@ final class OpenFileCache implements AutoCloseable {
             }
             return -FileResolver.statusOf(e.errno());
         }
+    }
+
+    /**
+     * Opens the path now in the buffer; out of descriptors (503), sheds the least recently used
+     * half of the entries and tries once more, so a cache that fills a low RLIMIT_NOFILE gives
+     * its descriptors back instead of refusing every request.
+     */
+    private int open(RequestPath path) {
+        int fd = resolver.open(path.buffer(), path.length());
+        if (fd == -503 && shed()) {
+            fd = resolver.open(path.buffer(), path.length());
+        }
+        return fd;
+    }
+
+    /** Drops the least recently used half of the entries (at least one); false when there were none. */
+    private boolean shed() {
+        int n = (entries.size() + 1) / 2;
+        if (n == 0) {
+            return false;
+        }
+        shed += n;
+        List<CachedFile> oldest = new ArrayList<>(n);
+        for (CachedFile f : entries.values()) {
+            if (oldest.size() == n) {
+                break;
+            }
+            oldest.add(f);
+        }
+        for (CachedFile f : oldest) {
+            evict(f);
+        }
+        return true;
     }
 
     /** The bytes of a small file, read once at open, or null. */
@@ -184,9 +239,19 @@ final class OpenFileCache implements AutoCloseable {
         entry.release();
     }
 
-    /** Entries held now. */
+    /** Entries held now (at most {@link #capacity()}). */
     int size() {
         return entries.size();
+    }
+
+    /** Files kept open at most: the bound of {@link #size()}. */
+    int capacity() {
+        return maxEntries;
+    }
+
+    /** Entries dropped so far because open(2) ran out of descriptors. */
+    long shedEntries() {
+        return shed;
     }
 
     /** Closes every descriptor the cache holds (after the loop stopped: no transfer is left). */

@@ -1,23 +1,26 @@
 package dev.keel.zerocopy;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
- * A cache key: a normalised request path and whether it ended in a slash. Stored keys own a
- * copy of the bytes; the probe used for lookups points at the loop's path buffer instead, so
- * a cache hit allocates nothing (the map calls the probe's {@code equals} with stored keys).
+ * A cache key: a normalised request path and whether it ended in a slash. Stored keys own
+ * exactly their bytes; the probe used for lookups copies the request's path into a scratch
+ * array it reuses, so a cache hit allocates nothing, and nothing done to the loop's path buffer
+ * after the lookup (the resolver appends {@code index.html} to a directory's path there)
+ * changes the key: the key stored for a miss is the request's, not the path finally opened.
  */
 final class PathKey {
     private byte[] bytes;
-    private MemorySegment segment;
     private int length;
     private boolean slash;
     private int hash;
 
     /** A probe to be pointed at a path with {@link #set}. */
     PathKey() {
+        this.bytes = new byte[256];
     }
 
     private PathKey(byte[] bytes, boolean slash, int hash) {
@@ -27,36 +30,34 @@ final class PathKey {
         this.hash = hash;
     }
 
-    /** Points this probe at {@code [0, length)} of {@code path}. */
+    /** Makes this probe the key of {@code [0, length)} of {@code path} (copied: later writes to it do not count). */
     PathKey set(MemorySegment path, int length, boolean trailingSlash) {
-        this.segment = path;
+        if (bytes.length < length) {
+            bytes = new byte[Math.max(length, bytes.length * 2)];
+        }
+        MemorySegment.copy(path, JAVA_BYTE, 0, bytes, 0, length);
         this.length = length;
         this.slash = trailingSlash;
         int h = trailingSlash ? 1 : 0;
         for (int i = 0; i < length; i++) {
-            h = 31 * h + path.get(JAVA_BYTE, i);
+            h = 31 * h + bytes[i];
         }
         this.hash = h;
         return this;
     }
 
-    /** A stored key with its own copy of what this probe points at. */
+    /** A stored key with its own copy of this probe's bytes. */
     PathKey copy() {
-        byte[] b = new byte[length];
-        MemorySegment.copy(segment, JAVA_BYTE, 0, b, 0, length);
-        return new PathKey(b, slash, hash);
+        return new PathKey(Arrays.copyOf(bytes, length), slash, hash);
     }
 
+    /** The key's bytes (a copy). */
     byte[] bytes() {
-        return bytes;
+        return Arrays.copyOf(bytes, length);
     }
 
     boolean slash() {
         return slash;
-    }
-
-    private byte byteAt(int i) {
-        return bytes != null ? bytes[i] : segment.get(JAVA_BYTE, i);
     }
 
     @Override
@@ -66,14 +67,12 @@ final class PathKey {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof PathKey k) || k.hash != hash || k.length != length || k.slash != slash) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if (byteAt(i) != k.byteAt(i)) {
-                return false;
-            }
-        }
-        return true;
+        return o instanceof PathKey k && k.hash == hash && k.length == length && k.slash == slash
+                && Arrays.equals(bytes, 0, length, k.bytes, 0, k.length);
+    }
+
+    @Override
+    public String toString() {
+        return new String(bytes, 0, length, java.nio.charset.StandardCharsets.UTF_8) + (slash ? " (/)" : "");
     }
 }

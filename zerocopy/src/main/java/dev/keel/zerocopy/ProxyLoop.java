@@ -7,6 +7,7 @@ import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.gen.LinuxLayouts.Linger;
+import dev.keel.io.CpuPinner;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -68,6 +69,8 @@ final class ProxyLoop {
     private final ProxySession[] sessions;
     private final PipePool pipes;
     private final Thread thread;
+    private final int cpu;
+    private final CpuPinner pinner;
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicInteger open = new AtomicInteger();
@@ -84,8 +87,11 @@ final class ProxyLoop {
     private MemorySegment scratch;
     private long acceptResume;
 
-    ProxyLoop(int index, int listenFd, InetSocketAddress target, int maxSessions, int pipeSize) {
+    /** {@code cpu} -1 leaves the loop unpinned; else its thread pins itself there with {@code pinner} first thing. */
+    ProxyLoop(int index, int listenFd, InetSocketAddress target, int maxSessions, int pipeSize, int cpu, CpuPinner pinner) {
         this.index = index;
+        this.cpu = cpu;
+        this.pinner = pinner;
         this.listenFd = listenFd;
         this.target = target;
         this.sessions = new ProxySession[maxSessions];
@@ -121,6 +127,9 @@ final class ProxyLoop {
         Arena arena = Arena.ofConfined();
         try {
             try {
+                if (cpu >= 0) {
+                    pinner.pinCurrentThread(cpu);
+                }
                 setUp(arena);
             } catch (Throwable t) {
                 failure = t;
@@ -251,8 +260,21 @@ final class ProxyLoop {
 
     private void connected(ProxySession s) {
         s.connecting = false;
-        s.toUpstream = new SpliceDirection(s.client, s.upstream, pipes.acquire());
-        s.toClient = new SpliceDirection(s.upstream, s.client, pipes.acquire());
+        Pipe first = null;
+        Pipe second;
+        try {
+            first = pipes.acquire();
+            second = pipes.acquire();
+        } catch (SyscallException e) {
+            // Out of descriptors (EMFILE) or memory for a pipe: this client is closed, the loop goes on.
+            if (first != null) {
+                pipes.release(first);
+            }
+            abort(s);
+            return;
+        }
+        s.toUpstream = new SpliceDirection(s.client, s.upstream, first);
+        s.toClient = new SpliceDirection(s.upstream, s.client, second);
         s.toUpstream.pump();
         s.toClient.pump();
         settle(s);
@@ -341,16 +363,25 @@ final class ProxyLoop {
         if (s.client < 0) {
             return;
         }
-        closeSocket(s.client, abort);
-        closeSocket(s.upstream, abort);
-        if (s.toUpstream != null) {
-            pipes.release(s.toUpstream.pipe);
-            pipes.release(s.toClient.pipe);
-        }
+        // The session forgets its descriptors and pipes before any is closed, so that nothing
+        // (a failure half-way, tearDown afterwards) can close a descriptor number twice: by then
+        // the number may be someone else's.
+        int client = s.client;
+        int upstream = s.upstream;
+        SpliceDirection toUpstream = s.toUpstream;
+        SpliceDirection toClient = s.toClient;
         s.client = -1;
         s.upstream = -1;
         s.toUpstream = null;
         s.toClient = null;
+        closeSocket(client, abort);
+        closeSocket(upstream, abort);
+        if (toUpstream != null) {
+            pipes.release(toUpstream.pipe);
+        }
+        if (toClient != null) {
+            pipes.release(toClient.pipe);
+        }
         nextFree[s.id] = freeHead;
         freeHead = s.id;
         open.decrementAndGet();

@@ -1,7 +1,9 @@
 package dev.keel.zerocopy;
 
+import dev.keel.affinity.Affinity;
 import dev.keel.ffm.Files;
-import dev.keel.io.ReusePortListeners;
+import dev.keel.io.CpuPinner;
+import dev.keel.io.loop.ReusePortListeners;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -23,12 +25,14 @@ public final class SpliceProxy implements AutoCloseable {
     private final List<ProxyLoop> loops;
     private final InetSocketAddress address;
     private final InetSocketAddress target;
+    private final int[] cpus;
     private boolean closed;
 
-    private SpliceProxy(List<ProxyLoop> loops, InetSocketAddress address, InetSocketAddress target) {
+    private SpliceProxy(List<ProxyLoop> loops, InetSocketAddress address, InetSocketAddress target, int[] cpus) {
         this.loops = loops;
         this.address = address;
         this.target = target;
+        this.cpus = cpus;
     }
 
     public static Builder builder() {
@@ -45,6 +49,11 @@ public final class SpliceProxy implements AutoCloseable {
 
     public InetSocketAddress target() {
         return target;
+    }
+
+    /** The CPU each loop is pinned to (-1: unpinned), in loop order. */
+    public int[] cpus() {
+        return cpus.clone();
     }
 
     /** Proxied connections open now, over all loops. */
@@ -84,6 +93,8 @@ public final class SpliceProxy implements AutoCloseable {
         private int loops = 1;
         private int maxSessions = 4096;
         private int pipeSize;
+        private int[] cpus = new int[0];
+        private CpuPinner pinner = Affinity::pinCurrentThread;
 
         private Builder() {
         }
@@ -136,19 +147,43 @@ public final class SpliceProxy implements AutoCloseable {
             return this;
         }
 
+        /**
+         * One CPU per loop, each loop's thread pinned to its own (default: none, the loops run
+         * unpinned). Choosing and reserving them is the caller's: see the affinity module's
+         * {@code ReservedPlan}.
+         */
+        public Builder cpus(int... list) {
+            cpus = list.clone();
+            return this;
+        }
+
+        /** How loops pin themselves (default {@link Affinity#pinCurrentThread(int)}). */
+        public Builder pinner(CpuPinner p) {
+            pinner = Objects.requireNonNull(p);
+            return this;
+        }
+
         public SpliceProxy start() {
             Objects.requireNonNull(target, "target");
+            if (cpus.length != 0 && cpus.length != loops) {
+                throw new IllegalArgumentException(cpus.length + " CPUs for " + loops + " proxy loops: give one per loop");
+            }
             List<ProxyLoop> started = new ArrayList<>();
             int[] listeners = ReusePortListeners.open(host, port, loops, 1024);
             int actualPort = ReusePortListeners.port(listeners[0]);
             try {
                 for (int i = 0; i < loops; i++) {
-                    ProxyLoop loop = new ProxyLoop(i, listeners[i], target, maxSessions, pipeSize);
+                    ProxyLoop loop = new ProxyLoop(i, listeners[i], target, maxSessions, pipeSize,
+                            cpus.length == 0 ? -1 : cpus[i], pinner);
                     listeners[i] = -1; // the loop owns it now
                     started.add(loop);
                     loop.start();
                 }
-                return new SpliceProxy(List.copyOf(started), new InetSocketAddress(host, actualPort), target);
+                int[] placed = cpus.length == 0 ? new int[loops] : cpus.clone();
+                if (cpus.length == 0) {
+                    java.util.Arrays.fill(placed, -1);
+                }
+                return new SpliceProxy(List.copyOf(started), new InetSocketAddress(host, actualPort), target, placed);
             } catch (RuntimeException | InterruptedException e) {
                 for (int fd : listeners) {
                     if (fd >= 0) {

@@ -11,6 +11,7 @@ import dev.keel.io.EventLoop;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 
 import static dev.keel.ffm.gen.LinuxConstants.AF_INET;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -82,9 +83,27 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
         }
     }
 
+    /**
+     * The connection's session, or null (after closing the connection) when it has none: io-core
+     * calls every other method only after {@link #onOpen}, but a handler must not fail a loop
+     * with a NullPointerException should that promise ever break.
+     */
+    private static HttpSession session(Connection c) {
+        if (c.attachment() instanceof HttpSession s) {
+            return s;
+        }
+        if (c.isOpen()) {
+            c.close();
+        }
+        return null;
+    }
+
     @Override
     public void onData(Connection c, MemorySegment data) {
-        HttpSession s = (HttpSession) c.attachment();
+        HttpSession s = session(c);
+        if (s == null) {
+            return;
+        }
         if (s.done) {
             return; // lingering: whatever the client still sends is dropped
         }
@@ -250,8 +269,8 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
 
     @Override
     public void onWritable(Connection c) {
-        HttpSession s = (HttpSession) c.attachment();
-        if (s.done) {
+        HttpSession s = session(c);
+        if (s == null || s.done) {
             return;
         }
         LoopResources r = resources(c.loop());
@@ -265,7 +284,10 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
 
     @Override
     public void onInputClosed(Connection c) {
-        HttpSession s = (HttpSession) c.attachment();
+        HttpSession s = session(c);
+        if (s == null) {
+            return;
+        }
         s.inputClosed = true;
         if (s.done) {
             c.close(); // the lingering close is complete
@@ -280,7 +302,9 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
 
     @Override
     public void onClose(Connection c, CloseReason reason) {
-        HttpSession s = (HttpSession) c.attachment();
+        if (!(c.attachment() instanceof HttpSession s) || s.connection != c) {
+            return; // no onOpen ran for it (its registration failed): nothing was taken for it
+        }
         LoopResources r = resources(c.loop());
         s.done = true;
         r.heads.stop(s);
@@ -314,12 +338,17 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             return;
         }
         c.shutdownOutput();
-        if (c.isOpen() && c.loop().schedule(LINGER, () -> {
-            if (c.isOpen()) {
-                c.close();
-            }
-        }) < 0) {
-            c.close();
+        if (!c.isOpen()) {
+            return;
+        }
+        try {
+            c.loop().schedule(LINGER, () -> {
+                if (c.isOpen()) {
+                    c.close();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            c.close(); // no timer to spare: close now rather than leave the connection to linger unbounded
         }
     }
 

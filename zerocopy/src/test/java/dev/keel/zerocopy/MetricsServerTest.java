@@ -1,6 +1,6 @@
 package dev.keel.zerocopy;
 
-import dev.keel.io.PrometheusText;
+import dev.keel.io.stats.PrometheusText;
 import dev.keel.io.PrometheusTextCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

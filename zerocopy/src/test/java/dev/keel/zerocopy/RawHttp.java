@@ -64,13 +64,21 @@ final class RawHttp implements AutoCloseable {
 
     /** Reads an answer; {@code headRequest}: the answer has no body whatever Content-Length says. */
     Response read(boolean headRequest) throws IOException {
-        String statusLine = line();
+        return read(in, headRequest);
+    }
+
+    /**
+     * Reads one answer from {@code in} (buffered: it is read a byte at a time up to the body);
+     * {@code headRequest}: no body whatever Content-Length says. Shared with {@link RequestShapes}.
+     */
+    static Response read(InputStream in, boolean headRequest) throws IOException {
+        String statusLine = line(in);
         if (statusLine == null) {
             throw new IOException("connection closed before a status line");
         }
         Map<String, String> headers = new LinkedHashMap<>();
         String l;
-        while ((l = line()) != null && !l.isEmpty()) {
+        while ((l = line(in)) != null && !l.isEmpty()) {
             int colon = l.indexOf(':');
             headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
         }
@@ -100,7 +108,7 @@ final class RawHttp implements AutoCloseable {
         }
     }
 
-    private String line() throws IOException {
+    private static String line(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         int c;
         while ((c = in.read()) >= 0) {

@@ -42,33 +42,37 @@ final class Stress {
     }
 
     /**
-     * What the server's own pools legitimately keep between phases, per loop: files in the
-     * open-file cache and pipes in the pipe pool (descriptors), and idle input buffers (bytes).
+     * What the server's own pools legitimately keep between phases, per loop: pipes in the pipe
+     * pool (descriptors) and idle input buffers (bytes); and the open-file cache's capacity,
+     * the bound its descriptors are checked against.
      */
-    record Held(int descriptors, long bytes) {
+    record Held(int pipeDescriptors, long bytes, int cacheCapacity) {
     }
 
     static Held held(FileServer server) throws Exception {
         int fds = 0;
         long bytes = 0;
+        int capacity = 0;
         for (EventLoop loop : server.group().loops()) {
             CompletableFuture<long[]> f = new CompletableFuture<>();
             loop.execute(() -> {
                 LoopResources r = server.resources(loop.index());
-                f.complete(r == null ? new long[2]
-                        : new long[] {r.cache.size() + 2L * r.pipes.open(), r.idleBufferBytes()});
+                f.complete(r == null ? new long[3] : new long[] {2L * r.pipes.open(), r.idleBufferBytes(), r.cache.capacity()});
             });
             long[] v = f.get(10, TimeUnit.SECONDS);
             fds += (int) v[0];
             bytes += v[1];
+            capacity += (int) v[2];
         }
-        return new Held(fds, bytes);
+        return new Held(fds, bytes, capacity);
     }
 
     /**
      * Waits until the process and the server's loops hold what they held at {@code baseline},
-     * give or take what the server's bounded pools took meanwhile ({@code heldBefore} against
-     * now), then asserts so.
+     * give or take what the server's bounded pools took meanwhile (pipes and input buffers,
+     * {@code heldBefore} against now), and the descriptors of served files are within the
+     * open-file cache's bound (at most its capacity in all, each file at most once per loop);
+     * then asserts so.
      */
     static void assertBackTo(FileServer server, ResourceSnapshot baseline, Held heldBefore) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -76,9 +80,12 @@ final class Stress {
         while (true) {
             Held held = held(server);
             ResourceSnapshot now = ResourceSnapshot.ofSelf(server.group());
-            ResourceSnapshot fair = new ResourceSnapshot(now.pid(), now.fds() - (held.descriptors() - heldBefore.descriptors()),
-                    now.threads(), now.rssBytes(), now.directBytes(), now.loops());
-            grown = new ArrayList<>(fair.growthSince(baseline, DIRECT_SLACK + held.bytes() - heldBefore.bytes()));
+            ResourceSnapshot fair = new ResourceSnapshot(now.pid(), now.fds() - (held.pipeDescriptors() - heldBefore.pipeDescriptors()),
+                    now.files(), now.threads(), now.rssBytes(), now.directBytes(), now.nativeHeapBytes(), now.mappedBytes(),
+                    now.loops());
+            ResourceSnapshot.FileBound bound = new ResourceSnapshot.FileBound(server.root(),
+                    Math.max(held.cacheCapacity(), heldBefore.cacheCapacity()), server.group().loops().size());
+            grown = new ArrayList<>(fair.growthSince(baseline, DIRECT_SLACK + held.bytes() - heldBefore.bytes(), bound));
             if (grown.isEmpty() || System.nanoTime() > deadline) {
                 break;
             }

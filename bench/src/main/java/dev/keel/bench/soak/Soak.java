@@ -22,11 +22,13 @@ import java.util.concurrent.atomic.LongAdder;
  * head among them), checking every byte; prints a
  * line a minute and a summary: requests, errors, p50/p99/max latency, and each server's
  * resident memory, descriptors and threads at the start and the end. Exit status 1 on any
- * error.
+ * error, and when a server's descriptors grew: keel echo's must be back where they were;
+ * keel serve's may grow only by descriptors of served files, at most {@code --open-files}
+ * of them (the open-file cache's stated capacity, one loop) and never one file twice.
  *
  * <pre>
  * Soak --serve-port P --serve-pid PID --echo-port P --echo-pid PID --root DIR --seconds N
- *      [--http-clients 8] [--echo-clients 4] [--slow-clients 2] [--header-timeout 2]
+ *      [--http-clients 8] [--echo-clients 4] [--slow-clients 2] [--header-timeout 2] [--open-files 1024]
  * </pre>
  */
 public final class Soak {
@@ -62,7 +64,9 @@ public final class Soak {
         int echoClients = Integer.parseInt(a.getOrDefault("echo-clients", "4"));
         int slowClients = Integer.parseInt(a.getOrDefault("slow-clients", "2"));
         int headerTimeout = Integer.parseInt(a.getOrDefault("header-timeout", "2"));
-        List<SoakFile> files = site(Path.of(a.get("root")));
+        int openFiles = Integer.parseInt(a.getOrDefault("open-files", "1024"));
+        Path root = Path.of(a.get("root"));
+        List<SoakFile> files = site(root);
 
         ResourceSnapshot serveStart = ResourceSnapshot.ofProcess(servePid);
         ResourceSnapshot echoStart = ResourceSnapshot.ofProcess(echoPid);
@@ -105,8 +109,23 @@ public final class Soak {
         }
         Thread.sleep(1000); // let the servers close the last connections before counting descriptors
         double elapsed = (System.nanoTime() - start) / 1e9;
-        report(counters, elapsed, "keel serve", serveStart, ResourceSnapshot.ofProcess(servePid),
-                "keel echo", echoStart, ResourceSnapshot.ofProcess(echoPid));
+        ResourceSnapshot serveEnd = ResourceSnapshot.ofProcess(servePid);
+        ResourceSnapshot echoEnd = ResourceSnapshot.ofProcess(echoPid);
+        report(counters, elapsed, "keel serve", serveStart, serveEnd, "keel echo", echoStart, echoEnd);
+        // Descriptors only: the JVM starts threads of its own (attach listener, cleaners) under load.
+        ResourceSnapshot.FileBound bound = new ResourceSnapshot.FileBound(root, openFiles, 1);
+        for (String grown : serveEnd.growthSince(serveStart, 0, bound)) {
+            if (grown.startsWith("descriptors") || grown.startsWith("file")) {
+                counters.error("keel serve: " + grown);
+            }
+        }
+        for (String grown : echoEnd.growthSince(echoStart, 0)) {
+            if (grown.startsWith("descriptors")) {
+                counters.error("keel echo: " + grown);
+            }
+        }
+        System.out.printf("  serve files held at the end %d (bound %d, each at most once)%n",
+                serveEnd.filesUnder(root).values().stream().mapToInt(Integer::intValue).sum(), openFiles);
         System.exit(counters.errors.get() == 0 ? 0 : 1);
     }
 

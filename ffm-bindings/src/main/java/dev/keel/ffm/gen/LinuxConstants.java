@@ -9,6 +9,9 @@ public final class LinuxConstants {
     private LinuxConstants() {
     }
 
+    // the architecture of the headers (compiler predefined macros)
+    public static final String GENERATED_FOR_ARCH = "x86_64";
+
     // sys/epoll.h
     public static final int EPOLLIN = 1;
     public static final int EPOLLPRI = 2;
@@ -389,4 +392,5 @@ public final class LinuxConstants {
     public static final int SYS_seccomp = 0x13d;
     public static final int SYS_prctl = 0x9d;
     public static final int SYS_accept4 = 0x120;
+    public static final int SYS_setsockopt = 0x36;
 }

@@ -1,0 +1,226 @@
+package dev.keel.io;
+
+import dev.keel.ffm.SyscallException;
+import dev.keel.io.loop.ConnectionTable;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.keel.io.loop.ConnectionTable.CLOSE_REASON;
+import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
+import static dev.keel.io.loop.ConnectionTable.FLAG_INPUT_CLOSED;
+import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
+import static dev.keel.io.loop.ConnectionTable.FLAG_OUTPUT_SHUT;
+import static dev.keel.io.loop.ConnectionTable.IDLE_TIMER;
+import static dev.keel.io.loop.ConnectionTable.LAST_ACTIVE;
+
+/**
+ * A connection's life on its loop, from the accepted socket to the handler's
+ * {@code onClose}: the slot in the table and the {@link Connection} naming it, the handler's
+ * calls for arrived bytes and end of input (with the half-close rule: input ended and output
+ * shut means nothing can move any more, so the connection closes), graceful and immediate
+ * closes, idle timeouts, and the release of the slot once the kernel holds nothing of it — {@code onClose}
+ * only for a connection whose handler heard {@code onOpen}. Output and back-pressure are the
+ * {@link WritePath}'s. Kept apart from the duty cycle ({@link LoopCore}) so that the rules of
+ * a connection's life read in one place. Loop-confined.
+ */
+final class ConnectionLifecycle {
+    private static final CloseReason[] REASONS = CloseReason.values();
+
+    private final LoopCore core;
+    private final ConnectionHandler handler;
+    private final Connection[] connections;
+
+    ConnectionLifecycle(LoopCore core, ConnectionHandler handler, int capacity) {
+        this.core = core;
+        this.handler = handler;
+        this.connections = new Connection[capacity];
+    }
+
+    /** The connection in {@code slot} (open, or retired and not yet released), or null. */
+    Connection connection(int slot) {
+        return connections[slot];
+    }
+
+    /** The transport accepted socket {@code fd} (a fixed file index with direct descriptors). */
+    void accepted(int fd) {
+        ConnectionTable table = core.table;
+        int slot = table.allocate(fd);
+        if (slot < 0) {
+            core.stats.rejected++;
+            core.poller.discardAccepted(fd);
+            return;
+        }
+        long handle = table.handleOf(slot);
+        Connection c = new Connection(core, slot, handle, core.poller.publicFd(fd), table.userArea(slot));
+        connections[slot] = c;
+        core.stats.accepted++;
+        LoopEvents.opened(core.index, c);
+        try {
+            core.poller.register(slot, c);
+        } catch (SyscallException e) {
+            closeNow(slot, CloseReason.ERROR);
+            return;
+        }
+        startIdleCheck(slot, handle);
+        c.opened = true; // from here on the handler hears of its close
+        try {
+            handler.onOpen(c);
+        } catch (Throwable t) {
+            handlerFailed(slot, t);
+        }
+    }
+
+    /**
+     * Hands arrived bytes to the handler. Returns whether the connection is still open after
+     * the call, so the poller knows whether to go on reading it.
+     */
+    boolean received(int slot, Connection c, MemorySegment data) {
+        core.stats.bytesIn += data.byteSize();
+        core.table.setLong(slot, LAST_ACTIVE, core.tick);
+        try {
+            handler.onData(c, data);
+        } catch (Throwable t) {
+            handlerFailed(slot, t);
+            return false;
+        }
+        return core.table.isLive(c.handle());
+    }
+
+    /** The peer shut down its sending side. */
+    void inputClosed(int slot, Connection c) {
+        ConnectionTable table = core.table;
+        table.setFlag(slot, FLAG_INPUT_CLOSED);
+        core.poller.update(slot);
+        table.setInt(slot, CLOSE_REASON, CloseReason.PEER_CLOSED.ordinal());
+        try {
+            handler.onInputClosed(c);
+        } catch (Throwable t) {
+            handlerFailed(slot, t);
+            return;
+        }
+        if (table.isLive(c.handle()) && table.hasFlag(slot, FLAG_OUTPUT_SHUT)) {
+            closeGracefully(slot); // its output was shut before: nothing can move either way any more
+        }
+    }
+
+    /** The application closes the connection: after pending output, as LOCAL unless the peer ended first. */
+    void close(int slot) {
+        if (!core.table.hasFlag(slot, FLAG_INPUT_CLOSED)) {
+            core.table.setInt(slot, CLOSE_REASON, CloseReason.LOCAL.ordinal());
+        }
+        closeGracefully(slot);
+    }
+
+    /** Closes once the queued output is sent (at once when none is), with the slot's recorded reason. */
+    void closeGracefully(int slot) {
+        if (core.outbound.pending(slot) == 0) {
+            closeNow(slot, REASONS[core.table.getInt(slot, CLOSE_REASON)]);
+        } else if (!core.table.hasFlag(slot, FLAG_CLOSING)) {
+            core.table.setFlag(slot, FLAG_CLOSING);
+            core.poller.update(slot);
+        }
+    }
+
+    /** Closes a connection whose output went out: with the reason its slot recorded. */
+    void closeRecorded(int slot) {
+        closeNow(slot, REASONS[core.table.getInt(slot, CLOSE_REASON)]);
+    }
+
+    /**
+     * Closes the connection in {@code slot} now: its handle goes stale at once, the poller
+     * stops the kernel's work on it, and once the kernel holds nothing of it the slot and its
+     * buffers are freed and the handler hears {@code onClose} ({@link #released}).
+     */
+    void closeNow(int slot, CloseReason reason) {
+        ConnectionTable table = core.table;
+        Connection c = connections[slot];
+        if (c == null || !table.hasFlag(slot, FLAG_OPEN)) {
+            return;
+        }
+        int timer = table.getInt(slot, IDLE_TIMER);
+        if (timer >= 0) {
+            core.timers.cancelInternal(timer);
+        }
+        table.setInt(slot, CLOSE_REASON, reason.ordinal());
+        table.retire(slot);
+        if (core.poller.close(slot, c)) {
+            released(slot);
+        }
+    }
+
+    /** The kernel holds nothing of retired {@code slot} any more: free it and tell the handler. */
+    void released(int slot) {
+        Connection c = connections[slot];
+        connections[slot] = null;
+        core.outbound.discard(slot);
+        CloseReason reason = REASONS[core.table.getInt(slot, CLOSE_REASON)];
+        core.table.release(slot);
+        core.stats.closed++;
+        LoopEvents.closed(core.index, c, reason);
+        if (!c.opened) {
+            return; // closed before onOpen (its registration failed): the handler never saw it
+        }
+        try {
+            handler.onClose(c, reason);
+        } catch (Throwable t) {
+            core.reportUnexpected(t);
+        }
+    }
+
+    /** Shutdown begins: every open connection closes once its output is sent, as {@code reason}. */
+    void closeAllGracefully(CloseReason reason) {
+        for (int slot = 0; slot < connections.length; slot++) {
+            if (connections[slot] != null && core.table.hasFlag(slot, FLAG_OPEN)) {
+                core.table.setInt(slot, CLOSE_REASON, reason.ordinal());
+                closeGracefully(slot);
+            }
+        }
+    }
+
+    /** Shutdown's end: every connection left closes now. */
+    void closeAll(CloseReason reason) {
+        for (int slot = 0; slot < connections.length; slot++) {
+            if (connections[slot] != null) {
+                closeNow(slot, reason);
+            }
+        }
+    }
+
+    /** Starts the idle check of the connection just opened in {@code slot}, when idle timeouts are on. */
+    private void startIdleCheck(int slot, long handle) {
+        ConnectionTable table = core.table;
+        LoopOptions options = core.options;
+        table.setLong(slot, LAST_ACTIVE, core.tick);
+        if (options.idleTimeoutNanos > 0) {
+            table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, options.idleTimeoutNanos,
+                    LoopTimers.KIND_IDLE, slot, ConnectionTable.generationOfHandle(handle)));
+        }
+    }
+
+    /** The idle timer of {@code slot}'s connection of {@code generation} fired: close it, or check again later. */
+    void idleCheck(int slot, int generation) {
+        ConnectionTable table = core.table;
+        LoopOptions options = core.options;
+        long handle = ConnectionTable.handle(slot, generation);
+        if (!table.isLive(handle)) {
+            return;
+        }
+        long idleTicks = (options.idleTimeoutNanos + options.tickNanos - 1) / options.tickNanos;
+        long quiet = core.tick - table.getLong(slot, LAST_ACTIVE);
+        if (quiet >= idleTicks) {
+            table.setInt(slot, IDLE_TIMER, -1);
+            core.stats.idleTimeouts++;
+            closeNow(slot, CloseReason.IDLE_TIMEOUT);
+        } else {
+            table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, (idleTicks - quiet) * options.tickNanos,
+                    LoopTimers.KIND_IDLE, slot, generation));
+        }
+    }
+
+    /** A handler call threw: counted, reported, and the connection closed as HANDLER_ERROR. */
+    void handlerFailed(int slot, Throwable t) {
+        core.stats.handlerFailures++;
+        core.reportUnexpected(t);
+        closeNow(slot, CloseReason.HANDLER_ERROR);
+    }
+}

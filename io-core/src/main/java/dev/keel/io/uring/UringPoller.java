@@ -1,0 +1,524 @@
+package dev.keel.io.uring;
+
+import dev.keel.io.loop.SocketErrors;
+import dev.keel.io.loop.PollerHost;
+import dev.keel.io.Connection;
+import dev.keel.io.LoopOptions;
+import dev.keel.io.Transport;
+import dev.keel.io.loop.BufferPool;
+import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.OutboundQueue;
+import dev.keel.io.loop.Poller;
+import dev.keel.ffm.EventFd;
+import dev.keel.ffm.IoUring;
+import dev.keel.ffm.IoUringPrep;
+import dev.keel.ffm.IoUringRing;
+import dev.keel.ffm.SyscallException;
+import dev.keel.ffm.gen.Errno;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLOUT;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_ALL;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_FD_FIXED;
+import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
+import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
+import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
+import static dev.keel.io.loop.ConnectionTable.FD;
+import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
+import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
+import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
+import static dev.keel.io.loop.ConnectionTable.IN_FLIGHT;
+import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
+
+/**
+ * The io_uring transport. One ring per loop, made and driven on the loop thread
+ * (SINGLE_ISSUER + DEFER_TASKRUN where the kernel has them, so completions are posted only
+ * while this thread is in io_uring_enter; COOP_TASKRUN otherwise; SQPOLL on request), its fd
+ * registered. A loop pass makes one io_uring_enter that submits what the pass prepared and
+ * waits for completions:
+ * <ul>
+ * <li>one multishot accept on the listener, into process fds or fixed file slots;</li>
+ * <li>one multishot recv per connection, into a provided buffer ring lent from the loop's pool
+ *     and refilled as each completion is handled; while a connection's reading is paused (its
+ *     output above the high water mark) the recv is cancelled and what still arrives is held,
+ *     in order, for when reading resumes;</li>
+ * <li>output is copied into the connection's queue ({@link OutboundQueue}) and sent at the end
+ *     of the pass, one send in flight per connection (a send of the oldest buffer, a gathered
+ *     sendmsg, or SEND_ZC above a threshold), partial sends continued from where they stopped;
+ *     received bytes written back as they came (an echo, a relay) are not copied: their receive
+ *     buffer itself becomes the queue and a spare pool buffer is lent to the kernel instead;</li>
+ * <li>cross-thread wake-ups arrive as a multishot poll on the loop's eventfd.</li>
+ * </ul>
+ *
+ * <p>Kernel ownership: a connection's slot counts the requests in flight that name it
+ * ({@link ConnectionTable#IN_FLIGHT}). Closing cancels them all and closes the socket through
+ * the ring; the slot, its queued buffers and the onClose call wait until the last completion
+ * came back, so no buffer is reused while the kernel may still read it. Receive buffers that
+ * arrive for a closed connection go straight back to the ring; an fd accepted after accepting
+ * stopped is closed.
+ */
+public final class UringPoller extends Poller {
+    // user_data: the operation in the high 32 bits, the connection's slot in the low 32.
+    static final int OP_WAKE = 1;
+    static final int OP_ACCEPT = 2;
+    static final int OP_RECV = 3;
+    static final int OP_SEND = 4;
+    static final int OP_POLL_OUT = 5;
+    static final int OP_SHUTDOWN = 6;
+    static final int OP_CANCEL = 7;
+    static final int OP_CLOSE = 8;
+    static final int OP_IGNORE = 9;
+
+    // Bits of a connection's poller state.
+    static final int RECV_ARMED = 1;
+    static final int RECV_CANCELLING = 1 << 1;
+    private static final int SEND_BUSY = 1 << 2;
+    private static final int POLL_OUT_ARMED = 1 << 3;
+    static final int EOF_HELD = 1 << 4;
+    static final int STARVED = 1 << 5;
+    /** A shutdown is in the kernel: the close waits for it (see {@link #close}). */
+    private static final int SHUTDOWN_BUSY = 1 << 6;
+    /** The connection was closed while its shutdown was in the kernel: close when it completes. */
+    private static final int CLOSE_DEFERRED = 1 << 7;
+
+    private static final System.Logger LOG = System.getLogger("dev.keel.io");
+
+    private final IoUringRing.CompletionHandler onCompletion = this::complete;
+
+    private LoopOptions options;
+    private ConnectionTable table;
+    private BufferPool pool;
+    private OutboundQueue outbound;
+    private IoUringRing ring;
+    private IoUringPrep prep;
+    private UringPass pass;
+    private UringReceiveBuffers receive;
+    private boolean direct;
+    private int fileFlag;
+    private int wakeFd = -1;
+    private MemorySegment wakeScratch;
+    private UringAcceptor acceptor;
+    /** Retired connections whose requests are still in flight. */
+    private int zombies;
+    private boolean drained = true;
+
+    private int[] dirty;
+    private int dirtyCount;
+
+    private UringSends sends;
+    private UringReceives receives;
+
+    public UringPoller(PollerHost loop) {
+        super(loop);
+    }
+
+    @Override
+    public Transport transport() {
+        return Transport.IO_URING;
+    }
+
+    @Override
+    public int[] bufferCounts(LoopOptions o) {
+        int[] counts = o.bufferCounts().clone();
+        counts[UringReceiveBuffers.sizeClass(o)] += o.providedBufferCount();
+        return counts;
+    }
+
+    @Override
+    public void setUp(int listenFd, int wakeFd) {
+        options = loop.options();
+        table = loop.table();
+        pool = loop.pool();
+        outbound = loop.outbound();
+        this.wakeFd = wakeFd;
+        direct = options.directDescriptors();
+        fileFlag = direct ? IOSQE_FIXED_FILE : 0;
+        ring = UringRings.open(options, loop.cpu());
+        prep = ring.prep();
+        pass = new UringPass(ring, onCompletion, loop);
+        acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
+        UringRings.registerRingFd(ring);
+        if (direct) {
+            UringRings.registerFileTable(ring, options.maxConnections());
+            if (listenFd >= 0) {
+                // Direct sockets have no fd for setsockopt: they inherit the listener's options.
+                loop.configure(listenFd);
+            }
+        }
+        if (options.registeredBuffers()) {
+            UringRings.registerPool(ring, pool.region(), loop.arena());
+        }
+        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer());
+        receives = new UringReceives(this, loop, receive, prep, fileFlag);
+        dirty = new int[Math.max(64, options.maxConnections())];
+        sends = new UringSends(prep, outbound, options, loop.arena());
+        wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
+        prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
+    }
+
+    static long userData(int op, int slot) {
+        return ((long) op << 32) | (slot & 0xFFFF_FFFFL);
+    }
+
+    // ---------------------------------------------------------------- the pass
+
+    @Override
+    public int poll(int timeoutMillis) {
+        flushDirty();
+        if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
+            long spinUntil = loop.now() + options.busyPollNanos();
+            do {
+                pass.enterWithoutWaiting();
+                if (pass.ready() || loop.hasTasks()) {
+                    return pass.reap();
+                }
+                Thread.onSpinWait();
+            } while (System.nanoTime() - spinUntil < 0);
+        }
+        if (timeoutMillis != 0 && loop.prepareToBlock()) {
+            pass.enterAndWait(timeoutMillis);
+            loop.awake();
+        } else {
+            if (timeoutMillis != 0) {
+                loop.awake();
+            }
+            pass.enterWithoutWaiting();
+        }
+        return pass.reap();
+    }
+
+    int sqe() {
+        return pass.sqe();
+    }
+
+    // ---------------------------------------------------------------- completions
+
+    private void complete(long userData, int res, int flags) {
+        int op = (int) (userData >>> 32);
+        int slot = (int) userData;
+        switch (op) {
+            case OP_RECV -> receives.recvDone(slot, res, flags);
+            case OP_SEND -> {
+                int result = sends.completed(slot, res, flags);
+                if (result != UringSends.NOT_DONE) {
+                    sendDone(slot, result);
+                }
+            }
+            case OP_ACCEPT -> acceptor.completed(res, flags);
+            case OP_WAKE -> {
+                EventFd.read(wakeFd, wakeScratch);
+                loop.countSyscalls(1);
+                if (!IoUring.hasMore(flags)) {
+                    prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
+                }
+            }
+            case OP_POLL_OUT -> {
+                clearState(slot, POLL_OUT_ARMED);
+                if (res >= 0 && table.hasFlag(slot, FLAG_OPEN)) {
+                    loop.outputProgress(slot, loop.connection(slot));
+                }
+                opDone(slot);
+            }
+            case OP_SHUTDOWN -> {
+                clearState(slot, SHUTDOWN_BUSY);
+                try {
+                    if (hasState(slot, CLOSE_DEFERRED)) {
+                        clearState(slot, CLOSE_DEFERRED);
+                        cancelAndClose(slot); // before opDone: the slot stays held until the close completes
+                    } else if (res < 0 && res != -Errno.ENOTCONN && table.hasFlag(slot, FLAG_OPEN)) {
+                        SocketErrors.closeFor(loop, slot, "shutdown", -res);
+                    }
+                } finally {
+                    opDone(slot);
+                }
+            }
+            case OP_CANCEL, OP_CLOSE -> opDone(slot);
+            case OP_IGNORE -> {
+                // the cancel of an accept, the close of a refused fixed file: nothing to account
+            }
+            default -> throw new IllegalStateException("completion of unknown operation " + op);
+        }
+    }
+
+    /** One request naming {@code slot} finished; the last one of a closed connection frees it. */
+    void opDone(int slot) {
+        int left = table.getInt(slot, IN_FLIGHT) - 1;
+        table.setInt(slot, IN_FLIGHT, left);
+        if (left == 0 && !table.hasFlag(slot, FLAG_OPEN) && loop.connection(slot) != null) {
+            zombies--;
+            loop.released(slot);
+        }
+    }
+
+    void opStarted(int slot, int stateBits) {
+        table.setInt(slot, IN_FLIGHT, table.getInt(slot, IN_FLIGHT) + 1);
+        table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | stateBits);
+    }
+
+    void clearState(int slot, int bits) {
+        table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) & ~bits);
+    }
+
+    boolean hasState(int slot, int bits) {
+        return (table.getInt(slot, POLLER_STATE) & bits) != 0;
+    }
+
+    int kernelFd(int slot) {
+        return table.getInt(slot, FD);
+    }
+
+    // ---------------------------------------------------------------- accept
+
+    @Override
+    public void startAccepting() {
+        acceptor.start();
+    }
+
+    @Override
+    public void stopAccepting() {
+        acceptor.stop();
+    }
+
+    @Override
+    public void discardAccepted(int fd) {
+        acceptor.discard(fd);
+    }
+
+    @Override
+    public int publicFd(int fd) {
+        return direct ? -1 : fd;
+    }
+
+    @Override
+    public void register(int slot, Connection c) {
+        if (!direct) {
+            loop.configure(loop.descriptor(c));
+        }
+        table.setInt(slot, POLLER_STATE, 0);
+        markDirty(slot); // the recv is armed with the pass's other submissions
+    }
+
+    // ---------------------------------------------------------------- send
+
+    /** Nothing is written at once (output goes with the pass's submissions); a receive buffer may be adopted. */
+    @Override
+    public long writeNow(int slot, Connection c, MemorySegment data, long length) {
+        return receives.adoptIfDelivering(slot, data, length);
+    }
+
+    /** Behind queued bytes, a whole receive buffer being delivered is adopted when the queue's tail is full. */
+    @Override
+    public long queueWithoutCopy(int slot, MemorySegment data, long length) {
+        return receives.linkIfDelivering(slot, data, length);
+    }
+
+    @Override
+    public long flushNow(int slot, Connection c) {
+        return 0;
+    }
+
+    private void send(int slot) {
+        int s = sqe();
+        sends.prepare(s, slot, kernelFd(slot), userData(OP_SEND, slot));
+        prep.addFlags(s, fileFlag);
+        opStarted(slot, SEND_BUSY);
+    }
+
+    private void sendDone(int slot, int res) {
+        clearState(slot, SEND_BUSY);
+        if (table.hasFlag(slot, FLAG_OPEN)) {
+            if (res > 0) {
+                outbound.consume(slot, res);
+                loop.sent(slot, res);
+                loop.outputProgress(slot, loop.connection(slot));
+            } else if (res == 0 || res == -Errno.EAGAIN || res == -Errno.EINTR) {
+                markDirty(slot);
+            } else {
+                try {
+                    SocketErrors.closeFor(loop, slot, "send", -res);
+                } finally {
+                    opDone(slot);
+                }
+                return;
+            }
+        }
+        opDone(slot);
+    }
+
+    private void armPollOut(int slot) {
+        int s = sqe();
+        prep.pollAdd(s, kernelFd(slot), EPOLLOUT, userData(OP_POLL_OUT, slot));
+        prep.addFlags(s, fileFlag);
+        opStarted(slot, POLL_OUT_ARMED);
+    }
+
+    @Override
+    public void shutdownOutput(int slot, Connection c) {
+        int s = sqe();
+        prep.shutdown(s, kernelFd(slot), SHUT_WR, userData(OP_SHUTDOWN, slot));
+        prep.addFlags(s, fileFlag);
+        opStarted(slot, SHUTDOWN_BUSY);
+    }
+
+    // ---------------------------------------------------------------- pass-end work per connection
+
+    @Override
+    public void update(int slot) {
+        markDirty(slot);
+    }
+
+    void markDirty(int slot) {
+        if (!table.hasFlag(slot, FLAG_DIRTY)) {
+            table.setFlag(slot, FLAG_DIRTY);
+            if (dirtyCount == dirty.length) {
+                dirty = Arrays.copyOf(dirty, dirty.length * 2);
+            }
+            dirty[dirtyCount++] = slot;
+        }
+    }
+
+    /**
+     * Brings every connection touched in this pass in line with its flags, just before the
+     * pass's io_uring_enter: delivers input held while reading was paused, arms or cancels its
+     * recv, sends its queue or asks for writability. Handlers called from here may touch more
+     * connections; they are served in the same sweep.
+     */
+    private void flushDirty() {
+        for (int i = 0; i < dirtyCount; i++) {
+            service(dirty[i]);
+        }
+        dirtyCount = 0;
+        int slot;
+        while ((slot = receive.nextUnstarved()) >= 0) {
+            clearState(slot, STARVED);
+            service(slot);
+        }
+    }
+
+    private void service(int slot) {
+        table.clearFlag(slot, FLAG_DIRTY);
+        if (!table.hasFlag(slot, FLAG_OPEN)) {
+            return;
+        }
+        Connection c = loop.connection(slot);
+        if ((receive.holds(slot) || hasState(slot, EOF_HELD)) && receives.wantsInput(slot)) {
+            receives.deliverHeld(slot, c);
+            if (!table.isLive(c.handle())) {
+                return;
+            }
+        }
+        if (receives.readable(slot)) {
+            if (!hasState(slot, RECV_ARMED)) {
+                if (receive.available() > 0) {
+                    receives.armRecv(slot);
+                } else if (!hasState(slot, STARVED)) {
+                    table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | STARVED);
+                    receive.starve(slot);
+                }
+            }
+        } else if (hasState(slot, RECV_ARMED) && !hasState(slot, RECV_CANCELLING)) {
+            receives.cancelRecv(slot);
+        }
+        if (!hasState(slot, SEND_BUSY)) {
+            if (outbound.pending(slot) > 0) {
+                send(slot);
+            } else if (table.hasFlag(slot, FLAG_WANT_WRITE) && !hasState(slot, POLL_OUT_ARMED)) {
+                armPollOut(slot);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- close
+
+    @Override
+    public boolean close(int slot, Connection c) {
+        receive.releaseHeld(slot);
+        zombies++;
+        if (hasState(slot, SHUTDOWN_BUSY)) {
+            // The kernel runs a shutdown on an io-wq worker, which looks the descriptor (or fixed
+            // slot) up only when it starts. Closed now, the number could be reused by the next
+            // accept before that, and the shutdown would hit the new connection (its first send
+            // failing with EPIPE). So the close waits for the shutdown's completion.
+            // The shutdown in flight holds the slot meanwhile.
+            table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
+            return false;
+        }
+        cancelAndClose(slot);
+        return false;
+    }
+
+    /**
+     * Cancels every request on the socket of retired {@code slot} and closes it through the ring,
+     * the two linked in one submission.
+     */
+    private void cancelAndClose(int slot) {
+        int fd = kernelFd(slot);
+        pass.reserve(2); // the cancel and the close must share a submission to stay linked
+        // Cancel every request on the socket, then close it: a request in flight holds the
+        // socket open, so without the cancel a pending recv would keep it alive. The hard link
+        // runs the close after the cancel whatever the cancel found.
+        int cancel = sqe();
+        prep.asyncCancelFd(cancel, fd, IORING_ASYNC_CANCEL_ALL | (direct ? IORING_ASYNC_CANCEL_FD_FIXED : 0),
+                userData(OP_CANCEL, slot));
+        prep.addFlags(cancel, IOSQE_IO_HARDLINK);
+        opStarted(slot, 0);
+        int close = sqe();
+        if (direct) {
+            prep.closeDirect(close, fd, userData(OP_CLOSE, slot));
+        } else {
+            prep.close(close, fd, userData(OP_CLOSE, slot));
+        }
+        opStarted(slot, 0);
+    }
+
+    @Override
+    public void drain(long deadlineNanos) {
+        if (ring == null) {
+            return;
+        }
+        stopAccepting();
+        while ((zombies > 0 || acceptor.armed()) && System.nanoTime() - deadlineNanos < 0) {
+            flushDirty();
+            pass.enterAndWait(10);
+            pass.reap();
+        }
+        drained = zombies == 0;
+        if (!drained) {
+            LOG.log(System.Logger.Level.WARNING, loop.name() + ": io_uring still holds " + zombies
+                    + " closed connections after the shutdown deadline; their buffers are not freed");
+        }
+    }
+
+    /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
+    public long adoptedWrites() {
+        return receives.adoptedWrites();
+    }
+
+    @Override
+    public boolean holdsMemory() {
+        return !drained;
+    }
+
+    @Override
+    public int buffersLentToKernel() {
+        return receive == null ? 0 : receive.available();
+    }
+
+    @Override
+    public void tearDown() {
+        try {
+            if (receive != null) {
+                receive.close();
+            }
+        } catch (SyscallException e) {
+            loop.reportUnexpected(e);
+        } finally {
+            if (ring != null) {
+                ring.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+package dev.keel.io.uring;
+
+import dev.keel.ffm.IoUring;
+import dev.keel.ffm.IoUringPrep;
+import dev.keel.ffm.gen.Errno;
+import dev.keel.io.Connection;
+import dev.keel.io.loop.BufferPool;
+import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.OutboundQueue;
+import dev.keel.io.loop.PollerHost;
+import dev.keel.io.loop.SocketErrors;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.keel.io.loop.ConnectionTable.FLAG_APP_READ_PAUSED;
+import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
+import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
+import static dev.keel.io.loop.ConnectionTable.FLAG_READ_PAUSED;
+import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
+import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
+import static dev.keel.io.uring.UringPoller.EOF_HELD;
+import static dev.keel.io.uring.UringPoller.OP_CANCEL;
+import static dev.keel.io.uring.UringPoller.OP_RECV;
+import static dev.keel.io.uring.UringPoller.RECV_ARMED;
+import static dev.keel.io.uring.UringPoller.RECV_CANCELLING;
+import static dev.keel.io.uring.UringPoller.userData;
+
+/**
+ * The receive side of the io_uring transport: each connection's multishot recv (armed and
+ * cancelled as reading is wanted or paused), its completions, and the delivery of the bytes
+ * to the handler straight from the provided buffer the kernel filled — or, while reading is
+ * paused, held in order and delivered when it resumes, the end of the stream after them. A
+ * buffer being delivered may be adopted by a write of the same bytes (an echo, a relay): it
+ * then becomes the connection's queue and a spare pool buffer is lent to the kernel instead.
+ * Apart from {@link UringPoller} so that the transport's pass, sends and closes read without
+ * the receive rules; it shares the poller's per-connection state bits. Loop thread only.
+ */
+final class UringReceives {
+    private final UringPoller poller;
+    private final PollerHost loop;
+    private final ConnectionTable table;
+    private final BufferPool pool;
+    private final OutboundQueue outbound;
+    private final UringReceiveBuffers receive;
+    private final IoUringPrep prep;
+    private final int fileFlag;
+
+    /** The receive buffer whose bytes the handler is reading now, while it may adopt them; else -1. */
+    private int deliveringBid = -1;
+    /** Where the bytes of {@link #deliveringBid} start and end. */
+    private long deliveringStart;
+    private long deliveringEnd;
+    /** The buffer to lend the kernel once the delivery ends, when the delivered one was adopted. */
+    private int replacementBid = -1;
+    /** Writes queued by adopting their receive buffer instead of copying. */
+    private long adoptedWrites;
+
+    UringReceives(UringPoller poller, PollerHost loop, UringReceiveBuffers receive, IoUringPrep prep, int fileFlag) {
+        this.poller = poller;
+        this.loop = loop;
+        this.table = loop.table();
+        this.pool = loop.pool();
+        this.outbound = loop.outbound();
+        this.receive = receive;
+        this.prep = prep;
+        this.fileFlag = fileFlag;
+    }
+
+    void recvDone(int slot, int res, int flags) {
+        boolean more = IoUring.hasMore(flags);
+        if (!more) {
+            poller.clearState(slot, RECV_ARMED | RECV_CANCELLING);
+        }
+        int bid = IoUring.hasBuffer(flags) ? IoUring.bufferId(flags) : -1;
+        if (bid >= 0) {
+            receive.taken(bid);
+        }
+        if (!table.hasFlag(slot, FLAG_OPEN)) {
+            if (bid >= 0) {
+                receive.provide(bid);
+            }
+        } else if (res > 0 && bid >= 0) {
+            received(slot, bid, res);
+        } else if (res == 0) {
+            if (receive.holds(slot)) {
+                table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | EOF_HELD);
+            } else {
+                loop.inputClosed(slot, loop.connection(slot));
+            }
+        } else if (res == -Errno.ENOBUFS) {
+            loop.receiveStarved();
+            poller.markDirty(slot);
+        } else if (res != -Errno.ECANCELED) {
+            try {
+                SocketErrors.closeFor(loop, slot, "recv", -res);
+            } finally {
+                if (!more) {
+                    poller.opDone(slot);
+                }
+            }
+            return;
+        }
+        if (!more) {
+            if (table.hasFlag(slot, FLAG_OPEN)) {
+                poller.markDirty(slot); // re-armed with the next submissions if reading is still wanted
+            }
+            poller.opDone(slot);
+        }
+    }
+
+    private void received(int slot, int bid, int n) {
+        if (table.hasFlag(slot, FLAG_CLOSING)) {
+            receive.provide(bid); // a graceful close reads no more
+        } else if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED) || receive.holds(slot)) {
+            receive.hold(slot, bid, n); // paused: kept, in order, until reading resumes
+        } else {
+            deliver(slot, loop.connection(slot), bid, n);
+        }
+    }
+
+    /**
+     * Hands the {@code n} bytes of receive buffer {@code bid} to the handler, then lends the
+     * buffer out again; the handler may have closed the connection (false).
+     */
+    private boolean deliver(int slot, Connection c, int bid, int n) {
+        MemorySegment data = receive.view(bid, n);
+        if (data == null) {
+            receive.copyOut(bid, n);
+            data = loop.readSlice(n);
+        } else {
+            deliveringBid = bid;
+            deliveringStart = receive.address(bid);
+            deliveringEnd = deliveringStart + n;
+        }
+        try {
+            return loop.received(slot, c, data);
+        } finally {
+            deliveringBid = -1;
+            int lend = bid;
+            if (replacementBid >= 0) {
+                lend = replacementBid; // bid now belongs to a connection's queue
+                replacementBid = -1;
+            }
+            receive.provide(lend); // only now: the kernel may refill it as soon as it is lent
+        }
+    }
+
+    /** Whether the handler may hear of input now. */
+    boolean wantsInput(int slot) {
+        return !table.hasFlag(slot, READ_BLOCKED);
+    }
+
+    /** Whether a recv should be armed: input wanted and the end of the stream not seen yet. */
+    boolean readable(int slot) {
+        return wantsInput(slot) && !poller.hasState(slot, EOF_HELD);
+    }
+
+    void deliverHeld(int slot, Connection c) {
+        while (receive.holds(slot) && wantsInput(slot)) {
+            int n = receive.heldLength(slot);
+            if (!deliver(slot, c, receive.unhold(slot), n)) {
+                return;
+            }
+        }
+        if (!receive.holds(slot) && poller.hasState(slot, EOF_HELD) && table.hasFlag(slot, FLAG_OPEN)) {
+            poller.clearState(slot, EOF_HELD);
+            loop.inputClosed(slot, c);
+        }
+    }
+
+    void armRecv(int slot) {
+        int s = poller.sqe();
+        prep.recvMultishot(s, poller.kernelFd(slot), receive.bgid(), 0, userData(OP_RECV, slot));
+        prep.addFlags(s, fileFlag);
+        poller.opStarted(slot, RECV_ARMED);
+    }
+
+    void cancelRecv(int slot) {
+        prep.asyncCancel(poller.sqe(), userData(OP_RECV, slot), 0, userData(OP_CANCEL, slot));
+        poller.opStarted(slot, RECV_CANCELLING);
+    }
+
+    // ---------------------------------------------------------------- adoption by a write
+
+    /**
+     * Bytes that run to the end of the receive buffer being delivered are queued by adopting
+     * that buffer rather than copying it; returns the bytes adopted (all or none).
+     */
+    long adoptIfDelivering(int slot, MemorySegment data, long length) {
+        long address = data.address();
+        if (deliveringBid < 0 || length == 0 || address < deliveringStart || address + length != deliveringEnd
+                || !takeSpare()) {
+            return 0;
+        }
+        outbound.adopt(slot, deliveringBid, (int) (address - deliveringStart), (int) (deliveringEnd - deliveringStart));
+        return adopted(slot, length);
+    }
+
+    /** Behind queued bytes: a whole receive buffer being delivered is linked when the queue's tail is full. */
+    long linkIfDelivering(int slot, MemorySegment data, long length) {
+        if (deliveringBid < 0 || data.address() != deliveringStart || data.address() + length != deliveringEnd
+                || length != pool.capacity(deliveringBid) || !outbound.tailFull(slot) || !takeSpare()) {
+            return 0;
+        }
+        outbound.link(slot, deliveringBid);
+        return adopted(slot, length);
+    }
+
+    /** A spare receive buffer to lend the kernel once the delivery ends; false when the pool has none. */
+    private boolean takeSpare() {
+        replacementBid = receive.replacement();
+        return replacementBid >= 0;
+    }
+
+    private long adopted(int slot, long length) {
+        deliveringBid = -1; // one owner: a second write of the same bytes copies them
+        adoptedWrites++;
+        poller.markDirty(slot);
+        return length;
+    }
+
+    /** Writes queued by adopting their receive buffer instead of copying it. */
+    long adoptedWrites() {
+        return adoptedWrites;
+    }
+}

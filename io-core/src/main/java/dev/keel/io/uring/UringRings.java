@@ -1,0 +1,105 @@
+package dev.keel.io.uring;
+
+import dev.keel.io.LoopOptions;
+import dev.keel.ffm.IoUringRegister;
+import dev.keel.ffm.IoUringRing;
+import dev.keel.ffm.SyscallException;
+import dev.keel.ffm.Uio;
+import dev.keel.ffm.gen.Errno;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_COOP_TASKRUN;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_DEFER_TASKRUN;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SINGLE_ISSUER;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SQPOLL;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SUBMIT_ALL;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_TASKRUN_FLAG;
+
+/** Set-up of a loop's ring: the best flags this kernel takes, and the optional registrations. */
+final class UringRings {
+    /** Most completions a ring may have (the kernel's limit, twice IORING_MAX_ENTRIES). */
+    private static final int MAX_CQ_ENTRIES = 65536;
+    private static final int CQ_PER_SQ = 8;
+
+    /**
+     * Without SQPOLL: SINGLE_ISSUER + DEFER_TASKRUN (6.1) posts completions only while the loop
+     * thread waits in io_uring_enter, with no interrupt of the thread; older kernels get
+     * COOP_TASKRUN + TASKRUN_FLAG (5.19), which at least avoids the IPI. SUBMIT_ALL keeps one
+     * bad SQE from holding back the rest of a submission. Each step down drops what an older
+     * kernel refuses with EINVAL.
+     */
+    private static final int[] PLAIN = {
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+        0,
+    };
+    /** With SQPOLL the kernel thread is the only submitter; DEFER_TASKRUN cannot go with it. */
+    private static final int[] SQPOLL = {
+        IORING_SETUP_SQPOLL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_SQPOLL,
+    };
+
+    private UringRings() {
+    }
+
+    /**
+     * Opens the loop's ring; must run on the loop thread (SINGLE_ISSUER ties the ring to its
+     * creator). {@code loopCpu} is the CPU the loop runs on (-1: unpinned), where an SQPOLL
+     * thread asked for on the loop's CPU is pinned.
+     */
+    static IoUringRing open(LoopOptions o, int loopCpu) {
+        int sq = o.ringEntries();
+        int sqThreadCpu = o.sqPollCpu() == LoopOptions.SQPOLL_ON_LOOP_CPU ? loopCpu : o.sqPollCpu();
+        int cq = Math.min(MAX_CQ_ENTRIES, sq * CQ_PER_SQ);
+        boolean sqPoll = o.sqPollIdleNanos() >= 0;
+        int idleMillis = sqPoll ? (int) Math.min(Integer.MAX_VALUE, (o.sqPollIdleNanos() + 999_999) / 1_000_000) : 0;
+        SyscallException refused = null;
+        for (int flags : sqPoll ? SQPOLL : PLAIN) {
+            try {
+                return IoUringRing.open(sq, flags, cq, sqPoll ? sqThreadCpu : -1, idleMillis);
+            } catch (SyscallException e) {
+                if (e.errno() != Errno.EINVAL) {
+                    throw e;
+                }
+                refused = e;
+            }
+        }
+        throw refused;
+    }
+
+    /** Registers the ring fd for this thread (5.18), sparing a file lookup per io_uring_enter; optional. */
+    static void registerRingFd(IoUringRing ring) {
+        try {
+            IoUringRegister.registerRingFd(ring);
+        } catch (SyscallException e) {
+            // An older kernel: io_uring_enter then takes the plain fd, which works the same.
+        }
+    }
+
+    /**
+     * Registers the sparse fixed-file table direct accepts fill: twice the connection table,
+     * because a closed connection's file slot is free at once while its table slot waits for
+     * its last completion. With less room (RLIMIT_NOFILE bounds the table) the kernel refuses
+     * accepts with ENFILE once full, which pauses accepting like EMFILE does.
+     */
+    static void registerFileTable(IoUringRing ring, int maxConnections) {
+        try {
+            IoUringRegister.registerFilesSparse(ring, 2 * maxConnections);
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.EMFILE && e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+            IoUringRegister.registerFilesSparse(ring, maxConnections);
+        }
+    }
+
+    /** Registers the pool's region as fixed buffer 0, for sends with IORING_RECVSEND_FIXED_BUF. */
+    static void registerPool(IoUringRing ring, MemorySegment region, Arena arena) {
+        MemorySegment iovec = arena.allocate(Uio.iovecArraySize(1), 8);
+        Uio.setIovec(iovec, 0, region.address(), region.byteSize());
+        IoUringRegister.registerBuffers(ring, iovec, 1);
+    }
+}
