@@ -2,7 +2,7 @@ package dev.keel.cli;
 
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
-import dev.keel.affinity.Fixtures;
+import dev.keel.affinity.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package dev.keel.affinity;
+package dev.keel.affinity.testing;
 
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.xml.parsers.DocumentBuilderFactory;
+import dev.keel.affinity.Cache;
 
 /**
  * hwloc's own view of a recorded machine, parsed from its lstopo console text or its XML
