@@ -1,6 +1,15 @@
 /**
  * keel's reactors: pinned event loops over epoll or io_uring with off-heap connection state.
- * Exports the API a user touches; the transports and the loop's machinery stay inside.
+ *
+ * <p>Exports the API a user touches ({@code dev.keel.io}: the group, its loops, connections,
+ * handlers, options, transports, close reasons, live counters and JFR events) and the read side
+ * of the counters ({@code dev.keel.io.stats}: snapshots and Prometheus text). The loop's machinery
+ * ({@code dev.keel.io.loop}) and the transports ({@code dev.keel.io.epoll},
+ * {@code dev.keel.io.uring}) are not exported; the SO_REUSEPORT listeners
+ * ({@code dev.keel.io.listen}) only to zerocopy, whose splice proxy opens its own.
+ *
+ * <p>Makes no restricted FFM call itself: every downcall goes through {@code dev.keel.ffm}, the
+ * one module granted native access.
  */
 module dev.keel.io {
     requires transitive dev.keel.ffm;
@@ -8,7 +17,8 @@ module dev.keel.io {
     requires dev.keel.numa;
     requires org.jctools.core.jdk11;
     requires jdk.jfr;
-    requires java.management;
 
     exports dev.keel.io;
+    exports dev.keel.io.stats;
+    exports dev.keel.io.listen to dev.keel.zerocopy;
 }

@@ -1,6 +1,6 @@
 package dev.keel.cli;
 
-import dev.keel.io.ResourceSnapshot;
+import dev.keel.io.testing.ResourceSnapshot;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.keel.zerocopy;
 
-import dev.keel.io.LoopAllocations;
+import dev.keel.io.testing.LoopAllocations;
 import dev.keel.io.Transport;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
+import dev.keel.zerocopy.testing.RawHttp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

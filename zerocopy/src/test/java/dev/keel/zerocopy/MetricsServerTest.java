@@ -1,7 +1,7 @@
 package dev.keel.zerocopy;
 
 import dev.keel.io.stats.PrometheusText;
-import dev.keel.io.PrometheusTextCheck;
+import dev.keel.io.testing.PrometheusTextCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import dev.keel.zerocopy.testing.RawHttp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,6 +1,6 @@
 package dev.keel.zerocopy;
 
-import dev.keel.io.ResourceSnapshot;
+import dev.keel.io.testing.ResourceSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Random;
+import dev.keel.zerocopy.testing.RawHttp;
 
 import static dev.keel.ffm.gen.LinuxConstants.O_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.O_DIRECTORY;

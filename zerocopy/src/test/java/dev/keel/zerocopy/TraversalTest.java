@@ -1,5 +1,6 @@
 package dev.keel.zerocopy;
 
+import dev.keel.zerocopy.testing.RawHttp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -39,7 +39,7 @@ public record LoopMemory(RegionAllocator allocator, int node) {
     /**
      * Off-heap bytes of the tables and buffer pools of every loop of this process that has not
      * freed them yet (mapped memory the JVM's direct-memory figure does not see): the figure
-     * leak accounting compares (the ResourceSnapshot of dev.keel.io).
+     * leak accounting compares (the test support's ResourceSnapshot).
      */
     public static long liveRegionBytes() {
         return LIVE_REGION_BYTES.get();

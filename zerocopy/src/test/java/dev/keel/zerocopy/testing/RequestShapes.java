@@ -1,4 +1,4 @@
-package dev.keel.zerocopy;
+package dev.keel.zerocopy.testing;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.keel.zerocopy;
+package dev.keel.zerocopy.testing;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -17,12 +17,12 @@ import java.util.Map;
  * (pipelined requests, malformed request lines, hostile paths) and to read answers byte for
  * byte. Test plumbing, not the code under test.
  */
-final class RawHttp implements AutoCloseable {
-    final Socket socket;
+public final class RawHttp implements AutoCloseable {
+    public final Socket socket;
     private final InputStream in;
     private final OutputStream out;
 
-    RawHttp(int port) throws IOException {
+    public RawHttp(int port) throws IOException {
         socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(10_000);
@@ -32,38 +32,38 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** One answer: status, fields (names lower-cased, last one wins) and body. */
-    record Response(int status, String statusLine, Map<String, String> headers, byte[] body) {
-        String header(String name) {
+    public record Response(int status, String statusLine, Map<String, String> headers, byte[] body) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
 
-        String text() {
+        public String text() {
             return new String(body, StandardCharsets.ISO_8859_1);
         }
     }
 
-    RawHttp send(String request) throws IOException {
+    public RawHttp send(String request) throws IOException {
         return send(request.getBytes(StandardCharsets.ISO_8859_1));
     }
 
-    RawHttp send(byte[] request) throws IOException {
+    public RawHttp send(byte[] request) throws IOException {
         out.write(request);
         out.flush();
         return this;
     }
 
     /** Sends a GET for {@code target} with a Host field. */
-    RawHttp get(String target) throws IOException {
+    public RawHttp get(String target) throws IOException {
         return send("GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
     }
 
     /** Reads an answer to a GET (a body framed by Content-Length; none for 304). */
-    Response read() throws IOException {
+    public Response read() throws IOException {
         return read(false);
     }
 
     /** Reads an answer; {@code headRequest}: the answer has no body whatever Content-Length says. */
-    Response read(boolean headRequest) throws IOException {
+    public Response read(boolean headRequest) throws IOException {
         return read(in, headRequest);
     }
 
@@ -71,7 +71,7 @@ final class RawHttp implements AutoCloseable {
      * Reads one answer from {@code in} (buffered: it is read a byte at a time up to the body);
      * {@code headRequest}: no body whatever Content-Length says. Shared with {@link RequestShapes}.
      */
-    static Response read(InputStream in, boolean headRequest) throws IOException {
+    public static Response read(InputStream in, boolean headRequest) throws IOException {
         String statusLine = line(in);
         if (statusLine == null) {
             throw new IOException("connection closed before a status line");
@@ -95,12 +95,12 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** Everything until the server closes. */
-    byte[] readToEnd() throws IOException {
+    public byte[] readToEnd() throws IOException {
         return in.readAllBytes();
     }
 
     /** True when the server closed the connection (end of stream) within the socket timeout. */
-    boolean closedByServer() {
+    public boolean closedByServer() {
         try {
             return in.read() < 0;
         } catch (IOException e) {
@@ -128,7 +128,7 @@ final class RawHttp implements AutoCloseable {
     }
 
     /** One request on a fresh connection. */
-    static Response exchange(int port, String request) throws IOException {
+    public static Response exchange(int port, String request) throws IOException {
         try (RawHttp h = new RawHttp(port)) {
             h.send(request);
             return h.read(request.startsWith("HEAD "));
