@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.xml.parsers.DocumentBuilderFactory;
-import dev.keel.affinity.Cache;
 
 /**
  * hwloc's own view of a recorded machine, parsed from its lstopo console text or its XML

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
-import dev.keel.zerocopy.testing.RawHttp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -16,8 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Map;
-import dev.keel.zerocopy.testing.RawHttp;
-import dev.keel.zerocopy.testing.RequestShapes;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Random;
-import dev.keel.zerocopy.testing.RawHttp;
 
 import static dev.keel.ffm.gen.LinuxConstants.O_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.O_DIRECTORY;

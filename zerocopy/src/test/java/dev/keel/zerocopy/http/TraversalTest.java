@@ -2,7 +2,6 @@ package dev.keel.zerocopy.http;
 
 import dev.keel.zerocopy.testing.RawHttp;
 
-import dev.keel.zerocopy.testing.RawHttp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
