@@ -11,6 +11,7 @@
  * <p>Makes no restricted FFM call itself: every downcall goes through {@code dev.keel.ffm}, the
  * one module granted native access.
  */
+@SuppressWarnings("module") // the qualified export names dev.keel.zerocopy, built after this module
 module dev.keel.io {
     requires transitive dev.keel.ffm;
     requires transitive dev.keel.affinity;
