@@ -24,6 +24,18 @@ public final class SyscallException extends RuntimeException {
         this.errno = errno;
     }
 
+    /**
+     * Loads what making and printing one of these takes (this class and the errno table). A
+     * thread that must keep going once the process is out of descriptors (an event loop) calls
+     * it when it starts: a class first loaded under EMFILE cannot be read from its jar or
+     * directory, and a failed call would turn into a NoClassDefFoundError instead.
+     */
+    public static void loadErrorPath() {
+        if (new SyscallException("accept4", Errno.EMFILE, "preload").getMessage() == null) {
+            throw new AssertionError();
+        }
+    }
+
     /** Name of the failed call, e.g. {@code "accept4"}. */
     public String call() {
         return call;

@@ -7,8 +7,8 @@ import dev.keel.io.CloseReason;
 import dev.keel.io.Connection;
 import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
-import dev.keel.io.loop.Pipe;
-import dev.keel.io.loop.PipePool;
+import dev.keel.io.pipe.Pipe;
+import dev.keel.io.pipe.PipePool;
 import dev.keel.io.loop.PollerHost;
 import dev.keel.io.loop.SocketErrors;
 
