@@ -13,6 +13,17 @@ import dev.keel.io.loop.PollerHost;
 import dev.keel.io.loop.SocketErrors;
 
 import static dev.keel.ffm.gen.LinuxConstants.SPLICE_F_MORE;
+import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
+import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
+import static dev.keel.io.uring.UringPoller.CLOSE_DEFERRED;
+import static dev.keel.io.uring.UringPoller.FILE_BUSY;
+import static dev.keel.io.uring.UringPoller.FILE_OUT_BUSY;
+import static dev.keel.io.uring.UringPoller.FILE_WAIT;
+import static dev.keel.io.uring.UringPoller.OP_CANCEL;
+import static dev.keel.io.uring.UringPoller.OP_FILE_IN;
+import static dev.keel.io.uring.UringPoller.OP_FILE_OUT;
+import static dev.keel.io.uring.UringPoller.SEND_BUSY;
+import static dev.keel.io.uring.UringPoller.userData;
 
 /**
  * How the io_uring transport carries a connection's file region ({@link FileRegions}): through
@@ -46,11 +57,13 @@ final class UringFiles {
     /** io-wq workers per ring and kind (IORING_REGISTER_IOWQ_MAX_WORKERS): the splices' threads. */
     static final int MAX_WORKERS = 4;
 
-    /** What a step's completion was: a splice from the file into the pipe, or from the pipe to the socket. */
-    static final boolean INTO_PIPE = true;
+    /** What a step is: a splice from the file into the pipe (or from the pipe to the socket). */
+    private static final boolean INTO_PIPE = true;
 
+    private final UringPoller poller;
     private final PollerHost loop;
     private final IoUringPrep prep;
+    private final int fileFlag;
     private final OutboundQueue outbound;
     private final FileRegions files;
     private final PipePool pipes = new PipePool(PIPE_BYTES, MAX_IDLE_PIPES);
@@ -58,19 +71,91 @@ final class UringFiles {
     /** Splice requests completed with bytes moved, both directions: the ring carried the files. */
     private long splices;
 
-    UringFiles(PollerHost loop, IoUringPrep prep, OutboundQueue outbound, int capacity) {
+    UringFiles(UringPoller poller, PollerHost loop, IoUringPrep prep, OutboundQueue outbound, int capacity,
+               int fileFlag) {
+        this.poller = poller;
         this.loop = loop;
         this.prep = prep;
+        this.fileFlag = fileFlag;
         this.outbound = outbound;
         this.files = outbound.files();
         this.pipeOf = new Pipe[capacity];
     }
 
     /**
+     * Submits the next splice of open {@code slot}'s region, which holds the connection's output
+     * slot (SEND_BUSY) until it completes.
+     */
+    void step(int slot) {
+        if (!hasPipe(slot)) {
+            return;
+        }
+        int s = poller.sqe();
+        boolean intoPipe = prepare(s, slot, poller.kernelFd(slot), fileFlag, userData(OP_FILE_IN, slot),
+                userData(OP_FILE_OUT, slot));
+        poller.opStarted(slot, SEND_BUSY | FILE_BUSY | (intoPipe ? 0 : FILE_OUT_BUSY));
+    }
+
+    /**
+     * A splice of {@code slot}'s region completed with {@code res}: the next step is due, or the
+     * socket must become writable first, or the region ended; after the connection's close, the
+     * pipe is given back and the deferred close goes ahead.
+     */
+    void stepDone(int slot, boolean intoPipe, int res) {
+        poller.clearState(slot, SEND_BUSY | FILE_BUSY | FILE_OUT_BUSY);
+        try {
+            if (!loop.table().hasFlag(slot, FLAG_OPEN)) {
+                abandoned(slot, intoPipe, res);
+                if (poller.hasState(slot, CLOSE_DEFERRED)) {
+                    poller.clearState(slot, CLOSE_DEFERRED);
+                    poller.cancelAndClose(slot); // before opDone: the slot stays held until the close completes
+                }
+                return;
+            }
+            Connection c = loop.connection(slot);
+            if (intoPipe) {
+                if (intoPipeDone(slot, c, res)) {
+                    poller.markDirty(slot);
+                }
+                return;
+            }
+            int n = toSocketDone(slot, c, res);
+            if (n > 0) {
+                loop.outputProgress(slot, c);
+            } else if (n == 0) {
+                loop.table().setInt(slot, POLLER_STATE, loop.table().getInt(slot, POLLER_STATE) | FILE_WAIT);
+                poller.markDirty(slot);
+            }
+        } finally {
+            poller.opDone(slot);
+        }
+    }
+
+    /**
+     * Retired {@code slot} is being closed: true when a splice of its region is in flight, and
+     * the close must wait for its completion ({@link #stepDone}) — a splice resolves its
+     * descriptors only when an io-wq worker starts it, so the socket (and its number) must stay
+     * until then; one to the socket, which may wait on a peer that reads nothing, is cancelled.
+     * False when nothing is in flight: the pipe is given back now and the close goes ahead.
+     */
+    boolean closeWaits(int slot) {
+        if (!poller.hasState(slot, FILE_BUSY)) {
+            releasePipe(slot);
+            return false;
+        }
+        loop.table().setInt(slot, POLLER_STATE, loop.table().getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
+        if (poller.hasState(slot, FILE_OUT_BUSY)) {
+            prep.asyncCancel(poller.sqe(), userData(OP_FILE_OUT, slot), 0, userData(OP_CANCEL, slot));
+            poller.opStarted(slot, 0);
+        }
+        return true;
+    }
+
+    /**
      * Whether {@code slot} has its pipe, lent now if need be; when none can be opened (out of
      * descriptors), the failure is reported and the connection closed, and this says false.
      */
-    boolean hasPipe(int slot) {
+    private boolean hasPipe(int slot) {
         if (pipeOf[slot] != null) {
             return true;
         }
@@ -90,7 +175,7 @@ final class UringFiles {
      * from the file while the connection's pipe is empty, to the socket {@code socketFd}
      * otherwise. Returns which it is ({@link #INTO_PIPE} or not).
      */
-    boolean prepare(int sqe, int slot, int socketFd, int fileFlag, long intoPipeData, long toSocketData) {
+    private boolean prepare(int sqe, int slot, int socketFd, int fileFlag, long intoPipeData, long toSocketData) {
         Pipe p = pipeOf[slot];
         if (p.isEmpty()) {
             long want = Math.min(files.remaining(slot), p.capacity());
@@ -109,7 +194,7 @@ final class UringFiles {
      * the region goes on (the next step is due), false when it ended (the connection is then
      * told, and closed).
      */
-    boolean intoPipeDone(int slot, Connection c, int res) {
+    private boolean intoPipeDone(int slot, Connection c, int res) {
         if (res > 0) {
             splices++;
             pipeOf[slot].added(res);
@@ -128,7 +213,7 @@ final class UringFiles {
      * {@code res} > 0 bytes the socket took, 0 when it took nothing and the step must wait for
      * writability, -1 when the region or the connection ended.
      */
-    int toSocketDone(int slot, Connection c, int res) {
+    private int toSocketDone(int slot, Connection c, int res) {
         if (res > 0) {
             splices++;
             pipeOf[slot].removed(res);
@@ -153,7 +238,7 @@ final class UringFiles {
      * the bytes it moved are counted in the pipe, which is then given back (closed when bytes are
      * left in it, so that none reaches the next region).
      */
-    void abandoned(int slot, boolean intoPipe, int res) {
+    private void abandoned(int slot, boolean intoPipe, int res) {
         Pipe p = pipeOf[slot];
         if (p != null && res > 0) {
             if (intoPipe) {

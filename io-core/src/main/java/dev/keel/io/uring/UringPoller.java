@@ -84,20 +84,20 @@ public final class UringPoller extends Poller {
     // Bits of a connection's poller state.
     static final int RECV_ARMED = 1;
     static final int RECV_CANCELLING = 1 << 1;
-    private static final int SEND_BUSY = 1 << 2;
-    private static final int POLL_OUT_ARMED = 1 << 3;
+    static final int SEND_BUSY = 1 << 2;
+    static final int POLL_OUT_ARMED = 1 << 3;
     static final int EOF_HELD = 1 << 4;
     static final int STARVED = 1 << 5;
     /** A shutdown is in the kernel: the close waits for it (see {@link #close}). */
     private static final int SHUTDOWN_BUSY = 1 << 6;
     /** The connection was closed while its shutdown was in the kernel: close when it completes. */
-    private static final int CLOSE_DEFERRED = 1 << 7;
+    static final int CLOSE_DEFERRED = 1 << 7;
     /** A splice of the file region is in the kernel (with SEND_BUSY: it is the connection's output request). */
-    private static final int FILE_BUSY = 1 << 8;
+    static final int FILE_BUSY = 1 << 8;
     /** That splice is the one to the socket, which may wait on the peer: a close cancels it. */
-    private static final int FILE_OUT_BUSY = 1 << 9;
+    static final int FILE_OUT_BUSY = 1 << 9;
     /** The socket took only part of the pipe: the next splice to it waits for writability. */
-    private static final int FILE_WAIT = 1 << 10;
+    static final int FILE_WAIT = 1 << 10;
 
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
 
@@ -174,7 +174,7 @@ public final class UringPoller extends Poller {
         dirty = new int[Math.max(64, options.maxConnections())];
         sends = new UringSends(prep, outbound, options, loop.arena());
         files = outbound.files();
-        fileSteps = new UringFiles(loop, prep, outbound, options.maxConnections());
+        fileSteps = new UringFiles(this, loop, prep, outbound, options.maxConnections(), fileFlag);
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
@@ -227,7 +227,7 @@ public final class UringPoller extends Poller {
                     sendDone(slot, result);
                 }
             }
-            case OP_FILE_IN, OP_FILE_OUT -> fileStepDone(slot, op, res);
+            case OP_FILE_IN, OP_FILE_OUT -> fileSteps.stepDone(slot, op == OP_FILE_IN, res);
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
@@ -375,47 +375,6 @@ public final class UringPoller extends Poller {
         markDirty(slot); // the region's first splice goes with the pass's submissions
     }
 
-    /** Submits the next splice of {@code slot}'s file region (see {@link UringFiles}). */
-    private void fileStep(int slot) {
-        if (!fileSteps.hasPipe(slot)) {
-            return;
-        }
-        int s = sqe();
-        boolean intoPipe = fileSteps.prepare(s, slot, kernelFd(slot), fileFlag, userData(OP_FILE_IN, slot),
-                userData(OP_FILE_OUT, slot));
-        opStarted(slot, SEND_BUSY | FILE_BUSY | (intoPipe ? 0 : FILE_OUT_BUSY));
-    }
-
-    private void fileStepDone(int slot, int op, int res) {
-        clearState(slot, SEND_BUSY | FILE_BUSY | FILE_OUT_BUSY);
-        try {
-            if (!table.hasFlag(slot, FLAG_OPEN)) {
-                fileSteps.abandoned(slot, op == OP_FILE_IN, res); // the pipe: closed, not pooled, if bytes are left in it
-                if (hasState(slot, CLOSE_DEFERRED)) {
-                    clearState(slot, CLOSE_DEFERRED);
-                    cancelAndClose(slot); // before opDone: the slot stays held until the close completes
-                }
-                return;
-            }
-            Connection c = loop.connection(slot);
-            if (op == OP_FILE_IN) {
-                if (fileSteps.intoPipeDone(slot, c, res)) {
-                    markDirty(slot);
-                }
-                return;
-            }
-            int n = fileSteps.toSocketDone(slot, c, res);
-            if (n > 0) {
-                loop.outputProgress(slot, c);
-            } else if (n == 0) {
-                table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | FILE_WAIT);
-                markDirty(slot);
-            }
-        } finally {
-            opDone(slot);
-        }
-    }
-
     private void armPollOut(int slot) {
         int s = sqe();
         prep.pollAdd(s, kernelFd(slot), EPOLLOUT, userData(OP_POLL_OUT, slot));
@@ -495,7 +454,7 @@ public final class UringPoller extends Poller {
                 send(slot);
             } else if (files.active(slot)) {
                 if (!hasState(slot, FILE_WAIT)) {
-                    fileStep(slot);
+                    fileSteps.step(slot);
                 } else if (!hasState(slot, POLL_OUT_ARMED)) {
                     armPollOut(slot);
                 }
@@ -520,18 +479,9 @@ public final class UringPoller extends Poller {
             table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
             return false;
         }
-        if (hasState(slot, FILE_BUSY)) {
-            // A splice resolves its descriptors only when an io-wq worker starts it: the socket
-            // (and its number) must stay until the splice completes. One to the socket may wait
-            // on a peer that reads nothing: it is cancelled. The close follows its completion.
-            table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
-            if (hasState(slot, FILE_OUT_BUSY)) {
-                prep.asyncCancel(sqe(), userData(OP_FILE_OUT, slot), 0, userData(OP_CANCEL, slot));
-                opStarted(slot, 0);
-            }
-            return false;
+        if (fileSteps.closeWaits(slot)) {
+            return false; // the close follows the splice's completion
         }
-        fileSteps.releasePipe(slot);
         cancelAndClose(slot);
         return false;
     }
@@ -540,7 +490,7 @@ public final class UringPoller extends Poller {
      * Cancels every request on the socket of retired {@code slot} and closes it through the ring,
      * the two linked in one submission.
      */
-    private void cancelAndClose(int slot) {
+    void cancelAndClose(int slot) {
         int fd = kernelFd(slot);
         pass.reserve(2); // the cancel and the close must share a submission to stay linked
         // Cancel every request on the socket, then close it: a request in flight holds the
