@@ -27,8 +27,8 @@ final class ServeCommand implements Command {
                               [--open-files N] [--open-file-validity MS] [--busy-poll US] [--sqpoll MS]
                               [--metrics-port P] [--metrics-address ADDR]
 
-            Serves the files under DIR (default: the current directory) over HTTP/1.1 with
-            sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
+            Serves the files under DIR (default: the current directory) over HTTP/1.1, bodies
+            never through Java: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
               --root DIR          directory to serve; it must exist and be readable
               --port P            TCP port (default 8080; 0 picks a free one)
               --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
@@ -39,11 +39,13 @@ final class ServeCommand implements Command {
                                   reserved CPU given here is used anyway, with a warning)
               --transport T       epoll (default), io_uring, or auto (io_uring where the kernel
                                   and seccomp allow it, else epoll with one log line saying why);
-                                  on io_uring heads go through the ring, bodies still by sendfile
+                                  epoll sends bodies with sendfile(2); io_uring with splice
+                                  requests in its ring, on direct descriptors (plain ones with
+                                  --access-log, which logs peer addresses)
               --access-log FILE   log requests to FILE, asynchronously (default: no log)
               --refuse-symlinks   refuse every symlink, not only those leaving DIR
               --small-files BYTES files up to this size are kept in memory and sent with their
-                                  head in one writev(2) (default 8192; 0: always sendfile)
+                                  head in one write (default 8192; 0: never)
               --header-timeout S  a request head must arrive whole within S seconds of its
                                   first byte, else 408 and close (default 10; 0: off)
               --idle-timeout S    close a connection with no byte moving for S seconds (default 60)
@@ -70,7 +72,7 @@ final class ServeCommand implements Command {
 
     @Override
     public String summary() {
-        return "serve a directory over HTTP/1.1 with sendfile (zero copy)";
+        return "serve a directory over HTTP/1.1 (zero copy: sendfile, or splice in the io_uring ring)";
     }
 
     @Override
