@@ -12,7 +12,8 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk \
+  artifacts javadoc check-reproducible dist dist-test
 
 all: build
 
@@ -79,6 +80,21 @@ bench-serve: bin/keel
 # keel proxy in front of the C echo server beside a direct connection (~4 min; QUICK=1 for ~1 min).
 bench-proxy: bin/keel
 	bench/proxy-bench.sh
+
+# What a Maven user gets: jars, sources and Javadoc jars of every library module and keel-bom,
+# installed in ~/.m2 (the release profile adds the Javadoc jars; doclint warnings fail it).
+artifacts: | jdk
+	$(MVN) -Prelease -DskipTests install
+	scripts/check-javadoc.sh
+
+# The Javadoc checks alone, from the sources (~1 min): doclint clean everywhere, and every
+# exported public type and member commented (scripts/check-javadoc.sh says how).
+javadoc: | jdk
+	scripts/check-javadoc.sh
+
+# Two builds of this tree, byte-identical jars (~3 min; scripts/check-reproducible.sh).
+check-reproducible: | jdk
+	scripts/check-reproducible.sh
 
 clean:
 	$(MVN) -q clean

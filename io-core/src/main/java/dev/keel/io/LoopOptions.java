@@ -79,10 +79,12 @@ public final class LoopOptions {
         stallThresholdNanos = b.stallThresholdNanos;
     }
 
+    /** A builder starting from the defaults. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** The default options (what {@code builder().build()} gives). */
     public static LoopOptions defaults() {
         return builder().build();
     }
@@ -451,6 +453,10 @@ public final class LoopOptions {
             return this;
         }
 
+        /**
+         * The options; throws {@link IllegalArgumentException} when the read buffer is out of
+         * proportion to the buffer pool (more than 64 of its largest buffers).
+         */
         public LoopOptions build() {
             if (readBufferBytes > bufferSizes[bufferSizes.length - 1] * 64) {
                 throw new IllegalArgumentException("read buffer is out of proportion to the pool");
