@@ -96,6 +96,18 @@ javadoc: | jdk
 check-reproducible: | jdk
 	scripts/check-reproducible.sh
 
+# keel that needs no JDK: a jlink runtime with the JDK modules keel uses, keel's jars and
+# bin/keel, packed as target/dist/keel-<version>-linux-x86_64.tar.gz (scripts/make-dist.sh).
+dist: | jdk
+	$(MVN) -q -DskipTests package
+	scripts/make-dist.sh
+
+# The tarball as a user gets it: unpacked in a temporary directory, run with PATH=/usr/bin:/bin
+# and no JAVA_HOME (--version, cpus --json, serve + curl, SIGTERM), its file list checked
+# (scripts/dist-test.sh). Not part of make test: building the image takes a minute or two.
+dist-test: dist
+	scripts/dist-test.sh target/dist/keel-*-linux-x86_64.tar.gz
+
 clean:
 	$(MVN) -q clean
 	$(MAKE) -C native clean
