@@ -13,7 +13,7 @@ ROOT ?= sample
 FUZZ_TIME ?= 600
 
 .PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk \
-  artifacts javadoc check-reproducible dist dist-test
+  artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
 
@@ -95,6 +95,11 @@ javadoc: | jdk
 # Two builds of this tree, byte-identical jars (~3 min; scripts/check-reproducible.sh).
 check-reproducible: | jdk
 	scripts/check-reproducible.sh
+
+# A user's project (keel-bom/src/test/resources/consumer) builds against the installed artifacts
+# through keel-bom and runs an echo and a file server (~1-2 min with the install).
+consumer-test: | jdk
+	scripts/consumer-test.sh
 
 # keel that needs no JDK: a jlink runtime with the JDK modules keel uses, keel's jars and
 # bin/keel, packed as target/dist/keel-<version>-linux-x86_64.tar.gz (scripts/make-dist.sh).
