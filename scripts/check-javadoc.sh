@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 JAVA_HOME=${JAVA_HOME:-$(scripts/find-jdk.sh)}
 javadoc="$JAVA_HOME/bin/javadoc"
 modules=(ffm-bindings affinity numa io-core zerocopy cli)
-exported=dev.keel.ffm,dev.keel.affinity,dev.keel.numa,dev.keel.io,dev.keel.zerocopy
+exported=dev.keel.ffm,dev.keel.affinity,dev.keel.numa,dev.keel.io,dev.keel.zerocopy,dev.keel.zerocopy.http,dev.keel.zerocopy.proxy
 srcpath=$(printf '%s/src/main/java:' "${modules[@]}")
 # module-info.java files (once the modules have them) are left out: the check runs on the class path.
 packages=$(for m in "${modules[@]}"; do (cd "$m/src/main/java" && find . -name '*.java' ! -name module-info.java -printf '%h\n'); done \

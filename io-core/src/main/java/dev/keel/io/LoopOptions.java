@@ -102,12 +102,12 @@ public final class LoopOptions {
 
     // ---------------------------------------------------------------- what was set (read by the transports)
 
-    /** Connections one loop holds at most (its table's capacity). */
     /** Tasks a loop keeps queued at most ({@link Builder#maxPendingTasks}). */
     public int maxPendingTasks() {
         return maxPendingTasks;
     }
 
+    /** Connections one loop holds at most (its table's capacity). */
     public int maxConnections() {
         return maxConnections;
     }

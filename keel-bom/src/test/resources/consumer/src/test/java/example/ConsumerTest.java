@@ -1,7 +1,7 @@
 package example;
 
 import dev.keel.io.EventLoopGroup;
-import dev.keel.zerocopy.FileServer;
+import dev.keel.zerocopy.http.FileServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
