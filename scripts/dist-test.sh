@@ -4,7 +4,7 @@
 # JAVA_HOME, no JDK on the PATH; `env -i`), checking:
 #   - the image: bin/keel and the runtime's own bin/java, LICENSE, NOTICE, the systemd unit;
 #     only the JDK modules keel needs (no compiler, no desktop), no JDK tools;
-#   - bin/keel --version prints "keel <version of the tarball's name>";
+#   - bin/keel --version prints "keel <version of the tarball's name>" and nothing on stderr;
 #   - bin/keel cpus --json is JSON whose online CPUs are this machine's and whose usable count
 #     matches its usable list;
 #   - bin/keel serve on a temporary root answers curl with the files' exact bytes (whole and a
@@ -45,8 +45,10 @@ for m in java.desktop jdk.compiler java.sql; do
 done
 ok "image holds $(find "$home" -type f | wc -l) files, $(du -sh "$home" | cut -f1); modules: $modules"
 
-out=$(user timeout 60 "$home/bin/keel" --version) || fail "bin/keel --version exited $?"
+out=$(user timeout 60 "$home/bin/keel" --version 2> "$work/version.err") || fail "bin/keel --version exited $?"
 [ "$out" = "keel $version" ] || fail "bin/keel --version printed '$out', wanted 'keel $version'"
+# Nothing on stderr: in particular no JVM warning about native access the launcher did not grant.
+[ ! -s "$work/version.err" ] || { cat "$work/version.err" >&2; fail "bin/keel --version wrote to stderr"; }
 ok "bin/keel --version: $out"
 
 user timeout 60 "$home/bin/keel" cpus --json > "$work/cpus.json" || fail "bin/keel cpus --json exited $?"
@@ -105,5 +107,6 @@ server=
 # keel's hook closes the server and says so (the systemd unit counts 143 as success).
 [ "$status" -eq 143 ] || { cat "$log" >&2; fail "keel serve exited $status on SIGTERM, not 143"; }
 grep -qx 'keel serve: stopped' "$log" || { cat "$log" >&2; fail "keel serve did not say it stopped"; }
+! grep -q 'WARNING' "$log" || { cat "$log" >&2; fail "keel serve logged a warning"; }
 ok "keel serve closed its server on SIGTERM ('keel serve: stopped', status 143)"
 echo "dist-test: passed ($tarball, $(stat -c %s "$tarball") bytes)"

@@ -1,9 +1,6 @@
 package dev.keel.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -83,22 +80,7 @@ public final class Keel {
         return sb.toString();
     }
 
-    /**
-     * keel's version, from {@code keel-version.txt} beside this class (the build writes the pom's
-     * version into it), else the jar's manifest, else {@code dev} (classes run from a directory
-     * without resources).
-     */
     static String version() {
-        try (InputStream in = Keel.class.getResourceAsStream("keel-version.txt")) {
-            if (in != null) {
-                String v = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-                if (!v.isEmpty() && !v.startsWith("$")) {
-                    return v;
-                }
-            }
-        } catch (IOException e) {
-            // fall through to the manifest
-        }
         String v = Keel.class.getPackage().getImplementationVersion();
         return v != null ? v : "dev";
     }

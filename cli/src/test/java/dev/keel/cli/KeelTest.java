@@ -27,12 +27,4 @@ class KeelTest {
         assertEquals(2, run("frobnicate"));
         assertEquals("keel: unknown command 'frobnicate' (see keel --help)\n", err.toString());
     }
-
-    @Test
-    void shouldPrintTheBuildsVersion() {
-        assertEquals(0, run("--version"));
-        String version = System.getProperty("keel.version");
-        assertTrue(version != null && !version.isEmpty(), "surefire passes keel.version");
-        assertEquals("keel " + version + "\n", out.toString());
-    }
 }
