@@ -101,17 +101,21 @@ check-reproducible: | jdk
 consumer-test: | jdk
 	scripts/consumer-test.sh
 
-# keel that needs no JDK: a jlink runtime with the JDK modules keel uses, keel's jars and
-# bin/keel, packed as target/dist/keel-<version>-linux-x86_64.tar.gz (scripts/make-dist.sh).
+# keel that needs no JDK: a jlink runtime with the JDK modules keel uses, keel's modules and
+# bin/keel, packed as target/dist/keel-<version>-linux-x86_64.tar.gz (scripts/make-dist.sh),
+# and the same image as target/dist/keel_<version>_amd64.deb (scripts/make-deb.sh).
 dist: | jdk
 	$(MVN) -q -DskipTests package
 	scripts/make-dist.sh
+	scripts/make-deb.sh
 
 # The tarball as a user gets it: unpacked in a temporary directory, run with PATH=/usr/bin:/bin
-# and no JAVA_HOME (--version, cpus --json, serve + curl, SIGTERM), its file list checked
-# (scripts/dist-test.sh). Not part of make test: building the image takes a minute or two.
+# and no JAVA_HOME (--version, cpus --json, serve + curl, SIGTERM; scripts/dist-test.sh), and
+# the .deb's fields and contents (scripts/deb-test.sh). Not part of make test: building the
+# image takes a minute or two (the tests themselves ~15 s).
 dist-test: dist
 	scripts/dist-test.sh target/dist/keel-*-linux-x86_64.tar.gz
+	scripts/deb-test.sh target/dist/keel_*_amd64.deb
 
 clean:
 	$(MVN) -q clean
