@@ -1,6 +1,6 @@
 package dev.keel.io;
 
-import dev.keel.io.loop.ReusePortListeners;
+import dev.keel.io.listen.ReusePortListeners;
 import dev.keel.io.stats.LoopStatsSnapshot;
 import dev.keel.io.uring.IoUringSupport;
 import dev.keel.affinity.Affinity;

@@ -3,7 +3,7 @@ package dev.keel.zerocopy.proxy;
 import dev.keel.affinity.Affinity;
 import dev.keel.ffm.Files;
 import dev.keel.io.CpuPinner;
-import dev.keel.io.loop.ReusePortListeners;
+import dev.keel.io.listen.ReusePortListeners;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
