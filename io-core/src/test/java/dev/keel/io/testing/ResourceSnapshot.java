@@ -81,6 +81,7 @@ public record ResourceSnapshot(long pid, int fds, Map<String, Integer> files, in
     public static final long NATIVE_HEAP_SLACK = 16L * 1024 * 1024;
     private static final MethodHandle MALLINFO2 = mallinfo2();
 
+    /** Copies {@code files} and {@code loops}, so a snapshot stays as taken. */
     public ResourceSnapshot {
         files = files == null ? null : Collections.unmodifiableMap(new TreeMap<>(files));
         loops = List.copyOf(loops);
