@@ -37,7 +37,7 @@ test: | jdk
 	$(MVN) verify
 	@mkdir -p bin
 	@sed -e 's|@JAVA_HOME@|$(JDK)|' scripts/keel.in > bin/keel && chmod +x bin/keel
-	$(MAKE) --no-print-directory consumer-test dist-test check-reproducible
+	$(MAKE) --no-print-directory javadoc consumer-test dist-test check-reproducible
 
 # The hostile-client and fault scenarios at full size (make test runs them small): ~10 min.
 # ServeStressTest: 1,000,000 mixed requests against keel serve under ulimit -n 256, on epoll and io_uring.
