@@ -18,12 +18,19 @@ public final class Connection {
     private final long handle;
     private final int fd;
     private final MemorySegment userArea;
+    final ConnectionHandler handler;
     private Object attachment;
     /** Whether the handler heard {@code onOpen}: only then does it hear {@code onClose}. Loop thread. */
     boolean opened;
 
-    Connection(LoopCore core, int slot, long handle, int fd, MemorySegment userArea) {
+    /** For an outbound connection, where it connects to and why it failed (null while it has not); else null. */
+    java.net.InetSocketAddress remote;
+    ConnectFailure failure;
+    long timeoutNanos;
+
+    Connection(LoopCore core, int slot, long handle, int fd, MemorySegment userArea, ConnectionHandler handler) {
         this.core = core;
+        this.handler = handler;
         this.slot = slot;
         this.handle = handle;
         this.fd = fd;

@@ -4,9 +4,11 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.io.loop.ConnectionTable;
 
 import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
 
 import static dev.keel.io.loop.ConnectionTable.CLOSE_REASON;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
+import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_INPUT_CLOSED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OUTPUT_SHUT;
@@ -19,7 +21,8 @@ import static dev.keel.io.loop.ConnectionTable.LAST_ACTIVE;
  * calls for arrived bytes and end of input (with the half-close rule: input ended and output
  * shut means nothing can move any more, so the connection closes), graceful and immediate
  * closes, idle timeouts, and the release of the slot once the kernel holds nothing of it — {@code onClose}
- * only for a connection whose handler heard {@code onOpen}. Output and back-pressure are the
+ * only for a connection whose handler heard {@code onOpen}; for an outbound connection also its
+ * connect, its connect timeout and the {@code onConnectFailed} of one that never opened. Output and back-pressure are the
  * {@link WritePath}'s. Kept apart from the duty cycle ({@link LoopCore}) so that the rules of
  * a connection's life read in one place. Loop-confined.
  */
@@ -51,7 +54,7 @@ final class ConnectionLifecycle {
             return;
         }
         long handle = table.handleOf(slot);
-        Connection c = new Connection(core, slot, handle, core.poller.publicFd(fd), table.userArea(slot));
+        Connection c = new Connection(core, slot, handle, core.poller.publicFd(fd), table.userArea(slot), handler);
         connections[slot] = c;
         core.stats.accepted++;
         LoopEvents.opened(core.index, c);
@@ -61,13 +64,77 @@ final class ConnectionLifecycle {
             closeNow(slot, CloseReason.ERROR);
             return;
         }
-        startIdleCheck(slot, handle);
-        c.opened = true; // from here on the handler hears of its close
+        open(slot, c);
+    }
+
+    /** The connection's idle check starts and its handler hears onOpen: from here on it hears of its close. */
+    private void open(int slot, Connection c) {
+        startIdleCheck(slot, c.handle());
+        c.opened = true;
         try {
-            handler.onOpen(c);
+            c.handler.onOpen(c);
         } catch (Throwable t) {
             handlerFailed(slot, t);
         }
+    }
+
+    // ---------------------------------------------------------------- outbound connections
+
+    /**
+     * Puts socket {@code fd} (kernel side), about to connect to {@code remote}, in a slot with its
+     * connect timeout running; returns the slot, or -1 when the table is full.
+     */
+    int connecting(int fd, InetSocketAddress remote, ConnectionHandler h, long timeoutNanos) {
+        ConnectionTable table = core.table;
+        int slot = table.allocate(fd);
+        if (slot < 0) {
+            return -1;
+        }
+        long handle = table.handleOf(slot);
+        Connection c = new Connection(core, slot, handle, core.poller.publicFd(fd), table.userArea(slot), h);
+        c.remote = remote;
+        c.timeoutNanos = timeoutNanos;
+        connections[slot] = c;
+        table.setFlag(slot, FLAG_CONNECTING);
+        table.setInt(slot, CLOSE_REASON, CloseReason.ERROR.ordinal());
+        // The slot's one loop timer is its connect timeout now, its idle check once it is open.
+        table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, timeoutNanos,
+                LoopTimers.KIND_CONNECT_TIMEOUT, slot, ConnectionTable.generationOfHandle(handle)));
+        return slot;
+    }
+
+    /** The connect of {@code slot} completed: the connection opens. */
+    void connected(int slot) {
+        ConnectionTable table = core.table;
+        Connection c = connections[slot];
+        if (c == null || !table.hasFlag(slot, FLAG_OPEN) || !table.hasFlag(slot, FLAG_CONNECTING)) {
+            return;
+        }
+        table.clearFlag(slot, FLAG_CONNECTING);
+        core.timers.cancelInternal(table.getInt(slot, IDLE_TIMER));
+        table.setInt(slot, IDLE_TIMER, -1);
+        LoopEvents.opened(core.index, c);
+        open(slot, c);
+    }
+
+    /** The connect of {@code slot} failed: its socket closes, and once released the handler hears why. */
+    void connectFailed(int slot, ConnectFailure failure) {
+        Connection c = connections[slot];
+        if (c == null || !core.table.hasFlag(slot, FLAG_OPEN) || !core.table.hasFlag(slot, FLAG_CONNECTING)) {
+            return;
+        }
+        c.failure = failure;
+        closeNow(slot, CloseReason.ERROR);
+    }
+
+    /** The connect timer of {@code slot}'s connection of {@code generation} fired. */
+    void connectTimedOut(int slot, int generation) {
+        if (!core.table.isLive(ConnectionTable.handle(slot, generation))) {
+            return;
+        }
+        core.table.setInt(slot, IDLE_TIMER, -1);
+        Connection c = connections[slot];
+        connectFailed(slot, ConnectFailure.timeout(c.remote, c.timeoutNanos));
     }
 
     /**
@@ -78,7 +145,7 @@ final class ConnectionLifecycle {
         core.stats.bytesIn += data.byteSize();
         core.table.setLong(slot, LAST_ACTIVE, core.tick);
         try {
-            handler.onData(c, data);
+            c.handler.onData(c, data);
         } catch (Throwable t) {
             handlerFailed(slot, t);
             return false;
@@ -93,7 +160,7 @@ final class ConnectionLifecycle {
         core.poller.update(slot);
         table.setInt(slot, CLOSE_REASON, CloseReason.PEER_CLOSED.ordinal());
         try {
-            handler.onInputClosed(c);
+            c.handler.onInputClosed(c);
         } catch (Throwable t) {
             handlerFailed(slot, t);
             return;
@@ -158,10 +225,25 @@ final class ConnectionLifecycle {
         core.stats.closed++;
         LoopEvents.closed(core.index, c, reason);
         if (!c.opened) {
-            return; // closed before onOpen (its registration failed): the handler never saw it
+            // Closed before onOpen: an accepted socket whose registration failed, which the
+            // handler never saw, or an outbound one whose connect failed, which it hears of now.
+            if (c.remote != null) {
+                connectFailedNow(c, reason);
+            }
+            return;
         }
         try {
-            handler.onClose(c, reason);
+            c.handler.onClose(c, reason);
+        } catch (Throwable t) {
+            core.reportUnexpected(t);
+        }
+    }
+
+    private void connectFailedNow(Connection c, CloseReason reason) {
+        ConnectFailure failure = c.failure != null ? c.failure
+                : ConnectFailure.other(c.remote, "closed before it connected: " + reason);
+        try {
+            c.handler.onConnectFailed(failure);
         } catch (Throwable t) {
             core.reportUnexpected(t);
         }

@@ -5,6 +5,7 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.Poller;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -96,6 +97,38 @@ public final class EventLoop implements Executor {
     }
 
     /**
+     * Opens an outbound TCP connection to {@code remote} on this loop; callable from any thread
+     * (from another, the connect starts with the loop's next pass). Non-blocking on either
+     * transport. When it completes, {@code handler} hears {@code onOpen} and serves the
+     * connection like an accepted one (the loop's buffers, water marks and idle timeout apply);
+     * when it cannot — refused (ECONNREFUSED), unreachable, timed out by the kernel (ETIMEDOUT)
+     * or by {@link ConnectOptions.Builder#timeout}, no room on the loop, the loop stopping —
+     * {@code handler} hears {@link ConnectionHandler#onConnectFailed} instead, on the loop
+     * thread, once everything the attempt held is free. Nothing is thrown on the loop.
+     *
+     * @throws IllegalArgumentException   when {@code remote} is unresolved (no DNS on a loop)
+     * @throws RejectedExecutionException once the loop has terminated
+     */
+    public void connect(InetSocketAddress remote, ConnectionHandler handler, ConnectOptions options) {
+        Objects.requireNonNull(remote, "remote");
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(options, "options");
+        if (remote.isUnresolved()) {
+            throw new IllegalArgumentException("unresolved address " + remote + ": resolve it before connecting");
+        }
+        if (options.localAddress != null
+                && options.localAddress.getAddress().getClass() != remote.getAddress().getClass()) {
+            throw new IllegalArgumentException("local address " + options.localAddress + " is not of the family of "
+                    + remote);
+        }
+        if (inLoop()) {
+            core.connector.connect(remote, handler, options);
+        } else {
+            core.execute(() -> core.connector.connect(remote, handler, options));
+        }
+    }
+
+    /**
      * Runs {@code task} on the loop thread after {@code delay}; must be called on the loop
      * thread. Returns the timer's handle for {@link #cancelTimer}: a non-negative long that
      * names this timer only (it carries a generation, like a connection's handle), so a handle
@@ -153,6 +186,16 @@ public final class EventLoop implements Executor {
     /** The transport's side of this loop (tests look inside it). */
     Poller poller() {
         return core.poller;
+    }
+
+    /** Timers pending on the loop's wheel, its own and the application's; loop thread only (tests). */
+    int pendingTimers() {
+        return core.timers.pending();
+    }
+
+    /** The tick of the loop's wheel {@code nanos} falls in (tests count firings in ticks). */
+    long tickOf(long nanos) {
+        return core.timers.tickOf(nanos);
     }
 
     /** The loop's buffer pool; loop thread only. */

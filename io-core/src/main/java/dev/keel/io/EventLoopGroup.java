@@ -37,6 +37,7 @@ public final class EventLoopGroup implements AutoCloseable {
     private final Duration closeTimeout;
     private final Transport transport;
     private final Placement placement;
+    private final java.util.concurrent.atomic.AtomicInteger nextLoop = new java.util.concurrent.atomic.AtomicInteger();
     private boolean closed;
 
     private EventLoopGroup(List<EventLoop> loops, InetSocketAddress address, Duration closeTimeout,
@@ -52,13 +53,46 @@ public final class EventLoopGroup implements AutoCloseable {
         return new Builder();
     }
 
-    /** The address the loops listen on (with the real port when 0 was asked). */
+    /**
+     * The address the loops listen on (with the real port when 0 was asked).
+     *
+     * @throws IllegalStateException for a group made {@link Builder#withoutListener() without a listener}
+     */
     public InetSocketAddress address() {
+        if (address == null) {
+            throw new IllegalStateException("this group does not listen: it was built withoutListener()");
+        }
         return address;
     }
 
     public int port() {
-        return address.getPort();
+        return address().getPort();
+    }
+
+    /** Whether the loops listen for connections (false for a group built {@link Builder#withoutListener()}). */
+    public boolean listening() {
+        return address != null;
+    }
+
+    /**
+     * Opens an outbound connection on the next loop in turn (round-robin); see
+     * {@link EventLoop#connect}. Returns the loop it runs on.
+     */
+    public EventLoop connect(InetSocketAddress remote, ConnectionHandler handler, ConnectOptions options) {
+        EventLoop loop = loops.get(Math.floorMod(nextLoop.getAndIncrement(), loops.size()));
+        loop.connect(remote, handler, options);
+        return loop;
+    }
+
+    /**
+     * Opens an outbound connection on the loop {@code key} picks ({@code key} modulo the number
+     * of loops): connections with one key share a loop, and so a thread, with no hand-off
+     * between them. Returns that loop.
+     */
+    public EventLoop connect(long key, InetSocketAddress remote, ConnectionHandler handler, ConnectOptions options) {
+        EventLoop loop = loops.get((int) Math.floorMod(key, (long) loops.size()));
+        loop.connect(remote, handler, options);
+        return loop;
     }
 
     public List<EventLoop> loops() {
@@ -155,6 +189,7 @@ public final class EventLoopGroup implements AutoCloseable {
         private CpuPinner pinner = Affinity::pinCurrentThread;
         private Transport transport = Transport.EPOLL;
         private boolean reserve = true;
+        private boolean listen = true;
         private CpuReservations reservations;
 
         private Builder() {
@@ -221,6 +256,16 @@ public final class EventLoopGroup implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The loops open no listening socket: a group that only connects out
+         * ({@link EventLoopGroup#connect}); it needs no {@link #handler}, each connect names its own.
+         */
+        public Builder withoutListener() {
+            listen = false;
+            return this;
+        }
+
+        /** The handler of accepted connections (required unless {@link #withoutListener()}). */
         public Builder handler(ConnectionHandler h) {
             handler = Objects.requireNonNull(h);
             return this;
@@ -254,7 +299,9 @@ public final class EventLoopGroup implements AutoCloseable {
          * fails with {@code bind: EADDRINUSE}; nothing is left open after a failure.
          */
         public EventLoopGroup start() {
-            Objects.requireNonNull(handler, "handler");
+            if (listen) {
+                Objects.requireNonNull(handler, "handler");
+            }
             if (this.cpus != null && this.cpus.length != 0 && this.cpus.length != loops) {
                 throw new IllegalArgumentException("placement names " + this.cpus.length + " CPUs for " + loops
                         + " loops: " + Arrays.toString(this.cpus));
@@ -264,12 +311,12 @@ public final class EventLoopGroup implements AutoCloseable {
             int[] cpus = placement.cpus;
             int[] listeners;
             try {
-                listeners = ReusePortListeners.open(host, port, loops, options.backlog);
+                listeners = listen ? ReusePortListeners.open(host, port, loops, options.backlog) : none(loops);
             } catch (RuntimeException e) {
                 placement.release();
                 throw e;
             }
-            int actualPort = ReusePortListeners.port(listeners[0]);
+            InetSocketAddress bound = listen ? new InetSocketAddress(host, ReusePortListeners.port(listeners[0])) : null;
             List<EventLoop> started = new ArrayList<>();
             try {
                 for (int i = 0; i < loops; i++) {
@@ -281,8 +328,7 @@ public final class EventLoopGroup implements AutoCloseable {
                     loop.start();
                 }
                 Duration timeout = Duration.ofNanos(options.shutdownDrainNanos).plusSeconds(10);
-                return new EventLoopGroup(List.copyOf(started), new InetSocketAddress(host, actualPort), timeout,
-                        resolved, placement);
+                return new EventLoopGroup(List.copyOf(started), bound, timeout, resolved, placement);
             } catch (RuntimeException | InterruptedException e) {
                 for (int fd : listeners) {
                     if (fd >= 0) {
@@ -304,6 +350,12 @@ public final class EventLoopGroup implements AutoCloseable {
                 }
                 throw (RuntimeException) e;
             }
+        }
+
+        private static int[] none(int count) {
+            int[] fds = new int[count];
+            Arrays.fill(fds, -1);
+            return fds;
         }
 
         /**

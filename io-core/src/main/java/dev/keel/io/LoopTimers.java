@@ -20,6 +20,7 @@ final class LoopTimers {
     static final int KIND_IDLE = 1;
     static final int KIND_TASK = 2;
     static final int KIND_ACCEPT_RESUME = 3;
+    static final int KIND_CONNECT_TIMEOUT = 4;
 
     private final TimingWheel wheel;
     private final Runnable[] tasks;
@@ -118,6 +119,11 @@ final class LoopTimers {
 
     long nanosToNextTick(long nowNanos) {
         return wheel.nanosToNextTick(nowNanos);
+    }
+
+    /** Timers pending now, the loop's and the application's. */
+    int pending() {
+        return wheel.active();
     }
 
     /** Application timers pending now. */

@@ -27,11 +27,9 @@ final class WritePath {
     private final ConnectionTable table;
     private final OutboundQueue outbound;
     private final LoopOptions options;
-    private final ConnectionHandler handler;
 
-    WritePath(LoopCore core, ConnectionHandler handler) {
+    WritePath(LoopCore core) {
         this.core = core;
-        this.handler = handler;
         this.table = core.table;
         this.outbound = core.outbound;
         this.options = core.options;
@@ -138,7 +136,7 @@ final class WritePath {
             table.clearFlag(slot, FLAG_NOTIFY_WRITABLE | FLAG_READ_PAUSED);
             core.poller.update(slot);
             try {
-                handler.onWritable(c);
+                c.handler.onWritable(c);
             } catch (Throwable t) {
                 core.lifecycle.handlerFailed(slot, t);
                 return;
