@@ -352,4 +352,60 @@ abstract class ClientBehaviourTest {
             }
         }
     }
+
+    @Test
+    @Timeout(60)
+    void shouldReconnectWithBackOffUntilTheServerComesAndAfterItCloses() throws Exception {
+        EventLoopGroup clients = clients(1);
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        AtomicInteger opened = new AtomicInteger();
+        AtomicInteger refused = new AtomicInteger();
+        ConnectionHandler h = new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                opened.incrementAndGet();
+            }
+
+            @Override
+            public void onData(Connection connection, MemorySegment data) {
+            }
+
+            @Override
+            public void onConnectFailed(ConnectFailure failure) {
+                if (failure.errno() == Errno.ECONNREFUSED) {
+                    refused.incrementAndGet();
+                }
+            }
+        };
+        EventLoop loop = clients.loops().get(0);
+        InetSocketAddress to = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        Reconnector r = Reconnector.start(loop, to, ConnectOptions.defaults(), h, Duration.ofMillis(20),
+                Duration.ofMillis(80));
+        await("three refusals", () -> refused.get() >= 3);
+        assertEquals(Duration.ofMillis(80), onLoop(loop, r::backoff), "the back-off doubled up to its maximum");
+        ConnectionHandler closer = new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.close(); // the server hangs up on every connection: the client reconnects each time
+            }
+
+            @Override
+            public void onData(Connection connection, MemorySegment data) {
+            }
+        };
+        EventLoopGroup server = EventLoopGroup.builder().transport(transport()).unpinned().noReservations()
+                .options(options().build()).port(port).handler(closer).start();
+        groups.add(server);
+        await("two connections opened, the second after the server closed the first", () -> opened.get() >= 2);
+        // Each open starts the back-off over (20 ms for the retry after its close, 40 ms next);
+        // without the reset it would have stayed at its 80 ms maximum.
+        assertTrue(onLoop(loop, r::backoff).compareTo(Duration.ofMillis(40)) <= 0, "an open connection resets the back-off");
+        r.stop();
+        long after = onLoop(loop, r::attempts);
+        Thread.sleep(200); // not a timing assertion: stopped means no attempt at all, however long we look
+        assertEquals(after, (long) onLoop(loop, r::attempts), "no attempt after stop()");
+    }
 }
