@@ -80,6 +80,29 @@ public final class Connection {
         }
     }
 
+    /**
+     * Hands the last {@code bytes} of the data given to the current {@link ConnectionHandler#onData}
+     * call back to the loop: they are delivered again, in front of the next bytes that arrive,
+     * as one segment. For a protocol whose message arrived in part (a frame's header without
+     * all its body). Callable only within this connection's onData; the last call wins. The
+     * bytes wait in a buffer of the loop's pool, at most the pool's largest buffer size: keeping
+     * more closes the connection as {@link CloseReason#FRAME_TOO_LARGE}.
+     *
+     * @throws IllegalStateException    outside this connection's onData
+     * @throws IllegalArgumentException when {@code bytes} is negative or more than were delivered
+     */
+    public void keep(long bytes) {
+        core.cumulation.keep(core.liveSlot(this), bytes);
+    }
+
+    /**
+     * Closes at once, dropping pending output, with {@code reason}: for protocol code that knows
+     * why, such as a framer refusing a frame ({@link CloseReason#FRAME_TOO_LARGE}).
+     */
+    public void abort(CloseReason reason) {
+        core.lifecycle.closeNow(core.liveSlot(this), java.util.Objects.requireNonNull(reason, "reason"));
+    }
+
     /** Closes after pending output is sent ({@link CloseReason#LOCAL}). */
     public void close() {
         core.lifecycle.close(core.liveSlot(this));

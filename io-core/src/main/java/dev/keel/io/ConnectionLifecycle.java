@@ -144,13 +144,22 @@ final class ConnectionLifecycle {
     boolean received(int slot, Connection c, MemorySegment data) {
         core.stats.bytesIn += data.byteSize();
         core.table.setLong(slot, LAST_ACTIVE, core.tick);
+        Cumulation cumulation = core.cumulation;
+        MemorySegment delivered = cumulation.holds(slot) ? cumulation.assemble(slot, data) : data;
+        cumulation.begin(slot, delivered);
         try {
-            c.handler.onData(c, data);
+            c.handler.onData(c, delivered);
         } catch (Throwable t) {
+            cumulation.end(slot, false);
             handlerFailed(slot, t);
             return false;
         }
-        return core.table.isLive(c.handle());
+        boolean live = core.table.isLive(c.handle());
+        if (!cumulation.end(slot, live)) {
+            closeNow(slot, CloseReason.FRAME_TOO_LARGE);
+            return false;
+        }
+        return live;
     }
 
     /** The peer shut down its sending side. */
@@ -220,6 +229,7 @@ final class ConnectionLifecycle {
         Connection c = connections[slot];
         connections[slot] = null;
         core.outbound.discard(slot);
+        core.cumulation.release(slot);
         CloseReason reason = REASONS[core.table.getInt(slot, CLOSE_REASON)];
         core.table.release(slot);
         core.stats.closed++;

@@ -198,6 +198,11 @@ public final class EventLoop implements Executor {
         return core.timers.tickOf(nanos);
     }
 
+    /** Bytes {@code c} keeps for its next delivery ({@link Connection#keep}); loop thread only (tests). */
+    int keptBytes(Connection c) {
+        return core.cumulation.held(c.slot());
+    }
+
     /** The loop's buffer pool; loop thread only. */
     BufferPool pool() {
         return core.pool;

@@ -56,6 +56,7 @@ final class LoopCore implements PollerHost {
     ConnectionLifecycle lifecycle;
     WritePath writes;
     Connector connector;
+    Cumulation cumulation;
     /** The pending retry of a paused accept, or -1. */
     private int acceptResumeTimer = -1;
     private MemorySegment readBuffer;
@@ -163,6 +164,8 @@ final class LoopCore implements PollerHost {
         lifecycle = new ConnectionLifecycle(this, handler, options.maxConnections);
         writes = new WritePath(this);
         connector = new Connector(this);
+        cumulation = new Cumulation(pool, arena, options.maxConnections,
+                Math.max(options.readBufferBytes, options.providedBufferBytes));
         readBuffer = arena.allocate(options.readBufferBytes, 64);
         readSlices = new MemorySegment[options.readBufferBytes + 1];
         poller.setUp(listenFd, wakeup.open());
