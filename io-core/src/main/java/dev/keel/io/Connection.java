@@ -103,6 +103,32 @@ public final class Connection {
         core.lifecycle.closeNow(core.liveSlot(this), java.util.Objects.requireNonNull(reason, "reason"));
     }
 
+    /**
+     * Closes the connection as {@link CloseReason#READ_TIMEOUT} once no byte arrived for
+     * {@code timeout} (counted from now, on the loop's wheel, so to the tick);
+     * {@link java.time.Duration#ZERO} turns it off. Apart from the loop's idle timeout, which output
+     * also resets.
+     */
+    public void readTimeout(java.time.Duration timeout) {
+        core.timeouts.setReadTimeout(core.liveSlot(this), nonNegative(timeout));
+    }
+
+    /**
+     * Closes the connection as {@link CloseReason#WRITE_TIMEOUT} once queued output made no
+     * progress for {@code timeout} (a peer that stopped reading); {@link java.time.Duration#ZERO}
+     * turns it off. A connection with nothing queued never times out this way.
+     */
+    public void writeTimeout(java.time.Duration timeout) {
+        core.timeouts.setWriteTimeout(core.liveSlot(this), nonNegative(timeout));
+    }
+
+    private static long nonNegative(java.time.Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        }
+        return timeout.toNanos();
+    }
+
     /** Closes after pending output is sent ({@link CloseReason#LOCAL}). */
     public void close() {
         core.lifecycle.close(core.liveSlot(this));

@@ -69,7 +69,7 @@ final class ConnectionLifecycle {
 
     /** The connection's idle check starts and its handler hears onOpen: from here on it hears of its close. */
     private void open(int slot, Connection c) {
-        startIdleCheck(slot, c.handle());
+        core.timeouts.opened(slot);
         c.opened = true;
         try {
             c.handler.onOpen(c);
@@ -144,6 +144,7 @@ final class ConnectionLifecycle {
     boolean received(int slot, Connection c, MemorySegment data) {
         core.stats.bytesIn += data.byteSize();
         core.table.setLong(slot, LAST_ACTIVE, core.tick);
+        core.timeouts.read(slot);
         Cumulation cumulation = core.cumulation;
         MemorySegment delivered = cumulation.holds(slot) ? cumulation.assemble(slot, data) : data;
         cumulation.begin(slot, delivered);
@@ -275,37 +276,6 @@ final class ConnectionLifecycle {
             if (connections[slot] != null) {
                 closeNow(slot, reason);
             }
-        }
-    }
-
-    /** Starts the idle check of the connection just opened in {@code slot}, when idle timeouts are on. */
-    private void startIdleCheck(int slot, long handle) {
-        ConnectionTable table = core.table;
-        LoopOptions options = core.options;
-        table.setLong(slot, LAST_ACTIVE, core.tick);
-        if (options.idleTimeoutNanos > 0) {
-            table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, options.idleTimeoutNanos,
-                    LoopTimers.KIND_IDLE, slot, ConnectionTable.generationOfHandle(handle)));
-        }
-    }
-
-    /** The idle timer of {@code slot}'s connection of {@code generation} fired: close it, or check again later. */
-    void idleCheck(int slot, int generation) {
-        ConnectionTable table = core.table;
-        LoopOptions options = core.options;
-        long handle = ConnectionTable.handle(slot, generation);
-        if (!table.isLive(handle)) {
-            return;
-        }
-        long idleTicks = (options.idleTimeoutNanos + options.tickNanos - 1) / options.tickNanos;
-        long quiet = core.tick - table.getLong(slot, LAST_ACTIVE);
-        if (quiet >= idleTicks) {
-            table.setInt(slot, IDLE_TIMER, -1);
-            core.stats.idleTimeouts++;
-            closeNow(slot, CloseReason.IDLE_TIMEOUT);
-        } else {
-            table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, (idleTicks - quiet) * options.tickNanos,
-                    LoopTimers.KIND_IDLE, slot, generation));
         }
     }
 

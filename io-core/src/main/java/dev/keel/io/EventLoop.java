@@ -145,8 +145,46 @@ public final class EventLoop implements Executor {
     }
 
     /**
-     * Cancels the timer {@code timer} (a handle from {@link #schedule}) names; false when it
-     * already ran or was cancelled. Loop thread only.
+     * Runs {@code task} on the loop thread first after {@code initialDelay}, then every
+     * {@code period} at a fixed rate: its deadlines stay on the grid start + k * period, so
+     * runs do not drift however long each takes; each fires at the first tick of the loop's
+     * wheel at or after its deadline. A deadline already past when a run ends (a run longer
+     * than the period, a stalled loop) is skipped rather than run in a burst. Loop thread only;
+     * the handle, for {@link #cancelTimer}, names this task for its whole life (one place of
+     * {@link LoopOptions.Builder#maxTimers} until cancelled). Allocation-free once started.
+     *
+     * @throws RejectedExecutionException when the application's timers are all in use
+     */
+    public long scheduleAtFixedRate(Duration initialDelay, Duration period, Runnable task) {
+        return periodic(initialDelay, period, true, task);
+    }
+
+    /**
+     * As {@link #scheduleAtFixedRate}, but each run's deadline is {@code delay} after the
+     * previous run ended.
+     */
+    public long scheduleWithFixedDelay(Duration initialDelay, Duration delay, Runnable task) {
+        return periodic(initialDelay, delay, false, task);
+    }
+
+    private long periodic(Duration initialDelay, Duration period, boolean fixedRate, Runnable task) {
+        core.assertInLoop();
+        Objects.requireNonNull(task, "task");
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("period must be positive: " + period);
+        }
+        return core.timers.schedulePeriodic(System.nanoTime(), initialDelay.toNanos(), period.toNanos(), fixedRate,
+                task);
+    }
+
+    /** The next deadline (System.nanoTime) of periodic task {@code handle}, -1 once cancelled; loop thread (tests). */
+    long periodicDeadline(long handle) {
+        return core.timers.periodicDeadline(handle);
+    }
+
+    /**
+     * Cancels the timer {@code timer} (a handle from {@link #schedule} or one of the periodic
+     * schedules) names; false when it already ran or was cancelled. Loop thread only.
      */
     public boolean cancelTimer(long timer) {
         core.assertInLoop();

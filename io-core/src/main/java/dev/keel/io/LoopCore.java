@@ -57,6 +57,7 @@ final class LoopCore implements PollerHost {
     WritePath writes;
     Connector connector;
     Cumulation cumulation;
+    ConnectionTimeouts timeouts;
     /** The pending retry of a paused accept, or -1. */
     private int acceptResumeTimer = -1;
     private MemorySegment readBuffer;
@@ -164,6 +165,7 @@ final class LoopCore implements PollerHost {
         lifecycle = new ConnectionLifecycle(this, handler, options.maxConnections);
         writes = new WritePath(this);
         connector = new Connector(this);
+        timeouts = new ConnectionTimeouts(this, options.maxConnections);
         cumulation = new Cumulation(pool, arena, options.maxConnections,
                 Math.max(options.readBufferBytes, options.providedBufferBytes));
         readBuffer = arena.allocate(options.readBufferBytes, 64);
@@ -261,7 +263,7 @@ final class LoopCore implements PollerHost {
 
     private void onTimer(int timerId, int kind, int a, int b) {
         switch (kind) {
-            case LoopTimers.KIND_IDLE -> lifecycle.idleCheck(a, b);
+            case LoopTimers.KIND_IDLE -> timeouts.check(a, b);
             case LoopTimers.KIND_TASK -> {
                 Runnable task = timers.takeTask(timerId);
                 try {
@@ -271,6 +273,17 @@ final class LoopCore implements PollerHost {
                 }
             }
             case LoopTimers.KIND_CONNECT_TIMEOUT -> lifecycle.connectTimedOut(a, b);
+            case LoopTimers.KIND_PERIODIC -> {
+                Runnable task = timers.periodicDue(a, b);
+                if (task != null) {
+                    try {
+                        task.run();
+                    } catch (Throwable t) {
+                        taskFailed(t);
+                    }
+                    timers.periodicRan(a, b, now, System.nanoTime());
+                }
+            }
             case LoopTimers.KIND_ACCEPT_RESUME -> {
                 acceptResumeTimer = -1;
                 resumeAccepting();

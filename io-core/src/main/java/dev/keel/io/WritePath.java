@@ -43,6 +43,9 @@ final class WritePath {
         long length = data.byteSize();
         long written = 0;
         boolean wasEmpty = outbound.pending(slot) == 0;
+        if (wasEmpty) {
+            core.timeouts.wrote(slot); // a write timeout counts from when output first waits
+        }
         if (data.isNative()) {
             written = wasEmpty ? core.poller.writeNow(slot, c, data, length)
                     : core.poller.queueWithoutCopy(slot, data, length);
@@ -75,6 +78,7 @@ final class WritePath {
     void sent(int slot, long n) {
         core.stats.bytesOut += n;
         table.setLong(slot, LAST_ACTIVE, core.tick);
+        core.timeouts.wrote(slot);
     }
 
     void pauseReading(int slot) {
