@@ -72,6 +72,10 @@ bench: bin/keel
 bench-echo: bin/keel
 	bench/echo-bench.sh
 
+# keel load beside native/echo/echo_load against the C epoll echo server (~2 min; QUICK=1 for ~20 s).
+bench-load: bin/keel
+	bench/load-bench.sh
+
 # keel serve beside nginx and Netty on static files (~15 min; QUICK=1 for ~4 min).
 bench-serve: bin/keel
 	bench/serve-bench.sh

@@ -117,6 +117,14 @@ final class ConnectionLifecycle {
         open(slot, c);
     }
 
+    /** The transport's connect of {@code slot} failed: {@code call} with {@code errno}. */
+    void connectFailed(int slot, String call, int errno) {
+        Connection c = connections[slot];
+        if (c != null) {
+            connectFailed(slot, ConnectFailure.syscall(c.remote, call, errno));
+        }
+    }
+
     /** The connect of {@code slot} failed: its socket closes, and once released the handler hears why. */
     void connectFailed(int slot, ConnectFailure failure) {
         Connection c = connections[slot];

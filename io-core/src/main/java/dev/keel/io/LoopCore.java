@@ -273,17 +273,7 @@ final class LoopCore implements PollerHost {
                 }
             }
             case LoopTimers.KIND_CONNECT_TIMEOUT -> lifecycle.connectTimedOut(a, b);
-            case LoopTimers.KIND_PERIODIC -> {
-                Runnable task = timers.periodicDue(a, b);
-                if (task != null) {
-                    try {
-                        task.run();
-                    } catch (Throwable t) {
-                        taskFailed(t);
-                    }
-                    timers.periodicRan(a, b, now, System.nanoTime());
-                }
-            }
+            case LoopTimers.KIND_PERIODIC -> timers.runPeriodic(a, b, now, taskFailure);
             case LoopTimers.KIND_ACCEPT_RESUME -> {
                 acceptResumeTimer = -1;
                 resumeAccepting();
@@ -470,10 +460,7 @@ final class LoopCore implements PollerHost {
 
     @Override
     public void connectFailed(int slot, String call, int errno) {
-        Connection c = lifecycle.connection(slot);
-        if (c != null) {
-            lifecycle.connectFailed(slot, ConnectFailure.syscall(c.remote, call, errno));
-        }
+        lifecycle.connectFailed(slot, call, errno);
     }
 
     @Override

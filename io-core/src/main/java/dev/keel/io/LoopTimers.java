@@ -94,14 +94,21 @@ final class LoopTimers {
         periodic.armed(index, id);
     }
 
-    /** The periodic task {@code index} of {@code generation} is due: its task, or null when it was cancelled. */
-    Runnable periodicDue(int index, int generation) {
-        return periodic.due(index, generation);
-    }
-
-    /** The run of periodic task {@code index} ended at {@code endNanos}: its next deadline is armed unless it was cancelled. */
-    void periodicRan(int index, int generation, long passNanos, long endNanos) {
-        if (periodic.next(index, generation, passNanos, endNanos)) {
+    /**
+     * The timer of periodic task {@code index} of {@code generation} fired: runs the task (a
+     * throw goes to {@code failure}), then arms its next deadline unless it was cancelled meanwhile.
+     */
+    void runPeriodic(int index, int generation, long passNanos, LoopTasks.Failure failure) {
+        Runnable task = periodic.due(index, generation);
+        if (task == null) {
+            return;
+        }
+        try {
+            task.run();
+        } catch (Throwable t) {
+            failure.failed(t);
+        }
+        if (periodic.next(index, generation, System.nanoTime())) {
             arm(index, passNanos);
         }
     }

@@ -77,7 +77,7 @@ final class PeriodicTasks {
     }
 
     /** After a run: computes the next deadline; false when the entry was cancelled meanwhile. */
-    boolean next(int i, int gen, long passNanos, long endNanos) {
+    boolean next(int i, int gen, long endNanos) {
         if (!live(i, gen)) {
             return false;
         }

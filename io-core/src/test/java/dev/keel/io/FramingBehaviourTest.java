@@ -29,7 +29,6 @@ import static dev.keel.io.EchoBehaviourTest.await;
 import static dev.keel.io.EchoBehaviourTest.onLoop;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Inbound framing over real loopback sockets, written once and run on each transport: frames

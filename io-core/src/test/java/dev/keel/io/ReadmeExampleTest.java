@@ -59,4 +59,56 @@ class ReadmeExampleTest {
             }
         }
     }
+
+    /** The first java block after {@code heading} in README.md, written to {@code dir/name.java} and compiled. */
+    private static void compile(Path dir, String heading, String name) throws Exception {
+        String readme = Files.readString(Path.of("").toAbsolutePath().resolveSibling("README.md"));
+        int section = readme.indexOf(heading);
+        assertTrue(section >= 0, "README has " + heading);
+        Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
+        assertTrue(m.find(section), heading + " has a java example");
+        Path source = dir.resolve(name + ".java");
+        Files.writeString(source, m.group(1));
+        int rc = ToolProvider.getSystemJavaCompiler().run(null, null, null,
+                "-cp", System.getProperty("java.class.path"), "-d", dir.toString(), source.toString());
+        assertEquals(0, rc, "the README's " + name + " compiles");
+    }
+
+    private static Process java(Path dir, String... mainAndArgs) throws java.io.IOException {
+        String javaBin = ProcessHandle.current().info().command().orElseThrow();
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(javaBin,
+                "--enable-native-access=ALL-UNNAMED", "-Dkeel.cpu.lockdir=" + dir.resolve("cpu-locks"),
+                "-cp", dir + java.io.File.pathSeparator + System.getProperty("java.class.path")));
+        command.addAll(java.util.List.of(mainAndArgs));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    @Test
+    @Timeout(180)
+    void shouldRunTheReadmeFramedClientAgainstTheReadmeEchoServer(@TempDir Path dir) throws Exception {
+        compile(dir, "## keel as a library", "EchoServer");
+        compile(dir, "### A client: request and response", "FramedClient");
+        Process server = java(dir, "EchoServer", "0");
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream()))) {
+            String line = out.readLine();
+            assertNotNull(line, "the echo server printed its address");
+            Matcher port = Pattern.compile("echo on .*:(\\d+)$").matcher(line);
+            assertTrue(port.find(), "ready line: " + line);
+            Process client = java(dir, "FramedClient", "127.0.0.1", port.group(1));
+            try {
+                assertTrue(client.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the client finishes");
+                String printed = new String(client.getInputStream().readAllBytes());
+                assertEquals(0, client.exitValue(), printed);
+                assertEquals(java.util.List.of("answer: hello", "answer: keel", "answer: bye"),
+                        printed.lines().filter(l -> l.startsWith("answer: ")).toList(), printed);
+            } finally {
+                client.destroyForcibly();
+            }
+        } finally {
+            server.destroy();
+            if (!server.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                server.destroyForcibly().waitFor();
+            }
+        }
+    }
 }
