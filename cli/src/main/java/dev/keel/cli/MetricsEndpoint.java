@@ -2,7 +2,7 @@ package dev.keel.cli;
 
 import dev.keel.ffm.SyscallException;
 import dev.keel.io.EventLoopGroup;
-import dev.keel.zerocopy.MetricsServer;
+import dev.keel.zerocopy.http.MetricsServer;
 
 import java.net.InetAddress;
 import java.util.Set;

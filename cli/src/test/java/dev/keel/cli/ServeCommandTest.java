@@ -1,5 +1,6 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.http.FileServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +72,9 @@ class ServeCommandTest {
         assertRefused("--root needs a value", "serve", "--root");
         assertRefused("unexpected argument", "serve", "public");
         assertRefused("unknown address", "serve", "--root", dir.toString(), "--host", "no.such.host.invalid");
+        assertRefused("--sqpoll needs --transport io_uring", "serve", "--root", dir.toString(), "--sqpoll", "2");
+        assertRefused("--busy-poll must be between", "serve", "--root", dir.toString(), "--busy-poll", "-1");
+        assertRefused("--idle-timeout must be between", "serve", "--root", dir.toString(), "--idle-timeout", "0");
     }
 
     @Test
@@ -95,7 +99,7 @@ class ServeCommandTest {
         Files.writeString(dir.resolve("index.html"), "<h1>ring</h1>\n");
         CommandOptions o = CommandOptions.parse(new String[] {"--root", dir.toString(), "--port", "0", "--transport", "io_uring"},
                 java.util.Set.of("root", "port", "transport"), java.util.Set.of());
-        try (dev.keel.zerocopy.FileServer server = ServeCommand.start(o); HttpClient client = HttpClient.newHttpClient()) {
+        try (FileServer server = ServeCommand.start(o); HttpClient client = HttpClient.newHttpClient()) {
             assertTrue(ServeCommand.readyLine(server).contains("(io_uring, "), ServeCommand.readyLine(server));
             String base = "http://127.0.0.1:" + server.port() + "/";
             HttpResponse<String> page = client.send(HttpRequest.newBuilder(URI.create(base)).build(),

@@ -2,7 +2,7 @@ package dev.keel.cli;
 
 import dev.keel.io.ResourceSnapshot;
 import dev.keel.io.Transport;
-import dev.keel.zerocopy.RequestShapes;
+import dev.keel.zerocopy.testing.RequestShapes;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

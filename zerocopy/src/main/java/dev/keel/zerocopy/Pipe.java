@@ -75,11 +75,13 @@ public final class Pipe implements AutoCloseable {
         return held == 0;
     }
 
-    void added(long n) {
+    /** Counts {@code n} bytes a splice into the pipe moved; every caller that splices in calls it. */
+    public void added(long n) {
         held += n;
     }
 
-    void removed(long n) {
+    /** Counts {@code n} bytes a splice out of the pipe moved; every caller that splices out calls it. */
+    public void removed(long n) {
         held -= n;
     }
 

@@ -1,0 +1,104 @@
+package dev.keel.zerocopy.http;
+
+import dev.keel.zerocopy.FileRegion;
+import dev.keel.zerocopy.PipePool;
+import dev.keel.ffm.Uio;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+
+/**
+ * Everything one loop of the file server owns: the request and path flyweights, the response
+ * head buffer, the open-file cache and its resolver, the pipe pool, the header deadlines, and
+ * pools of sessions and input buffers. Made on the loop thread at its first connection, used only there, and closed
+ * by the server after the loop has stopped (hence a shared arena: the closing thread is
+ * another one).
+ */
+final class LoopResources implements AutoCloseable {
+    private static final int MAX_IDLE_SESSIONS = 1024;
+    private static final int MAX_IDLE_BUFFERS = 256;
+    private static final int MAX_PATH = 4096;
+    private static final int MAX_RANGES = 16;
+
+    final int index;
+    final Arena arena = Arena.ofShared();
+    final HttpRequestParser parser;
+    final HttpRequest request = new HttpRequest();
+    final RequestPath path;
+    final ByteRanges ranges = new ByteRanges(MAX_RANGES);
+    final ResponseHead head;
+    final MemorySegment iovecs;
+    final FileResolver resolver;
+    final OpenFileCache cache;
+    final PipePool pipes;
+    final AccessLog.Ring log;
+    final MemorySegment peerAddress;
+    /** Heads in progress, for the header timeout. */
+    final HeaderDeadlines heads;
+    /** Bytes an input buffer holds: a full head plus one read behind it. */
+    final int inputCapacity;
+    private final ArrayDeque<HttpSession> sessions = new ArrayDeque<>();
+    private final ArrayDeque<MemorySegment> buffers = new ArrayDeque<>();
+
+    LoopResources(int index, ServerConfig config, int readBufferBytes, HeaderDeadlines.Expired headerTimeout) {
+        this.index = index;
+        this.parser = new HttpRequestParser(config.maxRequestLine(), config.maxHeadBytes(), config.maxHeaders());
+        this.path = new RequestPath(arena.allocate(MAX_PATH + 64L), MAX_PATH);
+        this.head = new ResponseHead(arena.allocate(config.maxRequestLine() + 16L * 1024, 64));
+        this.iovecs = arena.allocate(Uio.iovecArraySize(2), 16);
+        this.resolver = new FileResolver(config.rootFd(), config.refuseSymlinks(), config.useOpenat2(), arena);
+        this.cache = new OpenFileCache(resolver, arena, config.cacheEntries(), config.cacheValidityNanos(),
+                config.smallFileMax(), config.bodyBudget());
+        this.pipes = new PipePool(config.pipeSize(), 64);
+        this.log = config.accessLog() == null ? null : config.accessLog().ring(index);
+        this.peerAddress = arena.allocate(dev.keel.ffm.SocketAddresses.STORAGE_SIZE, 8);
+        this.inputCapacity = config.maxHeadBytes() + readBufferBytes;
+        this.heads = new HeaderDeadlines(config.headerTimeoutNanos(), headerTimeout);
+    }
+
+    HttpSession session() {
+        HttpSession s = sessions.pollFirst();
+        // The region's offset cell comes from an automatic arena so that sessions dropped past
+        // the pool's bound take their cell with them.
+        return s != null ? s : new HttpSession(FileRegion.allocate(Arena.ofAuto()));
+    }
+
+    void recycle(HttpSession s) {
+        s.connection = null;
+        s.file = null;
+        s.pipe = null;
+        if (sessions.size() < MAX_IDLE_SESSIONS) {
+            sessions.addFirst(s);
+        }
+    }
+
+    /**
+     * An input buffer. From an automatic arena rather than the loop's: buffers are wanted only
+     * by connections with input pending, so the pool stays small, and ones dropped past its
+     * bound are freed by the collector.
+     */
+    MemorySegment buffer() {
+        MemorySegment b = buffers.pollFirst();
+        return b != null ? b : Arena.ofAuto().allocate(inputCapacity, 64);
+    }
+
+    void recycle(MemorySegment buffer) {
+        if (buffers.size() < MAX_IDLE_BUFFERS) {
+            buffers.addFirst(buffer);
+        }
+    }
+
+    /** Off-heap bytes of the input buffers pooled and idle now (bounded by the pool's size). */
+    long idleBufferBytes() {
+        return (long) buffers.size() * inputCapacity;
+    }
+
+    /** Closes cached files and pooled pipes and frees the loop's memory; after the loop stopped. */
+    @Override
+    public void close() {
+        cache.close();
+        pipes.close();
+        arena.close();
+    }
+}
