@@ -16,25 +16,29 @@ import java.nio.ByteOrder;
  * is waited for. Allocation-free.
  */
 public final class LengthFieldFramer extends Framer {
+    // Constant layouts, one per width and order: a layout kept in an instance field would reach
+    // its VarHandle through a call site that sees several of them once framers of both orders
+    // run in one JVM, and such a megamorphic access boxes (40 bytes per frame on a loop thread).
+    private static final ValueLayout.OfShort SHORT_BE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT_BE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_BE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private final int lengthBytes;
-    private final ByteOrder order;
+    private final boolean bigEndian;
     private final long adjustment;
     private final long maxFrameBytes;
     private final boolean keepHeader;
-    private final ValueLayout.OfShort shortLayout;
-    private final ValueLayout.OfInt intLayout;
-    private final ValueLayout.OfLong longLayout;
 
     private LengthFieldFramer(Builder b, FrameHandler handler) {
         super(handler);
         lengthBytes = b.lengthBytes;
-        order = b.order;
+        bigEndian = b.order == ByteOrder.BIG_ENDIAN;
         adjustment = b.adjustment;
         maxFrameBytes = b.maxFrameBytes;
         keepHeader = b.keepHeader;
-        shortLayout = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(order);
-        intLayout = ValueLayout.JAVA_INT_UNALIGNED.withOrder(order);
-        longLayout = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(order);
     }
 
     public static Builder builder() {
@@ -48,9 +52,9 @@ public final class LengthFieldFramer extends Framer {
         }
         long field = switch (lengthBytes) {
             case 1 -> Byte.toUnsignedLong(data.get(ValueLayout.JAVA_BYTE, from));
-            case 2 -> Short.toUnsignedLong(data.get(shortLayout, from));
-            case 4 -> Integer.toUnsignedLong(data.get(intLayout, from));
-            default -> data.get(longLayout, from);
+            case 2 -> Short.toUnsignedLong(bigEndian ? data.get(SHORT_BE, from) : data.get(SHORT_LE, from));
+            case 4 -> Integer.toUnsignedLong(bigEndian ? data.get(INT_BE, from) : data.get(INT_LE, from));
+            default -> bigEndian ? data.get(LONG_BE, from) : data.get(LONG_LE, from);
         };
         long body = field + adjustment;
         if (field < 0 || body < 0 || body > maxFrameBytes) {
@@ -73,9 +77,27 @@ public final class LengthFieldFramer extends Framer {
         long field = bodyBytes - adjustment;
         switch (lengthBytes) {
             case 1 -> into.set(ValueLayout.JAVA_BYTE, offset, (byte) field);
-            case 2 -> into.set(shortLayout, offset, (short) field);
-            case 4 -> into.set(intLayout, offset, (int) field);
-            default -> into.set(longLayout, offset, field);
+            case 2 -> {
+                if (bigEndian) {
+                    into.set(SHORT_BE, offset, (short) field);
+                } else {
+                    into.set(SHORT_LE, offset, (short) field);
+                }
+            }
+            case 4 -> {
+                if (bigEndian) {
+                    into.set(INT_BE, offset, (int) field);
+                } else {
+                    into.set(INT_LE, offset, (int) field);
+                }
+            }
+            default -> {
+                if (bigEndian) {
+                    into.set(LONG_BE, offset, field);
+                } else {
+                    into.set(LONG_LE, offset, field);
+                }
+            }
         }
     }
 
