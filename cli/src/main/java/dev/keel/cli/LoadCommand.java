@@ -1,7 +1,6 @@
 package dev.keel.cli;
 
 import dev.keel.ffm.SyscallException;
-import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -16,7 +15,7 @@ import java.util.regex.Pattern;
 /**
  * {@code keel load}: an echo load client on keel's own client side (outbound connections of
  * pinned event loops). Every byte that comes back is checked against what was sent; latency
- * percentiles come from an HdrHistogram; {@code --rate} paces requests on a schedule and
+ * percentiles come from an HdrHistogram-style recorder ({@link LatencyHistogram}); {@code --rate} paces requests on a schedule and
  * measures from when each was due, so that a server that stalls is charged for the requests it
  * held back (coordinated omission).
  */
@@ -139,12 +138,12 @@ final class LoadCommand implements Command {
         m.put("bytes_checked", r.bytesChecked());
         m.put("errors", r.errors());
         Map<String, Object> latency = new LinkedHashMap<>();
-        Histogram h = r.latency();
-        latency.put("p50", micros(h.getValueAtPercentile(50)));
-        latency.put("p90", micros(h.getValueAtPercentile(90)));
-        latency.put("p99", micros(h.getValueAtPercentile(99)));
-        latency.put("p99_9", micros(h.getValueAtPercentile(99.9)));
-        latency.put("max", micros(h.getMaxValue()));
+        LatencyHistogram h = r.latency();
+        latency.put("p50", micros(h.percentile(50)));
+        latency.put("p90", micros(h.percentile(90)));
+        latency.put("p99", micros(h.percentile(99)));
+        latency.put("p99_9", micros(h.percentile(99.9)));
+        latency.put("max", micros(h.max()));
         m.put("latency_us", latency);
         return m;
     }
@@ -155,7 +154,7 @@ final class LoadCommand implements Command {
 
     static String text(LoadRun.Result r) {
         LoadRun.Settings s = r.settings();
-        Histogram h = r.latency();
+        LatencyHistogram h = r.latency();
         return String.format(Locale.ROOT, """
                 keel load: %s, %d connection%s x depth %d, %d-byte requests, %.1f s, %s (%s, %s)
                 requests %d (%d req/s), %d bytes checked, %d error%s
@@ -165,7 +164,7 @@ final class LoadCommand implements Command {
                 s.rate() > 0 ? "fixed rate " + s.rate() + " req/s" : "closed loop", r.transport().label(),
                 ServerSettings.placement(r.cpus()), r.requests(), Math.round(r.requestsPerSecond()), r.bytesChecked(),
                 r.errors(), r.errors() == 1 ? "" : "s",
-                micros(h.getValueAtPercentile(50)), micros(h.getValueAtPercentile(90)),
-                micros(h.getValueAtPercentile(99)), micros(h.getValueAtPercentile(99.9)), micros(h.getMaxValue()));
+                micros(h.percentile(50)), micros(h.percentile(90)),
+                micros(h.percentile(99)), micros(h.percentile(99.9)), micros(h.max()));
     }
 }

@@ -1,25 +1,19 @@
 package dev.keel.cli;
 
-import org.HdrHistogram.Histogram;
-
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * What one loop of {@code keel load} measures: a latency histogram of its own (HdrHistogram,
- * nanoseconds, three significant digits, recorded only on the loop thread and read after the
- * loop stopped), the bytes it checked, and its connections, which the fixed-rate pacer walks.
+ * What one loop of {@code keel load} measures: a latency histogram of its own
+ * ({@link LatencyHistogram}: nanoseconds, three significant digits, recorded only on the loop
+ * thread and read after the loop stopped), the bytes it checked, and its connections, which the fixed-rate pacer walks.
  * Failures and opens/closes are counted across loops.
  */
 final class LoadLoop {
-    /** Longest latency recorded as itself; longer ones are recorded as this. */
-    static final long MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
-
-    private final Histogram histogram = new Histogram(1, MAX_NANOS, 3);
+    private final LatencyHistogram histogram = new LatencyHistogram();
     private final List<LoadConnection> connections = new ArrayList<>();
     private final Shared shared;
     private long bytesChecked;
@@ -64,7 +58,7 @@ final class LoadLoop {
 
     void record(long nanos) {
         if (measuring) {
-            histogram.recordValue(Math.max(1, Math.min(MAX_NANOS, nanos)));
+            histogram.record(nanos);
         }
     }
 
@@ -96,7 +90,7 @@ final class LoadLoop {
     }
 
     /** After the loop stopped. */
-    Histogram histogram() {
+    LatencyHistogram histogram() {
         return histogram;
     }
 

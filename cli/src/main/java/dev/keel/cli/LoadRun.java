@@ -5,7 +5,6 @@ import dev.keel.io.EventLoop;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
-import org.HdrHistogram.Histogram;
 
 import java.lang.foreign.Arena;
 import java.net.InetSocketAddress;
@@ -28,7 +27,7 @@ final class LoadRun {
 
     /** What a run measured; latencies in nanoseconds. */
     record Result(Settings settings, Transport transport, int[] cpus, long elapsedNanos, long requests,
-                  long bytesChecked, long errors, String firstError, Histogram latency) {
+                  long bytesChecked, long errors, String firstError, LatencyHistogram latency) {
         double requestsPerSecond() {
             return elapsedNanos == 0 ? 0 : requests * 1e9 / elapsedNanos;
         }
@@ -98,13 +97,13 @@ final class LoadRun {
             }
             await(() -> shared.finished() >= s.connections(), Duration.ofSeconds(20));
             group.close();
-            Histogram total = new Histogram(1, LoadLoop.MAX_NANOS, 3);
+            LatencyHistogram total = new LatencyHistogram();
             long bytes = 0;
             for (LoadLoop l : loops) {
                 total.add(l.histogram());
                 bytes += l.bytesChecked();
             }
-            return new Result(s, group.transport(), group.cpus(), end - start, total.getTotalCount(), bytes,
+            return new Result(s, group.transport(), group.cpus(), end - start, total.count(), bytes,
                     shared.errors.get(), shared.firstError.get(), total);
         }
     }

@@ -70,8 +70,7 @@ class LoadCommandTest {
     @Test
     @Timeout(60)
     void shouldPaceAFixedRateOverIoUringAndNeverSendMoreThanIsDue() {
-        dev.keel.io.uring.IoUringSupport support = dev.keel.io.uring.IoUringSupport.probe();
-        Transport t = support.usable() ? Transport.IO_URING : Transport.EPOLL;
+        Transport t = Transport.ioUringUnavailableReason() == null ? Transport.IO_URING : Transport.EPOLL;
         try (EventLoopGroup server = echo(t, (c, data) -> c.write(data))) {
             int rc = keel("load", "--port", Integer.toString(server.port()), "--connections", "4", "--size", "64",
                     "--duration", "1s", "--rate", "2000", "--transport", t.label(), "--json");

@@ -1,6 +1,6 @@
 package dev.keel.io;
 
-import dev.keel.io.loop.ReusePortListeners;
+import dev.keel.io.listen.ReusePortListeners;
 import dev.keel.io.stats.LoopStatsSnapshot;
 import dev.keel.io.uring.IoUringSupport;
 import dev.keel.affinity.Affinity;
@@ -49,6 +49,7 @@ public final class EventLoopGroup implements AutoCloseable {
         this.placement = placement;
     }
 
+    /** A builder with the defaults (one loop, port 0, default {@link LoopOptions}); allocates only the builder. */
     public static Builder builder() {
         return new Builder();
     }
@@ -65,6 +66,7 @@ public final class EventLoopGroup implements AutoCloseable {
         return address;
     }
 
+    /** The port the loops listen on (the one the kernel picked when the builder asked for 0). */
     public int port() {
         return address().getPort();
     }
@@ -95,6 +97,7 @@ public final class EventLoopGroup implements AutoCloseable {
         return loop;
     }
 
+    /** The group's loops, in loop-index order (an unmodifiable list). */
     public List<EventLoop> loops() {
         return loops;
     }
@@ -251,6 +254,7 @@ public final class EventLoopGroup implements AutoCloseable {
             return this;
         }
 
+        /** Sizes and timeouts of every loop (default {@link LoopOptions#defaults()}). */
         public Builder options(LoopOptions o) {
             options = Objects.requireNonNull(o);
             return this;
@@ -265,7 +269,11 @@ public final class EventLoopGroup implements AutoCloseable {
             return this;
         }
 
-        /** The handler of accepted connections (required unless {@link #withoutListener()}). */
+        /**
+         * The handler every loop calls, on its own thread, for each accepted connection's events
+         * (required unless {@link #withoutListener()}). Shared by all loops, so it must hold no
+         * unsynchronised state of its own beyond what it keeps per connection.
+         */
         public Builder handler(ConnectionHandler h) {
             handler = Objects.requireNonNull(h);
             return this;

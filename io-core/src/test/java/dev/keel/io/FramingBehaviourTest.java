@@ -3,6 +3,7 @@ package dev.keel.io;
 import dev.keel.io.codec.DelimiterFramer;
 import dev.keel.io.codec.FrameHandler;
 import dev.keel.io.codec.LengthFieldFramer;
+import dev.keel.io.testing.LoopAllocations;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.testing.LoopAllocations;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
