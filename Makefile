@@ -12,7 +12,7 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk \
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load clean jdk \
   artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
