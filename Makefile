@@ -12,7 +12,7 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk \
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load clean jdk \
   artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
@@ -75,6 +75,10 @@ bench: bin/keel
 # The echo benchmark against C epoll, Netty and JDK NIO (~10-15 min; QUICK=1 for ~2-3 min).
 bench-echo: bin/keel
 	bench/echo-bench.sh
+
+# keel load beside native/echo/echo_load against the C epoll echo server (~2 min; QUICK=1 for ~20 s).
+bench-load: bin/keel
+	bench/load-bench.sh
 
 # keel serve beside nginx and Netty on static files (~15 min; QUICK=1 for ~4 min).
 bench-serve: bin/keel
