@@ -35,6 +35,7 @@ public final class ConnectOptions {
         sendBuffer = b.sendBuffer;
     }
 
+    /** A builder with the defaults (no timeout, TCP_NODELAY on, no keep-alive); any thread. */
     public static Builder builder() {
         return new Builder();
     }
@@ -127,6 +128,7 @@ public final class ConnectOptions {
             return this;
         }
 
+        /** The immutable options; the builder may be used again. */
         public ConnectOptions build() {
             return new ConnectOptions(this);
         }

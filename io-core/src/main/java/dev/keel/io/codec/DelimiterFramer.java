@@ -18,6 +18,8 @@ public final class DelimiterFramer extends Framer {
     private final long maxLength;
 
     /**
+     * A framer that cuts at each {@code delimiter}; allocates only here, never per frame.
+     *
      * @param delimiter the bytes that end a frame (not empty)
      * @param maxLength the longest frame accepted, without its delimiter
      */

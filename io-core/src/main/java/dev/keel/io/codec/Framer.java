@@ -23,6 +23,7 @@ public abstract class Framer implements ConnectionHandler {
 
     private final FrameHandler handler;
 
+    /** A framer handing each whole frame to {@code handler}, on the connection's loop thread. */
     protected Framer(FrameHandler handler) {
         this.handler = Objects.requireNonNull(handler, "handler");
     }

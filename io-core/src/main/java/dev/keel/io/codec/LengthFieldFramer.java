@@ -41,6 +41,7 @@ public final class LengthFieldFramer extends Framer {
         keepHeader = b.keepHeader;
     }
 
+    /** A builder for a 4-byte big-endian length with the defaults; any thread. */
     public static Builder builder() {
         return new Builder();
     }
@@ -158,6 +159,7 @@ public final class LengthFieldFramer extends Framer {
             return this;
         }
 
+        /** A framer with these settings handing frames to {@code handler}; it keeps no per-frame state on the heap. */
         public LengthFieldFramer build(FrameHandler handler) {
             return new LengthFieldFramer(this, handler);
         }
