@@ -29,11 +29,9 @@ final class WritePath {
     private final OutboundQueue outbound;
     private final FileRegions files;
     private final LoopOptions options;
-    private final ConnectionHandler handler;
 
-    WritePath(LoopCore core, ConnectionHandler handler) {
+    WritePath(LoopCore core) {
         this.core = core;
-        this.handler = handler;
         this.table = core.table;
         this.outbound = core.outbound;
         this.files = core.outbound.files();
@@ -49,6 +47,9 @@ final class WritePath {
         long written = 0;
         // Behind a file region nothing goes out at once: it waits in the queue for the region.
         boolean wasEmpty = outbound.pending(slot) == 0 && !files.active(slot);
+        if (wasEmpty) {
+            core.timeouts.wrote(slot); // a write timeout counts from when output first waits
+        }
         if (data.isNative()) {
             written = wasEmpty ? core.poller.writeNow(slot, c, data, length)
                     : core.poller.queueWithoutCopy(slot, data, length);
@@ -81,6 +82,7 @@ final class WritePath {
     void sent(int slot, long n) {
         core.stats.bytesOut += n;
         table.setLong(slot, LAST_ACTIVE, core.tick);
+        core.timeouts.wrote(slot);
     }
 
     /**
@@ -126,7 +128,7 @@ final class WritePath {
             core.stats.fileFailures++;
         }
         try {
-            handler.onFileSent(c, error);
+            c.handler.onFileSent(c, error);
         } catch (Throwable t) {
             core.lifecycle.handlerFailed(slot, t);
             return;
@@ -195,7 +197,7 @@ final class WritePath {
             table.clearFlag(slot, FLAG_NOTIFY_WRITABLE | FLAG_READ_PAUSED);
             core.poller.update(slot);
             try {
-                handler.onWritable(c);
+                c.handler.onWritable(c);
             } catch (Throwable t) {
                 core.lifecycle.handlerFailed(slot, t);
                 return;

@@ -29,6 +29,7 @@ import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.loop.ConnectionTable.FD;
+import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
@@ -76,10 +77,12 @@ public final class UringPoller extends Poller {
     static final int OP_CANCEL = 7;
     static final int OP_CLOSE = 8;
     static final int OP_IGNORE = 9;
+    static final int OP_CONNECT = 10;
+    static final int OP_FILES_UPDATE = 11;
     /** A file region's splice from the file into the connection's pipe. */
-    static final int OP_FILE_IN = 10;
+    static final int OP_FILE_IN = 12;
     /** A file region's splice from the connection's pipe to its socket. */
-    static final int OP_FILE_OUT = 11;
+    static final int OP_FILE_OUT = 13;
 
     // Bits of a connection's poller state.
     static final int RECV_ARMED = 1;
@@ -92,12 +95,14 @@ public final class UringPoller extends Poller {
     private static final int SHUTDOWN_BUSY = 1 << 6;
     /** The connection was closed while its shutdown was in the kernel: close when it completes. */
     static final int CLOSE_DEFERRED = 1 << 7;
+    /** An outbound socket is being moved into the fixed file table: a close waits for it ({@link UringConnects}). */
+    static final int ADOPTING = 1 << 8;
     /** A splice of the file region is in the kernel (with SEND_BUSY: it is the connection's output request). */
-    static final int FILE_BUSY = 1 << 8;
+    static final int FILE_BUSY = 1 << 9;
     /** That splice is the one to the socket, which may wait on the peer: a close cancels it. */
-    static final int FILE_OUT_BUSY = 1 << 9;
+    static final int FILE_OUT_BUSY = 1 << 10;
     /** The socket took only part of the pipe: the next splice to it waits for writability. */
-    static final int FILE_WAIT = 1 << 10;
+    static final int FILE_WAIT = 1 << 11;
 
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
 
@@ -125,6 +130,7 @@ public final class UringPoller extends Poller {
 
     private UringSends sends;
     private UringReceives receives;
+    private UringConnects connects;
     private UringFiles fileSteps;
     private FileRegions files;
 
@@ -173,6 +179,7 @@ public final class UringPoller extends Poller {
         receives = new UringReceives(this, loop, receive, prep, fileFlag);
         dirty = new int[Math.max(64, options.maxConnections())];
         sends = new UringSends(prep, outbound, options, loop.arena());
+        connects = new UringConnects(this, loop, prep, direct, fileFlag);
         files = outbound.files();
         fileSteps = new UringFiles(this, loop, prep, outbound, options.maxConnections(), fileFlag);
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
@@ -229,6 +236,8 @@ public final class UringPoller extends Poller {
             }
             case OP_FILE_IN, OP_FILE_OUT -> fileSteps.stepDone(slot, op == OP_FILE_IN, res);
             case OP_ACCEPT -> acceptor.completed(res, flags);
+            case OP_CONNECT -> connects.completed(slot, res);
+            case OP_FILES_UPDATE -> connects.adopted(slot, res);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
                 loop.countSyscalls(1);
@@ -306,6 +315,11 @@ public final class UringPoller extends Poller {
     @Override
     public void discardAccepted(int fd) {
         acceptor.discard(fd);
+    }
+
+    @Override
+    public void connect(int slot, Connection c, MemorySegment sockaddr, int length) {
+        connects.connect(slot, sockaddr, length);
     }
 
     @Override
@@ -427,7 +441,7 @@ public final class UringPoller extends Poller {
 
     private void service(int slot) {
         table.clearFlag(slot, FLAG_DIRTY);
-        if (!table.hasFlag(slot, FLAG_OPEN)) {
+        if (!table.hasFlag(slot, FLAG_OPEN) || table.hasFlag(slot, FLAG_CONNECTING)) {
             return;
         }
         Connection c = loop.connection(slot);
@@ -470,6 +484,9 @@ public final class UringPoller extends Poller {
     public boolean close(int slot, Connection c) {
         receive.releaseHeld(slot);
         zombies++;
+        if (hasState(slot, ADOPTING)) {
+            return false; // the move into the fixed file table completes first, and closes what it made
+        }
         if (hasState(slot, SHUTDOWN_BUSY)) {
             // The kernel runs a shutdown on an io-wq worker, which looks the descriptor (or fixed
             // slot) up only when it starts. Closed now, the number could be reused by the next

@@ -51,6 +51,7 @@ public final class FileServer implements AutoCloseable {
         this.accessLog = accessLog;
     }
 
+    /** A builder with the defaults; {@link Builder#root} must be set before {@code start()}. */
     public static Builder builder() {
         return new Builder();
     }
@@ -67,10 +68,12 @@ public final class FileServer implements AutoCloseable {
                 .directDescriptors(true);
     }
 
+    /** The address the server listens on. */
     public InetSocketAddress address() {
         return group.address();
     }
 
+    /** The port the server listens on (the kernel's pick when the builder asked for 0). */
     public int port() {
         return group.port();
     }
