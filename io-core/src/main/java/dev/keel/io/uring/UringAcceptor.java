@@ -9,9 +9,9 @@ import dev.keel.ffm.gen.Errno;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FILE_INDEX_ALLOC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
-import static dev.keel.io.uring.UringPoller.OP_ACCEPT;
-import static dev.keel.io.uring.UringPoller.OP_IGNORE;
-import static dev.keel.io.uring.UringPoller.userData;
+import static dev.keel.io.uring.UringOps.OP_ACCEPT;
+import static dev.keel.io.uring.UringOps.OP_IGNORE;
+import static dev.keel.io.uring.UringOps.userData;
 
 /**
  * The io_uring transport's accepting: one multishot accept on the loop's listener, into

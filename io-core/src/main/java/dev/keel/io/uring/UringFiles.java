@@ -15,15 +15,15 @@ import dev.keel.io.loop.SocketErrors;
 import static dev.keel.ffm.gen.LinuxConstants.SPLICE_F_MORE;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
-import static dev.keel.io.uring.UringPoller.CLOSE_DEFERRED;
-import static dev.keel.io.uring.UringPoller.FILE_BUSY;
-import static dev.keel.io.uring.UringPoller.FILE_OUT_BUSY;
-import static dev.keel.io.uring.UringPoller.FILE_WAIT;
-import static dev.keel.io.uring.UringPoller.OP_CANCEL;
-import static dev.keel.io.uring.UringPoller.OP_FILE_IN;
-import static dev.keel.io.uring.UringPoller.OP_FILE_OUT;
-import static dev.keel.io.uring.UringPoller.SEND_BUSY;
-import static dev.keel.io.uring.UringPoller.userData;
+import static dev.keel.io.uring.UringOps.CLOSE_DEFERRED;
+import static dev.keel.io.uring.UringOps.FILE_BUSY;
+import static dev.keel.io.uring.UringOps.FILE_OUT_BUSY;
+import static dev.keel.io.uring.UringOps.FILE_WAIT;
+import static dev.keel.io.uring.UringOps.OP_CANCEL;
+import static dev.keel.io.uring.UringOps.OP_FILE_IN;
+import static dev.keel.io.uring.UringOps.OP_FILE_OUT;
+import static dev.keel.io.uring.UringOps.SEND_BUSY;
+import static dev.keel.io.uring.UringOps.userData;
 
 /**
  * How the io_uring transport carries a connection's file region ({@link FileRegions}): through
