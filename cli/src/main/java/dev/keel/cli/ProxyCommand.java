@@ -25,7 +25,7 @@ final class ProxyCommand implements Command {
             client opens its upstream connection itself, so both live on one pinned thread;
             bytes go both ways with back-pressure (a side that does not read holds the other
             back), half-closes and resets are passed on, and a refused or timed-out upstream
-            connect resets the client (counted by reason in the metrics). Each loop is pinned
+            connect resets the client (counted by reason: keel_proxy_* metrics). Each loop is pinned
             to a CPU of the core plan, around CPUs other keel processes reserved, and reserves
             it while it runs (see keel cpus).
               --port P            port to listen on (0 picks a free one)
@@ -46,7 +46,6 @@ final class ProxyCommand implements Command {
                                   give up an upstream connect after MS milliseconds and reset
                                   the client (default 10000)
             """ + ServerSettings.LOOP_HELP + MetricsEndpoint.HELP + """
-                                  (with the proxy's sessions: keel_proxy_* metrics)
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
     private static final Set<String> VALUED = Set.of("port", "to", "host", "listen", "upstream", "loops", "cpus",
