@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# keel proxy (epoll, its loops forwarding through their buffers) in front of the C epoll echo server, beside a direct connection to it
+# keel proxy (epoll) in front of the C epoll echo server, beside a direct connection to it
 # (issue 7): throughput and ping-pong latency, in one run.
 #
 #   bench/proxy-bench.sh              # full run (~4 min): a block of BENCH-SERVE.md, bench/results/proxy-<stamp>.csv
