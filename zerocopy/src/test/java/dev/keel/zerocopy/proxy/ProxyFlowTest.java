@@ -1,5 +1,6 @@
 package dev.keel.zerocopy.proxy;
 
+import dev.keel.io.ConnectOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.testing.LoopAllocations;
 import dev.keel.io.testing.ResourceSnapshot;
@@ -36,6 +37,12 @@ abstract class ProxyFlowTest {
     private static final long TOTAL = 32L << 20;
     /** What the proxy may hold for one held-back direction: the high mark, one read, a buffer of slack. */
     private static final long BOUND = 256 * 1024 + 2 * 64 * 1024;
+    /**
+     * SO_RCVBUF and SO_SNDBUF of the proxy's sockets in the back-pressure tests: fixed, so that
+     * the kernel's autotuning (up to tcp_rmem's 32 MiB here) cannot swallow the whole transfer
+     * before the proxy's own queues are put to the test.
+     */
+    private static final int SOCKET_BUFFER = 128 * 1024;
 
     private ProxyFixture f;
 
@@ -97,6 +104,11 @@ abstract class ProxyFlowTest {
         return last;
     }
 
+    private TcpProxy proxyWithSmallSocketBuffers() {
+        return f.proxy(b -> b.options(TcpProxy.loopOptions().socketBuffers(SOCKET_BUFFER, SOCKET_BUFFER).build())
+                .connectOptions(ConnectOptions.builder().socketBuffers(SOCKET_BUFFER, SOCKET_BUFFER).build()));
+    }
+
     /** Pool bytes the proxy's loop holds now (queues, and on io_uring receive buffers held while paused). */
     private long proxyBufferBytes(TcpProxy proxy) {
         return ResourceSnapshot.ofSelf(proxy.group()).loops().get(0).bufferBytes();
@@ -111,7 +123,7 @@ abstract class ProxyFlowTest {
             resume.get(60, TimeUnit.SECONDS);
             upstreamGot.complete(readPattern(s.getInputStream()));
         });
-        TcpProxy proxy = f.proxy();
+        TcpProxy proxy = proxyWithSmallSocketBuffers();
         long idleBuffers = proxyBufferBytes(proxy);
         AtomicLong written = new AtomicLong();
         try (Socket s = f.client()) {
@@ -140,10 +152,12 @@ abstract class ProxyFlowTest {
             s.shutdownOutput();
             s.getInputStream().read(); // until the client's FIN
         });
-        TcpProxy proxy = f.proxy();
+        TcpProxy proxy = proxyWithSmallSocketBuffers();
         long idleBuffers = proxyBufferBytes(proxy);
-        try (Socket s = f.client()) {
-            s.setReceiveBufferSize(64 * 1024);
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(64 * 1024); // before the connect, so that the window stays small
+            s.connect(proxy.address(), 5000);
+            s.setSoTimeout(30_000);
             long stalled = awaitStalled(written::get);
             assertTrue(stalled < TOTAL, "the upstream is held back while the client does not read: " + stalled);
             long held = proxyBufferBytes(proxy) - idleBuffers;
