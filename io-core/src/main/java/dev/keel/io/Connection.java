@@ -49,8 +49,9 @@ public final class Connection {
 
     /**
      * Writes {@code data} now as far as the socket takes it and queues the rest (copied into the
-     * loop's buffers), preserving order. Past the high water mark reading pauses until the
-     * queue drains below the low one, then {@link ConnectionHandler#onWritable} runs.
+     * loop's buffers), preserving order. Past the high water mark reading pauses — this
+     * connection's, or its source's after {@link #feedFrom} — until the queue drains below the
+     * low one, then {@link ConnectionHandler#onWritable} runs.
      */
     public void write(MemorySegment data) {
         core.writes.write(core.liveSlot(this), this, data);
