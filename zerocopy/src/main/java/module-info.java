@@ -1,8 +1,8 @@
 /**
  * Zero-copy transfers on keel's reactors, in three API packages: file regions
  * ({@code dev.keel.zerocopy}; their pipes are io-core's, {@code dev.keel.io.pipe}), the HTTP/1.1
- * static file server and the metrics endpoint ({@code dev.keel.zerocopy.http}), and the splice
- * proxy ({@code dev.keel.zerocopy.proxy}).
+ * static file server and the metrics endpoint ({@code dev.keel.zerocopy.http}), and the TCP
+ * proxy on io-core's outbound connections ({@code dev.keel.zerocopy.proxy}).
  * Their classes that are not API are package-private. Makes no restricted FFM call itself.
  */
 module dev.keel.zerocopy {
