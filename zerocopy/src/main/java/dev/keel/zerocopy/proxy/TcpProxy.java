@@ -5,8 +5,8 @@ import dev.keel.io.ConnectOptions;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
+import dev.keel.zerocopy.LoopServerBuilder;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -110,62 +110,12 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     /** Settings of a proxy; {@link #start()} binds and starts its loops. */
-    public static final class Builder {
-        private InetAddress host = InetAddress.getLoopbackAddress();
-        private int port;
-        private int loops = 1;
-        private int[] cpus;
-        private Transport transport = Transport.EPOLL;
-        private LoopOptions options = loopOptions().build();
+    public static final class Builder extends LoopServerBuilder<Builder> {
         private InetSocketAddress upstream;
         private ConnectOptions connect = ConnectOptions.defaults();
 
         private Builder() {
-        }
-
-        /** Address to listen on (default 127.0.0.1; {@code ::1} and {@code ::} too). */
-        public Builder host(InetAddress address) {
-            host = Objects.requireNonNull(address);
-            return this;
-        }
-
-        /** Port to listen on (default 0: any free one, see {@link TcpProxy#port()}). */
-        public Builder port(int p) {
-            if (p < 0 || p > 65535) {
-                throw new IllegalArgumentException("port out of range 0-65535: " + p);
-            }
-            port = p;
-            return this;
-        }
-
-        /** Event loops (default 1), each with its own SO_REUSEPORT listener. */
-        public Builder loops(int n) {
-            if (n <= 0) {
-                throw new IllegalArgumentException("loops must be positive: " + n);
-            }
-            loops = n;
-            return this;
-        }
-
-        /**
-         * One CPU per loop (default: the core plan around other processes' reserved CPUs, see
-         * {@link EventLoopGroup.Builder#cpus}); reserved while the proxy runs.
-         */
-        public Builder cpus(int... list) {
-            cpus = list.clone();
-            return this;
-        }
-
-        /** Leaves the loops unpinned (and reserves no CPU). */
-        public Builder unpinned() {
-            cpus = new int[0];
-            return this;
-        }
-
-        /** The transport of the loops (default epoll; see {@link EventLoopGroup.Builder#transport}). */
-        public Builder transport(Transport t) {
-            transport = Objects.requireNonNull(t);
-            return this;
+            super(TcpProxy.loopOptions().build());
         }
 
         /**
@@ -174,9 +124,9 @@ public final class TcpProxy implements AutoCloseable {
          * direct descriptors a reset passed on is a plain close (there is no descriptor to set
          * SO_LINGER on), so the default leaves them off.
          */
+        @Override
         public Builder options(LoopOptions loopOptions) {
-            options = Objects.requireNonNull(loopOptions, "options");
-            return this;
+            return super.options(loopOptions);
         }
 
         /** Where to forward every connection (required; a resolved address). */
@@ -212,18 +162,11 @@ public final class TcpProxy implements AutoCloseable {
             Objects.requireNonNull(upstream, "upstream");
             // Read now what a session's first event needs, not when descriptors may have run out.
             ProxySession.clean(CloseReason.LOCAL);
-            ProxyCounters[] counters = new ProxyCounters[loops];
-            for (int i = 0; i < loops; i++) {
+            ProxyCounters[] counters = new ProxyCounters[loopCount()];
+            for (int i = 0; i < counters.length; i++) {
                 counters[i] = new ProxyCounters(i);
             }
-            EventLoopGroup.Builder g = EventLoopGroup.builder().host(host).port(port).loops(loops).transport(transport)
-                    .options(options).handler(new ProxyHandler(upstream, connect, counters));
-            if (cpus != null && cpus.length == 0) {
-                g.unpinned();
-            } else if (cpus != null) {
-                g.cpus(cpus);
-            }
-            return new TcpProxy(g.start(), upstream, counters);
+            return new TcpProxy(group(new ProxyHandler(upstream, connect, counters)).start(), upstream, counters);
         }
     }
 }
