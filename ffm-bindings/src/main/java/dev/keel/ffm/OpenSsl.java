@@ -26,6 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * SSL_CTX *SSL_CTX_new(const SSL_METHOD *m);     SSL *SSL_new(SSL_CTX *ctx);
  * int SSL_do_handshake(SSL *s);                   int SSL_get_error(const SSL *s, int ret);
  * int SSL_read(SSL *s, void *buf, int n);         int SSL_write(SSL *s, const void *buf, int n);
+ * (buffers are passed as raw addresses of native segments, bounds checked by keel)
  * BIO *BIO_new(const BIO_METHOD *m);              long BIO_ctrl(BIO *b, int cmd, long larg, void *parg);
  * ossl_ssize_t SSL_sendfile(SSL *s, int fd, off_t offset, size_t size, int flags);
  * }</pre>
@@ -226,18 +227,20 @@ public final class OpenSsl {
     }
 
     /** {@code SSL_read}: plaintext bytes read (> 0), else pass the result to {@link #error}. */
-    public static int read(MemorySegment ssl, MemorySegment buffer, int length) {
+    public static int read(MemorySegment ssl, MemorySegment buffer, long offset, int length) {
+        long at = address(buffer, offset, length);
         try {
-            return (int) Lib.SSL_READ.invokeExact(ssl, buffer, length);
+            return (int) Lib.SSL_READ.invokeExact(ssl, at, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
     /** {@code SSL_write}: plaintext bytes taken (> 0), else pass the result to {@link #error}. */
-    public static int write(MemorySegment ssl, MemorySegment buffer, int length) {
+    public static int write(MemorySegment ssl, MemorySegment buffer, long offset, int length) {
+        long at = address(buffer, offset, length);
         try {
-            return (int) Lib.SSL_WRITE.invokeExact(ssl, buffer, length);
+            return (int) Lib.SSL_WRITE.invokeExact(ssl, at, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -354,21 +357,36 @@ public final class OpenSsl {
     }
 
     /** {@code BIO_read}: bytes taken out of the BIO (> 0), or <= 0 when it is empty. */
-    public static int bioRead(MemorySegment bio, MemorySegment buffer, int length) {
+    public static int bioRead(MemorySegment bio, MemorySegment buffer, long offset, int length) {
+        long at = address(buffer, offset, length);
         try {
-            return (int) Lib.BIO_READ.invokeExact(bio, buffer, length);
+            return (int) Lib.BIO_READ.invokeExact(bio, at, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
     /** {@code BIO_write}: bytes put into the BIO; a memory BIO takes them all. */
-    public static int bioWrite(MemorySegment bio, MemorySegment buffer, int length) {
+    public static int bioWrite(MemorySegment bio, MemorySegment buffer, long offset, int length) {
+        long at = address(buffer, offset, length);
         try {
-            return (int) Lib.BIO_WRITE.invokeExact(bio, buffer, length);
+            return (int) Lib.BIO_WRITE.invokeExact(bio, at, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /**
+     * The native address of {@code length} bytes at {@code offset} of {@code buffer}, bounds
+     * checked. The data calls take raw addresses so that a part of a buffer is passed without
+     * making a slice object per record.
+     */
+    private static long address(MemorySegment buffer, long offset, int length) {
+        if (!buffer.isNative()) {
+            throw new IllegalArgumentException("OpenSSL reads and writes native memory only");
+        }
+        java.util.Objects.checkFromIndexSize(offset, length, buffer.byteSize());
+        return buffer.address() + offset;
     }
 
     /** {@code BIO_ctrl}: what {@code BIO_pending}, {@code BIO_get_ktls_send}... expand to. */
@@ -487,9 +505,9 @@ public final class OpenSsl {
         static final MethodHandle SSL_DO_HANDSHAKE = h(SSL, "SSL_do_handshake",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
         static final MethodHandle SSL_READ = h(SSL, "SSL_read",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
         static final MethodHandle SSL_WRITE = h(SSL, "SSL_write",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
         static final MethodHandle SSL_SENDFILE = h(SSL, "SSL_sendfile",
                 FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
         static final MethodHandle SSL_GET_ERROR = h(SSL, "SSL_get_error",
@@ -513,9 +531,9 @@ public final class OpenSsl {
         static final MethodHandle BIO_FREE = h(CRYPTO, "BIO_free",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
         static final MethodHandle BIO_READ = h(CRYPTO, "BIO_read",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
         static final MethodHandle BIO_WRITE = h(CRYPTO, "BIO_write",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
         static final MethodHandle BIO_CTRL = h(CRYPTO, "BIO_ctrl",
                 FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS));
         static final MethodHandle ERR_GET_ERROR = h(CRYPTO, "ERR_get_error",

@@ -78,12 +78,12 @@ class OpenSslTest {
         MemorySegment bio = OpenSsl.newMemoryBio();
         try (var arena = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment in = arena.allocateFrom("hello");
-            assertEquals(6, OpenSsl.bioWrite(bio, in, 6));
+            assertEquals(6, OpenSsl.bioWrite(bio, in, 0, 6));
             assertEquals(6, OpenSsl.bioControl(bio, OpenSslConstants.BIO_CTRL_PENDING, 0));
             MemorySegment out = arena.allocate(16);
-            assertEquals(6, OpenSsl.bioRead(bio, out, 16));
+            assertEquals(6, OpenSsl.bioRead(bio, out, 0, 16));
             assertEquals("hello", out.getString(0));
-            assertTrue(OpenSsl.bioRead(bio, out, 16) <= 0, "an empty memory BIO has nothing to read");
+            assertTrue(OpenSsl.bioRead(bio, out, 0, 16) <= 0, "an empty memory BIO has nothing to read");
         } finally {
             OpenSsl.freeBio(bio);
         }
