@@ -135,6 +135,7 @@ public final class FileServer implements AutoCloseable {
         private int pipeSize;
         private Path accessLog;
         private int maxConnections = 16_384;
+        private boolean precompressed;
 
         private Builder() {
         }
@@ -264,6 +265,17 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Serve precompressed variants ({@code a.css.br}, {@code .zst}, {@code .gz} beside
+         * {@code a.css}) to clients whose Accept-Encoding takes them (default off: each request
+         * for a file without variants then costs up to three failed opens, and a site must have
+         * made its variants on purpose). See {@link Precompressed}.
+         */
+        public Builder precompressed(boolean on) {
+            precompressed = on;
+            return this;
+        }
+
         /** Log requests to {@code file}, asynchronously (default: no log). */
         public Builder accessLog(Path file) {
             accessLog = file;
@@ -286,7 +298,7 @@ public final class FileServer implements AutoCloseable {
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, 16 * 1024,
                         100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
-                        smallFileBudget, splice, pipeSize, log, boundary);
+                        smallFileBudget, splice, pipeSize, log, boundary, precompressed);
                 int readBuffer = 16 * 1024;
                 LoopOptions options = LoopOptions.builder()
                         .idleTimeout(idleTimeout)

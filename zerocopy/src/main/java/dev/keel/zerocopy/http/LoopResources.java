@@ -36,6 +36,8 @@ final class LoopResources implements AutoCloseable {
     final MemorySegment peerAddress;
     /** Heads in progress, for the header timeout. */
     final HeaderDeadlines heads;
+    /** The coding of the variant {@link Precompressed#variant} chose last ({@link ContentCoding}). */
+    int coding = ContentCoding.IDENTITY;
     /** Bytes an input buffer holds: a full head plus one read behind it. */
     final int inputCapacity;
     private final ArrayDeque<HttpSession> sessions = new ArrayDeque<>();
