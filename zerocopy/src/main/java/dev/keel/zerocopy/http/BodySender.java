@@ -160,7 +160,7 @@ final class BodySender {
     void pump(LoopResources r, HttpSession s) {
         Connection c = s.connection;
         int chunks = CHUNKS_PER_EVENT;
-        while (!s.done) {
+        while (!s.done && !s.awaitingDisk) {
             if (c.pendingOutputBytes() > 0) {
                 c.notifyWhenWritable(); // bytes written by hand must not overtake queued ones
                 return;
@@ -169,6 +169,9 @@ final class BodySender {
                 s.partHeadSent = true;
                 writePartHead(r, s);
                 continue;
+            }
+            if (config.readAhead() != null && readAhead(r, s)) {
+                return; // the chunk is cold: a reader fetches it, and pump goes on when it is cached
             }
             long n;
             c.loop().stats().countSyscalls(config.splice() ? 2 : 1); // splice: file to pipe, pipe to socket
@@ -213,6 +216,38 @@ final class BodySender {
                 return;
             }
         }
+    }
+
+    /**
+     * Whether the next chunk had to be handed to the read-ahead pool because its pages are not
+     * cached: then the session waits ({@link HttpSession#awaitingDisk}), holding one more
+     * reference to the file so its descriptor outlives the read, and the pool's answer, on this
+     * loop, goes on with the send. A full pool sends at once instead.
+     */
+    private boolean readAhead(LoopResources r, HttpSession s) {
+        Connection c = s.connection;
+        long want = Math.min(s.region.remaining(), FileRegion.MAX_CHUNK);
+        long before = r.residency.probes();
+        boolean cached = r.residency.resident(s.file.fd, s.region.position(), want);
+        c.loop().stats().countSyscalls((int) (r.residency.probes() - before));
+        if (cached) {
+            return false;
+        }
+        CachedFile f = s.file;
+        f.retain();
+        s.awaitingDisk = true;
+        boolean queued = config.readAhead().submit(c.loop(), f.fd, s.region.position(), want, () -> {
+            f.release();
+            if (s.connection == c && s.awaitingDisk && c.isOpen()) {
+                s.awaitingDisk = false;
+                pump(r, s);
+            }
+        });
+        if (!queued) {
+            s.awaitingDisk = false;
+            f.release();
+        }
+        return queued;
     }
 
     /** Errors that say the client went away, not that the file failed. */

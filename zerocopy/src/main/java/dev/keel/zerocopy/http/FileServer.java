@@ -38,10 +38,12 @@ public final class FileServer implements AutoCloseable {
     private final Path root;
     private final boolean openat2;
     private final AccessLog accessLog;
+    private final ReadAhead readAhead;
     private boolean closed;
 
     private FileServer(EventLoopGroup group, StaticFileHandler handler, int rootFd, Path root, boolean openat2,
-                       AccessLog accessLog) {
+                       AccessLog accessLog, ReadAhead readAhead) {
+        this.readAhead = readAhead;
         this.group = group;
         this.handler = handler;
         this.rootFd = rootFd;
@@ -87,6 +89,22 @@ public final class FileServer implements AutoCloseable {
         return group;
     }
 
+    /**
+     * Cold chunks read off the loops so far: {@code [submitted, completed, refused (queue full:
+     * sent at once), bytes read]}; all zero when read-ahead is off.
+     */
+    public long[] readAheadCounts() {
+        if (readAhead == null) {
+            return new long[4];
+        }
+        return new long[] {readAhead.submitted(), readAhead.completed(), readAhead.refused(), readAhead.bytesRead()};
+    }
+
+    /** The read-ahead pool, or null when off (tests). */
+    ReadAhead readAhead() {
+        return readAhead;
+    }
+
     /** Loop {@code i}'s resources, or null before its first connection; touch them on its thread only (tests). */
     LoopResources resources(int i) {
         return handler.allResources()[i];
@@ -110,6 +128,9 @@ public final class FileServer implements AutoCloseable {
             Files.close(rootFd);
             if (accessLog != null) {
                 accessLog.close();
+            }
+            if (readAhead != null) {
+                readAhead.close();
             }
         }
     }
@@ -136,6 +157,8 @@ public final class FileServer implements AutoCloseable {
         private Path accessLog;
         private int maxConnections = 16_384;
         private boolean precompressed;
+        private int readAheadThreads = 2;
+        private int readAheadQueue = 256;
 
         private Builder() {
         }
@@ -276,6 +299,23 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Cold files: before each chunk of a body goes out with sendfile, its first and last
+         * pages are checked in the page cache ({@link Residency}); a cold chunk is read by one
+         * of {@code threads} reader threads ({@link ReadAhead}, at most {@code queue} chunks
+         * waiting) while the loop serves its other connections, and sent once cached. Default
+         * 2 threads, 256 chunks; 0 threads turns it off (a cold chunk is then read by sendfile
+         * on the loop thread, stalling that loop's connections for as long as the disk takes).
+         */
+        public Builder readAhead(int threads, int queue) {
+            if (threads < 0 || threads > 0 && queue <= 0) {
+                throw new IllegalArgumentException("read-ahead: threads >= 0 and a positive queue");
+            }
+            readAheadThreads = threads;
+            readAheadQueue = queue;
+            return this;
+        }
+
         /** Log requests to {@code file}, asynchronously (default: no log). */
         public Builder accessLog(Path file) {
             accessLog = file;
@@ -291,14 +331,16 @@ public final class FileServer implements AutoCloseable {
             Path dir = root.toAbsolutePath().normalize();
             int rootFd = openRoot(dir);
             AccessLog log = null;
+            ReadAhead readAhead = null;
             try {
+                readAhead = readAheadThreads > 0 ? new ReadAhead(readAheadThreads, readAheadQueue) : null;
                 boolean useOpenat2 = openat2 != null ? openat2 : FileResolver.openat2Available(rootFd);
                 log = accessLog == null ? null : AccessLog.open(accessLog);
                 byte[] boundary = ("keel-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(8)))
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, 16 * 1024,
                         100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
-                        smallFileBudget, splice, pipeSize, log, boundary, precompressed);
+                        smallFileBudget, splice, pipeSize, log, boundary, readAhead, precompressed);
                 int readBuffer = 16 * 1024;
                 LoopOptions options = LoopOptions.builder()
                         .idleTimeout(idleTimeout)
@@ -311,9 +353,12 @@ public final class FileServer implements AutoCloseable {
                 if (cpus.length > 0) {
                     g.cpus(cpus);
                 }
-                return new FileServer(g.start(), handler, rootFd, dir, useOpenat2, log);
+                return new FileServer(g.start(), handler, rootFd, dir, useOpenat2, log, readAhead);
             } catch (RuntimeException e) {
                 Files.close(rootFd);
+                if (readAhead != null) {
+                    readAhead.close();
+                }
                 if (log != null) {
                     log.close();
                 }

@@ -41,6 +41,8 @@ final class HttpSession {
     boolean corked;
     /** Inside the parse loop: an answer finishing there must not start a second, nested one. */
     boolean consuming;
+    /** The body's next chunk is being read into the page cache off the loop ({@link ReadAhead}). */
+    boolean awaitingDisk;
 
     CachedFile file;
     Pipe pipe;
@@ -76,6 +78,7 @@ final class HttpSession {
         done = false;
         corked = false;
         consuming = false;
+        awaitingDisk = false;
         parts = 0;
         part = 0;
         partHeadSent = false;

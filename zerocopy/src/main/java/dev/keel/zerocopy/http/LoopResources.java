@@ -34,6 +34,8 @@ final class LoopResources implements AutoCloseable {
     final PipePool pipes;
     final AccessLog.Ring log;
     final MemorySegment peerAddress;
+    /** Page-cache probes before sendfile, when read-ahead is on. */
+    final Residency residency;
     /** Heads in progress, for the header timeout. */
     final HeaderDeadlines heads;
     /** The coding of the variant {@link Precompressed#variant} chose last ({@link ContentCoding}). */
@@ -56,6 +58,7 @@ final class LoopResources implements AutoCloseable {
         this.log = config.accessLog() == null ? null : config.accessLog().ring(index);
         this.peerAddress = arena.allocate(dev.keel.ffm.SocketAddresses.STORAGE_SIZE, 8);
         this.inputCapacity = config.maxHeadBytes() + readBufferBytes;
+        this.residency = new Residency(arena);
         this.heads = new HeaderDeadlines(config.headerTimeoutNanos(), headerTimeout);
     }
 

@@ -20,10 +20,11 @@ package dev.keel.zerocopy.http;
  * @param pipeSize          capacity of those pipes (0: kernel default)
  * @param accessLog         where requests are logged, or null (the default: off)
  * @param boundary          multipart/byteranges boundary of this server
+ * @param readAhead         reads cold file ranges off the loops before they are sent, or null (off)
  * @param precompressed     serve a.css.br/.zst/.gz for a.css when Accept-Encoding allows ({@link Precompressed})
  */
 record ServerConfig(int rootFd, boolean refuseSymlinks, boolean useOpenat2, int maxRequests, int maxRequestLine,
                     int maxHeadBytes, int maxHeaders, long maxBodySkip, long headerTimeoutNanos, int cacheEntries, long cacheValidityNanos,
                     int smallFileMax, long bodyBudget, boolean splice, int pipeSize, AccessLog accessLog,
-                    byte[] boundary, boolean precompressed) {
+                    byte[] boundary, ReadAhead readAhead, boolean precompressed) {
 }
