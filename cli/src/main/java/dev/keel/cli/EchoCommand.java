@@ -3,11 +3,9 @@ package dev.keel.cli;
 import dev.keel.ffm.SyscallException;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
-import dev.keel.io.Transport;
 import dev.keel.zerocopy.http.MetricsServer;
 
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.Set;
 
 /** {@code keel echo}: a TCP echo server on keel's reactors, the subject of the echo benchmark. */
@@ -21,18 +19,15 @@ final class EchoCommand implements Command {
             listener each), each pinned to one CPU of LIST (e.g. 0,1 or 2-3), else to the CPUs
             of the core plan (whole cores first) around CPUs other keel processes reserved. The
             loops' CPUs are reserved while it runs (see keel cpus).
-              --port N          port to listen on (default 7000; 0 picks a free one)
-              --host ADDR       address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
-              --loops N         event loops (default: one per CPU of --cpus, else 1); auto: one
-                                per free usable core, within the cgroup's CPU quota
-              --cpus LIST       CPUs to pin the loops to, one per loop; a CPU another process
-                                reserved is used anyway, with a warning naming it
-              --transport T     epoll (default), io_uring, or auto (io_uring where the kernel
-                                allows it, else epoll with one line saying why)
-              --busy-poll US    spin this many microseconds on the poller before blocking
-              --sqpoll MS       io_uring only: a kernel thread polls the submission queue,
-                                sleeping after MS idle milliseconds, on the loop's CPU
-            """ + MetricsEndpoint.HELP + """
+              --port N            port to listen on (default 7000; 0 picks a free one)
+              --host ADDR         address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
+              --loops N           event loops (default: one per CPU of --cpus, else 1); auto: one
+                                  per free usable core, within the cgroup's CPU quota
+              --cpus LIST         CPUs to pin the loops to, one per loop; a CPU another process
+                                  reserved is used anyway, with a warning naming it
+              --transport T       epoll (default), io_uring, or auto (io_uring where the kernel
+                                  allows it, else epoll with one line saying why)
+            """ + ServerSettings.LOOP_HELP + MetricsEndpoint.HELP + """
             Prints one line when ready; SIGINT or SIGTERM stops it cleanly.
             """;
 
@@ -57,14 +52,7 @@ final class EchoCommand implements Command {
         }
         ServerSettings settings = ServerSettings.from(args, 7000);
         MetricsEndpoint endpoint = MetricsEndpoint.from(args);
-        int busyPoll = args.integer("busy-poll", 0, 0, 10_000_000);
-        LoopOptions.Builder options = LoopOptions.builder().busyPoll(Duration.ofNanos(busyPoll * 1000L));
-        if (args.has("sqpoll")) {
-            if (settings.transport() != Transport.IO_URING) {
-                throw new UsageException("--sqpoll needs --transport io_uring");
-            }
-            options.sqPollOnLoopCpu(Duration.ofMillis(args.integer("sqpoll", 2, 1, 60_000)));
-        }
+        LoopOptions.Builder options = settings.loopOptions(args, LoopOptions.builder());
         EventLoopGroup group;
         try {
             group = settings.apply(EventLoopGroup.builder())

@@ -17,7 +17,7 @@ import java.util.Set;
  */
 final class ProxyCommand implements Command {
     static final String USAGE = """
-            usage: keel proxy --port P --to HOST:PORT [--host ADDR] [--loops N] [--cpus LIST]
+            usage: keel proxy --port P --to HOST:PORT [--host ADDR] [--loops N|auto] [--cpus LIST]
                               [--pipe-size BYTES] [--transport epoll|auto]
 
             Forwards every connection accepted on P to HOST:PORT; bytes go socket -> pipe ->
@@ -27,7 +27,8 @@ final class ProxyCommand implements Command {
               --port P            port to listen on (0 picks a free one)
               --to HOST:PORT      where to forward
               --host ADDR         address to listen on (default 127.0.0.1)
-              --loops N           proxy loops, one thread each (default 1, or one per CPU of --cpus)
+              --loops N           proxy loops, one thread each (default 1, or one per CPU of --cpus);
+                                  auto: one per free usable core, within the cgroup's CPU quota
               --cpus LIST         pin the loops to these CPUs, one each; a CPU another process
                                   reserved is used anyway, with a warning naming it
               --pipe-size BYTES   capacity of each direction's pipe (default: the kernel's 64 KiB)
@@ -56,15 +57,12 @@ final class ProxyCommand implements Command {
             out.print(USAGE);
             return Keel.EXIT_OK;
         }
-        int[] cpus = o.has("cpus") ? ServerSettings.cpus(o.value("cpus", "")) : new int[0];
-        int loops = o.integer("loops", cpus.length == 0 ? 1 : cpus.length, 1, 1024);
-        if (cpus.length != 0 && cpus.length != loops) {
-            throw new UsageException("--cpus names " + cpus.length + " CPUs for " + loops + " loops; give one CPU per loop");
-        }
-        Placement placement = Placement.of(cpus, loops);
+        ServerSettings settings = settings(o);
+        int loops = settings.loops();
+        Placement placement = Placement.of(settings.cpus(), loops);
         SpliceProxy proxy;
         try {
-            proxy = start(o, placement.cpus());
+            proxy = start(o, settings, placement.cpus());
         } catch (RuntimeException e) {
             placement.close();
             throw e;
@@ -85,24 +83,30 @@ final class ProxyCommand implements Command {
     }
 
     static SpliceProxy start(CommandOptions o) {
-        return start(o, new int[0]);
+        return start(o, settings(o), new int[0]);
     }
 
-    static SpliceProxy start(CommandOptions o, int[] cpus) {
+    /** The options every server command shares ({@link ServerSettings}), with --port and --to required. */
+    private static ServerSettings settings(CommandOptions o) {
         if (!o.has("port")) {
             throw new UsageException("--port is required");
         }
         if (!o.has("to")) {
             throw new UsageException("--to HOST:PORT is required");
         }
+        ServerSettings settings = ServerSettings.from(o, 0);
+        checkTransport(settings.transport());
+        return settings;
+    }
+
+    private static SpliceProxy start(CommandOptions o, ServerSettings settings, int[] cpus) {
         InetSocketAddress target = target(o.value("to", ""));
-        checkTransport(o.value("transport", "epoll"));
         try {
             return SpliceProxy.builder()
-                    .host(ServerSettings.host(o.value("host", "127.0.0.1")))
-                    .port(o.integer("port", 0, 0, 65535))
+                    .host(settings.host())
+                    .port(settings.port())
                     .target(target)
-                    .loops(o.integer("loops", Math.max(1, cpus.length), 1, 1024))
+                    .loops(settings.loops())
                     .cpus(cpus)
                     .pipeSize(o.integer("pipe-size", 0, 0, 1 << 30))
                     .start();
@@ -157,13 +161,7 @@ final class ProxyCommand implements Command {
     }
 
     /** epoll and auto are served (both on epoll); io_uring is refused with the reason. */
-    static void checkTransport(String name) {
-        Transport t;
-        try {
-            t = Transport.parse(name);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--transport: " + e.getMessage());
-        }
+    static void checkTransport(Transport t) {
         if (t == Transport.IO_URING) {
             throw new UsageException("--transport io_uring: the proxy moves bytes with splice(2), which io_uring runs on"
                     + " io-wq worker threads (one blocked per idle direction); it runs on epoll (--transport epoll|auto)");

@@ -24,7 +24,8 @@ final class ServeCommand implements Command {
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N|auto] [--cpus LIST]
                               [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
                               [--splice] [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
-                              [--open-files N] [--open-file-validity MS] [--metrics-port P] [--metrics-address ADDR]
+                              [--open-files N] [--open-file-validity MS] [--busy-poll US] [--sqpoll MS]
+                              [--metrics-port P] [--metrics-address ADDR]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1 with
             sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
@@ -55,12 +56,12 @@ final class ServeCommand implements Command {
                                   the first request MS milliseconds after the last check
                                   (default 1000): a changed file may be answered with its old
                                   content for that long; 0 checks on every request
-            """ + MetricsEndpoint.HELP + """
+            """ + ServerSettings.LOOP_HELP + MetricsEndpoint.HELP + """
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
             "small-files", "header-timeout", "idle-timeout", "open-files", "open-file-validity", "metrics-port",
-            "metrics-address");
+            "metrics-address", "busy-poll", "sqpoll");
     private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help");
 
     @Override
@@ -105,7 +106,7 @@ final class ServeCommand implements Command {
                 .splice(o.flag("splice"), 0)
                 .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024)
                 .headerTimeout(Duration.ofSeconds(o.integer("header-timeout", 10, 0, 3600)))
-                .idleTimeout(Duration.ofSeconds(o.integer("idle-timeout", 60, 1, 86_400)))
+                .options(settings.loopOptions(o, FileServer.loopOptions()).build())
                 .fileCache(o.integer("open-files", 1024, 0, 1 << 20),
                         Duration.ofMillis(o.integer("open-file-validity", 1000, 0, 86_400_000)));
         if (settings.cpus().length > 0) {

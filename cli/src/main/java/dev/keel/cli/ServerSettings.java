@@ -7,18 +7,21 @@ import dev.keel.affinity.CpuReservations;
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
 import dev.keel.io.EventLoopGroup;
+import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.zerocopy.http.MetricsServer;
 
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
  * What every keel server command shares: --host, --port, --loops, --cpus and --transport,
+ * and the loop options --idle-timeout, --busy-poll and --sqpoll where a command takes them,
  * checked before anything binds, the words for where the loops run (and whose reserved CPUs
  * they planned around), and the wait for SIGINT/SIGTERM.
  *
@@ -53,6 +56,33 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
             throw new UsageException("--transport: " + e.getMessage());
         }
         return new ServerSettings(host, port, loops, cpus, transport, loopsWhy);
+    }
+
+    /** The --help lines of {@link #loopOptions}' --busy-poll and --sqpoll. */
+    static final String LOOP_HELP = """
+              --busy-poll US      spin this many microseconds on the poller before blocking
+              --sqpoll MS         io_uring only: a kernel thread polls the submission queue,
+                                  sleeping after MS idle milliseconds, on the loop's CPU
+            """;
+
+    /**
+     * {@code base} with the loop options given: --idle-timeout S (1 s to a day), --busy-poll US
+     * and --sqpoll MS (io_uring only); an option absent leaves {@code base}'s value.
+     */
+    LoopOptions.Builder loopOptions(CommandOptions args, LoopOptions.Builder base) {
+        if (args.has("idle-timeout")) {
+            base.idleTimeout(Duration.ofSeconds(args.integer("idle-timeout", 60, 1, 86_400)));
+        }
+        if (args.has("busy-poll")) {
+            base.busyPoll(Duration.ofNanos(args.integer("busy-poll", 0, 0, 10_000_000) * 1000L));
+        }
+        if (args.has("sqpoll")) {
+            if (transport != Transport.IO_URING) {
+                throw new UsageException("--sqpoll needs --transport io_uring");
+            }
+            base.sqPollOnLoopCpu(Duration.ofMillis(args.integer("sqpoll", 2, 1, 60_000)));
+        }
+        return base;
     }
 
     /**

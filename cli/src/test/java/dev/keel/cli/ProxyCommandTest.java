@@ -47,6 +47,12 @@ class ProxyCommandTest {
         assertRefused("--loops must be between", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--loops", "-1");
         assertRefused("io-wq worker threads", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--transport", "io_uring");
         assertRefused("--transport: unknown transport", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--transport", "x");
+        // The options every server command shares are parsed once (ServerSettings), alike for serve and proxy.
+        assertRefused("--cpus names 2 CPUs for 3 loops", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--cpus", "0,1",
+                "--loops", "3");
+        assertRefused("--loops auto plans the CPUs itself", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--cpus", "0",
+                "--loops", "auto");
+        assertRefused("unknown address", "proxy", "--port", "0", "--to", "127.0.0.1:80", "--host", "no.such.host.invalid");
     }
 
     @Test

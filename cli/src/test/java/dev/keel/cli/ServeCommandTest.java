@@ -72,6 +72,9 @@ class ServeCommandTest {
         assertRefused("--root needs a value", "serve", "--root");
         assertRefused("unexpected argument", "serve", "public");
         assertRefused("unknown address", "serve", "--root", dir.toString(), "--host", "no.such.host.invalid");
+        assertRefused("--sqpoll needs --transport io_uring", "serve", "--root", dir.toString(), "--sqpoll", "2");
+        assertRefused("--busy-poll must be between", "serve", "--root", dir.toString(), "--busy-poll", "-1");
+        assertRefused("--idle-timeout must be between", "serve", "--root", dir.toString(), "--idle-timeout", "0");
     }
 
     @Test

@@ -30,7 +30,7 @@ final class LoopCore implements PollerHost {
     final LoopStats stats;
     final Poller poller;
     final Thread thread;
-    final LoopTasks tasks = new LoopTasks();
+    final LoopTasks tasks;
     final CountDownLatch started = new CountDownLatch(1);
     final CountDownLatch terminated = new CountDownLatch(1);
     private final ConnectionHandler handler;
@@ -75,6 +75,7 @@ final class LoopCore implements PollerHost {
         this.listenFd = listenFd;
         this.cpu = cpu;
         this.pinner = pinner;
+        this.tasks = new LoopTasks(options.maxPendingTasks);
         this.stats = new LoopStats(index, options.stallThresholdNanos);
         this.thread = new Thread(this::run, "keel-loop-" + index);
         this.acceptPolicy = new AcceptPolicy(this);

@@ -32,6 +32,7 @@ public final class LoopOptions {
     final int socketBusyPollMicros;
     final int maxEventsPerPoll;
     final int maxTasksPerPass;
+    final int maxPendingTasks;
     final long shutdownDrainNanos;
     final long acceptRetryNanos;
     final RegionAllocator regionAllocator;
@@ -65,6 +66,7 @@ public final class LoopOptions {
         socketBusyPollMicros = b.socketBusyPollMicros;
         maxEventsPerPoll = b.maxEventsPerPoll;
         maxTasksPerPass = b.maxTasksPerPass;
+        maxPendingTasks = b.maxPendingTasks;
         shutdownDrainNanos = b.shutdownDrainNanos;
         acceptRetryNanos = b.acceptRetryNanos;
         regionAllocator = b.regionAllocator;
@@ -99,6 +101,11 @@ public final class LoopOptions {
     // ---------------------------------------------------------------- what was set (read by the transports)
 
     /** Connections one loop holds at most (its table's capacity). */
+    /** Tasks a loop keeps queued at most ({@link Builder#maxPendingTasks}). */
+    public int maxPendingTasks() {
+        return maxPendingTasks;
+    }
+
     public int maxConnections() {
         return maxConnections;
     }
@@ -189,6 +196,7 @@ public final class LoopOptions {
         private int socketBusyPollMicros;
         private int maxEventsPerPoll = 256;
         private int maxTasksPerPass = 1024;
+        private int maxPendingTasks = 65_536;
         private long shutdownDrainNanos = Duration.ofSeconds(2).toNanos();
         private long acceptRetryNanos = Duration.ofMillis(100).toNanos();
         private RegionAllocator regionAllocator;
@@ -270,6 +278,20 @@ public final class LoopOptions {
          */
         public Builder maxTimers(int n) {
             maxTimers = positive("maxTimers", n);
+            return this;
+        }
+
+        /**
+         * Tasks ({@link EventLoop#execute}) one loop keeps queued at most (default 65,536, rounded
+         * up to a power of two); one more is refused with RejectedExecutionException rather than
+         * queued without bound behind a loop that cannot keep up. The queue grows in chunks of
+         * 256 references as it fills, so an idle loop holds about 1 KiB of it.
+         */
+        public Builder maxPendingTasks(int n) {
+            if (n < 256) {
+                throw new IllegalArgumentException("maxPendingTasks must be at least 256: " + n);
+            }
+            maxPendingTasks = n;
             return this;
         }
 

@@ -1,6 +1,6 @@
 package dev.keel.io;
 
-import org.jctools.queues.varhandle.MpscUnboundedVarHandleArrayQueue;
+import org.jctools.queues.varhandle.MpscChunkedVarHandleArrayQueue;
 
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,13 +17,25 @@ import java.util.concurrent.atomic.AtomicInteger;
  * enqueued by then, or will see it closed), then runs what is left. Announcing costs an
  * atomic increment and decrement per offer, off the loop's own path.
  *
- * <p>Capacity: the queue is unbounded (JCTools MPSC linked array chunks of 256), so offering
- * never blocks a producer; a loop runs at most {@code maxTasksPerPass} of them per pass.
+ * <p>Capacity: at most {@code capacity} tasks wait (JCTools MPSC array chunks of 256, linked as
+ * the queue fills); one more is refused with RejectedExecutionException, so offering never
+ * blocks a producer and a loop that cannot keep up is told, not buried. A loop runs at most
+ * {@code maxTasksPerPass} of them per pass.
  */
 final class LoopTasks {
-    private final MpscUnboundedVarHandleArrayQueue<Runnable> queue = new MpscUnboundedVarHandleArrayQueue<>(256);
+    private static final int CHUNK = 256;
+
+    private final MpscChunkedVarHandleArrayQueue<Runnable> queue;
+    private final int capacity;
     private final AtomicInteger offering = new AtomicInteger();
     private volatile boolean closed;
+
+    /** A queue for at most {@code capacity} waiting tasks (at least 256; a power of two is kept as is, else rounded up). */
+    LoopTasks(int capacity) {
+        // JCTools wants chunks smaller than the whole: 128 for the smallest queue, 256 otherwise.
+        this.queue = new MpscChunkedVarHandleArrayQueue<>(capacity > CHUNK ? CHUNK : CHUNK / 2, capacity);
+        this.capacity = queue.capacity();
+    }
 
     /** Receives a task that threw. */
     @FunctionalInterface
@@ -34,7 +46,8 @@ final class LoopTasks {
     /**
      * Takes {@code task} for the loop thread, or refuses it.
      *
-     * @throws RejectedExecutionException once the loop has terminated
+     * @throws RejectedExecutionException once the loop has terminated, or when {@code capacity}
+     *         tasks wait already
      */
     void offer(Runnable task, int loop) {
         offering.incrementAndGet();
@@ -42,7 +55,10 @@ final class LoopTasks {
             if (closed) {
                 throw new RejectedExecutionException("event loop " + loop + " has terminated");
             }
-            queue.offer(task);
+            if (!queue.offer(task)) {
+                throw new RejectedExecutionException("event loop " + loop + " has " + capacity
+                        + " tasks waiting already (LoopOptions.maxPendingTasks)");
+            }
         } finally {
             offering.decrementAndGet();
         }

@@ -6,12 +6,14 @@ import org.junit.jupiter.api.Timeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -41,6 +43,41 @@ class ExecuteAtTerminationTest {
         assertEquals(queued, taken.get(10, TimeUnit.SECONDS), "the running loop took every task");
         group.close();
         assertEquals(queued, ran.get(), "every task execute() took ran");
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldRefuseATaskPastTheQueuesCapacityAndRunEveryTaskTaken() throws Exception {
+        int capacity = 256;
+        EventLoopGroup group = EventLoopGroup.builder().unpinned().handler(new Echo())
+                .options(LoopOptions.builder().maxPendingTasks(capacity).build()).start();
+        try {
+            EventLoop loop = group.loops().get(0);
+            CountDownLatch blocking = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            loop.execute(() -> {
+                blocking.countDown();
+                try {
+                    release.await(); // the loop is stuck in a task: nothing else is taken off the queue
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(blocking.await(10, TimeUnit.SECONDS));
+            AtomicLong ran = new AtomicLong();
+            for (int i = 0; i < capacity; i++) {
+                loop.execute(ran::incrementAndGet);
+            }
+            RejectedExecutionException refused = assertThrows(RejectedExecutionException.class,
+                    () -> loop.execute(ran::incrementAndGet));
+            assertTrue(refused.getMessage().contains(capacity + " tasks waiting"), refused.getMessage());
+            release.countDown();
+            CompletableFuture<Long> after = new CompletableFuture<>();
+            loop.execute(() -> after.complete(ran.get())); // room again once the loop runs
+            assertEquals(capacity, after.get(10, TimeUnit.SECONDS), "every task taken ran, in order, before this one");
+        } finally {
+            group.close();
+        }
     }
 
     @Test

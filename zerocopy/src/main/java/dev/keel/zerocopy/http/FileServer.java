@@ -56,6 +56,15 @@ public final class FileServer implements AutoCloseable {
         return new Builder();
     }
 
+    /**
+     * What {@link Builder#options} starts from, to adjust and build: {@link LoopOptions}' defaults
+     * with 16 KiB read buffers (they hold the longest request head) and a 60 s idle timeout on
+     * kept-alive connections.
+     */
+    public static LoopOptions.Builder loopOptions() {
+        return LoopOptions.builder().readBufferBytes(Builder.MIN_READ_BUFFER).idleTimeout(Duration.ofSeconds(60));
+    }
+
     public InetSocketAddress address() {
         return group.address();
     }
@@ -137,13 +146,15 @@ public final class FileServer implements AutoCloseable {
 
     /** Settings; {@link #start()} checks the root, binds and starts the loops. */
     public static final class Builder {
+        /** The longest request head (431 past it), and so the smallest read buffer. */
+        public static final int MIN_READ_BUFFER = 16 * 1024;
         private Path root;
         private InetAddress host = InetAddress.getLoopbackAddress();
         private int port;
         private int loops = 1;
         private int[] cpus = new int[0];
         private Transport transport = Transport.EPOLL;
-        private Duration idleTimeout = Duration.ofSeconds(60);
+        private LoopOptions options = loopOptions().build();
         private Duration headerTimeout = Duration.ofSeconds(10);
         private int maxRequests = 1000;
         private boolean refuseSymlinks;
@@ -155,7 +166,6 @@ public final class FileServer implements AutoCloseable {
         private boolean splice;
         private int pipeSize;
         private Path accessLog;
-        private int maxConnections = 16_384;
         private boolean precompressed;
         private int readAheadThreads = 2;
         private int readAheadQueue = 256;
@@ -199,9 +209,18 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
-        /** Keep-alive: a connection with no byte moving for this long is closed (default 60 s). */
-        public Builder idleTimeout(Duration d) {
-            idleTimeout = Objects.requireNonNull(d);
+        /**
+         * The loops' options: connections per loop, buffers, idle timeout, io_uring settings and
+         * the rest of {@link LoopOptions} (default {@link FileServer#loopOptions()}). Their read buffers
+         * hold a request head whole, so they must be at least {@value #MIN_READ_BUFFER} bytes.
+         */
+        public Builder options(LoopOptions loopOptions) {
+            Objects.requireNonNull(loopOptions, "options");
+            if (loopOptions.readBufferBytes() < MIN_READ_BUFFER) {
+                throw new IllegalArgumentException("the file server's read buffers hold a request head (up to "
+                        + MIN_READ_BUFFER + " bytes); readBufferBytes " + loopOptions.readBufferBytes() + " is smaller");
+            }
+            options = loopOptions;
             return this;
         }
 
@@ -225,12 +244,6 @@ public final class FileServer implements AutoCloseable {
                 throw new IllegalArgumentException("max requests must be positive: " + n);
             }
             maxRequests = n;
-            return this;
-        }
-
-        /** Connections per loop at most (default 16,384). */
-        public Builder maxConnections(int n) {
-            maxConnections = n;
             return this;
         }
 
@@ -338,16 +351,10 @@ public final class FileServer implements AutoCloseable {
                 log = accessLog == null ? null : AccessLog.open(accessLog);
                 byte[] boundary = ("keel-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(8)))
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-                ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, 16 * 1024,
+                ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, MIN_READ_BUFFER,
                         100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
                         smallFileBudget, splice, pipeSize, log, boundary, readAhead, precompressed);
-                int readBuffer = 16 * 1024;
-                LoopOptions options = LoopOptions.builder()
-                        .idleTimeout(idleTimeout)
-                        .readBufferBytes(readBuffer)
-                        .maxConnections(maxConnections)
-                        .build();
-                StaticFileHandler handler = new StaticFileHandler(config, loops, readBuffer);
+                StaticFileHandler handler = new StaticFileHandler(config, loops, options.readBufferBytes());
                 EventLoopGroup.Builder g = EventLoopGroup.builder().loops(loops).host(host).port(port).options(options)
                         .transport(transport).handler(handler);
                 if (cpus.length > 0) {

@@ -26,12 +26,17 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * reads their counters with opaque reads ({@link dev.keel.io.LoopStats}) and renders the text on
  * this loop, so the serving loops are never stopped, woken or made to allocate. Requests are
  * parsed with the file server's {@link HttpRequestParser}; any other path is 404, any other
- * method 405; keep-alive is honoured.
+ * method 405; keep-alive is honoured. Answers are written with the file server's
+ * {@link ResponseHead} and {@link Status} pages, so both servers speak alike.
  */
 public final class MetricsServer implements AutoCloseable {
     /** Request heads larger than this are refused (431). */
     private static final int MAX_HEAD = 8192;
     private static final byte[] PATH = "/metrics".getBytes(StandardCharsets.US_ASCII);
+    /** The longest head this server writes (status line, Server, Date, type, length, Allow, close) and an error page. */
+    private static final int HEAD_BUFFER = 1024;
+    private static final byte[] TEXT_TYPE = PrometheusText.CONTENT_TYPE.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HTML_TYPE = "text/html; charset=utf-8".getBytes(StandardCharsets.US_ASCII);
 
     private final EventLoopGroup group;
 
@@ -83,6 +88,7 @@ public final class MetricsServer implements AutoCloseable {
         private final Supplier<List<LoopStatsSnapshot>> source;
         private final HttpRequestParser parser = new HttpRequestParser(MAX_HEAD / 2, MAX_HEAD, 64);
         private final HttpRequest request = new HttpRequest();
+        private final ResponseHead head = new ResponseHead(Arena.ofAuto().allocate(HEAD_BUFFER));
 
         Handler(Supplier<List<LoopStatsSnapshot>> source) {
             this.source = source;
@@ -156,17 +162,24 @@ public final class MetricsServer implements AutoCloseable {
             return length == PATH.length || request.source.get(JAVA_BYTE, request.targetStart + PATH.length) == '?';
         }
 
-        private static void answer(Connection c, int status, byte[] body, boolean headOnly, boolean keepAlive) {
+        /**
+         * Writes the answer with the file server's head writer: the status page for an error,
+         * the exposition otherwise; the head is copied into io-core's queue by the write.
+         */
+        private void answer(Connection c, int status, byte[] body, boolean headOnly, boolean keepAlive) {
             byte[] content = body != null ? body : Status.page(status);
-            String type = body != null ? PrometheusText.CONTENT_TYPE : "text/html; charset=utf-8";
-            String head = new String(Status.line(status), StandardCharsets.US_ASCII)
-                    + "Content-Type: " + type + "\r\n"
-                    + "Content-Length: " + content.length + "\r\n"
-                    + (status == 405 ? "Allow: GET, HEAD\r\n" : "")
-                    + (keepAlive ? "" : "Connection: close\r\n")
-                    + "\r\n";
-            c.write(MemorySegment.ofArray(head.getBytes(StandardCharsets.US_ASCII)));
-            if (!headOnly) {
+            head.start(status, System.currentTimeMillis()).contentType(body != null ? TEXT_TYPE : HTML_TYPE)
+                    .contentLength(content.length);
+            if (status == 405) {
+                head.allow();
+            }
+            head.end(keepAlive, request.minorVersion);
+            boolean small = !headOnly && content.length <= head.buffer().byteSize() - head.length();
+            if (small) {
+                head.put(content); // an error page goes out with its head
+            }
+            c.write(head.slice(head.length()));
+            if (!headOnly && !small) {
                 c.write(MemorySegment.ofArray(content));
             }
             if (!keepAlive) {

@@ -4,6 +4,7 @@ import dev.keel.zerocopy.testing.RawHttp;
 
 import dev.keel.zerocopy.testing.Descriptors;
 
+import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 
 import org.junit.jupiter.api.AfterEach;
@@ -31,6 +32,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The file server's HTTP behaviour, seen by java.net.http and by a raw socket client. */
@@ -346,7 +348,8 @@ class FileServerTest {
 
     @Test
     void shouldCloseAnIdleKeepAliveConnectionAfterTheIdleTimeout() throws Exception {
-        try (FileServer quick = builder().idleTimeout(Duration.ofMillis(300)).start();
+        try (FileServer quick = builder().options(FileServer.loopOptions()
+                .idleTimeout(Duration.ofMillis(300)).build()).start();
              RawHttp h = new RawHttp(quick.port())) {
             h.get("/style.css");
             assertEquals(200, h.read().status());
@@ -355,6 +358,13 @@ class FileServerTest {
             long waited = (System.nanoTime() - start) / 1_000_000;
             assertTrue(waited >= 200 && waited < 5000, "closed after " + waited + " ms");
         }
+    }
+
+    @Test
+    void shouldRefuseLoopOptionsWhoseReadBuffersCannotHoldARequestHead() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> builder().options(LoopOptions.builder().readBufferBytes(4096).build()));
+        assertTrue(e.getMessage().contains("readBufferBytes 4096"), e.getMessage());
     }
 
     @Test

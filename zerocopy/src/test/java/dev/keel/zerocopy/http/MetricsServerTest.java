@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code GET /metrics} of a real file server, scraped over HTTP after traffic whose amounts the test knows. */
@@ -126,7 +127,14 @@ class MetricsServerTest {
             RawHttp.Response first = raw.read();
             assertEquals(200, first.status());
             PrometheusTextCheck.parse(first.text());
-            assertEquals(404, raw.read().status());
+            // Written by the file server's head writer: the same Server and Date fields as a file's answer.
+            assertEquals("keel", first.header("server"));
+            assertNotNull(first.header("date"));
+            assertEquals(String.valueOf(first.body().length), first.header("content-length"));
+            RawHttp.Response missing = raw.read();
+            assertEquals(404, missing.status());
+            assertEquals("text/html; charset=utf-8", missing.header("content-type"));
+            assertEquals(new String(Status.page(404), java.nio.charset.StandardCharsets.US_ASCII), missing.text());
         }
     }
 }

@@ -104,7 +104,8 @@ class SlowlorisTest {
         int attackers = Stress.size(200, 1000);
         Files.writeString(root.resolve("ok.txt"), "still here\n");
         try (FileServer server = FileServer.builder().root(root).loops(2).headerTimeout(HEADER_TIMEOUT)
-                .idleTimeout(Duration.ofSeconds(5)).start()) {
+                .options(FileServer.loopOptions()
+                        .idleTimeout(Duration.ofSeconds(5)).build()).start()) {
             // Warm-up: the normal client's path is compiled before it is timed.
             AtomicBoolean warming = new AtomicBoolean(true);
             Thread warm = Thread.ofPlatform().start(() -> normalClient(server.port(), warming, new AtomicLong(),
