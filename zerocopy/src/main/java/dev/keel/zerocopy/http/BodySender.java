@@ -1,7 +1,9 @@
 package dev.keel.zerocopy.http;
 
 import dev.keel.zerocopy.FileRegion;
+import dev.keel.ffm.PageCache;
 import dev.keel.ffm.Sockets;
+import dev.keel.ffm.gen.Errno;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.Uio;
 import dev.keel.io.Connection;
@@ -35,6 +37,8 @@ import static dev.keel.ffm.gen.LinuxConstants.TCP_CORK;
 final class BodySender {
     /** Chunks of {@link FileRegion#MAX_CHUNK} sent per writable event before yielding to other connections. */
     private static final int CHUNKS_PER_EVENT = 2;
+    /** HTTPS: buffers of {@link LoopResources#TLS_FILE_BUFFER} encrypted per writable event before yielding. */
+    private static final int TLS_CHUNKS_PER_EVENT = 16;
     private static final byte[] DASHES = Ascii.bytes("\r\n--");
     private static final byte[] PART_TYPE = Ascii.bytes("\r\nContent-Type: ");
     private static final byte[] PART_RANGE = Ascii.bytes("\r\nContent-Range: bytes ");
@@ -53,13 +57,31 @@ final class BodySender {
 
     /** Sends the head now in the loop's head buffer, with nothing after it. */
     void head(LoopResources r, HttpSession s) {
+        if (s.tls != null) {
+            tlsWrite(r, s, r.head.buffer(), 0, r.head.length());
+            return;
+        }
         s.connection.write(r.head.slice(r.head.length()));
+    }
+
+    /** HTTPS: encrypts {@code length} bytes at {@code offset} of {@code data} onto the connection. */
+    private void tlsWrite(LoopResources r, HttpSession s, MemorySegment data, long offset, long length) {
+        if (!r.tls.write(s.connection, s.tls, data, offset, length)) {
+            s.done = true; // the TLS engine failed the connection and closed it
+        }
     }
 
     /** Sends the head then {@code length} bytes of {@code body} from {@code first}, with one writev when it can. */
     void headAndBody(LoopResources r, HttpSession s, MemorySegment body, long first, long length) {
         Connection c = s.connection;
         int headLength = r.head.length();
+        if (s.tls != null) {
+            tlsWrite(r, s, r.head.buffer(), 0, headLength);
+            if (!s.done) {
+                tlsWrite(r, s, body, first, length);
+            }
+            return;
+        }
         if (c.pendingOutputBytes() > 0) {
             c.write(r.head.slice(headLength));
             if (!s.done) {
@@ -97,6 +119,13 @@ final class BodySender {
     void startFile(LoopResources r, HttpSession s, long first, long length) {
         s.phase = HttpSession.SENDING;
         s.region.reset(s.file.fd, first, length);
+        if (s.tls != null) {
+            head(r, s);
+            if (!s.done) {
+                pump(r, s);
+            }
+            return;
+        }
         if (config.splice()) {
             s.pipe = r.pipes.acquire();
         }
@@ -115,6 +144,13 @@ final class BodySender {
         s.part = 0;
         s.partHeadSent = false;
         s.region.reset(s.file.fd, s.partFirst[0], s.partLast[0] - s.partFirst[0] + 1);
+        if (s.tls != null) {
+            head(r, s); // records go out as they are made: no cork to hold them
+            if (!s.done) {
+                pump(r, s);
+            }
+            return;
+        }
         if (config.splice()) {
             s.pipe = r.pipes.acquire();
         }
@@ -160,6 +196,7 @@ final class BodySender {
     void pump(LoopResources r, HttpSession s) {
         Connection c = s.connection;
         int chunks = CHUNKS_PER_EVENT;
+        int tlsChunks = TLS_CHUNKS_PER_EVENT;
         while (!s.done && !s.awaitingDisk) {
             if (c.pendingOutputBytes() > 0) {
                 c.notifyWhenWritable(); // bytes written by hand must not overtake queued ones
@@ -172,6 +209,31 @@ final class BodySender {
             }
             if (config.readAhead() != null && readAhead(r, s)) {
                 return; // the chunk is cold: a reader fetches it, and pump goes on when it is cached
+            }
+            if (s.tls != null) {
+                if (!tlsChunk(r, s)) {
+                    return;
+                }
+                if (s.region.isDone()) {
+                    if (s.parts > 0 && ++s.part < s.parts) {
+                        s.partHeadSent = false;
+                        s.region.reset(s.file.fd, s.partFirst[s.part], s.partLast[s.part] - s.partFirst[s.part] + 1);
+                        continue;
+                    }
+                    if (s.parts > 0) {
+                        writeCloseDelimiter(r, s);
+                        if (s.done) {
+                            return;
+                        }
+                    }
+                    finish(r, s);
+                    return;
+                }
+                if (c.pendingOutputBytes() > 0 || --tlsChunks == 0) {
+                    c.notifyWhenWritable(); // records wait in io-core's queue, or other connections' turn
+                    return;
+                }
+                continue;
             }
             long n;
             c.loop().stats().countSyscalls(config.splice() ? 2 : 1); // splice: file to pipe, pipe to socket
@@ -250,6 +312,36 @@ final class BodySender {
         return queued;
     }
 
+    /**
+     * HTTPS: reads up to {@link LoopResources#TLS_FILE_BUFFER} bytes of the body with pread(2)
+     * into the loop's off-heap buffer and encrypts them onto the connection (kernel TLS absent,
+     * the bytes must pass through user space once; they never touch the Java heap). False when
+     * the send cannot go on (the file failed or shrank, or the connection closed).
+     */
+    private boolean tlsChunk(LoopResources r, HttpSession s) {
+        Connection c = s.connection;
+        long want = Math.min(s.region.remaining(), LoopResources.TLS_FILE_BUFFER);
+        long n;
+        c.loop().stats().countSyscalls(1);
+        try {
+            do {
+                n = PageCache.pread(s.file.fd, r.tlsFileBuffer, want, s.region.position());
+            } while (n == -Errno.EINTR);
+        } catch (SyscallException e) {
+            s.file.broken = true;
+            handler.abort(s);
+            return false;
+        }
+        if (n == 0) {
+            s.file.broken = true; // the file shrank under us: the promised length cannot be kept
+            handler.abort(s);
+            return false;
+        }
+        s.region.advance(n);
+        tlsWrite(r, s, r.tlsFileBuffer, 0, n);
+        return !s.done;
+    }
+
     /** Errors that say the client went away, not that the file failed. */
     private static boolean peerGone(int errno) {
         return errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN || errno == ETIMEDOUT;
@@ -261,13 +353,13 @@ final class BodySender {
         h.put(DASHES).put(config.boundary()).put(PART_TYPE).put(f.contentType).put(PART_RANGE)
                 .decimal(s.partFirst[s.part]).put(DASH).decimal(s.partLast[s.part]).put(SLASH).decimal(f.size)
                 .put(PART_END);
-        s.connection.write(h.slice(h.length()));
+        head(r, s);
     }
 
     private void writeCloseDelimiter(LoopResources r, HttpSession s) {
         ResponseHead h = r.head.clear();
         h.put(DASHES).put(config.boundary()).put(CLOSE_DELIMITER_END);
-        s.connection.write(h.slice(h.length()));
+        head(r, s);
     }
 
     /** The head goes with MSG_MORE so that it shares a segment with the file's first bytes. */

@@ -5,6 +5,8 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
+import dev.keel.zerocopy.tls.TlsContext;
+import dev.keel.zerocopy.tls.TlsStats;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,11 +41,13 @@ public final class FileServer implements AutoCloseable {
     private final boolean openat2;
     private final AccessLog accessLog;
     private final ReadAhead readAhead;
+    private final TlsContext tls;
     private boolean closed;
 
     private FileServer(EventLoopGroup group, StaticFileHandler handler, int rootFd, Path root, boolean openat2,
-                       AccessLog accessLog, ReadAhead readAhead) {
+                       AccessLog accessLog, ReadAhead readAhead, TlsContext tls) {
         this.readAhead = readAhead;
+        this.tls = tls;
         this.group = group;
         this.handler = handler;
         this.rootFd = rootFd;
@@ -109,6 +113,16 @@ public final class FileServer implements AutoCloseable {
         return new long[] {readAhead.submitted(), readAhead.completed(), readAhead.refused(), readAhead.bytesRead()};
     }
 
+    /** The TLS counters (handshakes, failures by reason), or null for a plain HTTP server. */
+    public TlsStats tlsStats() {
+        return tls == null ? null : tls.stats();
+    }
+
+    /** The TLS context, or null for a plain HTTP server. */
+    public TlsContext tls() {
+        return tls;
+    }
+
     /** The read-ahead pool, or null when off (tests). */
     ReadAhead readAhead() {
         return readAhead;
@@ -167,6 +181,7 @@ public final class FileServer implements AutoCloseable {
         private int pipeSize;
         private Path accessLog;
         private boolean precompressed;
+        private TlsContext tls;
         private int readAheadThreads = 2;
         private int readAheadQueue = 256;
 
@@ -329,6 +344,18 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Speak HTTPS with {@code context}'s certificate (default: plain HTTP). The context is
+         * the caller's: it outlives the server and is closed by the caller, and
+         * {@link TlsContext#reload()} on it is seen by new connections. Bodies are read into an
+         * off-heap buffer of the loop with pread(2) and encrypted there (kernel TLS with
+         * SSL_sendfile is not used by this server yet, see the README); splice is off.
+         */
+        public Builder tls(TlsContext context) {
+            tls = context;
+            return this;
+        }
+
         /** Log requests to {@code file}, asynchronously (default: no log). */
         public Builder accessLog(Path file) {
             accessLog = file;
@@ -353,14 +380,14 @@ public final class FileServer implements AutoCloseable {
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, MIN_READ_BUFFER,
                         100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
-                        smallFileBudget, splice, pipeSize, log, boundary, readAhead, precompressed);
+                        smallFileBudget, splice && tls == null, pipeSize, log, boundary, readAhead, tls, precompressed);
                 StaticFileHandler handler = new StaticFileHandler(config, loops, options.readBufferBytes());
                 EventLoopGroup.Builder g = EventLoopGroup.builder().loops(loops).host(host).port(port).options(options)
                         .transport(transport).handler(handler);
                 if (cpus.length > 0) {
                     g.cpus(cpus);
                 }
-                return new FileServer(g.start(), handler, rootFd, dir, useOpenat2, log, readAhead);
+                return new FileServer(g.start(), handler, rootFd, dir, useOpenat2, log, readAhead, tls);
             } catch (RuntimeException e) {
                 Files.close(rootFd);
                 if (readAhead != null) {

@@ -3,6 +3,7 @@ package dev.keel.zerocopy.http;
 import dev.keel.zerocopy.FileRegion;
 import dev.keel.zerocopy.Pipe;
 import dev.keel.io.Connection;
+import dev.keel.zerocopy.tls.TlsConnection;
 
 import java.lang.foreign.MemorySegment;
 
@@ -41,6 +42,8 @@ final class HttpSession {
     boolean corked;
     /** Inside the parse loop: an answer finishing there must not start a second, nested one. */
     boolean consuming;
+    /** The connection's TLS engine on an HTTPS server, else null. */
+    TlsConnection tls;
     /** The body's next chunk is being read into the page cache off the loop ({@link ReadAhead}). */
     boolean awaitingDisk;
 

@@ -2,6 +2,9 @@ package dev.keel.zerocopy.http;
 
 import dev.keel.zerocopy.FileRegion;
 import dev.keel.zerocopy.PipePool;
+import dev.keel.zerocopy.tls.TlsConnection;
+import dev.keel.zerocopy.tls.TlsContext;
+import dev.keel.zerocopy.tls.TlsIo;
 import dev.keel.ffm.Uio;
 
 import java.lang.foreign.Arena;
@@ -20,6 +23,8 @@ final class LoopResources implements AutoCloseable {
     private static final int MAX_IDLE_BUFFERS = 256;
     private static final int MAX_PATH = 4096;
     private static final int MAX_RANGES = 16;
+    /** Bytes of a file body read per pread(2) on an HTTPS server, then encrypted record by record. */
+    static final int TLS_FILE_BUFFER = 64 * 1024;
 
     final int index;
     final Arena arena = Arena.ofShared();
@@ -34,6 +39,12 @@ final class LoopResources implements AutoCloseable {
     final PipePool pipes;
     final AccessLog.Ring log;
     final MemorySegment peerAddress;
+    /** The loop's TLS buffers on an HTTPS server, else null. */
+    final TlsIo tls;
+    /** Where file bodies are read to be encrypted, on an HTTPS server, else null. */
+    final MemorySegment tlsFileBuffer;
+    private final TlsContext tlsContext;
+    private final ArrayDeque<TlsConnection> tlsConnections = new ArrayDeque<>();
     /** Page-cache probes before sendfile, when read-ahead is on. */
     final Residency residency;
     /** Heads in progress, for the header timeout. */
@@ -59,6 +70,9 @@ final class LoopResources implements AutoCloseable {
         this.peerAddress = arena.allocate(dev.keel.ffm.SocketAddresses.STORAGE_SIZE, 8);
         this.inputCapacity = config.maxHeadBytes() + readBufferBytes;
         this.residency = new Residency(arena);
+        this.tlsContext = config.tls();
+        this.tls = tlsContext == null ? null : new TlsIo();
+        this.tlsFileBuffer = tlsContext == null ? null : arena.allocate(TLS_FILE_BUFFER, 4096);
         this.heads = new HeaderDeadlines(config.headerTimeoutNanos(), headerTimeout);
     }
 
@@ -67,6 +81,24 @@ final class LoopResources implements AutoCloseable {
         // The region's offset cell comes from an automatic arena so that sessions dropped past
         // the pool's bound take their cell with them.
         return s != null ? s : new HttpSession(FileRegion.allocate(Arena.ofAuto()));
+    }
+
+    /** A TLS engine for a new connection, opened on the context's current certificate. */
+    TlsConnection tlsConnection() {
+        TlsConnection t = tlsConnections.pollFirst();
+        if (t == null) {
+            t = new TlsConnection(tlsContext);
+        }
+        t.open();
+        return t;
+    }
+
+    /** Frees {@code t}'s OpenSSL state and pools the object. */
+    void recycle(TlsConnection t) {
+        t.free();
+        if (tlsConnections.size() < MAX_IDLE_SESSIONS) {
+            tlsConnections.addFirst(t);
+        }
     }
 
     void recycle(HttpSession s) {
@@ -104,6 +136,9 @@ final class LoopResources implements AutoCloseable {
     public void close() {
         cache.close();
         pipes.close();
+        if (tls != null) {
+            tls.close();
+        }
         arena.close();
     }
 }
