@@ -38,8 +38,13 @@ record MetricsEndpoint(InetAddress address, int port) {
      * command's server, already started) is closed and the failure is a {@link UsageException}.
      */
     MetricsServer start(EventLoopGroup group, AutoCloseable server) {
+        return start(group, server, () -> "");
+    }
+
+    /** Like {@link #start(EventLoopGroup, AutoCloseable)}, with {@code extra} Prometheus text at each scrape. */
+    MetricsServer start(EventLoopGroup group, AutoCloseable server, java.util.function.Supplier<String> extra) {
         try {
-            return MetricsServer.start(address, port, group);
+            return MetricsServer.start(address, port, group::stats, extra);
         } catch (SyscallException | IllegalStateException e) {
             try {
                 server.close();

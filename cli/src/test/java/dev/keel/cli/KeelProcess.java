@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * apart from the test's own.
  */
 final class KeelProcess implements AutoCloseable {
-    private static final Pattern PORT = Pattern.compile("listening on \\S+:(\\d+) |http://\\S+:(\\d+)/");
+    private static final Pattern PORT = Pattern.compile("listening on \\S+:(\\d+) |https?://\\S+:(\\d+)/");
     final Process process;
     final String readyLine;
     final int port;
@@ -67,6 +67,17 @@ final class KeelProcess implements AutoCloseable {
 
     static KeelProcess start(String... args) throws IOException {
         return start(0, Keel.class.getName(), args);
+    }
+
+    /** Reads the child's output until a line containing {@code text}; that line, or an exception at the end of output. */
+    String awaitLine(String text) throws IOException {
+        String line;
+        while ((line = lines.readLine()) != null) {
+            if (line.contains(text)) {
+                return line;
+            }
+        }
+        throw new IOException("keel ended without printing '" + text + "'");
     }
 
     long pid() {

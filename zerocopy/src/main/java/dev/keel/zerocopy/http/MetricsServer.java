@@ -49,12 +49,22 @@ public final class MetricsServer implements AutoCloseable {
      * scrape; {@code source} runs on the metrics loop and must not block.
      */
     public static MetricsServer start(InetAddress host, int port, Supplier<List<LoopStatsSnapshot>> source) {
+        return start(host, port, source, () -> "");
+    }
+
+    /**
+     * Like {@link #start(InetAddress, int, Supplier)}, with {@code extra} Prometheus text (other
+     * counters of the server: TLS, read-ahead) after the loops' statistics at each scrape.
+     */
+    public static MetricsServer start(InetAddress host, int port, Supplier<List<LoopStatsSnapshot>> source,
+                                      Supplier<String> extra) {
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(extra, "extra");
         EventLoopGroup group = EventLoopGroup.builder().loops(1).unpinned().transport(Transport.EPOLL)
                 .host(host).port(port)
                 .options(LoopOptions.builder().maxConnections(64).readBufferBytes(MAX_HEAD)
                         .idleTimeout(Duration.ofSeconds(60)).build())
-                .handler(new Handler(source)).start();
+                .handler(new Handler(source, extra)).start();
         return new MetricsServer(group);
     }
 
@@ -86,12 +96,14 @@ public final class MetricsServer implements AutoCloseable {
 
     private static final class Handler implements ConnectionHandler {
         private final Supplier<List<LoopStatsSnapshot>> source;
+        private final Supplier<String> extra;
         private final HttpRequestParser parser = new HttpRequestParser(MAX_HEAD / 2, MAX_HEAD, 64);
         private final HttpRequest request = new HttpRequest();
         private final ResponseHead head = new ResponseHead(Arena.ofAuto().allocate(HEAD_BUFFER));
 
-        Handler(Supplier<List<LoopStatsSnapshot>> source) {
+        Handler(Supplier<List<LoopStatsSnapshot>> source, Supplier<String> extra) {
             this.source = source;
+            this.extra = extra;
         }
 
         @Override
@@ -147,7 +159,7 @@ public final class MetricsServer implements AutoCloseable {
             } else if (!isMetricsPath()) {
                 answer(connection, 404, null, request.isHead(), keepAlive);
             } else {
-                byte[] body = PrometheusText.render(source.get()).getBytes(StandardCharsets.UTF_8);
+                byte[] body = (PrometheusText.render(source.get()) + extra.get()).getBytes(StandardCharsets.UTF_8);
                 answer(connection, 200, body, request.isHead(), keepAlive);
             }
         }
