@@ -58,8 +58,8 @@ final class TlsOptions {
     /** Says once how HTTPS bodies leave: kernel TLS is not available here, or not used yet. */
     static void report(TlsContext tls, PrintStream err) {
         if (tls.kernelTls()) {
-            err.println("keel serve: the kernel has TLS (kTLS), but keel encrypts HTTPS in user space"
-                    + " (pread into off-heap buffers, OpenSSL)");
+            err.println("keel serve: the kernel has TLS: each connection tries kTLS after its handshake"
+                    + " (bodies by SSL_sendfile), else encrypts in user space");
         } else {
             err.println("keel serve: kernel TLS unavailable (" + tls.kernelTlsReason()
                     + "): HTTPS bodies are encrypted in user space (pread into off-heap buffers, OpenSSL)");
@@ -94,6 +94,11 @@ final class TlsOptions {
                     .append("# HELP keel_tls_resumed_total TLS handshakes that resumed a session.\n")
                     .append("# TYPE keel_tls_resumed_total counter\n")
                     .append("keel_tls_resumed_total ").append(stats.resumed()).append('\n')
+                    .append("# HELP keel_tls_kernel_total Connections that tried kernel TLS: taken, or user space.\n")
+                    .append("# TYPE keel_tls_kernel_total counter\n")
+                    .append("keel_tls_kernel_total{outcome=\"kernel\"} ").append(stats.kernelTlsAttempts()[0]).append('\n')
+                    .append("keel_tls_kernel_total{outcome=\"user_space\"} ").append(stats.kernelTlsAttempts()[1])
+                    .append('\n')
                     .append("# HELP keel_tls_failures_total TLS connections closed for a reason.\n")
                     .append("# TYPE keel_tls_failures_total counter\n");
             for (TlsFailure f : TlsFailure.values()) {

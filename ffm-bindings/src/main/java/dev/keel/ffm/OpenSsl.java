@@ -206,6 +206,35 @@ public final class OpenSsl {
         }
     }
 
+    /**
+     * {@code SSL_set0_wbio}: replaces the BIO the SSL writes to (the old one is freed), for a
+     * connection that tried kernel TLS on a socket BIO and falls back to a memory BIO.
+     */
+    public static void setWriteBio(MemorySegment ssl, MemorySegment writeBio) {
+        try {
+            Lib.SSL_SET0_WBIO.invokeExact(ssl, writeBio);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code BIO_new_socket(fd, BIO_NOCLOSE)}: a BIO writing to the socket {@code fd} itself,
+     * which OpenSSL can switch to kernel TLS after the handshake; the descriptor stays the caller's.
+     */
+    public static MemorySegment newSocketBio(int fd) {
+        Lib.require();
+        try {
+            MemorySegment bio = (MemorySegment) Lib.BIO_NEW_SOCKET.invokeExact(fd, OpenSslConstants.BIO_NOCLOSE);
+            if (bio.address() == 0) {
+                throw failure("BIO_new_socket");
+            }
+            return bio;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** {@code SSL_set_fd}: a socket BIO on {@code fd}, the way kernel TLS can be switched on. */
     public static void setFd(MemorySegment ssl, int fd) {
         try {
@@ -536,6 +565,10 @@ public final class OpenSsl {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
         static final MethodHandle BIO_CTRL = h(CRYPTO, "BIO_ctrl",
                 FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS));
+        static final MethodHandle SSL_SET0_WBIO = h(SSL, "SSL_set0_wbio",
+                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+        static final MethodHandle BIO_NEW_SOCKET = h(CRYPTO, "BIO_new_socket",
+                FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT));
         static final MethodHandle ERR_GET_ERROR = h(CRYPTO, "ERR_get_error",
                 FunctionDescriptor.of(JAVA_LONG));
         static final MethodHandle ERR_ERROR_STRING_N = h(CRYPTO, "ERR_error_string_n",

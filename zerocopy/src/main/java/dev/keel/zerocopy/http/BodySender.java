@@ -7,6 +7,7 @@ import dev.keel.ffm.gen.Errno;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.Uio;
 import dev.keel.io.Connection;
+import dev.keel.zerocopy.tls.TlsConnection;
 
 import java.lang.foreign.MemorySegment;
 
@@ -57,11 +58,19 @@ final class BodySender {
 
     /** Sends the head now in the loop's head buffer, with nothing after it. */
     void head(LoopResources r, HttpSession s) {
-        if (s.tls != null) {
+        if (userTls(s)) {
             tlsWrite(r, s, r.head.buffer(), 0, r.head.length());
             return;
         }
         s.connection.write(r.head.slice(r.head.length()));
+    }
+
+    /**
+     * Whether output must be encrypted here: HTTPS in user space. A connection in kernel TLS
+     * mode writes plaintext to its socket like plain HTTP, and the kernel encrypts it.
+     */
+    private static boolean userTls(HttpSession s) {
+        return s.tls != null && !s.tls.kernelMode();
     }
 
     /** HTTPS: encrypts {@code length} bytes at {@code offset} of {@code data} onto the connection. */
@@ -75,7 +84,7 @@ final class BodySender {
     void headAndBody(LoopResources r, HttpSession s, MemorySegment body, long first, long length) {
         Connection c = s.connection;
         int headLength = r.head.length();
-        if (s.tls != null) {
+        if (userTls(s)) {
             tlsWrite(r, s, r.head.buffer(), 0, headLength);
             if (!s.done) {
                 tlsWrite(r, s, body, first, length);
@@ -119,7 +128,7 @@ final class BodySender {
     void startFile(LoopResources r, HttpSession s, long first, long length) {
         s.phase = HttpSession.SENDING;
         s.region.reset(s.file.fd, first, length);
-        if (s.tls != null) {
+        if (userTls(s)) {
             head(r, s);
             if (!s.done) {
                 pump(r, s);
@@ -144,7 +153,7 @@ final class BodySender {
         s.part = 0;
         s.partHeadSent = false;
         s.region.reset(s.file.fd, s.partFirst[0], s.partLast[0] - s.partFirst[0] + 1);
-        if (s.tls != null) {
+        if (userTls(s)) {
             head(r, s); // records go out as they are made: no cork to hold them
             if (!s.done) {
                 pump(r, s);
@@ -210,7 +219,7 @@ final class BodySender {
             if (config.readAhead() != null && readAhead(r, s)) {
                 return; // the chunk is cold: a reader fetches it, and pump goes on when it is cached
             }
-            if (s.tls != null) {
+            if (userTls(s)) {
                 if (!tlsChunk(r, s)) {
                     return;
                 }
@@ -238,7 +247,8 @@ final class BodySender {
             long n;
             c.loop().stats().countSyscalls(config.splice() ? 2 : 1); // splice: file to pipe, pipe to socket
             try {
-                n = config.splice() ? s.region.spliceTo(c.fd(), s.pipe) : s.region.sendTo(c.fd());
+                n = s.tls != null ? kernelTlsSend(s) : config.splice() ? s.region.spliceTo(c.fd(), s.pipe)
+                        : s.region.sendTo(c.fd());
             } catch (SyscallException e) {
                 if (!peerGone(e.errno())) {
                     s.file.broken = true; // EIO, EINVAL: the file cannot be read; the cache opens it afresh
@@ -340,6 +350,27 @@ final class BodySender {
         s.region.advance(n);
         tlsWrite(r, s, r.tlsFileBuffer, 0, n);
         return !s.done;
+    }
+
+    /**
+     * Kernel TLS mode: SSL_sendfile of the region's next chunk, encrypted by the kernel; in
+     * {@link FileRegion#sendTo}'s terms (bytes, {@link FileRegion#AGAIN}). Untested on a machine
+     * without a kernel {@code tls} module (see the README).
+     */
+    private static long kernelTlsSend(HttpSession s) {
+        long want = Math.min(s.region.remaining(), FileRegion.MAX_CHUNK);
+        if (want == 0) {
+            return 0;
+        }
+        long n = s.tls.sendfile(s.file.fd, s.region.position(), want);
+        if (n > 0) {
+            s.region.advance(n);
+            return n;
+        }
+        if (n == TlsConnection.WRITE_BLOCKED) {
+            return FileRegion.AGAIN;
+        }
+        throw new SyscallException("SSL_sendfile", Errno.EIO, String.valueOf(s.tls.failureDetail()));
     }
 
     /** Errors that say the client went away, not that the file failed. */

@@ -6,6 +6,7 @@ import dev.keel.zerocopy.tls.TlsConnection;
 import dev.keel.zerocopy.tls.TlsContext;
 import dev.keel.zerocopy.tls.TlsIo;
 import dev.keel.ffm.Uio;
+import dev.keel.io.Connection;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -83,13 +84,22 @@ final class LoopResources implements AutoCloseable {
         return s != null ? s : new HttpSession(FileRegion.allocate(Arena.ofAuto()));
     }
 
-    /** A TLS engine for a new connection, opened on the context's current certificate. */
-    TlsConnection tlsConnection() {
+    /**
+     * A TLS engine for {@code c}, opened on the context's current certificate: with socket
+     * writes when the context tries kernel TLS and the connection has a descriptor (not an
+     * io_uring direct descriptor), else between memory BIOs.
+     */
+    TlsConnection tlsConnection(Connection c) {
         TlsConnection t = tlsConnections.pollFirst();
         if (t == null) {
             t = new TlsConnection(tlsContext);
         }
-        t.open();
+        int fd = tlsContext.attemptsKernelTls() ? c.fd() : -1;
+        if (fd >= 0) {
+            t.openWithSocketWrites(fd);
+        } else {
+            t.open();
+        }
         return t;
     }
 

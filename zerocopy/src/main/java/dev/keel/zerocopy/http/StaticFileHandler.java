@@ -84,7 +84,7 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             formatPeer(r, s);
         }
         if (r.tls != null) {
-            s.tls = r.tlsConnection();
+            s.tls = r.tlsConnection(c);
             r.heads.start(s); // the header timeout covers the handshake: a stalled one is closed with it
         }
     }
@@ -144,6 +144,10 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
     private void tlsData(LoopResources r, HttpSession s, MemorySegment data) {
         boolean wasEstablished = s.tls.established();
         int state = r.tls.feed(s.connection, s.tls, data, 0, (int) data.byteSize());
+        afterHandshakeStep(r, s, wasEstablished, state);
+    }
+
+    private void afterHandshakeStep(LoopResources r, HttpSession s, boolean wasEstablished, int state) {
         if (state == TlsIo.FAILED) {
             s.done = true;
             return;
@@ -350,6 +354,10 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             return;
         }
         LoopResources r = resources(c.loop());
+        if (s.tls != null && !s.tls.established()) {
+            afterHandshakeStep(r, s, false, r.tls.handshake(c, s.tls)); // OpenSSL's socket writes had to wait
+            return;
+        }
         if (s.phase == HttpSession.SENDING) {
             sender.pump(r, s);
         } else if (s.phase == HttpSession.DRAINING) {
@@ -416,9 +424,11 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
     private void closeAfterOutput(HttpSession s) {
         s.done = true;
         Connection c = s.connection;
-        if (s.tls != null && s.tls.established()) {
+        if (s.tls != null && s.tls.established() && (!s.tls.kernelMode() || c.pendingOutputBytes() == 0)) {
             LoopResources r = resources(c.loop());
-            s.tls.closeNotify(); // the polite end of a TLS session, before the FIN
+            // The polite end of a TLS session, before the FIN. In kernel mode OpenSSL writes it to
+            // the socket itself, so only when nothing queued would be overtaken.
+            s.tls.closeNotify();
             r.tls.flush(c, s.tls);
             if (!c.isOpen()) {
                 return;

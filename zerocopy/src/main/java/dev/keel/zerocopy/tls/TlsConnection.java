@@ -32,6 +32,8 @@ public final class TlsConnection {
     public static final int FAILED = -1;
     /** {@link #read}: the peer sent close_notify. */
     public static final int CLOSED = -2;
+    /** {@link #handshake}, {@link #sendfile}: the socket is full; go on when it is writable (socket writes only). */
+    public static final int WRITE_BLOCKED = 2;
     /** The content type of a TLS handshake record: every TLS connection's first byte. */
     private static final byte HANDSHAKE_RECORD = 22;
 
@@ -41,6 +43,10 @@ public final class TlsConnection {
     private MemorySegment writeBio = MemorySegment.NULL;
     private boolean established;
     private boolean receivedAny;
+    /** OpenSSL writes to the socket itself (a kernel TLS attempt), not to a memory BIO. */
+    private boolean socketWrites;
+    /** The kernel encrypts what is written to the socket (kTLS transmit is on). */
+    private boolean kernelMode;
     private TlsFailure failure;
     private String detail;
 
@@ -53,14 +59,84 @@ public final class TlsConnection {
         if (ssl.address() != 0) {
             throw new IllegalStateException("TLS connection already open");
         }
+        start(MemorySegment.NULL, -1);
+    }
+
+    /**
+     * Starts a server-side connection that lets OpenSSL write to socket {@code fd} itself (reads
+     * still come through {@link #receive}): with SSL_OP_ENABLE_KTLS, OpenSSL then hands the
+     * transmit keys to the kernel after the handshake when the kernel takes them. After
+     * {@link #handshake} says {@link #ESTABLISHED}, call {@link #settleKernelTls()}.
+     */
+    public void openWithSocketWrites(int fd) {
+        if (ssl.address() != 0) {
+            throw new IllegalStateException("TLS connection already open");
+        }
+        start(OpenSsl.newSocketBio(fd), fd);
+    }
+
+    private void start(MemorySegment socketBio, int fd) {
         established = false;
         receivedAny = false;
         failure = null;
         detail = null;
+        kernelMode = false;
+        socketWrites = fd >= 0;
         ssl = context.newSsl();
         readBio = OpenSsl.newMemoryBio();
-        writeBio = OpenSsl.newMemoryBio();
+        writeBio = socketWrites ? socketBio : OpenSsl.newMemoryBio();
         OpenSsl.setBio(ssl, readBio, writeBio); // the SSL owns both from here on
+    }
+
+    /**
+     * After the handshake of a connection opened {@link #openWithSocketWrites with socket writes}:
+     * asks OpenSSL whether the kernel took the transmit side ({@code BIO_get_ktls_send}). If it
+     * did, the connection is in kernel mode: everything written to the socket, by
+     * write(2), sendfile(2) or {@link #sendfile}, leaves encrypted by the kernel. If not (no
+     * {@code tls} module, a cipher the kernel lacks), the write BIO is replaced by a memory BIO
+     * and the connection encrypts in user space like any other. Returns whether the kernel took it.
+     */
+    public boolean settleKernelTls() {
+        if (!socketWrites) {
+            return kernelMode;
+        }
+        socketWrites = false;
+        if (kernelSend()) {
+            kernelMode = true;
+        } else {
+            writeBio = OpenSsl.newMemoryBio();
+            OpenSsl.setWriteBio(ssl, writeBio); // frees the socket BIO (not the socket: BIO_NOCLOSE)
+        }
+        context.stats().kernelTls(kernelMode);
+        return kernelMode;
+    }
+
+    /** Whether the kernel encrypts this connection's output (kTLS transmit on). */
+    public boolean kernelMode() {
+        return kernelMode;
+    }
+
+    /** Whether OpenSSL still writes to the socket itself (a kernel TLS attempt before {@link #settleKernelTls}). */
+    public boolean socketWrites() {
+        return socketWrites;
+    }
+
+    /**
+     * Kernel mode: {@code SSL_sendfile} of {@code length} bytes of {@code fileFd} from
+     * {@code offset}, encrypted by the kernel without passing through user space. Returns bytes
+     * sent, {@link #WRITE_BLOCKED} when the socket is full, or {@link #FAILED}.
+     */
+    public long sendfile(int fileFd, long offset, long length) {
+        long n = OpenSsl.sendfile(ssl, fileFd, offset, length);
+        if (n > 0) {
+            return n;
+        }
+        int error = OpenSsl.error(ssl, (int) n);
+        if (error == SSL_ERROR_WANT_WRITE) {
+            return WRITE_BLOCKED;
+        }
+        fail(TlsFailure.RECORD, OpenSsl.drainErrors());
+        return FAILED;
     }
 
     /** Whether {@link #open} ran and {@link #free} did not yet. */
@@ -118,6 +194,9 @@ public final class TlsConnection {
             return ESTABLISHED;
         }
         int error = OpenSsl.error(ssl, r);
+        if (error == SSL_ERROR_WANT_WRITE && socketWrites) {
+            return WRITE_BLOCKED;
+        }
         if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
             return MORE;
         }
@@ -171,11 +250,17 @@ public final class TlsConnection {
 
     /** Bytes of records waiting to be sent. */
     public int pendingOutput() {
+        if (socketWrites || kernelMode) {
+            return 0; // OpenSSL wrote to the socket itself
+        }
         return (int) OpenSsl.bioControl(writeBio, BIO_CTRL_PENDING, 0);
     }
 
     /** Moves up to {@code length} bytes of waiting records into {@code into} at {@code offset}; returns how many. */
     public int takeOutput(MemorySegment into, long offset, int length) {
+        if (socketWrites || kernelMode) {
+            return 0; // a socket BIO's read would read the socket: nothing waits here
+        }
         int n = OpenSsl.bioRead(writeBio, into, offset, length);
         return Math.max(0, n);
     }
@@ -204,6 +289,8 @@ public final class TlsConnection {
             ssl = MemorySegment.NULL;
             readBio = MemorySegment.NULL;
             writeBio = MemorySegment.NULL;
+            socketWrites = false;
+            kernelMode = false;
         }
     }
 

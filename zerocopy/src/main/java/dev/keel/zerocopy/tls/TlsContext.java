@@ -47,13 +47,14 @@ public final class TlsContext implements AutoCloseable {
     private final Path certificate;
     private final Path key;
     private final boolean kernelTls;
+    private final boolean attemptKernelTls;
     private final String kernelTlsReason;
     private final TlsStats stats = new TlsStats();
     private MemorySegment current;
     private int reloads;
     private boolean closed;
 
-    private TlsContext(Path certificate, Path key, boolean kernelTlsWanted) {
+    private TlsContext(Path certificate, Path key, boolean kernelTlsWanted, boolean attemptAnyway) {
         this.certificate = certificate;
         this.key = key;
         String reason = OpenSsl.unavailableReason();
@@ -62,6 +63,7 @@ public final class TlsContext implements AutoCloseable {
         }
         String kernel = kernelTlsWanted ? KernelTls.unavailableReason() : "kernel TLS not requested";
         this.kernelTls = kernel == null;
+        this.attemptKernelTls = kernelTls || attemptAnyway;
         this.kernelTlsReason = kernel;
         this.current = build();
     }
@@ -75,12 +77,22 @@ public final class TlsContext implements AutoCloseable {
      *         missing, unreadable, not PEM, or the key does not match the certificate
      */
     public static TlsContext open(Path certificate, Path key) {
-        return new TlsContext(Objects.requireNonNull(certificate), Objects.requireNonNull(key), true);
+        return new TlsContext(Objects.requireNonNull(certificate), Objects.requireNonNull(key), true, false);
     }
 
     /** Like {@link #open} with kernel TLS left off whatever the kernel can do (tests, comparisons). */
     public static TlsContext openUserSpace(Path certificate, Path key) {
-        return new TlsContext(Objects.requireNonNull(certificate), Objects.requireNonNull(key), false);
+        return new TlsContext(Objects.requireNonNull(certificate), Objects.requireNonNull(key), false, false);
+    }
+
+    /**
+     * Like {@link #open}, but every connection tries kernel TLS (socket writes, SSL_OP_ENABLE_KTLS)
+     * whatever {@link KernelTls} found, and falls back to user space after its handshake when
+     * OpenSSL reports the kernel did not take it: for a kernel the probe misjudges, and to test
+     * the fallback where the kernel has no TLS.
+     */
+    public static TlsContext openTryingKernelTls(Path certificate, Path key) {
+        return new TlsContext(Objects.requireNonNull(certificate), Objects.requireNonNull(key), true, true);
     }
 
     private MemorySegment build() {
@@ -89,7 +101,7 @@ public final class TlsContext implements AutoCloseable {
             OpenSsl.useCertificateChainFile(ctx, certificate.toString());
             OpenSsl.usePrivateKeyFile(ctx, key.toString());
             long options = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
-            if (kernelTls) {
+            if (attemptKernelTls) {
                 options |= SSL_OP_ENABLE_KTLS;
             }
             OpenSsl.setOptions(ctx, options);
@@ -147,6 +159,16 @@ public final class TlsContext implements AutoCloseable {
     /** Whether SSL_OP_ENABLE_KTLS is set (the kernel has TLS and it was asked for). */
     public boolean kernelTls() {
         return kernelTls;
+    }
+
+    /**
+     * Whether connections try kernel TLS: OpenSSL writes to the socket during the handshake and
+     * keeps the kernel's encryption after it when the kernel took the keys
+     * ({@link TlsConnection#openWithSocketWrites}); true where {@link #kernelTls()} is, or when
+     * asked with {@link #openTryingKernelTls}.
+     */
+    public boolean attemptsKernelTls() {
+        return attemptKernelTls;
     }
 
     /** Why kernel TLS is not used, or null when it is enabled. */

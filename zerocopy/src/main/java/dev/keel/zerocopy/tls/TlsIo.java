@@ -72,6 +72,15 @@ public final class TlsIo implements AutoCloseable {
         if (t.established()) {
             return READY;
         }
+        return handshake(c, t);
+    }
+
+    /**
+     * Moves the handshake on with what was received (also after {@link TlsConnection#WRITE_BLOCKED},
+     * when the socket can take more): {@link #READY}, {@link #HANDSHAKING} or {@link #FAILED}. A
+     * connection trying kernel TLS settles it when the handshake is done.
+     */
+    public int handshake(Connection c, TlsConnection t) {
         int h = t.handshake();
         flush(c, t);
         if (h == TlsConnection.FAILED) {
@@ -80,7 +89,15 @@ public final class TlsIo implements AutoCloseable {
             }
             return FAILED;
         }
-        return h == TlsConnection.ESTABLISHED && c.isOpen() ? READY : HANDSHAKING;
+        if (h == TlsConnection.WRITE_BLOCKED) {
+            c.notifyWhenWritable(); // OpenSSL writes to the socket itself: go on when it has room
+            return HANDSHAKING;
+        }
+        if (h == TlsConnection.ESTABLISHED && c.isOpen()) {
+            t.settleKernelTls();
+            return READY;
+        }
+        return HANDSHAKING;
     }
 
     /**

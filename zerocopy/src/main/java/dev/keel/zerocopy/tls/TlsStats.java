@@ -12,7 +12,9 @@ public final class TlsStats {
     private static final int RESUMED = 1;
     private static final int TLS12 = 2;
     private static final int TLS13 = 3;
-    private static final int FAILURES = 4;
+    private static final int KERNEL = 4;
+    private static final int USER_SPACE = 5;
+    private static final int FAILURES = 6;
     private final AtomicLongArray counts = new AtomicLongArray(FAILURES + TlsFailure.values().length);
 
     void completed(boolean resumed, boolean tls13) {
@@ -21,6 +23,19 @@ public final class TlsStats {
             counts.incrementAndGet(RESUMED);
         }
         counts.incrementAndGet(tls13 ? TLS13 : TLS12);
+    }
+
+    /** A connection that tried kernel TLS: the kernel took it ({@code true}) or OpenSSL stayed in user space. */
+    void kernelTls(boolean taken) {
+        counts.incrementAndGet(taken ? KERNEL : USER_SPACE);
+    }
+
+    /**
+     * Connections that tried kernel TLS after their handshake: {@code [taken by the kernel,
+     * fell back to user space]}; both 0 where kernel TLS is not tried.
+     */
+    public long[] kernelTlsAttempts() {
+        return new long[] {counts.get(KERNEL), counts.get(USER_SPACE)};
     }
 
     /** Counts one connection ended for {@code reason}. */

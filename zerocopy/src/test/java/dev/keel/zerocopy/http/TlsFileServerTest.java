@@ -181,6 +181,33 @@ class TlsFileServerTest {
         assertEquals("<p>home</p>\n", fine.text(), "the loop serves on after all that");
     }
 
+    @Test
+    void kernelTlsIsTriedAndTheFallbackServesEveryByte() throws Exception {
+        try (TlsContext trying = TlsContext.openTryingKernelTls(cert, keys.resolve("key.pem"));
+             FileServer k = FileServer.builder().root(root).loops(1).tls(trying).start()) {
+            assertTrue(trying.attemptsKernelTls());
+            for (String version : new String[] {"--tlsv1.3", "--tlsv1.2"}) {
+                List<String> cmd = List.of("curl", "-sS", version, "--cacert", cert.toString(), "--resolve",
+                        "localhost:" + k.port() + ":127.0.0.1", "https://localhost:" + k.port() + "/big.bin",
+                        "https://localhost:" + k.port() + "/index.html");
+                Process p = new ProcessBuilder(cmd).start();
+                byte[] out = p.getInputStream().readAllBytes();
+                String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+                assertEquals(0, p.exitValue(), err);
+                assertArrayEquals(big, Arrays.copyOf(out, big.length), version);
+                assertEquals("<p>home</p>\n", new String(out, big.length, out.length - big.length, StandardCharsets.US_ASCII));
+            }
+            long[] attempts = trying.stats().kernelTlsAttempts();
+            assertEquals(2, attempts[0] + attempts[1], "each connection settled kernel TLS once");
+            if (!Files.exists(Path.of("/sys/module/tls"))) {
+                // No tls module (this machine): OpenSSL's BIO_get_ktls_send said no, and both fell back.
+                assertEquals(0, attempts[0]);
+                assertEquals(2, attempts[1]);
+            }
+        }
+    }
+
     private static void waitFor(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!condition.getAsBoolean()) {
