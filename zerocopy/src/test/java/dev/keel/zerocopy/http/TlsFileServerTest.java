@@ -55,7 +55,14 @@ class TlsFileServerTest {
         byte[] mid = new byte[100_000];
         new Random(4).nextBytes(mid);
         Files.write(root.resolve("mid.bin"), mid);
-        server = FileServer.builder().root(root).loops(1).tls(tls).headerTimeout(Duration.ofSeconds(2)).start();
+        server = FileServer.builder().root(root).loops(1).transport(transport()).tls(tls)
+                .headerTimeout(Duration.ofSeconds(2)).start();
+        assertEquals(transport(), server.transport());
+    }
+
+    /** The transport under test; a subclass runs the suite on io_uring. */
+    dev.keel.io.Transport transport() {
+        return dev.keel.io.Transport.EPOLL;
     }
 
     @AfterEach
@@ -184,7 +191,7 @@ class TlsFileServerTest {
     @Test
     void kernelTlsIsTriedAndTheFallbackServesEveryByte() throws Exception {
         try (TlsContext trying = TlsContext.openTryingKernelTls(cert, keys.resolve("key.pem"));
-             FileServer k = FileServer.builder().root(root).loops(1).tls(trying).start()) {
+             FileServer k = FileServer.builder().root(root).loops(1).transport(transport()).tls(trying).start()) {
             assertTrue(trying.attemptsKernelTls());
             for (String version : new String[] {"--tlsv1.3", "--tlsv1.2"}) {
                 List<String> cmd = List.of("curl", "-sS", version, "--cacert", cert.toString(), "--resolve",
