@@ -10,6 +10,8 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import dev.keel.affinity.testing.HwlocView;
+import dev.keel.affinity.testing.RecordedMachines;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

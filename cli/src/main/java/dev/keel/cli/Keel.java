@@ -1,6 +1,7 @@
 package dev.keel.cli;
 
 import java.io.PrintStream;
+import java.lang.module.ModuleDescriptor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -80,8 +81,10 @@ public final class Keel {
         return sb.toString();
     }
 
+    /** The module's version on the module path (bin/keel), the jar manifest's on the class path, else "dev". */
     static String version() {
-        String v = Keel.class.getPackage().getImplementationVersion();
+        ModuleDescriptor module = Keel.class.getModule().getDescriptor();
+        String v = module != null ? module.rawVersion().orElse(null) : Keel.class.getPackage().getImplementationVersion();
         return v != null ? v : "dev";
     }
 }

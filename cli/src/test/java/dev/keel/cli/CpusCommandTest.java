@@ -2,7 +2,8 @@ package dev.keel.cli;
 
 import dev.keel.affinity.CpuSet;
 import dev.keel.affinity.CpuTopology;
-import dev.keel.affinity.Fixtures;
+import dev.keel.affinity.testing.Fixtures;
+import dev.keel.affinity.testing.RecordedMachines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,7 +156,7 @@ class CpusCommandTest {
 
     @Test
     void shouldReportTheRecordedVirtioNicOfThisMachine() {
-        Path root = dev.keel.affinity.RecordedMachines.unpackMachine("vm-virtio-eth0", dir);
+        Path root = RecordedMachines.unpackMachine("vm-virtio-eth0", dir);
         assertEquals(0, run("cpus", "--root", root.toString(), "--nic", "eth0", "--plan", "1"), err.toString());
         String text = out.toString();
         assertTrue(text.contains("NIC eth0: node none (numa_node -1), local CPUs 0-1, device"

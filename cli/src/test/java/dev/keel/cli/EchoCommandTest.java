@@ -85,9 +85,7 @@ class EchoCommandTest {
     }
 
     private static void assertServes(String readyPattern, String... args) throws Exception {
-        String javaBin = ProcessHandle.current().info().command().orElseThrow();
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(javaBin,
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.keel.cli.Keel"));
+        java.util.List<String> command = new java.util.ArrayList<>(KeelModules.keelCommand());
         command.addAll(java.util.List.of(args));
         Process keel = new ProcessBuilder(command).redirectErrorStream(true).start();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(keel.getInputStream()))) {

@@ -1,6 +1,6 @@
 package dev.keel.cli;
 
-import dev.keel.io.ResourceSnapshot;
+import dev.keel.io.testing.ResourceSnapshot;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -46,14 +46,24 @@ final class KeelProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new IOException("no ready line from keel: " + readyLine);
         }
+        if (!KeelModules.jvmWarnings(readyLine).isEmpty()) {
+            process.destroyForcibly();
+            throw new IOException("the JVM warned before keel was ready: " + readyLine);
+        }
         this.port = Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2));
     }
 
-    /** {@code keel ARGS}; {@code fdLimit} > 0 runs it under {@code ulimit -n fdLimit}. */
+    /**
+     * {@code keel ARGS}; {@code fdLimit} > 0 runs it under {@code ulimit -n fdLimit}. keel itself
+     * runs on the module path with native access for dev.keel.ffm only, as {@code bin/keel} runs
+     * it; another main class (a test's variant of keel) runs on the test's class path.
+     */
     static KeelProcess start(int fdLimit, String mainClass, String... args) throws IOException {
         String javaBin = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), mainClass));
+        List<String> command = mainClass.equals(Keel.class.getName())
+                ? new ArrayList<>(KeelModules.keelCommand("-Xmx256m"))
+                : new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+                        "-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(List.of(args));
         if (fdLimit > 0) {
             StringBuilder shell = new StringBuilder("ulimit -n " + fdLimit + " && exec");

@@ -108,9 +108,7 @@ class MetricsOptionTest {
         }
 
         static Keeper start(String... args) throws Exception {
-            String javaBin = ProcessHandle.current().info().command().orElseThrow();
-            List<String> command = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp",
-                    System.getProperty("java.class.path"), "dev.keel.cli.Keel"));
+            List<String> command = new ArrayList<>(KeelModules.keelCommand());
             command.addAll(List.of(args));
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             try {

@@ -141,18 +141,13 @@ class ServeCommandTest {
         }
     }
 
-    /** Helpers to run {@code dev.keel.cli.Keel} in a child JVM with this test's class path. */
+    /** Helpers to run {@code dev.keel.cli.Keel} in a child JVM on keel's module path, as bin/keel does. */
     static final class KeelProcess {
         private KeelProcess() {
         }
 
         static Process start(String... args) throws IOException {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.add("--enable-native-access=ALL-UNNAMED");
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add("dev.keel.cli.Keel");
+            List<String> cmd = new ArrayList<>(KeelModules.keelCommand());
             cmd.addAll(List.of(args));
             Path errors = Files.createTempFile("keel-stderr", ".txt");
             errors.toFile().deleteOnExit();

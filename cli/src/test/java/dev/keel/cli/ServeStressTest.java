@@ -1,6 +1,6 @@
 package dev.keel.cli;
 
-import dev.keel.io.ResourceSnapshot;
+import dev.keel.io.testing.ResourceSnapshot;
 import dev.keel.io.Transport;
 import dev.keel.zerocopy.testing.RequestShapes;
 import org.junit.jupiter.api.Assumptions;

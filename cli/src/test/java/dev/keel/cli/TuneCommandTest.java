@@ -1,6 +1,6 @@
 package dev.keel.cli;
 
-import dev.keel.affinity.RecordedMachines;
+import dev.keel.affinity.testing.RecordedMachines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -106,6 +106,7 @@ public final class Connection {
         return handle;
     }
 
+    /** The loop that owns this connection; its thread is the only one that may call this connection's other methods. */
     public EventLoop loop() {
         return core.loop;
     }
@@ -145,10 +146,15 @@ public final class Connection {
         return fd;
     }
 
+    /** The object last {@link #attach attached} (null if none). Loop thread only; allocates nothing. */
     public Object attachment() {
         return attachment;
     }
 
+    /**
+     * Keeps {@code value} with the connection until it closes (a handler's per-connection state).
+     * Loop thread only; the slot is cleared when the connection closes.
+     */
     public void attach(Object value) {
         this.attachment = value;
     }

@@ -4,7 +4,6 @@ import dev.keel.ffm.Files;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.Uio;
-import dev.keel.ffm.gen.Errno;
 
 import dev.keel.io.loop.SocketErrors;
 
@@ -20,8 +19,7 @@ final class ErrorPaths {
     }
 
     static void preload() {
-        String message = new SyscallException("accept4", Errno.EMFILE).getMessage();
-        assert message != null;
+        SyscallException.loadErrorPath();
         for (Class<?> c : new Class<?>[] {Files.class, Sockets.class, Uio.class, StaleHandleException.class,
                 LoopStats.class, LoopEvents.class, AcceptPolicy.class, SocketErrors.class,
                 RejectedExecutionException.class}) {

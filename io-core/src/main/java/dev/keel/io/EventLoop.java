@@ -3,6 +3,7 @@ package dev.keel.io;
 import dev.keel.ffm.Files;
 import dev.keel.ffm.SyscallException;
 import dev.keel.io.loop.BufferPool;
+import dev.keel.io.loop.LoopHoldings;
 import dev.keel.io.loop.Poller;
 
 import java.time.Duration;
@@ -28,6 +29,11 @@ public final class EventLoop implements Executor {
     static final System.Logger LOG = System.getLogger("dev.keel.io");
 
     private final LoopCore core;
+
+    static {
+        LoopHoldings.install(loop -> new LoopHoldings.Usage(loop.openConnections(), loop.buffersInUse(),
+                loop.pool().bytesInUse()));
+    }
 
     EventLoop(int index, Transport transport, LoopOptions options, ConnectionHandler handler, int listenFd, int cpu,
               CpuPinner pinner) {
@@ -128,7 +134,7 @@ public final class EventLoop implements Executor {
         return core.terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    // ---------------------------------------------------------------- for the group, snapshots and tests
+    // ---------------------------------------------------------------- for the group, LoopHoldings and tests
 
     /** Connections open on this loop now, closed ones the kernel still holds included; loop thread only. */
     int openConnections() {

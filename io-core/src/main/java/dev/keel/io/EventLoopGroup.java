@@ -1,6 +1,6 @@
 package dev.keel.io;
 
-import dev.keel.io.loop.ReusePortListeners;
+import dev.keel.io.listen.ReusePortListeners;
 import dev.keel.io.stats.LoopStatsSnapshot;
 import dev.keel.io.uring.IoUringSupport;
 import dev.keel.affinity.Affinity;
@@ -48,6 +48,7 @@ public final class EventLoopGroup implements AutoCloseable {
         this.placement = placement;
     }
 
+    /** A builder with the defaults (one loop, port 0, default {@link LoopOptions}); allocates only the builder. */
     public static Builder builder() {
         return new Builder();
     }
@@ -57,10 +58,12 @@ public final class EventLoopGroup implements AutoCloseable {
         return address;
     }
 
+    /** The port the loops listen on (the one the kernel picked when the builder asked for 0). */
     public int port() {
         return address.getPort();
     }
 
+    /** The group's loops, in loop-index order (an unmodifiable list). */
     public List<EventLoop> loops() {
         return loops;
     }
@@ -216,11 +219,17 @@ public final class EventLoopGroup implements AutoCloseable {
             return this;
         }
 
+        /** Sizes and timeouts of every loop (default {@link LoopOptions#defaults()}). */
         public Builder options(LoopOptions o) {
             options = Objects.requireNonNull(o);
             return this;
         }
 
+        /**
+         * The handler every loop calls, on its own thread, for each connection's events (required).
+         * Shared by all loops, so it must hold no unsynchronised state of its own beyond what it
+         * keeps per connection.
+         */
         public Builder handler(ConnectionHandler h) {
             handler = Objects.requireNonNull(h);
             return this;

@@ -151,8 +151,7 @@ final class LoopCore implements PollerHost {
         arena = Arena.ofShared();
         LoopMemory memory = LoopMemory.forCpu(options.regionAllocator, pinnedCpu, thread.getName());
         node = memory.node();
-        table = new ConnectionTable(arena, memory.allocator(), options.maxConnections, options.userAreaBytes,
-                options.maxConnections * 2);
+        table = new ConnectionTable(arena, memory.allocator(), options.maxConnections, options.userAreaBytes);
         pool = new BufferPool(arena, memory.allocator(), options.bufferSizes, poller.bufferCounts(options));
         stats.capacities(options.maxConnections, pool.total());
         memory.verify(table, pool);

@@ -1,7 +1,7 @@
 package dev.keel.numa;
 
-import dev.keel.affinity.HwlocView;
-import dev.keel.affinity.RecordedMachines;
+import dev.keel.affinity.testing.HwlocView;
+import dev.keel.affinity.testing.RecordedMachines;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -1,6 +1,6 @@
 package dev.keel.bench.soak;
 
-import dev.keel.io.ResourceSnapshot;
+import dev.keel.io.testing.ResourceSnapshot;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

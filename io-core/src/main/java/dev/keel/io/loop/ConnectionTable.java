@@ -3,14 +3,14 @@ package dev.keel.io.loop;
 import dev.keel.io.RegionAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Per-connection state of one loop, off-heap: fixed-size records indexed by slot, found from
- * an fd in O(1) through an fd-indexed int array (no map). A slot's generation grows each time
+ * Per-connection state of one loop, off-heap: fixed-size records indexed by slot. A connection
+ * is found by the slot its events carry (epoll's event data, io_uring's user_data), never by
+ * its fd, so there is no fd index. A slot's generation grows each time
  * the slot is freed, so a handle ({@code generation << 32 | slot}) of a closed connection can
  * never reach the connection that reuses the slot.
  *
@@ -55,9 +55,9 @@ public final class ConnectionTable {
     public static final int FLAG_OUTPUT_SHUTDOWN_PENDING = 1 << 5;
     public static final int FLAG_DIRTY = 1 << 6;
     public static final int FLAG_NOTIFY_WRITABLE = 1 << 7;
-    /** Reading paused by the application ({@link Connection#pauseReading}), apart from the water marks. */
+    /** Reading paused by the application ({@link dev.keel.io.Connection#pauseReading}), apart from the water marks. */
     public static final int FLAG_APP_READ_PAUSED = 1 << 8;
-    /** The application shut the output down ({@link Connection#shutdownOutput}), done or pending. */
+    /** The application shut the output down ({@link dev.keel.io.Connection#shutdownOutput}), done or pending. */
     public static final int FLAG_OUTPUT_SHUT = 1 << 9;
     /** Any of these stops reading: water marks, the application, end of input, a graceful close. */
     public static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING;
@@ -66,19 +66,16 @@ public final class ConnectionTable {
     private final MemorySegment userArea;
     private final int userAreaSize;
     private final int capacity;
-    private int[] slotOfFd;
     private int freeHead;
     private int used;
 
-    public ConnectionTable(Arena arena, RegionAllocator memory, int capacity, int userAreaSize, int fdLimitHint) {
+    public ConnectionTable(Arena arena, RegionAllocator memory, int capacity, int userAreaSize) {
         this.capacity = capacity;
         this.userAreaSize = userAreaSize;
         // Page-aligned, so records never straddle cache lines.
         this.records = memory.allocate(arena, (long) capacity * RECORD_SIZE);
         this.userArea = userAreaSize == 0 ? MemorySegment.NULL
                 : memory.allocate(arena, (long) capacity * userAreaSize);
-        this.slotOfFd = new int[Math.max(1024, fdLimitHint)];
-        Arrays.fill(slotOfFd, -1);
         for (int slot = 0; slot < capacity; slot++) {
             setInt(slot, NEXT_FREE, slot + 1 < capacity ? slot + 1 : -1);
             setInt(slot, FD, -1);
@@ -101,18 +98,8 @@ public final class ConnectionTable {
         setInt(slot, IDLE_TIMER, -1);
         setInt(slot, OUT_HEAD_BUF, -1);
         setInt(slot, OUT_TAIL_BUF, -1);
-        if (fd >= slotOfFd.length) {
-            slotOfFd = growFdIndex(slotOfFd, fd);
-        }
-        slotOfFd[fd] = slot;
         used++;
         return slot;
-    }
-
-    private static int[] growFdIndex(int[] old, int fd) {
-        int[] grown = Arrays.copyOf(old, Math.max(old.length * 2, fd + 1));
-        Arrays.fill(grown, old.length, grown.length, -1);
-        return grown;
     }
 
     /** Retires and releases {@code slot} at once: for a slot the kernel holds nothing of. */
@@ -123,13 +110,9 @@ public final class ConnectionTable {
 
     /**
      * Ends the connection in {@code slot}: its handle goes stale (the generation advances) and
-     * its fd no longer maps to it, but the record stays reserved until {@link #release}.
+     * the record stays reserved until {@link #release}.
      */
     public void retire(int slot) {
-        int fd = getInt(slot, FD);
-        if (fd >= 0 && fd < slotOfFd.length && slotOfFd[fd] == slot) {
-            slotOfFd[fd] = -1;
-        }
         setInt(slot, FLAGS, 0);
         setInt(slot, GENERATION, getInt(slot, GENERATION) + 1);
     }
@@ -140,11 +123,6 @@ public final class ConnectionTable {
         setInt(slot, NEXT_FREE, freeHead);
         freeHead = slot;
         used--;
-    }
-
-    /** The slot holding {@code fd}, or -1. */
-    public int slotOf(int fd) {
-        return fd >= 0 && fd < slotOfFd.length ? slotOfFd[fd] : -1;
     }
 
     public static long handle(int slot, int generation) {

@@ -1,5 +1,6 @@
 package dev.keel.io.loop;
 
+import dev.keel.ffm.Arenas;
 import dev.keel.io.RegionAllocator;
 import dev.keel.numa.IdSet;
 import dev.keel.numa.NumaException;
@@ -38,7 +39,7 @@ public record LoopMemory(RegionAllocator allocator, int node) {
     /**
      * Off-heap bytes of the tables and buffer pools of every loop of this process that has not
      * freed them yet (mapped memory the JVM's direct-memory figure does not see): the figure
-     * leak accounting compares (the ResourceSnapshot of dev.keel.io).
+     * leak accounting compares (the test support's ResourceSnapshot).
      */
     public static long liveRegionBytes() {
         return LIVE_REGION_BYTES.get();
@@ -48,8 +49,8 @@ public record LoopMemory(RegionAllocator allocator, int node) {
     private static RegionAllocator counted(RegionAllocator inner) {
         return (arena, bytes) -> {
             MemorySegment region = inner.allocate(arena, bytes);
-            // An empty segment whose cleanup runs when the arena closes, i.e. when the region is freed.
-            MemorySegment.NULL.reinterpret(0, arena, unused -> LIVE_REGION_BYTES.addAndGet(-bytes));
+            // The arena's close frees the region.
+            Arenas.onClose(arena, () -> LIVE_REGION_BYTES.addAndGet(-bytes));
             LIVE_REGION_BYTES.addAndGet(bytes);
             return region;
         };

@@ -7,6 +7,7 @@ import dev.keel.ffm.EventFd;
 import dev.keel.ffm.Files;
 import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.Sockets;
+import dev.keel.ffm.Splice;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.gen.LinuxLayouts.Linger;
 import dev.keel.io.CpuPinner;
@@ -165,6 +166,7 @@ final class ProxyLoop {
     }
 
     private void setUp(Arena arena) {
+        loadErrorPaths();
         nextFree = new int[sessions.length];
         for (int i = 0; i < sessions.length; i++) {
             nextFree[i] = i + 1 < sessions.length ? i + 1 : -1;
@@ -182,6 +184,23 @@ final class ProxyLoop {
         }
         Epoll.ctl(epfd, EPOLL_CTL_ADD, wakeFd, EPOLLIN, WAKE);
         Epoll.ctl(epfd, EPOLL_CTL_ADD, listenFd, EPOLLIN, LISTENER);
+    }
+
+    /**
+     * Reads now every class a session's failure needs: once the process is out of descriptors
+     * (EMFILE: the very case a failing pipe2 or accept4 meets) a class cannot be read from disk,
+     * and the loop would die of a NoClassDefFoundError instead of closing one client.
+     */
+    private static void loadErrorPaths() {
+        SyscallException.loadErrorPath();
+        for (Class<?> c : new Class<?>[] {ProxySession.class, SpliceDirection.class, Pipe.class, PipePool.class,
+                Files.class, Sockets.class, Splice.class}) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     private void dispatch(int ready, long token) {

@@ -2,7 +2,7 @@ package dev.keel.zerocopy.http;
 
 import dev.keel.zerocopy.testing.RawHttp;
 
-import dev.keel.io.LoopAllocations;
+import dev.keel.io.testing.LoopAllocations;
 import dev.keel.io.Transport;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

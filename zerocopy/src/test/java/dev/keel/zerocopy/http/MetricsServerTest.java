@@ -3,7 +3,7 @@ package dev.keel.zerocopy.http;
 import dev.keel.zerocopy.testing.RawHttp;
 
 import dev.keel.io.stats.PrometheusText;
-import dev.keel.io.PrometheusTextCheck;
+import dev.keel.io.testing.PrometheusTextCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package dev.keel.zerocopy.http;
 
 import dev.keel.zerocopy.testing.RawHttp;
 
-import dev.keel.io.ResourceSnapshot;
+import dev.keel.io.testing.ResourceSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

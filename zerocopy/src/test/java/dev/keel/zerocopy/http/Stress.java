@@ -1,7 +1,7 @@
 package dev.keel.zerocopy.http;
 
 import dev.keel.io.EventLoop;
-import dev.keel.io.ResourceSnapshot;
+import dev.keel.io.testing.ResourceSnapshot;
 
 import java.util.ArrayList;
 import java.util.List;

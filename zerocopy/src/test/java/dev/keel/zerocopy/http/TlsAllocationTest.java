@@ -1,6 +1,6 @@
 package dev.keel.zerocopy.http;
 
-import dev.keel.io.LoopAllocations;
+import dev.keel.io.testing.LoopAllocations;
 import dev.keel.zerocopy.testing.RawHttp;
 import dev.keel.zerocopy.testing.TestCertificates;
 import dev.keel.zerocopy.tls.TlsContext;

@@ -95,7 +95,7 @@ public final class RawHttp implements AutoCloseable {
     }
 
     /** Everything until the server closes. */
-    byte[] readToEnd() throws IOException {
+    public byte[] readToEnd() throws IOException {
         return in.readAllBytes();
     }
 

@@ -1,6 +1,10 @@
-package dev.keel.io;
+package dev.keel.io.testing;
 
+import dev.keel.io.EventLoop;
+import dev.keel.io.EventLoopGroup;
+import dev.keel.io.loop.LoopHoldings;
 import dev.keel.io.loop.LoopMemory;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -41,8 +45,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>Threads are counted from /proc without the JVM's own compiler and GC workers, which the
  * JVM starts and stops by itself as load comes and goes.
  *
- * <p>Self-contained (only this package's loops and {@code LoopMemory}'s counter), to be moved
- * to test support.
+ * <p>Test support (io-core's test-jar, not the API): a loop's holdings come from
+ * {@link LoopHoldings}, mapped memory from {@link LoopMemory}'s counter, and malloc's figure
+ * from a downcall of its own, so a test JVM on the class path grants native access to
+ * ALL-UNNAMED.
  *
  * @param pid         the process
  * @param fds         entries of /proc/PID/fd, or {@link #UNREADABLE}
@@ -75,6 +81,7 @@ public record ResourceSnapshot(long pid, int fds, Map<String, Integer> files, in
     public static final long NATIVE_HEAP_SLACK = 16L * 1024 * 1024;
     private static final MethodHandle MALLINFO2 = mallinfo2();
 
+    /** Copies {@code files} and {@code loops}, so a snapshot stays as taken. */
     public ResourceSnapshot {
         files = files == null ? null : Collections.unmodifiableMap(new TreeMap<>(files));
         loops = List.copyOf(loops);
@@ -217,8 +224,10 @@ public record ResourceSnapshot(long pid, int fds, Map<String, Integer> files, in
     private static LoopUsage usage(EventLoop loop) {
         CompletableFuture<LoopUsage> f = new CompletableFuture<>();
         try {
-            loop.execute(() -> f.complete(new LoopUsage(loop.openConnections(), loop.buffersInUse(),
-                    loop.pool().bytesInUse())));
+            loop.execute(() -> {
+                LoopHoldings.Usage u = LoopHoldings.of(loop);
+                f.complete(new LoopUsage(u.connections(), u.buffersInUse(), u.bufferBytes()));
+            });
             return f.get(10, TimeUnit.SECONDS);
         } catch (RejectedExecutionException e) {
             return new LoopUsage(0, 0, 0); // a stopped loop holds nothing (its memory is in mappedBytes)

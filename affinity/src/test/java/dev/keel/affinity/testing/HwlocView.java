@@ -1,4 +1,4 @@
-package dev.keel.affinity;
+package dev.keel.affinity.testing;
 
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;

@@ -1,4 +1,4 @@
-package dev.keel.io;
+package dev.keel.io.testing;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package dev.keel.affinity;
+package dev.keel.affinity.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 import java.util.Map;
 import java.util.TreeMap;
+import dev.keel.affinity.CpuSet;
 
 /**
  * The recorded machines the tests read, each written by {@link SysfsFixture} into a directory.

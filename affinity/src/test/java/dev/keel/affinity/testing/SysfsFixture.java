@@ -1,4 +1,4 @@
-package dev.keel.affinity;
+package dev.keel.affinity.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +12,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.IntUnaryOperator;
 import java.util.stream.Collectors;
+import dev.keel.affinity.CoreKind;
+import dev.keel.affinity.CpuSet;
 
 /**
  * Writes a sysfs and procfs tree of a made-up machine, file for file in the shape the kernel

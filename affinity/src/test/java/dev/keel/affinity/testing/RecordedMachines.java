@@ -1,4 +1,4 @@
-package dev.keel.affinity;
+package dev.keel.affinity.testing;
 
 import java.io.IOException;
 import java.io.InputStream;

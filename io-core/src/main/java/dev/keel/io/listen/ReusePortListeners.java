@@ -1,4 +1,4 @@
-package dev.keel.io.loop;
+package dev.keel.io.listen;
 
 import dev.keel.ffm.Files;
 import dev.keel.ffm.SocketAddresses;

@@ -1,0 +1,8 @@
+/**
+ * Test support shared with the cli tests through zerocopy's test-jar (which holds only this
+ * package, none of the module's): a raw HTTP/1.1 client that reads answers byte for byte
+ * ({@link dev.keel.zerocopy.testing.RawHttp}), the mix of request shapes the stress tests send
+ * ({@link dev.keel.zerocopy.testing.RequestShapes}) and this process's open descriptors
+ * ({@link dev.keel.zerocopy.testing.Descriptors}).
+ */
+package dev.keel.zerocopy.testing;
