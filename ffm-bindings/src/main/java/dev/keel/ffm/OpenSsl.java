@@ -34,8 +34,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * {@link #unavailableReason()}; call that first to report it.
  */
 public final class OpenSsl {
-    /** Names the runtime loader is asked for: the ABI of OpenSSL 3. */
+    /** The libssl the runtime loader is asked for by name: the ABI of OpenSSL 3. */
     public static final String LIBSSL = "libssl.so.3";
+    /** The libcrypto the runtime loader is asked for by name: the ABI of OpenSSL 3. */
     public static final String LIBCRYPTO = "libcrypto.so.3";
 
     private OpenSsl() {
@@ -74,6 +75,7 @@ public final class OpenSsl {
         }
     }
 
+    /** {@code SSL_CTX_free}: drops one reference; SSLs made from the context hold their own. */
     public static void freeContext(MemorySegment ctx) {
         try {
             OpenSslLib.SSL_CTX_FREE.invokeExact(ctx);
@@ -248,7 +250,7 @@ public final class OpenSsl {
         }
     }
 
-    /** {@code SSL_read}: plaintext bytes read (> 0), else pass the result to {@link #error}. */
+    /** {@code SSL_read}: plaintext bytes read (positive), else pass the result to {@link #error}. */
     public static int read(MemorySegment ssl, MemorySegment buffer, long offset, int length) {
         long at = address(buffer, offset, length);
         try {
@@ -258,7 +260,7 @@ public final class OpenSsl {
         }
     }
 
-    /** {@code SSL_write}: plaintext bytes taken (> 0), else pass the result to {@link #error}. */
+    /** {@code SSL_write}: plaintext bytes taken (positive), else pass the result to {@link #error}. */
     public static int write(MemorySegment ssl, MemorySegment buffer, long offset, int length) {
         long at = address(buffer, offset, length);
         try {
@@ -370,6 +372,7 @@ public final class OpenSsl {
         }
     }
 
+    /** {@code BIO_free}: for a BIO not handed to an SSL (which frees its own). */
     public static void freeBio(MemorySegment bio) {
         try {
             int ignored = (int) OpenSslLib.BIO_FREE.invokeExact(bio);
@@ -378,7 +381,7 @@ public final class OpenSsl {
         }
     }
 
-    /** {@code BIO_read}: bytes taken out of the BIO (> 0), or <= 0 when it is empty. */
+    /** {@code BIO_read}: bytes taken out of the BIO (positive), or zero or less when it is empty. */
     public static int bioRead(MemorySegment bio, MemorySegment buffer, long offset, int length) {
         long at = address(buffer, offset, length);
         try {

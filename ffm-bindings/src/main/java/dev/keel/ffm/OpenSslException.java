@@ -9,8 +9,10 @@ package dev.keel.ffm;
 public final class OpenSslException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** Name of the failed call. */
     private final String call;
 
+    /** A failure of {@code call}, with OpenSSL's {@code reasons} (from its error queue). */
     public OpenSslException(String call, String reasons) {
         super(call + ": " + reasons);
         this.call = call;

@@ -50,6 +50,7 @@ public final class TlsConnection {
     private TlsFailure failure;
     private String detail;
 
+    /** An engine for connections on {@code context}'s certificate; {@link #open} starts one. */
     public TlsConnection(TlsContext context) {
         this.context = context;
     }
@@ -206,7 +207,7 @@ public final class TlsConnection {
 
     /**
      * Decrypts into {@code length} bytes at {@code offset} of {@code into}: bytes decrypted
-     * (> 0), {@link #MORE} when no whole record is there yet, {@link #CLOSED} on close_notify,
+     * (positive), {@link #MORE} when no whole record is there yet, {@link #CLOSED} on close_notify,
      * {@link #FAILED} on a bad record.
      */
     public int read(MemorySegment into, long offset, int length) {
@@ -318,6 +319,7 @@ public final class TlsConnection {
         return OpenSsl.protocolVersion(ssl);
     }
 
+    /** Whether the handshake resumed a session (a ticket, or a TLS 1.2 session id). */
     public boolean sessionReused() {
         return OpenSsl.sessionReused(ssl);
     }

@@ -176,10 +176,12 @@ public final class TlsContext implements AutoCloseable {
         return kernelTlsReason;
     }
 
+    /** The counters of every connection made on this context, across reloads. */
     public TlsStats stats() {
         return stats;
     }
 
+    /** The certificate file, read at start and on each {@link #reload()}. */
     public Path certificate() {
         return certificate;
     }

@@ -42,6 +42,7 @@ public final class TlsIo implements AutoCloseable {
     private final MemorySegment[] cipherSlices = new MemorySegment[CIPHERTEXT_BYTES + 1];
     private final MemorySegment plainHttpAnswer;
 
+    /** A loop's buffers, allocated off-heap now and freed by {@link #close()}. */
     public TlsIo() {
         plain = arena.allocate(PLAINTEXT_BYTES, 64);
         cipher = arena.allocate(CIPHERTEXT_BYTES, 64);
@@ -101,7 +102,7 @@ public final class TlsIo implements AutoCloseable {
     }
 
     /**
-     * Decrypts what is waiting into {@link #plaintext()}: bytes (> 0), 0 when a whole record
+     * Decrypts what is waiting into {@link #plaintext()}: bytes (positive), 0 when a whole record
      * has not arrived, {@link #CLOSED} or {@link #FAILED}. Call until it returns 0 or less.
      */
     public int read(Connection c, TlsConnection t) {

@@ -17,6 +17,10 @@ public final class TlsStats {
     private static final int FAILURES = 6;
     private final AtomicLongArray counts = new AtomicLongArray(FAILURES + TlsFailure.values().length);
 
+    /** Counters at zero; a {@link TlsContext} makes its own. */
+    public TlsStats() {
+    }
+
     void completed(boolean resumed, boolean tls13) {
         counts.incrementAndGet(COMPLETED);
         if (resumed) {
