@@ -10,6 +10,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static dev.keel.ffm.gen.LinuxConstants.POSIX_FADV_WILLNEED;
 
@@ -27,6 +28,8 @@ import static dev.keel.ffm.gen.LinuxConstants.POSIX_FADV_WILLNEED;
 final class ReadAhead implements AutoCloseable {
     /** Bytes each reader reads per pread(2). */
     static final int READ_BYTES = 256 * 1024;
+    /** How long a reader waits before offering a finished read again to a loop whose task queue was full. */
+    private static final long HAND_BACK_RETRY_NANOS = 1_000_000;
 
     private record Task(EventLoop loop, int fd, long offset, long length, Runnable done) {
     }
@@ -81,11 +84,28 @@ final class ReadAhead implements AutoCloseable {
                     gate.acquireUninterruptibly(); // tests: hold the answer back to watch the loop meanwhile
                 }
                 completed.incrementAndGet();
-                try {
-                    t.loop().execute(t.done());
-                } catch (RejectedExecutionException | IllegalStateException e) {
-                    // the loop is stopping: its connections, and this send, are going away
+                handBack(t);
+            }
+        }
+    }
+
+    /**
+     * Gives the task back to its loop. A loop whose task queue is full at this instant is asked
+     * again a moment later: the answer holds a reference to the file, which only the loop may
+     * let go, and the connection waits for it. A loop that has terminated takes nothing: its
+     * connections, and this send, are gone with it.
+     */
+    private void handBack(Task t) {
+        while (!closed) {
+            try {
+                t.loop().execute(t.done());
+                return;
+            } catch (RejectedExecutionException e) {
+                Thread loopThread = t.loop().thread();
+                if (loopThread == null || !loopThread.isAlive()) {
+                    return; // terminated, not full
                 }
+                LockSupport.parkNanos(HAND_BACK_RETRY_NANOS);
             }
         }
     }
