@@ -158,6 +158,46 @@ class TlsFileServerTest {
     }
 
     @Test
+    void aLongPipelineIsAnsweredInOrderWhileRecordsWaitInsideOpenSsl() throws Exception {
+        // 300 requests written at once by one thread while another reads: the server answers one
+        // at a time, keeping the records it has not decrypted yet inside OpenSSL (reading paused),
+        // and resumes after each answer.
+        String script = """
+                import socket, ssl, sys, threading, hashlib
+                port, ca, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+                ctx = ssl.create_default_context(cafile=ca)
+                s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', port)), server_hostname='localhost')
+                names = [b'mid.bin' if i % 3 else b'index.html' for i in range(n)]
+                def send():
+                    s.sendall(b''.join(b'GET /%s HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' % p for p in names))
+                t = threading.Thread(target=send)
+                t.start()
+                f = s.makefile('rb')
+                sizes = []
+                for i in range(n):
+                    status = f.readline()
+                    length = 0
+                    while True:
+                        line = f.readline()
+                        if line == b'\\r\\n':
+                            break
+                        if line.lower().startswith(b'content-length:'):
+                            length = int(line.split(b':')[1])
+                    f.read(length)
+                    sizes.append(length)
+                t.join()
+                print(len(sizes), sum(sizes))
+                """;
+        int n = 300;
+        Process p = new ProcessBuilder("python3", "-c", script, String.valueOf(server.port()), cert.toString(),
+                String.valueOf(n)).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(240, TimeUnit.SECONDS));
+        long mids = n - (n + 2) / 3;
+        assertEquals(n + " " + (mids * 100_000 + (n - mids) * 12) + "\n", out);
+    }
+
+    @Test
     void plainHttpAStalledHandshakeAndARefusedCertificateAreClosedAndCounted() throws Exception {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", server.port()));
