@@ -12,7 +12,7 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk \
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load clean jdk \
   artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
@@ -31,10 +31,13 @@ bin/keel: $(SOURCES) scripts/keel.in | jdk
 run: bin/keel
 	bin/keel serve --root $(ROOT) --port $(PORT)
 
+# Every module's tests on the real kernel (verify), then what a user installs: the consumer
+# project through keel-bom, the self-contained tarball and .deb, two builds byte-identical.
 test: | jdk
 	$(MVN) verify
 	@mkdir -p bin
 	@sed -e 's|@JAVA_HOME@|$(JDK)|' scripts/keel.in > bin/keel && chmod +x bin/keel
+	$(MAKE) --no-print-directory javadoc consumer-test dist-test check-reproducible
 
 # The hostile-client and fault scenarios at full size (make test runs them small): ~10 min.
 # ServeStressTest: 1,000,000 mixed requests against keel serve under ulimit -n 256, on epoll and io_uring.
@@ -72,6 +75,10 @@ bench: bin/keel
 # The echo benchmark against C epoll, Netty and JDK NIO (~10-15 min; QUICK=1 for ~2-3 min).
 bench-echo: bin/keel
 	bench/echo-bench.sh
+
+# keel load beside native/echo/echo_load against the C epoll echo server (~2 min; QUICK=1 for ~20 s).
+bench-load: bin/keel
+	bench/load-bench.sh
 
 # keel serve beside nginx and Netty on static files (~15 min; QUICK=1 for ~4 min).
 bench-serve: bin/keel
@@ -111,8 +118,8 @@ dist: | jdk
 
 # The tarball as a user gets it: unpacked in a temporary directory, run with PATH=/usr/bin:/bin
 # and no JAVA_HOME (--version, cpus --json, serve + curl, SIGTERM; scripts/dist-test.sh), and
-# the .deb's fields and contents (scripts/deb-test.sh). Not part of make test: building the
-# image takes a minute or two (the tests themselves ~15 s).
+# the .deb's fields and contents (scripts/deb-test.sh). Part of make test (building the image
+# takes a minute or two, the tests themselves ~15 s).
 dist-test: dist
 	scripts/dist-test.sh target/dist/keel-*-linux-x86_64.tar.gz
 	scripts/deb-test.sh target/dist/keel_*_amd64.deb

@@ -32,6 +32,7 @@ public final class Keel {
                 .register(new ServeCommand())
                 .register(new EchoCommand())
                 .register(new ProxyCommand())
+                .register(new LoadCommand())
                 .register(new CpusCommand())
                 .register(new NumaCommand())
                 .register(new TuneCommand());

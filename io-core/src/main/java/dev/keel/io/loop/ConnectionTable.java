@@ -59,8 +59,11 @@ public final class ConnectionTable {
     public static final int FLAG_APP_READ_PAUSED = 1 << 8;
     /** The application shut the output down ({@link dev.keel.io.Connection#shutdownOutput}), done or pending. */
     public static final int FLAG_OUTPUT_SHUT = 1 << 9;
+    /** An outbound connection whose connect(2) has not completed: no reading, no writing, no handler calls yet. */
+    public static final int FLAG_CONNECTING = 1 << 10;
     /** Any of these stops reading: water marks, the application, end of input, a graceful close. */
-    public static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING;
+    public static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING
+            | FLAG_CONNECTING;
 
     private final MemorySegment records;
     private final MemorySegment userArea;
