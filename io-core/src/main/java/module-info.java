@@ -3,8 +3,10 @@
  *
  * <p>Exports the API a user touches ({@code dev.keel.io}: the group, its loops, connections,
  * handlers, options, transports, close reasons, live counters and JFR events), the framers
- * ({@code dev.keel.io.codec}) and the read side
- * of the counters ({@code dev.keel.io.stats}: snapshots and Prometheus text). The loop's machinery
+ * ({@code dev.keel.io.codec}), the read side of the counters ({@code dev.keel.io.stats}:
+ * snapshots and Prometheus text), and the pipes that splice moves bytes through
+ * ({@code dev.keel.io.pipe}: the io_uring transport's file regions and the splice proxy use
+ * them). The loop's machinery
  * ({@code dev.keel.io.loop}) and the transports ({@code dev.keel.io.epoll},
  * {@code dev.keel.io.uring}) are not exported; the SO_REUSEPORT listeners
  * ({@code dev.keel.io.listen}) only to zerocopy, whose splice proxy opens its own.
@@ -23,5 +25,6 @@ module dev.keel.io {
     exports dev.keel.io;
     exports dev.keel.io.stats;
     exports dev.keel.io.codec;
+    exports dev.keel.io.pipe;
     exports dev.keel.io.listen to dev.keel.zerocopy;
 }

@@ -14,7 +14,7 @@ import java.util.Set;
  *
  * <pre>
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N|auto] [--cpus LIST]
- *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--splice] [--small-files BYTES]
+ *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--small-files BYTES]
  *            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--open-files N] [--open-file-validity MS]
  *            [--metrics-port P] [--metrics-address ADDR] [--tls-cert FILE --tls-key FILE [--tls-port P]]
  *            [--precompressed] [--read-ahead N]
@@ -25,13 +25,13 @@ final class ServeCommand implements Command {
     static final String USAGE = """
             usage: keel serve [--root DIR] [--port 8080] [--host ADDR] [--loops N|auto] [--cpus LIST]
                               [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
-                              [--splice] [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
+                              [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
                               [--open-files N] [--open-file-validity MS] [--busy-poll US] [--sqpoll MS]
                               [--metrics-port P] [--metrics-address ADDR] [--precompressed]
                               [--read-ahead N] [--tls-cert FILE --tls-key FILE [--tls-port P]]
 
-            Serves the files under DIR (default: the current directory) over HTTP/1.1 with
-            sendfile: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
+            Serves the files under DIR (default: the current directory) over HTTP/1.1, bodies
+            never through Java: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
               --root DIR          directory to serve; it must exist and be readable
               --port P            TCP port (default 8080; 0 picks a free one)
               --host ADDR         address to listen on (default 127.0.0.1; 0.0.0.0 for all)
@@ -42,12 +42,13 @@ final class ServeCommand implements Command {
                                   reserved CPU given here is used anyway, with a warning)
               --transport T       epoll (default), io_uring, or auto (io_uring where the kernel
                                   and seccomp allow it, else epoll with one log line saying why);
-                                  on io_uring heads go through the ring, bodies still by sendfile
+                                  epoll sends bodies with sendfile(2); io_uring with splice
+                                  requests in its ring, on direct descriptors (plain ones with
+                                  --access-log, which logs peer addresses)
               --access-log FILE   log requests to FILE, asynchronously (default: no log)
               --refuse-symlinks   refuse every symlink, not only those leaving DIR
-              --splice            send bodies with splice(2) through a pipe instead of sendfile(2)
               --small-files BYTES files up to this size are kept in memory and sent with their
-                                  head in one writev(2) (default 8192; 0: always sendfile)
+                                  head in one write (default 8192; 0: never)
               --header-timeout S  a request head must arrive whole within S seconds of its
                                   first byte, else 408 and close (default 10; 0: off)
               --idle-timeout S    close a connection with no byte moving for S seconds (default 60)
@@ -70,7 +71,7 @@ final class ServeCommand implements Command {
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
             "small-files", "header-timeout", "idle-timeout", "open-files", "open-file-validity", "metrics-port",
             "metrics-address", "busy-poll", "sqpoll", "read-ahead", "tls-cert", "tls-key", "tls-port");
-    private static final Set<String> FLAGS = Set.of("refuse-symlinks", "splice", "help", "precompressed");
+    private static final Set<String> FLAGS = Set.of("refuse-symlinks", "help", "precompressed");
 
     @Override
     public String name() {
@@ -79,7 +80,7 @@ final class ServeCommand implements Command {
 
     @Override
     public String summary() {
-        return "serve a directory over HTTP/1.1 with sendfile (zero copy)";
+        return "serve a directory over HTTP/1.1 (zero copy: sendfile, or splice in the io_uring ring)";
     }
 
     @Override
@@ -166,10 +167,10 @@ final class ServeCommand implements Command {
                 .loops(settings.loops())
                 .transport(settings.transport())
                 .refuseSymlinks(o.flag("refuse-symlinks"))
-                .splice(o.flag("splice"), 0)
                 .smallFiles(o.integer("small-files", 8 * 1024, 0, 16 * 1024 * 1024), 32L * 1024 * 1024)
                 .headerTimeout(Duration.ofSeconds(o.integer("header-timeout", 10, 0, 3600)))
-                .options(settings.loopOptions(o, FileServer.loopOptions()).build())
+                .options(settings.loopOptions(o, FileServer.loopOptions()
+                        .directDescriptors(!o.has("access-log"))).build()) // the log wants peer addresses
                 .fileCache(o.integer("open-files", 1024, 0, 1 << 20),
                         Duration.ofMillis(o.integer("open-file-validity", 1000, 0, 86_400_000)));
         if (settings.cpus().length > 0) {

@@ -58,8 +58,8 @@ final class TlsOptions {
     /** Says once how HTTPS bodies leave: kernel TLS is not available here, or not used yet. */
     static void report(TlsContext tls, PrintStream err) {
         if (tls.kernelTls()) {
-            err.println("keel serve: the kernel has TLS: each connection tries kTLS after its handshake"
-                    + " (bodies by SSL_sendfile), else encrypts in user space");
+            err.println("keel serve: the kernel has TLS, but kernel TLS is not wired through the transport yet:"
+                    + " HTTPS bodies are encrypted in user space (pread into off-heap buffers, OpenSSL)");
         } else {
             err.println("keel serve: kernel TLS unavailable (" + tls.kernelTlsReason()
                     + "): HTTPS bodies are encrypted in user space (pread into off-heap buffers, OpenSSL)");

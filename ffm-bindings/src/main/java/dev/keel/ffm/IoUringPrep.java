@@ -27,6 +27,7 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_SEND;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_SENDMSG;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_SEND_ZC;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_SHUTDOWN;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_SPLICE;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_TIMEOUT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_TIMEOUT_REMOVE;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_WRITE;
@@ -219,6 +220,22 @@ public final class IoUringPrep {
     public void sendmsg(int sqe, int fd, long msghdr, int msgFlags, long userData) {
         rw(sqe, IORING_OP_SENDMSG, fd, msghdr, 1, 0L, userData);
         opFlags(sqe, msgFlags);
+    }
+
+    /**
+     * IORING_OP_SPLICE (5.7): splice(2) of up to {@code len} bytes from {@code fdIn} at
+     * {@code offIn} to {@code fdOut} at {@code offOut}; an offset of -1 means "no offset" (a
+     * pipe's, or the descriptor's own position). {@code fdOut} is the request's file (fixed
+     * with IOSQE_FIXED_FILE); {@code fdIn} is a fixed file when {@code spliceFlags} has
+     * SPLICE_F_FD_IN_FIXED. The kernel runs it on an io-wq worker, blocking.
+     */
+    public void splice(int sqe, int fdIn, long offIn, int fdOut, long offOut, int len, int spliceFlags,
+                       long userData) {
+        rw(sqe, IORING_OP_SPLICE, fdOut, 0L, len, offOut, userData);
+        long b = base(sqe);
+        sqes.set(JAVA_LONG, b + IoUringSqe.SPLICE_OFF_IN, offIn);
+        sqes.set(JAVA_INT, b + IoUringSqe.SPLICE_FD_IN, fdIn);
+        sqes.set(JAVA_INT, b + IoUringSqe.SPLICE_FLAGS, spliceFlags);
     }
 
     /** IORING_OP_RECVMSG: recvmsg(2) into the {@code struct msghdr} at {@code msghdr}. */

@@ -17,6 +17,7 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_PBUF_RING;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_RING_FDS;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_RSRC_REGISTER_SPARSE;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_UNREGISTER_BUFFERS;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_IOWQ_MAX_WORKERS;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_UNREGISTER_EVENTFD;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_UNREGISTER_FILES;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_UNREGISTER_PBUF_RING;
@@ -96,6 +97,21 @@ public final class IoUringRegister {
             int op = asyncOnly ? IORING_REGISTER_EVENTFD_ASYNC : IORING_REGISTER_EVENTFD;
             IoUring.register(ring.fd(), op, fd.address(), 1, asyncOnly ? "IORING_REGISTER_EVENTFD_ASYNC"
                     : "IORING_REGISTER_EVENTFD");
+        }
+    }
+
+    /**
+     * Caps the ring's io-wq workers (IORING_REGISTER_IOWQ_MAX_WORKERS, 5.15): at most
+     * {@code bounded} for work on regular files and block devices, {@code unbounded} for the
+     * rest (sockets, pipes); 0 leaves a cap as it is.
+     */
+    public static void registerIowqMaxWorkers(IoUringRing ring, int bounded, int unbounded) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment counts = a.allocate(JAVA_INT, 2);
+            counts.setAtIndex(JAVA_INT, 0, bounded);
+            counts.setAtIndex(JAVA_INT, 1, unbounded);
+            IoUring.register(ring.fd(), IORING_REGISTER_IOWQ_MAX_WORKERS, counts.address(), 2,
+                    "IORING_REGISTER_IOWQ_MAX_WORKERS");
         }
     }
 

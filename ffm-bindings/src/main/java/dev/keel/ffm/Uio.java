@@ -11,7 +11,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Byte transfer on descriptors: read(2), write(2), readv(2), writev(2), recv(2), send(2).
+ * Byte transfer on descriptors: read(2), write(2), readv(2), writev(2), recv(2), send(2),
+ * sendmsg(2).
  *
  * <pre>{@code
  * ssize_t read(int fd, void *buf, size_t count);
@@ -36,6 +37,7 @@ public final class Uio {
     private static final MethodHandle WRITEV = Downcalls.errnoHandle("writev", RWV, true);
     private static final MethodHandle RECV = Downcalls.errnoHandle("recv", SR, true);
     private static final MethodHandle SEND = Downcalls.errnoHandle("send", SR, true);
+    private static final MethodHandle SENDMSG = Downcalls.errnoHandle("sendmsg", RWV, true);
     private static final MethodHandle READ_BLOCKING = Downcalls.errnoHandle("read", RW, false);
     private static final MethodHandle WRITE_BLOCKING = Downcalls.errnoHandle("write", RW, false);
 
@@ -108,6 +110,19 @@ public final class Uio {
         MemorySegment st = CallState.current();
         try {
             return Downcalls.checkRetryable("send", (long) SEND.invokeExact(st, fd, buffer, count, flags), st);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+    }
+
+    /**
+     * sendmsg(2) of the {@code struct msghdr} at {@code msghdr} (a gathered send that, unlike
+     * writev, takes MSG_* {@code flags}: MSG_MORE, MSG_NOSIGNAL).
+     */
+    public static long sendmsg(int fd, MemorySegment msghdr, int flags) {
+        MemorySegment st = CallState.current();
+        try {
+            return Downcalls.checkRetryable("sendmsg", (long) SENDMSG.invokeExact(st, fd, msghdr, flags), st);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }

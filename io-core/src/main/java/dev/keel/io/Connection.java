@@ -1,5 +1,9 @@
 package dev.keel.io;
 
+import dev.keel.ffm.Sockets;
+import dev.keel.ffm.SyscallException;
+import dev.keel.io.loop.FileRegions;
+
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -7,12 +11,18 @@ import java.lang.foreign.MemorySegment;
  * connection table; this object only names it (loop, slot, generation) and carries the
  * application's attachment. Methods must be called on the loop thread (handlers are); from
  * elsewhere, go through {@link EventLoop#execute}. Once closed, every method that reaches the
- * socket or the loop's state for it — writes, reading control, {@link #fd()},
+ * socket or the loop's state for it — writes, reading control, {@link #peerAddress},
  * {@link #userArea()} — throws {@link StaleHandleException}, even after the slot is reused;
  * only {@link #isOpen()}, {@link #pendingOutputBytes()} (0), {@link #handle()}, {@link #loop()} and
  * the attachment still answer.
  */
 public final class Connection {
+    /**
+     * The error {@link ConnectionHandler#onFileSent} reports when a file ended before its region
+     * did (it was truncated meanwhile): ENODATA.
+     */
+    public static final int FILE_TRUNCATED = FileRegions.TRUNCATED;
+
     private final LoopCore core;
     private final int slot;
     private final long handle;
@@ -47,9 +57,34 @@ public final class Connection {
     }
 
     /**
+     * Sends {@code head} (copied into the queue; may be empty), then {@code length} bytes of the
+     * file {@code fileFd} from {@code offset}, after every byte queued before and before every
+     * byte written after, without the file's bytes entering Java. The transport carries the file
+     * its own way, in chunks as the socket takes them: epoll with sendfile(2) (the head with
+     * MSG_MORE, so it shares a segment with the file's first bytes), io_uring with splice
+     * requests in its ring through a pipe of the loop's (so direct descriptors work).
+     * {@link ConnectionHandler#onFileSent} tells when the region is over — sent, or failed
+     * with the file's error, after which the connection is closed; a connection closed first
+     * (peer reset, abort) ends it with {@link ConnectionHandler#onClose} instead.
+     *
+     * <p>One region at a time per connection. The file's bytes count neither in
+     * {@link #pendingOutputBytes()} nor in the water marks; a graceful {@link #close()} or
+     * {@link #shutdownOutput()} waits for the region like for queued bytes.
+     *
+     * <p><b>The descriptor stays the caller's:</b> the loop only reads from it, and the caller
+     * must keep it open (and the file's bytes in place) until {@code onFileSent} or
+     * {@code onClose}, whichever comes first — on io_uring the kernel may read it until then.
+     *
+     * @throws IllegalStateException when a region is in progress or the output is shut
+     * @throws IllegalArgumentException for a negative descriptor or offset, or a length not above 0
+     */
+    public void writeFile(MemorySegment head, int fileFd, long offset, long length) {
+        core.writes.writeFile(core.liveSlot(this), this, head, fileFd, offset, length);
+    }
+
+    /**
      * Asks for {@link ConnectionHandler#onWritable} once every queued byte is sent and the
-     * socket can take more: the hook for output that does not pass through {@link #write},
-     * such as a file sent with sendfile(2) on {@link #fd()}.
+     * socket can take more.
      */
     public void notifyWhenWritable() {
         core.writes.notifyWhenWritable(core.liveSlot(this));
@@ -69,11 +104,12 @@ public final class Connection {
     }
 
     /**
-     * Tells the loop that {@code bytes} left on {@link #fd()} without {@link #write} (sendfile,
-     * splice, the application's own writev): they count in the loop's statistics and as
-     * activity, so a long transfer is not closed by the idle timeout.
+     * Tells the loop that {@code bytes} left on the socket without {@link #write} or
+     * {@link #writeFile}: they count in the loop's statistics and as activity. Package-private
+     * since file regions go through the transport: no module above io-core writes on a
+     * connection's descriptor.
      */
-    public void recordOutput(long bytes) {
+    void recordOutput(long bytes) {
         int slot = core.liveSlot(this);
         if (bytes > 0) {
             core.writes.sent(slot, bytes);
@@ -168,16 +204,41 @@ public final class Connection {
     }
 
     /**
-     * The socket descriptor, for options the API does not wrap; -1 on io_uring with
+     * The socket descriptor; -1 on io_uring with
      * {@link LoopOptions.Builder#directDescriptors direct descriptors}, where the socket lives
-     * only in the ring's fixed file table.
+     * only in the ring's fixed file table. Package-private: the transport alone makes system
+     * calls on a connection's socket (bytes with {@link #write}, files with {@link #writeFile},
+     * the peer with {@link #peerAddress}), so that both transports carry everything the same
+     * way and direct descriptors work for every application.
      *
      * @throws StaleHandleException once the connection is closed: its number may already be
      *         another socket's
      */
-    public int fd() {
+    int fd() {
         requireOpen();
         return fd;
+    }
+
+    /**
+     * Writes the peer's socket address into {@code into} (at least
+     * {@code SocketAddresses.STORAGE_SIZE} bytes) with getpeername(2). False when the
+     * transport has no descriptor to ask (io_uring with direct descriptors) or the call failed
+     * (the peer is gone).
+     *
+     * @throws StaleHandleException once the connection is closed
+     */
+    public boolean peerAddress(MemorySegment into) {
+        requireOpen();
+        if (fd < 0) {
+            return false;
+        }
+        core.stats.countSyscalls(1);
+        try {
+            Sockets.peerAddress(fd, into);
+            return true;
+        } catch (SyscallException e) {
+            return false;
+        }
     }
 
     /**

@@ -32,6 +32,20 @@ public interface ConnectionHandler {
     }
 
     /**
+     * The file region of {@link Connection#writeFile} is over: {@code error} 0 when the socket
+     * took its last byte, otherwise why it cannot be sent — the errno of the file's read (EIO,
+     * ...) or {@link Connection#FILE_TRUNCATED} when the file ended before the region did. After
+     * a failure the loop closes the connection ({@link CloseReason#ERROR}) unless this call did:
+     * a body cut short cannot be framed. When the connection closes first (the peer reset it,
+     * an abort), this is not called: {@link #onClose} is then the end of the region, and it
+     * comes only once the kernel no longer reads the file. On epoll the call can come from
+     * within {@code writeFile}, when the socket took the whole region at once. Either way the
+     * file's descriptor may be closed from here on.
+     */
+    default void onFileSent(Connection connection, int error) {
+    }
+
+    /**
      * The peer shut down its sending side (end of stream). The default closes the connection
      * once pending output is sent; a handler that still has things to say may write first.
      * A connection whose output the application shut already ({@link Connection#shutdownOutput})
@@ -43,7 +57,7 @@ public interface ConnectionHandler {
 
     /**
      * The connection is closed; its slot is free and its handle is stale from now on (its
-     * {@link Connection#fd()} and {@link Connection#userArea()} throw). Called only after
+     * {@link Connection#peerAddress} and {@link Connection#userArea()} throw). Called only after
      * {@link #onOpen}, and once.
      */
     default void onClose(Connection connection, CloseReason reason) {

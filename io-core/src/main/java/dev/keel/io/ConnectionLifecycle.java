@@ -198,7 +198,7 @@ final class ConnectionLifecycle {
 
     /** Closes once the queued output is sent (at once when none is), with the slot's recorded reason. */
     void closeGracefully(int slot) {
-        if (core.outbound.pending(slot) == 0) {
+        if (core.outbound.drained(slot)) {
             closeNow(slot, REASONS[core.table.getInt(slot, CLOSE_REASON)]);
         } else if (!core.table.hasFlag(slot, FLAG_CLOSING)) {
             core.table.setFlag(slot, FLAG_CLOSING);

@@ -5,6 +5,7 @@ import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
 import dev.keel.io.loop.LoopMemory;
 import dev.keel.io.loop.LoopWakeup;
+import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.io.loop.TimingWheel;
@@ -158,7 +159,7 @@ final class LoopCore implements PollerHost {
         pool = new BufferPool(arena, memory.allocator(), options.bufferSizes, poller.bufferCounts(options));
         stats.capacities(options.maxConnections, pool.total());
         memory.verify(table, pool);
-        outbound = new OutboundQueue(arena, table, pool);
+        outbound = new OutboundQueue(arena, table, pool, new FileRegions(options.maxConnections));
         now = System.nanoTime();
         // The loop's own timers: an idle check per connection slot and one accept retry.
         timers = new LoopTimers(options.tickNanos, options.wheelSize, options.maxConnections + 1, options.maxTimers, now);
@@ -202,6 +203,7 @@ final class LoopCore implements PollerHost {
         stats.timersFired += fired;
         work += fired;
         int ready = poller.poll(work > 0 || !tasks.isEmpty() ? 0 : timeoutMillis());
+        stats.filePipes = poller.filePipes();
         stats.passEnded(table.used(), pool.inUse());
         return work + ready;
     }
@@ -476,6 +478,16 @@ final class LoopCore implements PollerHost {
     @Override
     public void sent(int slot, long n) {
         writes.sent(slot, n);
+    }
+
+    @Override
+    public void sentFile(int slot, long n) {
+        writes.sentFile(slot, n);
+    }
+
+    @Override
+    public void fileSent(int slot, Connection c, int error) {
+        writes.fileDone(slot, c, error);
     }
 
     @Override

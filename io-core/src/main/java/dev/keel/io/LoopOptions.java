@@ -402,7 +402,7 @@ public final class LoopOptions {
         /**
          * io_uring: accept into fixed (direct) file slots instead of process descriptors
          * (default off). Saves the kernel a file lookup per operation, but a connection then has
-         * no descriptor for other system calls: {@link Connection#fd()} reports -1, and the
+         * no descriptor for other system calls ({@link Connection#peerAddress} answers false), and the
          * socket options are set on the listener, from which accepted sockets inherit them.
          */
         public Builder directDescriptors(boolean on) {

@@ -39,6 +39,10 @@ public final class LoopStats {
     private static final VarHandle ACCEPT_ABORTED = field("acceptAborted");
     private static final VarHandle BYTES_IN = field("bytesIn");
     private static final VarHandle BYTES_OUT = field("bytesOut");
+    private static final VarHandle FILE_BYTES_OUT = field("fileBytesOut");
+    private static final VarHandle FILES_SENT = field("filesSent");
+    private static final VarHandle FILE_FAILURES = field("fileFailures");
+    private static final VarHandle FILE_PIPES = field("filePipes");
     private static final VarHandle IDLE_TIMEOUTS = field("idleTimeouts");
     private static final VarHandle TIMERS_FIRED = field("timersFired");
     private static final VarHandle HANDLER_FAILURES = field("handlerFailures");
@@ -61,6 +65,10 @@ public final class LoopStats {
     long acceptAborted;
     long bytesIn;
     long bytesOut;
+    /** Bytes of file regions ({@link Connection#writeFile}) the sockets took, also counted in bytesOut. */
+    long fileBytesOut;
+    long filesSent;
+    long fileFailures;
     long idleTimeouts;
     long timersFired;
     long handlerFailures;
@@ -75,6 +83,8 @@ public final class LoopStats {
     long openConnections;
     long connectionCapacity;
     long buffersInUse;
+    /** Pipes the transport holds open for file regions (io_uring's splice; idle or lent). */
+    long filePipes;
     long bufferCapacity;
 
     private final Log2Histogram passBusyNanos = new Log2Histogram(PASS_TIME_MIN_EXPONENT, PASS_TIME_BUCKETS);
@@ -217,9 +227,36 @@ public final class LoopStats {
         return (long) BYTES_IN.getOpaque(this);
     }
 
-    /** Bytes the sockets took, queued writes and {@link Connection#recordOutput} alike. */
+    /** Bytes the sockets took, queued writes and file regions ({@link Connection#writeFile}) alike. */
     public long bytesOut() {
         return (long) BYTES_OUT.getOpaque(this);
+    }
+
+    /**
+     * Bytes of file regions ({@link Connection#writeFile}) the sockets took, carried by the
+     * loop's transport (epoll: sendfile; io_uring: splice requests in the ring); part of
+     * {@link #bytesOut()}.
+     */
+    public long fileBytesOut() {
+        return (long) FILE_BYTES_OUT.getOpaque(this);
+    }
+
+    /** File regions sent to their last byte. */
+    public long filesSent() {
+        return (long) FILES_SENT.getOpaque(this);
+    }
+
+    /**
+     * Pipes the transport holds open for file regions, idle or lent (io_uring splices through
+     * them; epoll needs none), as of the last pass; two descriptors each.
+     */
+    public long filePipes() {
+        return (long) FILE_PIPES.getOpaque(this);
+    }
+
+    /** File regions that failed (the file could not be read, or ended early). */
+    public long fileFailures() {
+        return (long) FILE_FAILURES.getOpaque(this);
     }
 
     /** Connections closed by the idle timeout. */

@@ -1,6 +1,7 @@
 package dev.keel.io;
 
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 
 import java.lang.foreign.MemorySegment;
@@ -26,12 +27,14 @@ final class WritePath {
     private final LoopCore core;
     private final ConnectionTable table;
     private final OutboundQueue outbound;
+    private final FileRegions files;
     private final LoopOptions options;
 
     WritePath(LoopCore core) {
         this.core = core;
         this.table = core.table;
         this.outbound = core.outbound;
+        this.files = core.outbound.files();
         this.options = core.options;
     }
 
@@ -42,7 +45,8 @@ final class WritePath {
         }
         long length = data.byteSize();
         long written = 0;
-        boolean wasEmpty = outbound.pending(slot) == 0;
+        // Behind a file region nothing goes out at once: it waits in the queue for the region.
+        boolean wasEmpty = outbound.pending(slot) == 0 && !files.active(slot);
         if (wasEmpty) {
             core.timeouts.wrote(slot); // a write timeout counts from when output first waits
         }
@@ -81,6 +85,59 @@ final class WritePath {
         core.timeouts.wrote(slot);
     }
 
+    /**
+     * Queues {@code head} (copied; may be empty) and then the file region {@code [offset,
+     * offset + length)} of {@code fileFd} behind what is queued already, and lets the transport
+     * start moving it.
+     */
+    void writeFile(int slot, Connection c, MemorySegment head, int fileFd, long offset, long length) {
+        if (table.hasFlag(slot, FLAG_CLOSING | FLAG_OUTPUT_SHUTDOWN_PENDING | FLAG_OUTPUT_SHUT)) {
+            throw new IllegalStateException(c + " is closing; its output is shut");
+        }
+        if (files.active(slot)) {
+            throw new IllegalStateException(c + " has a file region in progress; wait for onFileSent");
+        }
+        if (fileFd < 0 || offset < 0 || length <= 0) {
+            throw new IllegalArgumentException("file region fd=" + fileFd + ", offset=" + offset + ", length=" + length);
+        }
+        long headLength = head.byteSize();
+        if (headLength > 0 && !outbound.append(slot, head, 0, headLength)) {
+            core.lifecycle.closeNow(slot, CloseReason.POOL_EXHAUSTED);
+            return;
+        }
+        files.start(slot, fileFd, offset, length, outbound.pending(slot));
+        table.setFlag(slot, FLAG_WANT_WRITE);
+        core.poller.fileQueued(slot, c);
+    }
+
+    /** The socket took {@code n} bytes of the connection's file region. */
+    void sentFile(int slot, long n) {
+        core.stats.fileBytesOut += n;
+        sent(slot, n);
+    }
+
+    /**
+     * The connection's file region is over ({@code error} 0: sent to its last byte): the handler
+     * hears it, and a failed region closes the connection, whose body was cut short.
+     */
+    void fileDone(int slot, Connection c, int error) {
+        files.clear(slot);
+        if (error == 0) {
+            core.stats.filesSent++;
+        } else {
+            core.stats.fileFailures++;
+        }
+        try {
+            c.handler.onFileSent(c, error);
+        } catch (Throwable t) {
+            core.lifecycle.handlerFailed(slot, t);
+            return;
+        }
+        if (error != 0 && table.isLive(c.handle())) {
+            core.lifecycle.closeNow(slot, CloseReason.ERROR);
+        }
+    }
+
     void pauseReading(int slot) {
         if (!table.hasFlag(slot, FLAG_APP_READ_PAUSED)) {
             table.setFlag(slot, FLAG_APP_READ_PAUSED);
@@ -109,7 +166,7 @@ final class WritePath {
             return;
         }
         table.setFlag(slot, FLAG_OUTPUT_SHUT);
-        if (outbound.pending(slot) == 0) {
+        if (outbound.drained(slot)) {
             core.poller.shutdownOutput(slot, c);
         } else {
             table.setFlag(slot, FLAG_OUTPUT_SHUTDOWN_PENDING);
@@ -122,7 +179,7 @@ final class WritePath {
      */
     void outputProgress(int slot, Connection c) {
         long pending = outbound.pending(slot);
-        if (pending == 0) {
+        if (outbound.drained(slot)) {
             table.clearFlag(slot, FLAG_WANT_WRITE);
             if (table.hasFlag(slot, FLAG_CLOSING)) {
                 core.lifecycle.closeRecorded(slot);

@@ -1,5 +1,6 @@
 package dev.keel.zerocopy;
 
+import dev.keel.io.pipe.Pipe;
 import dev.keel.ffm.SendFile;
 import dev.keel.ffm.Splice;
 import dev.keel.ffm.gen.Errno;

@@ -1,5 +1,7 @@
 package dev.keel.zerocopy;
 
+import dev.keel.io.pipe.Pipe;
+import dev.keel.io.pipe.PipePool;
 import dev.keel.ffm.Files;
 import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.Sockets;

@@ -139,6 +139,7 @@ public final class LinuxConstants {
     public static final int IORING_TIMEOUT_REALTIME = 8;
     public static final int IORING_LINK_TIMEOUT_UPDATE = 0x10;
     public static final int IORING_TIMEOUT_ETIME_SUCCESS = 0x20;
+    public static final int SPLICE_F_FD_IN_FIXED = 0x80000000;
     public static final int IORING_MSG_DATA = 0;
     public static final int IORING_MSG_SEND_FD = 1;
     public static final int IORING_MSG_RING_CQE_SKIP = 1;

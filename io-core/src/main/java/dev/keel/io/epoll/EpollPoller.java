@@ -6,11 +6,13 @@ import dev.keel.io.Connection;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.ffm.Epoll;
 import dev.keel.ffm.EventFd;
 import dev.keel.ffm.Files;
+import dev.keel.ffm.SendFile;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.Uio;
@@ -27,6 +29,8 @@ import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_DEL;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_MOD;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_NOSIGNAL;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SO_ERROR;
@@ -36,11 +40,14 @@ import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
 import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The epoll transport: a level-triggered epoll set over the listener, the wake-up eventfd and
  * every connection; readiness leads to accept4(2), read(2) into the loop's read buffer,
- * write(2) of fresh output at once and writev(2) of what is queued. The poller state of a
+ * write(2) of fresh output at once and writev(2) of what is queued, and file regions with
+ * sendfile(2) in chunks of {@link #FILE_CHUNK} (the bytes queued before a region go with
+ * MSG_MORE, so a response head shares its segment with the file's first bytes). The poller state of a
  * connection's record is its epoll interest mask, or {@link #PARKED}.
  *
  * <p>Hang-ups: epoll reports EPOLLHUP and EPOLLERR whatever the interest mask, so a socket
@@ -62,9 +69,16 @@ public final class EpollPoller extends Poller {
     private static final int ACCEPTS_PER_EVENT = 64;
     /** Poller state of a connection taken out of the epoll set after a hang-up (no mask is all ones). */
     private static final int PARKED = -1;
+    /** Most bytes of a file region one sendfile(2) moves, so that one large file cannot monopolise the loop. */
+    static final long FILE_CHUNK = 2L * 1024 * 1024;
+    /** sendfile calls per connection per writable event before the loop's other connections get their turn. */
+    private static final int FILE_CHUNKS_PER_EVENT = 2;
 
     private ConnectionTable table;
     private OutboundQueue outbound;
+    private FileRegions files;
+    /** sendfile's off_t: set from the region before each call, read back after. */
+    private MemorySegment fileOffset;
     private LoopOptions options;
     private MemorySegment events;
     private MemorySegment wakeScratch;
@@ -86,7 +100,9 @@ public final class EpollPoller extends Poller {
     public void setUp(int listenFd, int wakeFd) {
         table = loop.table();
         outbound = loop.outbound();
+        files = outbound.files();
         options = loop.options();
+        fileOffset = loop.arena().allocate(JAVA_LONG);
         this.listenFd = listenFd;
         this.wakeFd = wakeFd;
         events = loop.arena().allocate(Epoll.eventArraySize(options.maxEventsPerPoll()), 8);
@@ -323,17 +339,94 @@ public final class EpollPoller extends Poller {
         }
     }
 
-    /** One writev of the queue; the count taken (0 on EAGAIN), or -1 when the connection died. */
+    /**
+     * One writev of the queue (up to a file region's fence: those bytes with sendmsg and
+     * MSG_MORE); the count taken (0 on EAGAIN), or -1 when the connection died.
+     */
     @Override
     public long flushNow(int slot, Connection c) {
         // One writev(2), none for an empty queue; counted without a branch (see LoopStats.passEnded).
-        loop.countSyscalls(-outbound.pending(slot) >>> 63);
+        loop.countSyscalls(-outbound.sendable(slot) >>> 63);
         try {
-            return taken(slot, outbound.flush(slot, loop.descriptor(c)));
+            int flags = files.active(slot) ? MSG_MORE | MSG_NOSIGNAL : 0;
+            return taken(slot, outbound.flush(slot, loop.descriptor(c), flags));
         } catch (SyscallException e) {
             SocketErrors.closeFor(loop, slot, e);
             return -1;
         }
+    }
+
+    @Override
+    public void fileQueued(int slot, Connection c) {
+        flush(slot);
+    }
+
+    /**
+     * Moves the connection's output as far as the socket takes it: the queued bytes before its
+     * file region, the region in sendfile chunks (at most {@link #FILE_CHUNKS_PER_EVENT}, then
+     * EPOLLOUT brings it back), the bytes behind it. False when the connection died.
+     */
+    private boolean drive(int slot, Connection c) {
+        int chunks = FILE_CHUNKS_PER_EVENT;
+        while (files.active(slot)) {
+            if (files.fence(slot) > 0) {
+                if (flushNow(slot, c) < 0) {
+                    return false;
+                }
+                if (files.fence(slot) > 0) {
+                    return true; // the socket is full
+                }
+            }
+            if (chunks-- == 0) {
+                return true;
+            }
+            long n = sendFileChunk(slot, c);
+            if (n < 0) {
+                return false;
+            }
+            if (n == 0) {
+                return true; // the socket is full
+            }
+        }
+        return flushNow(slot, c) >= 0;
+    }
+
+    /**
+     * One sendfile(2) of the connection's region: the bytes taken (0 when the socket is full),
+     * or -1 when the connection died or the region ended (failed, or done and the handler
+     * closed the connection).
+     */
+    private long sendFileChunk(int slot, Connection c) {
+        long want = Math.min(files.remaining(slot), FILE_CHUNK);
+        fileOffset.set(JAVA_LONG, 0, files.position(slot));
+        long n;
+        loop.countSyscalls(1);
+        try {
+            n = SendFile.sendfile(loop.descriptor(c), files.fd(slot), fileOffset, want);
+        } catch (SyscallException e) {
+            if (FileRegions.isFileError(e.errno())) {
+                loop.fileSent(slot, c, e.errno());
+            } else {
+                SocketErrors.closeFor(loop, slot, e);
+            }
+            return -1;
+        }
+        if (n == 0) {
+            loop.fileSent(slot, c, FileRegions.TRUNCATED);
+            return -1;
+        }
+        if (n < 0) {
+            return 0; // EAGAIN, or EINTR: EPOLLOUT brings the connection back
+        }
+        files.advance(slot, n);
+        loop.sentFile(slot, n);
+        if (files.remaining(slot) == 0) {
+            loop.fileSent(slot, c, 0);
+            if (!table.isLive(c.handle())) {
+                return -1;
+            }
+        }
+        return n;
     }
 
     /** Counts {@code n} bytes the socket took (none when it returned -EAGAIN or -EINTR). */
@@ -347,7 +440,7 @@ public final class EpollPoller extends Poller {
 
     private void flush(int slot) {
         Connection c = loop.connection(slot);
-        if (flushNow(slot, c) >= 0) {
+        if (drive(slot, c) && table.isLive(c.handle())) {
             loop.outputProgress(slot, c);
         }
     }

@@ -1,6 +1,7 @@
 package dev.keel.io.loop;
 
 import dev.keel.ffm.Uio;
+import dev.keel.ffm.gen.LinuxLayouts.Msghdr;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,12 +11,19 @@ import static dev.keel.io.loop.ConnectionTable.OUT_HEAD_POS;
 import static dev.keel.io.loop.ConnectionTable.OUT_TAIL_BUF;
 import static dev.keel.io.loop.ConnectionTable.OUT_TAIL_POS;
 import static dev.keel.io.loop.ConnectionTable.PENDING;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The bytes each connection's socket has not taken yet: a chain of pool buffers per
  * connection (head, read position, tail, write position and the total kept in the
  * connection's record), drained with one writev(2) over the whole chain (epoll) or handed to
  * the kernel as a send of the oldest buffer or a gathered sendmsg (io_uring).
+ *
+ * <p>A connection may also have a file region queued ({@link FileRegions}, reached through
+ * {@link #files()}): the bytes queued before it go first, then the region, then the bytes
+ * queued after it. Every method that hands bytes to the kernel ({@link #flush},
+ * {@link #gather}, {@link #headLength}) therefore stops at the region's fence
+ * ({@link #sendable}); {@link #drained} says whether nothing at all is left to send.
  */
 public final class OutboundQueue {
     /** iovecs per writev: enough to cover the high water mark in small buffers without a long loop. */
@@ -25,16 +33,37 @@ public final class OutboundQueue {
     private final BufferPool pool;
     private final MemorySegment region;
     private final MemorySegment iovecs;
+    private final MemorySegment msghdr;
+    private final FileRegions files;
 
-    public OutboundQueue(Arena arena, ConnectionTable table, BufferPool pool) {
+    public OutboundQueue(Arena arena, ConnectionTable table, BufferPool pool, FileRegions files) {
         this.table = table;
         this.pool = pool;
+        this.files = files;
         this.region = pool.region();
         this.iovecs = arena.allocate(Uio.iovecArraySize(MAX_IOV), 16);
+        this.msghdr = arena.allocate(Msghdr.SIZE, 8);
+        msghdr.set(JAVA_LONG, Msghdr.MSG_IOV, iovecs.address());
+    }
+
+    /** The file regions queued behind (and before) these bytes. */
+    public FileRegions files() {
+        return files;
     }
 
     public long pending(int slot) {
         return table.getLong(slot, PENDING);
+    }
+
+    /** Queued bytes the kernel may take now: all of them, or those before the connection's file region. */
+    public long sendable(int slot) {
+        long pending = table.getLong(slot, PENDING);
+        return files.active(slot) ? Math.min(pending, files.fence(slot)) : pending;
+    }
+
+    /** Whether nothing is left to send: no queued byte and no file region. */
+    public boolean drained(int slot) {
+        return table.getLong(slot, PENDING) == 0 && !files.active(slot);
     }
 
     /**
@@ -114,11 +143,25 @@ public final class OutboundQueue {
      * written, or {@code -EAGAIN}; throws {@code SyscallException} on a socket error.
      */
     public long flush(int slot, int fd) {
+        return flush(slot, fd, 0);
+    }
+
+    /**
+     * {@link #flush(int, int)} with MSG_* {@code flags} (MSG_MORE before a file region): one
+     * sendmsg(2) instead of writev(2) when there are flags.
+     */
+    public long flush(int slot, int fd, int flags) {
         int count = gather(slot, iovecs, MAX_IOV);
         if (count == 0) {
             return 0;
         }
-        long written = Uio.writev(fd, iovecs, count);
+        long written;
+        if (flags == 0) {
+            written = Uio.writev(fd, iovecs, count);
+        } else {
+            msghdr.set(JAVA_LONG, Msghdr.MSG_IOVLEN, count);
+            written = Uio.sendmsg(fd, msghdr, flags);
+        }
         if (written > 0) {
             consume(slot, written);
         }
@@ -132,25 +175,28 @@ public final class OutboundQueue {
      */
     public int gather(int slot, MemorySegment into, int max) {
         int buf = table.getInt(slot, OUT_HEAD_BUF);
-        if (buf < 0) {
+        long left = sendable(slot);
+        if (buf < 0 || left == 0) {
             return 0;
         }
         int headPos = table.getInt(slot, OUT_HEAD_POS);
         int tail = table.getInt(slot, OUT_TAIL_BUF);
         int tailPos = table.getInt(slot, OUT_TAIL_POS);
         int count = 0;
-        for (int b = buf; b >= 0 && count < max; b = pool.next(b)) {
+        for (int b = buf; b >= 0 && count < max && left > 0; b = pool.next(b)) {
             int start = b == buf ? headPos : 0;
             int end = b == tail ? tailPos : pool.capacity(b);
-            Uio.setIovec(into, count++, pool.address(b) + start, end - start);
+            long n = Math.min(end - start, left);
+            Uio.setIovec(into, count++, pool.address(b) + start, n);
+            left -= n;
         }
         return count;
     }
 
-    /** Whether the queue of {@code slot} spans more than one buffer. */
+    /** Whether the sendable part of {@code slot}'s queue ({@link #sendable}) spans more than one buffer. */
     public boolean spansBuffers(int slot) {
         int buf = table.getInt(slot, OUT_HEAD_BUF);
-        return buf >= 0 && buf != table.getInt(slot, OUT_TAIL_BUF);
+        return buf >= 0 && buf != table.getInt(slot, OUT_TAIL_BUF) && sendable(slot) > rawHeadLength(slot, buf);
     }
 
     /** Address of the oldest queued byte of {@code slot}; the queue must not be empty. */
@@ -158,9 +204,12 @@ public final class OutboundQueue {
         return pool.address(table.getInt(slot, OUT_HEAD_BUF)) + table.getInt(slot, OUT_HEAD_POS);
     }
 
-    /** Queued bytes contiguous from {@link #headAddress}: the rest of the oldest buffer. */
+    /** Sendable bytes contiguous from {@link #headAddress}: the rest of the oldest buffer, up to the fence. */
     public int headLength(int slot) {
-        int buf = table.getInt(slot, OUT_HEAD_BUF);
+        return (int) Math.min(rawHeadLength(slot, table.getInt(slot, OUT_HEAD_BUF)), sendable(slot));
+    }
+
+    private int rawHeadLength(int slot, int buf) {
         int end = buf == table.getInt(slot, OUT_TAIL_BUF) ? table.getInt(slot, OUT_TAIL_POS) : pool.capacity(buf);
         return end - table.getInt(slot, OUT_HEAD_POS);
     }
@@ -168,6 +217,7 @@ public final class OutboundQueue {
     /** Drops the first {@code bytes} of the queue (the kernel took them), releasing emptied buffers. */
     public void consume(int slot, long bytes) {
         table.setLong(slot, PENDING, table.getLong(slot, PENDING) - bytes);
+        files.queueConsumed(slot, bytes);
         int buf = table.getInt(slot, OUT_HEAD_BUF);
         int headPos = table.getInt(slot, OUT_HEAD_POS);
         int tail = table.getInt(slot, OUT_TAIL_BUF);
@@ -196,8 +246,9 @@ public final class OutboundQueue {
         table.setInt(slot, OUT_HEAD_POS, headPos);
     }
 
-    /** Drops everything queued for {@code slot} and returns its buffers to the pool. */
+    /** Drops everything queued for {@code slot} (its file region too) and returns its buffers to the pool. */
     public void discard(int slot) {
+        files.clear(slot);
         int buf = table.getInt(slot, OUT_HEAD_BUF);
         while (buf >= 0) {
             int following = pool.next(buf);

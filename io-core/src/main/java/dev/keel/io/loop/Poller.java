@@ -62,6 +62,17 @@ public abstract class Poller {
         return 0;
     }
 
+    /**
+     * A file region was queued for {@code slot} ({@link OutboundQueue#files()}) behind its
+     * queued bytes: move what can be moved now or at the end of the pass, and from then on carry
+     * the region as the socket takes it — the bytes before it first (with MSG_MORE, so the last
+     * of them share a segment with the file's first), then the region in chunks, reporting each
+     * chunk with {@link PollerHost#sentFile} and the end with {@link PollerHost#fileSent}, then the
+     * bytes behind it. The caller's file descriptor must not be read after that report nor after
+     * the slot is released.
+     */
+    public abstract void fileQueued(int slot, Connection c);
+
     /** Heap bytes were queued into an empty queue: write some now if the transport can; -1: died. */
     public abstract long flushNow(int slot, Connection c);
 
@@ -125,7 +136,12 @@ public abstract class Poller {
         return 0;
     }
 
-    /** What {@link Connection#fd()} reports for kernel-side descriptor {@code fd}. */
+    /** Pipes held open for file regions (idle or lent); none by default. */
+    public int filePipes() {
+        return 0;
+    }
+
+    /** The descriptor a connection keeps for kernel-side descriptor {@code fd} (-1: none, a fixed file only). */
     public int publicFd(int fd) {
         return fd;
     }

@@ -112,6 +112,17 @@ public interface PollerHost {
     /** The socket took {@code n} bytes of the connection's output. */
     void sent(int slot, long n);
 
+    /** The socket took {@code n} bytes of the connection's file region ({@link FileRegions}). */
+    void sentFile(int slot, long n);
+
+    /**
+     * The connection's file region is over: sent to its last byte ({@code error} 0), or failed
+     * with the file's errno ({@link FileRegions#TRUNCATED} when the file ended early). The loop
+     * clears the region, tells the handler, and closes the connection after a failure. A region
+     * cut short by the connection's close is not reported here.
+     */
+    void fileSent(int slot, Connection c, int error);
+
     /** Output moved (bytes taken, or the socket writable): finish closes, resume reading, call onWritable. */
     void outputProgress(int slot, Connection c);
 

@@ -9,9 +9,9 @@ import dev.keel.ffm.gen.Errno;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FILE_INDEX_ALLOC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
-import static dev.keel.io.uring.UringPoller.OP_ACCEPT;
-import static dev.keel.io.uring.UringPoller.OP_IGNORE;
-import static dev.keel.io.uring.UringPoller.userData;
+import static dev.keel.io.uring.UringOps.OP_ACCEPT;
+import static dev.keel.io.uring.UringOps.OP_IGNORE;
+import static dev.keel.io.uring.UringOps.userData;
 
 /**
  * The io_uring transport's accepting: one multishot accept on the loop's listener, into
@@ -49,7 +49,9 @@ final class UringAcceptor {
             int s = pass.sqe();
             if (direct) {
                 // SOCK_CLOEXEC has no meaning for a fixed file and the kernel refuses it there.
-                prep.acceptDirect(s, listenFd, 0, true, IORING_FILE_INDEX_ALLOC, userData(OP_ACCEPT, 0));
+                // Non-blocking like the plain sockets: a splice to the socket, run on an io-wq
+                // worker, then ends with what fit (or EAGAIN) instead of holding the worker.
+                prep.acceptDirect(s, listenFd, SOCK_NONBLOCK, true, IORING_FILE_INDEX_ALLOC, userData(OP_ACCEPT, 0));
             } else {
                 prep.accept(s, listenFd, 0L, 0L, SOCK_NONBLOCK | SOCK_CLOEXEC, true, userData(OP_ACCEPT, 0));
             }

@@ -15,9 +15,9 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_FILES_UPDATE;
 import static dev.keel.io.loop.ConnectionTable.FD;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.uring.UringPoller.OP_CONNECT;
-import static dev.keel.io.uring.UringPoller.OP_FILES_UPDATE;
-import static dev.keel.io.uring.UringPoller.userData;
+import static dev.keel.io.uring.UringOps.OP_CONNECT;
+import static dev.keel.io.uring.UringOps.OP_FILES_UPDATE;
+import static dev.keel.io.uring.UringOps.userData;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -79,7 +79,7 @@ final class UringConnects {
         int s = poller.sqe();
         prep.rw(s, IORING_OP_FILES_UPDATE, -1, pool.address(bid), 1, IORING_FILE_INDEX_ALLOC & 0xFFFF_FFFFL,
                 userData(OP_FILES_UPDATE, slot));
-        poller.opStarted(slot, UringPoller.ADOPTING);
+        poller.opStarted(slot, UringOps.ADOPTING);
     }
 
     private void submitConnect(int slot) {
@@ -97,7 +97,7 @@ final class UringConnects {
      * slot closes when the connection was closed meanwhile.
      */
     void adopted(int slot, int res) {
-        poller.clearState(slot, UringPoller.ADOPTING);
+        poller.clearState(slot, UringOps.ADOPTING);
         int plain = poller.kernelFd(slot);
         int bid = addressBuffer[slot];
         int fixed = pool.region().get(JAVA_INT, pool.offset(bid));
@@ -112,7 +112,7 @@ final class UringConnects {
             if (!table.hasFlag(slot, FLAG_OPEN)) {
                 release(slot);
                 if (res > 0) {
-                    prep.closeDirect(poller.sqe(), fixed, userData(UringPoller.OP_CLOSE, slot));
+                    prep.closeDirect(poller.sqe(), fixed, userData(UringOps.OP_CLOSE, slot));
                     poller.opStarted(slot, 0);
                 }
             } else if (res <= 0) {

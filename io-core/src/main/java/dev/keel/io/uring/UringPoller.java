@@ -7,6 +7,7 @@ import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.ffm.EventFd;
@@ -19,12 +20,37 @@ import dev.keel.ffm.gen.Errno;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
+import static dev.keel.io.uring.UringOps.ADOPTING;
+import static dev.keel.io.uring.UringOps.CLOSE_DEFERRED;
+import static dev.keel.io.uring.UringOps.EOF_HELD;
+import static dev.keel.io.uring.UringOps.FILE_WAIT;
+import static dev.keel.io.uring.UringOps.OP_ACCEPT;
+import static dev.keel.io.uring.UringOps.OP_CANCEL;
+import static dev.keel.io.uring.UringOps.OP_CLOSE;
+import static dev.keel.io.uring.UringOps.OP_CONNECT;
+import static dev.keel.io.uring.UringOps.OP_FILES_UPDATE;
+import static dev.keel.io.uring.UringOps.OP_FILE_IN;
+import static dev.keel.io.uring.UringOps.OP_FILE_OUT;
+import static dev.keel.io.uring.UringOps.OP_IGNORE;
+import static dev.keel.io.uring.UringOps.OP_POLL_OUT;
+import static dev.keel.io.uring.UringOps.OP_RECV;
+import static dev.keel.io.uring.UringOps.OP_SEND;
+import static dev.keel.io.uring.UringOps.OP_SHUTDOWN;
+import static dev.keel.io.uring.UringOps.OP_WAKE;
+import static dev.keel.io.uring.UringOps.POLL_OUT_ARMED;
+import static dev.keel.io.uring.UringOps.RECV_ARMED;
+import static dev.keel.io.uring.UringOps.RECV_CANCELLING;
+import static dev.keel.io.uring.UringOps.SEND_BUSY;
+import static dev.keel.io.uring.UringOps.SHUTDOWN_BUSY;
+import static dev.keel.io.uring.UringOps.STARVED;
+import static dev.keel.io.uring.UringOps.userData;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLOUT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_ALL;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_FD_FIXED;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.loop.ConnectionTable.FD;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
@@ -51,6 +77,9 @@ import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
  *     sendmsg, or SEND_ZC above a threshold), partial sends continued from where they stopped;
  *     received bytes written back as they came (an echo, a relay) are not copied: their receive
  *     buffer itself becomes the queue and a spare pool buffer is lent to the kernel instead;</li>
+ * <li>a file region ({@link dev.keel.io.Connection#writeFile}) follows the bytes queued before
+ *     it as splice requests file -> pipe -> socket in the same one-at-a-time order
+ *     ({@link UringFiles});</li>
  * <li>cross-thread wake-ups arrive as a multishot poll on the loop's eventfd.</li>
  * </ul>
  *
@@ -62,33 +91,6 @@ import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
  * stopped is closed.
  */
 public final class UringPoller extends Poller {
-    // user_data: the operation in the high 32 bits, the connection's slot in the low 32.
-    static final int OP_WAKE = 1;
-    static final int OP_ACCEPT = 2;
-    static final int OP_RECV = 3;
-    static final int OP_SEND = 4;
-    static final int OP_POLL_OUT = 5;
-    static final int OP_SHUTDOWN = 6;
-    static final int OP_CANCEL = 7;
-    static final int OP_CLOSE = 8;
-    static final int OP_IGNORE = 9;
-    static final int OP_CONNECT = 10;
-    static final int OP_FILES_UPDATE = 11;
-
-    // Bits of a connection's poller state.
-    static final int RECV_ARMED = 1;
-    static final int RECV_CANCELLING = 1 << 1;
-    private static final int SEND_BUSY = 1 << 2;
-    private static final int POLL_OUT_ARMED = 1 << 3;
-    static final int EOF_HELD = 1 << 4;
-    static final int STARVED = 1 << 5;
-    /** A shutdown is in the kernel: the close waits for it (see {@link #close}). */
-    private static final int SHUTDOWN_BUSY = 1 << 6;
-    /** The connection was closed while its shutdown was in the kernel: close when it completes. */
-    private static final int CLOSE_DEFERRED = 1 << 7;
-    /** An outbound socket is being moved into the fixed file table: a close waits for it ({@link UringConnects}). */
-    static final int ADOPTING = 1 << 8;
-
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
 
     private final IoUringRing.CompletionHandler onCompletion = this::complete;
@@ -116,6 +118,8 @@ public final class UringPoller extends Poller {
     private UringSends sends;
     private UringReceives receives;
     private UringConnects connects;
+    private UringFiles fileSteps;
+    private FileRegions files;
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -147,6 +151,7 @@ public final class UringPoller extends Poller {
         pass = new UringPass(ring, onCompletion, loop);
         acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
         UringRings.registerRingFd(ring);
+        UringRings.limitWorkers(ring, UringFiles.MAX_WORKERS);
         if (direct) {
             UringRings.registerFileTable(ring, options.maxConnections());
             if (listenFd >= 0) {
@@ -162,12 +167,10 @@ public final class UringPoller extends Poller {
         dirty = new int[Math.max(64, options.maxConnections())];
         sends = new UringSends(prep, outbound, options, loop.arena());
         connects = new UringConnects(this, loop, prep, direct, fileFlag);
+        files = outbound.files();
+        fileSteps = new UringFiles(this, loop, prep, outbound, options.maxConnections(), fileFlag);
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
-    }
-
-    static long userData(int op, int slot) {
-        return ((long) op << 32) | (slot & 0xFFFF_FFFFL);
     }
 
     // ---------------------------------------------------------------- the pass
@@ -214,6 +217,7 @@ public final class UringPoller extends Poller {
                     sendDone(slot, result);
                 }
             }
+            case OP_FILE_IN, OP_FILE_OUT -> fileSteps.stepDone(slot, op == OP_FILE_IN, res);
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_CONNECT -> connects.completed(slot, res);
             case OP_FILES_UPDATE -> connects.adopted(slot, res);
@@ -225,7 +229,7 @@ public final class UringPoller extends Poller {
                 }
             }
             case OP_POLL_OUT -> {
-                clearState(slot, POLL_OUT_ARMED);
+                clearState(slot, POLL_OUT_ARMED | FILE_WAIT);
                 if (res >= 0 && table.hasFlag(slot, FLAG_OPEN)) {
                     loop.outputProgress(slot, loop.connection(slot));
                 }
@@ -336,7 +340,8 @@ public final class UringPoller extends Poller {
 
     private void send(int slot) {
         int s = sqe();
-        sends.prepare(s, slot, kernelFd(slot), userData(OP_SEND, slot));
+        // Bytes before a file region (a response head) go with MSG_MORE: they share a segment with the file's first.
+        sends.prepare(s, slot, kernelFd(slot), userData(OP_SEND, slot), files.active(slot) ? MSG_MORE : 0);
         prep.addFlags(s, fileFlag);
         opStarted(slot, SEND_BUSY);
     }
@@ -360,6 +365,11 @@ public final class UringPoller extends Poller {
             }
         }
         opDone(slot);
+    }
+
+    @Override
+    public void fileQueued(int slot, Connection c) {
+        markDirty(slot); // the region's first splice goes with the pass's submissions
     }
 
     private void armPollOut(int slot) {
@@ -437,8 +447,14 @@ public final class UringPoller extends Poller {
             receives.cancelRecv(slot);
         }
         if (!hasState(slot, SEND_BUSY)) {
-            if (outbound.pending(slot) > 0) {
+            if (outbound.sendable(slot) > 0) {
                 send(slot);
+            } else if (files.active(slot)) {
+                if (!hasState(slot, FILE_WAIT)) {
+                    fileSteps.step(slot);
+                } else if (!hasState(slot, POLL_OUT_ARMED)) {
+                    armPollOut(slot);
+                }
             } else if (table.hasFlag(slot, FLAG_WANT_WRITE) && !hasState(slot, POLL_OUT_ARMED)) {
                 armPollOut(slot);
             }
@@ -463,6 +479,9 @@ public final class UringPoller extends Poller {
             table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
             return false;
         }
+        if (fileSteps.closeWaits(slot)) {
+            return false; // the close follows the splice's completion
+        }
         cancelAndClose(slot);
         return false;
     }
@@ -471,7 +490,7 @@ public final class UringPoller extends Poller {
      * Cancels every request on the socket of retired {@code slot} and closes it through the ring,
      * the two linked in one submission.
      */
-    private void cancelAndClose(int slot) {
+    void cancelAndClose(int slot) {
         int fd = kernelFd(slot);
         pass.reserve(2); // the cancel and the close must share a submission to stay linked
         // Cancel every request on the socket, then close it: a request in flight holds the
@@ -509,6 +528,16 @@ public final class UringPoller extends Poller {
         }
     }
 
+    @Override
+    public int filePipes() {
+        return fileSteps == null ? 0 : fileSteps.pipesOpen();
+    }
+
+    /** Splice requests of file regions that moved bytes through the ring; loop thread only. */
+    public long fileSplices() {
+        return fileSteps == null ? 0 : fileSteps.splices();
+    }
+
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
     public long adoptedWrites() {
         return receives.adoptedWrites();
@@ -527,6 +556,9 @@ public final class UringPoller extends Poller {
     @Override
     public void tearDown() {
         try {
+            if (fileSteps != null) {
+                fileSteps.close();
+            }
             if (receive != null) {
                 receive.close();
             }

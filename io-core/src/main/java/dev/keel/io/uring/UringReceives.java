@@ -18,12 +18,12 @@ import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.loop.ConnectionTable.FLAG_READ_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
-import static dev.keel.io.uring.UringPoller.EOF_HELD;
-import static dev.keel.io.uring.UringPoller.OP_CANCEL;
-import static dev.keel.io.uring.UringPoller.OP_RECV;
-import static dev.keel.io.uring.UringPoller.RECV_ARMED;
-import static dev.keel.io.uring.UringPoller.RECV_CANCELLING;
-import static dev.keel.io.uring.UringPoller.userData;
+import static dev.keel.io.uring.UringOps.EOF_HELD;
+import static dev.keel.io.uring.UringOps.OP_CANCEL;
+import static dev.keel.io.uring.UringOps.OP_RECV;
+import static dev.keel.io.uring.UringOps.RECV_ARMED;
+import static dev.keel.io.uring.UringOps.RECV_CANCELLING;
+import static dev.keel.io.uring.UringOps.userData;
 
 /**
  * The receive side of the io_uring transport: each connection's multishot recv (armed and

@@ -22,6 +22,8 @@ final class UringRings {
     /** Most completions a ring may have (the kernel's limit, twice IORING_MAX_ENTRIES). */
     private static final int MAX_CQ_ENTRIES = 65536;
     private static final int CQ_PER_SQ = 8;
+    /** Fewest fixed-file slots asked for when RLIMIT_NOFILE refuses larger tables. */
+    private static final int MIN_FILE_TABLE = 16;
 
     /**
      * Without SQPOLL: SINGLE_ISSUER + DEFER_TASKRUN (6.1) posts completions only while the loop
@@ -82,17 +84,37 @@ final class UringRings {
     /**
      * Registers the sparse fixed-file table direct accepts fill: twice the connection table,
      * because a closed connection's file slot is free at once while its table slot waits for
-     * its last completion. With less room (RLIMIT_NOFILE bounds the table) the kernel refuses
-     * accepts with ENFILE once full, which pauses accepting like EMFILE does.
+     * its last completion. RLIMIT_NOFILE bounds the table: refused (EMFILE), it is asked for
+     * again at half the size, down to {@link #MIN_FILE_TABLE} slots. With less room than
+     * connections the kernel refuses accepts with ENFILE once full, which pauses accepting like
+     * EMFILE does. Returns the slots registered.
      */
-    static void registerFileTable(IoUringRing ring, int maxConnections) {
+    static int registerFileTable(IoUringRing ring, int maxConnections) {
+        for (int slots = 2 * maxConnections; ; slots /= 2) {
+            try {
+                IoUringRegister.registerFilesSparse(ring, slots);
+                return slots;
+            } catch (SyscallException e) {
+                if ((e.errno() != Errno.EMFILE && e.errno() != Errno.EINVAL) || slots / 2 < MIN_FILE_TABLE) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Caps the ring's io-wq workers at {@code max} of each kind: they run the splices of file
+     * regions (and nothing else of the transport's), whose socket ends never wait (the sockets
+     * are non-blocking), so a few suffice and a burst of downloads cannot start a thread each.
+     * Optional: an older kernel keeps its own limits.
+     */
+    static void limitWorkers(IoUringRing ring, int max) {
         try {
-            IoUringRegister.registerFilesSparse(ring, 2 * maxConnections);
+            IoUringRegister.registerIowqMaxWorkers(ring, max, max);
         } catch (SyscallException e) {
-            if (e.errno() != Errno.EMFILE && e.errno() != Errno.EINVAL) {
+            if (e.errno() != Errno.EINVAL) {
                 throw e;
             }
-            IoUringRegister.registerFilesSparse(ring, maxConnections);
         }
     }
 

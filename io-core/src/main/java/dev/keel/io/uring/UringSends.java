@@ -70,14 +70,17 @@ final class UringSends {
         this.zcResult = new int[options.maxConnections()];
     }
 
-    /** Encodes into {@code sqe} a send of what {@code slot} has queued (not empty) on {@code fd}. */
-    void prepare(int sqe, int slot, int fd, long userData) {
+    /**
+     * Encodes into {@code sqe} a send of what {@code slot} may send now ({@link OutboundQueue#sendable},
+     * not 0) on {@code fd}, with {@code moreFlags} (MSG_MORE before a file region, or 0).
+     */
+    void prepare(int sqe, int slot, int fd, long userData, int moreFlags) {
         if (freeCount > 0 && outbound.spansBuffers(slot)) {
             int g = free[--freeCount];
             gatherOf[slot] = g;
             int count = outbound.gather(slot, iovecs[g], GATHER_IOV);
             gather.set(JAVA_LONG, g * stride + Msghdr.MSG_IOVLEN, count);
-            prep.sendmsg(sqe, fd, gather.address() + g * stride, MSG_NOSIGNAL, userData);
+            prep.sendmsg(sqe, fd, gather.address() + g * stride, MSG_NOSIGNAL | moreFlags, userData);
             return;
         }
         long address = outbound.headAddress(slot);
@@ -85,13 +88,13 @@ final class UringSends {
         if (zeroCopyThreshold > 0 && length >= zeroCopyThreshold) {
             // The kernel takes fixed buffers for zero-copy sends only: there they spare the page
             // pinning of every send; a copying send has nothing to pin.
-            prep.sendZc(sqe, fd, address, length, MSG_NOSIGNAL, registeredBuffers ? IORING_RECVSEND_FIXED_BUF : 0,
+            prep.sendZc(sqe, fd, address, length, MSG_NOSIGNAL | moreFlags, registeredBuffers ? IORING_RECVSEND_FIXED_BUF : 0,
                     userData);
             if (registeredBuffers) {
                 prep.bufIndex(sqe, 0);
             }
         } else {
-            prep.send(sqe, fd, address, length, MSG_NOSIGNAL, userData);
+            prep.send(sqe, fd, address, length, MSG_NOSIGNAL | moreFlags, userData);
         }
     }
 

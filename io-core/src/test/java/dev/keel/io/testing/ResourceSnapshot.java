@@ -302,12 +302,16 @@ public record ResourceSnapshot(long pid, int fds, Map<String, Integer> files, in
         }
     }
 
-    /** JIT compiler and GC threads come and go with load, by the JVM's choice. */
+    /**
+     * JIT compiler and GC threads come and go with load, by the JVM's choice; so do io_uring's
+     * io-wq workers ({@code iou-wrk-*}), by the kernel's, for the async work of a ring (a
+     * loop's splices of file regions), bounded per ring and gone with it.
+     */
     private static boolean jvmWorker(Path task) {
         try {
             String name = Files.readString(task.resolve("comm")).strip();
             return name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler") || name.startsWith("GC Thread")
-                    || name.startsWith("G1 ") || name.startsWith("GC ");
+                    || name.startsWith("G1 ") || name.startsWith("GC ") || name.startsWith("iou-wrk-");
         } catch (IOException e) {
             return true; // the thread ended while we looked
         }

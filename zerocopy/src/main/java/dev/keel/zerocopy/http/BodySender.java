@@ -2,42 +2,41 @@ package dev.keel.zerocopy.http;
 
 import dev.keel.zerocopy.FileRegion;
 import dev.keel.ffm.PageCache;
-import dev.keel.ffm.Sockets;
 import dev.keel.ffm.gen.Errno;
 import dev.keel.ffm.SyscallException;
-import dev.keel.ffm.Uio;
 import dev.keel.io.Connection;
-import dev.keel.zerocopy.tls.TlsConnection;
 
 import java.lang.foreign.MemorySegment;
 
-import static dev.keel.ffm.gen.Errno.ECONNRESET;
-import static dev.keel.ffm.gen.Errno.ENOTCONN;
-import static dev.keel.ffm.gen.Errno.EPIPE;
-import static dev.keel.ffm.gen.Errno.ETIMEDOUT;
-import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_TCP;
-import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
-import static dev.keel.ffm.gen.LinuxConstants.MSG_NOSIGNAL;
-import static dev.keel.ffm.gen.LinuxConstants.TCP_CORK;
-
 /**
- * Puts answers on the wire in order with what io-core has queued: a head alone, a head and a
- * small cached body in one writev(2), or a head followed by a {@link FileRegion} sent with
- * sendfile (or splice) in chunks as the socket takes them, part after part for
- * multipart/byteranges.
+ * Puts answers on the wire, in order with what io-core has queued, through the connection's
+ * API only — never a system call on its descriptor: a head alone, a head and a small cached
+ * body in one write, or a head followed by a file region ({@link Connection#writeFile}), part
+ * after part for multipart/byteranges. The transport carries the file its own way (epoll:
+ * sendfile; io_uring: splice in the ring) and reports the end with
+ * {@link StaticFileHandler#onFileSent}, which lands in {@link #fileSent}.
  *
- * <p>Small answers leave in one TCP segment: a head and a cached body go in one writev; a
- * head before sendfile goes with MSG_MORE so the kernel waits for the file's first bytes;
- * a multipart answer, a chain of small heads and file parts, is sent under TCP_CORK.
+ * <p>Small answers leave in one TCP segment: a head and a cached body are copied side by side
+ * into the loop's head buffer and written at once; the head before a file region goes with
+ * MSG_MORE (the transport's doing), so it shares a segment with the file's first bytes; each
+ * part head of a multipart answer goes the same way before its part.
  *
- * <p>Anything written by hand on the connection's descriptor goes out only when io-core's
- * queue is empty; otherwise it waits for {@code onWritable}. After any call that can close the
- * connection ({@code write}, a failed syscall), {@link HttpSession#done} is checked: the close
- * callback has then already released the session's file and pipe.
+ * <p>Read-ahead on: a region is handed to the transport in chunks of
+ * {@link FileRegion#MAX_CHUNK}, and before each one its first and last pages are probed
+ * ({@link Residency}); a cold chunk goes to the {@link ReadAhead} pool first, so the loop never
+ * waits for the disk (the head then goes ahead alone, since the loop's head buffer is
+ * reused meanwhile).
+ *
+ * <p>HTTPS (in user space, the only TLS mode the transport carries): bodies are read with
+ * pread(2) into the loop's off-heap buffer, encrypted, and written with
+ * {@link Connection#write}, a buffer's worth after another as the queue drains ({@link #pump}).
+ *
+ * <p>The session's file stays open while the transport may read it: it is released when the
+ * region is over ({@link #fileSent}) or when the connection closed ({@code onClose}), both of
+ * which io-core calls only once the kernel no longer reads the file. After any call that can
+ * close the connection ({@code write}, {@code writeFile}), {@link HttpSession#done} is checked.
  */
 final class BodySender {
-    /** Chunks of {@link FileRegion#MAX_CHUNK} sent per writable event before yielding to other connections. */
-    private static final int CHUNKS_PER_EVENT = 2;
     /** HTTPS: buffers of {@link LoopResources#TLS_FILE_BUFFER} encrypted per writable event before yielding. */
     private static final int TLS_CHUNKS_PER_EVENT = 16;
     private static final byte[] DASHES = Ascii.bytes("\r\n--");
@@ -58,19 +57,11 @@ final class BodySender {
 
     /** Sends the head now in the loop's head buffer, with nothing after it. */
     void head(LoopResources r, HttpSession s) {
-        if (userTls(s)) {
+        if (s.tls != null) {
             tlsWrite(r, s, r.head.buffer(), 0, r.head.length());
             return;
         }
         s.connection.write(r.head.slice(r.head.length()));
-    }
-
-    /**
-     * Whether output must be encrypted here: HTTPS in user space. A connection in kernel TLS
-     * mode writes plaintext to its socket like plain HTTP, and the kernel encrypts it.
-     */
-    private static boolean userTls(HttpSession s) {
-        return s.tls != null && !s.tls.kernelMode();
     }
 
     /** HTTPS: encrypts {@code length} bytes at {@code offset} of {@code data} onto the connection. */
@@ -80,43 +71,34 @@ final class BodySender {
         }
     }
 
-    /** Sends the head then {@code length} bytes of {@code body} from {@code first}, with one writev when it can. */
+    /**
+     * Sends the head then {@code length} bytes of {@code body} from {@code first}: in one write
+     * when the body fits behind the head in the loop's head buffer (it does up to the small-file
+     * limit's default), else in two.
+     */
     void headAndBody(LoopResources r, HttpSession s, MemorySegment body, long first, long length) {
         Connection c = s.connection;
         int headLength = r.head.length();
-        if (userTls(s)) {
-            tlsWrite(r, s, r.head.buffer(), 0, headLength);
+        MemorySegment buffer = r.head.buffer();
+        if (headLength + length <= buffer.byteSize()) {
+            MemorySegment.copy(body, first, buffer, headLength, length);
+            if (s.tls != null) {
+                tlsWrite(r, s, buffer, 0, headLength + length);
+            } else {
+                c.write(r.head.slice((int) (headLength + length)));
+            }
+            return;
+        }
+        if (s.tls != null) {
+            tlsWrite(r, s, buffer, 0, headLength);
             if (!s.done) {
                 tlsWrite(r, s, body, first, length);
             }
             return;
         }
-        if (c.pendingOutputBytes() > 0) {
-            c.write(r.head.slice(headLength));
-            if (!s.done) {
-                c.write(body.asSlice(first, length));
-            }
-            return;
-        }
-        Uio.setIovec(r.iovecs, 0, r.head.buffer().address(), headLength);
-        Uio.setIovec(r.iovecs, 1, body.address() + first, length);
-        long n;
-        c.loop().stats().countSyscalls(1);
-        try {
-            n = Math.max(0, Uio.writev(c.fd(), r.iovecs, 2));
-        } catch (SyscallException e) {
-            handler.abort(s);
-            return;
-        }
-        c.recordOutput(n);
-        if (n < headLength) {
-            c.write(r.head.buffer().asSlice(n, headLength - n));
-            if (!s.done) {
-                c.write(body.asSlice(first, length));
-            }
-        } else if (n < headLength + length) {
-            long sentBody = n - headLength;
-            c.write(body.asSlice(first + sentBody, length - sentBody));
+        c.write(r.head.slice(headLength));
+        if (!s.done) {
+            c.write(first == 0 && length == body.byteSize() ? body : body.asSlice(first, length));
         }
     }
 
@@ -127,54 +109,37 @@ final class BodySender {
      */
     void startFile(LoopResources r, HttpSession s, long first, long length) {
         s.phase = HttpSession.SENDING;
-        s.region.reset(s.file.fd, first, length);
-        if (userTls(s)) {
+        s.sendPosition = first;
+        s.sendRemaining = length;
+        if (s.tls != null) {
             head(r, s);
             if (!s.done) {
                 pump(r, s);
             }
             return;
         }
-        if (config.splice()) {
-            s.pipe = r.pipes.acquire();
-        }
-        sendHeadWithMore(r, s);
-        if (!s.done) {
-            pump(r, s);
-        }
+        sendRegion(r, s, r.head.slice(r.head.length()));
     }
 
     /**
      * Starts a multipart/byteranges body of the session's parts ({@link HttpSession#partFirst},
-     * {@link HttpSession#partLast}) after the head in the loop's buffer, under TCP_CORK.
+     * {@link HttpSession#partLast}) after the head in the loop's buffer: the first part's head
+     * is appended to the answer's, and both go before the first part's bytes.
      */
     void startMultipart(LoopResources r, HttpSession s) {
         s.phase = HttpSession.SENDING;
         s.part = 0;
-        s.partHeadSent = false;
-        s.region.reset(s.file.fd, s.partFirst[0], s.partLast[0] - s.partFirst[0] + 1);
-        if (userTls(s)) {
-            head(r, s); // records go out as they are made: no cork to hold them
+        if (s.tls != null) {
+            s.partHeadSent = false;
+            s.sendPosition = s.partFirst[0];
+            s.sendRemaining = s.partLast[0] - s.partFirst[0] + 1;
+            head(r, s);
             if (!s.done) {
                 pump(r, s);
             }
             return;
         }
-        if (config.splice()) {
-            s.pipe = r.pipes.acquire();
-        }
-        s.connection.loop().stats().countSyscalls(1);
-        try {
-            Sockets.setInt(s.connection.fd(), IPPROTO_TCP, TCP_CORK, 1);
-            s.corked = true;
-        } catch (SyscallException e) {
-            handler.abort(s);
-            return;
-        }
-        head(r, s);
-        if (!s.done) {
-            pump(r, s);
-        }
+        sendPart(r, s, r.head);
     }
 
     /** Length of the whole multipart body for the session's parts of a file of {@code size} bytes. */
@@ -201,14 +166,94 @@ final class BodySender {
         return n;
     }
 
-    /** Moves the body on: called when the answer starts and on every writable event after. */
-    void pump(LoopResources r, HttpSession s) {
+    /**
+     * The file region handed to the transport is over ({@code error} 0: sent): the region's next
+     * chunk (read-ahead on), the next part, or the end of the answer; after a failure the file
+     * is marked broken (the cache opens it afresh: EIO, or a file that shrank under us) and the
+     * connection closes, since the promised length cannot be kept.
+     */
+    void fileSent(LoopResources r, HttpSession s, int error) {
+        if (s.done || s.phase != HttpSession.SENDING) {
+            return;
+        }
+        if (error != 0) {
+            s.file.broken = true;
+            handler.abort(s);
+            return;
+        }
+        if (s.sendRemaining > 0) {
+            sendRegion(r, s, r.emptyHead);
+            return;
+        }
+        afterRegion(r, s);
+    }
+
+    /** A region (or part) is out: the next part, or the close delimiter and the end of the answer. */
+    private void afterRegion(LoopResources r, HttpSession s) {
+        if (s.parts > 0 && ++s.part < s.parts) {
+            sendPart(r, s, r.head.clear());
+            return;
+        }
+        if (s.parts > 0) {
+            writeCloseDelimiter(r, s);
+            if (s.done) {
+                return;
+            }
+        }
+        finish(r, s);
+    }
+
+    /** Puts the current part's head in {@code h} (after what it holds) and sends it and the part. */
+    private void sendPart(LoopResources r, HttpSession s, ResponseHead h) {
+        CachedFile f = s.file;
+        long first = s.partFirst[s.part];
+        long last = s.partLast[s.part];
+        h.put(DASHES).put(config.boundary()).put(PART_TYPE).put(f.contentType).put(PART_RANGE)
+                .decimal(first).put(DASH).decimal(last).put(SLASH).decimal(f.size).put(PART_END);
+        s.sendPosition = first;
+        s.sendRemaining = last - first + 1;
+        sendRegion(r, s, h.slice(h.length()));
+    }
+
+    /**
+     * Plain HTTP: hands the transport {@code head} and the rest of the session's region
+     * ({@link HttpSession#sendPosition}, {@link HttpSession#sendRemaining}), all of it, or with
+     * read-ahead on its next chunk once that chunk is in the page cache.
+     */
+    private void sendRegion(LoopResources r, HttpSession s, MemorySegment head) {
         Connection c = s.connection;
-        int chunks = CHUNKS_PER_EVENT;
+        long want = s.sendRemaining;
+        if (config.readAhead() != null) {
+            want = Math.min(want, FileRegion.MAX_CHUNK);
+            if (!cached(r, s, want)) {
+                if (head.byteSize() > 0) {
+                    c.write(head); // copied: the loop's head buffer serves others while the disk reads
+                    if (s.done) {
+                        return;
+                    }
+                }
+                if (readAhead(r, s, want)) {
+                    return;
+                }
+                head = r.emptyHead;
+            }
+        }
+        long position = s.sendPosition;
+        s.sendPosition += want;
+        s.sendRemaining -= want;
+        c.writeFile(head, s.file.fd, position, want);
+    }
+
+    /** HTTPS: moves the body on, called when the answer starts and on every writable event after. */
+    void pump(LoopResources r, HttpSession s) {
+        if (s.tls == null) {
+            return; // plain HTTP: the transport moves file regions by itself
+        }
+        Connection c = s.connection;
         int tlsChunks = TLS_CHUNKS_PER_EVENT;
         while (!s.done && !s.awaitingDisk) {
             if (c.pendingOutputBytes() > 0) {
-                c.notifyWhenWritable(); // bytes written by hand must not overtake queued ones
+                c.notifyWhenWritable(); // encrypt no more than the socket takes
                 return;
             }
             if (s.parts > 0 && !s.partHeadSent) {
@@ -216,53 +261,20 @@ final class BodySender {
                 writePartHead(r, s);
                 continue;
             }
-            if (config.readAhead() != null && readAhead(r, s)) {
-                return; // the chunk is cold: a reader fetches it, and pump goes on when it is cached
+            if (config.readAhead() != null && s.sendRemaining > 0) {
+                long want = Math.min(s.sendRemaining, FileRegion.MAX_CHUNK);
+                if (!cached(r, s, want) && readAhead(r, s, want)) {
+                    return; // the chunk is cold: a reader fetches it, and pump goes on when it is cached
+                }
             }
-            if (userTls(s)) {
-                if (!tlsChunk(r, s)) {
-                    return;
-                }
-                if (s.region.isDone()) {
-                    if (s.parts > 0 && ++s.part < s.parts) {
-                        s.partHeadSent = false;
-                        s.region.reset(s.file.fd, s.partFirst[s.part], s.partLast[s.part] - s.partFirst[s.part] + 1);
-                        continue;
-                    }
-                    if (s.parts > 0) {
-                        writeCloseDelimiter(r, s);
-                        if (s.done) {
-                            return;
-                        }
-                    }
-                    finish(r, s);
-                    return;
-                }
-                if (c.pendingOutputBytes() > 0 || --tlsChunks == 0) {
-                    c.notifyWhenWritable(); // records wait in io-core's queue, or other connections' turn
-                    return;
-                }
-                continue;
-            }
-            long n;
-            c.loop().stats().countSyscalls(config.splice() ? 2 : 1); // splice: file to pipe, pipe to socket
-            try {
-                n = s.tls != null ? kernelTlsSend(s) : config.splice() ? s.region.spliceTo(c.fd(), s.pipe)
-                        : s.region.sendTo(c.fd());
-            } catch (SyscallException e) {
-                if (!peerGone(e.errno())) {
-                    s.file.broken = true; // EIO, EINVAL: the file cannot be read; the cache opens it afresh
-                }
-                handler.abort(s);
+            if (s.sendRemaining > 0 && !tlsChunk(r, s)) {
                 return;
             }
-            if (n > 0) {
-                c.recordOutput(n);
-            }
-            if (s.region.isDone()) {
+            if (s.sendRemaining == 0) {
                 if (s.parts > 0 && ++s.part < s.parts) {
                     s.partHeadSent = false;
-                    s.region.reset(s.file.fd, s.partFirst[s.part], s.partLast[s.part] - s.partFirst[s.part] + 1);
+                    s.sendPosition = s.partFirst[s.part];
+                    s.sendRemaining = s.partLast[s.part] - s.partFirst[s.part] + 1;
                     continue;
                 }
                 if (s.parts > 0) {
@@ -274,45 +286,41 @@ final class BodySender {
                 finish(r, s);
                 return;
             }
-            if (n == FileRegion.AGAIN) {
-                c.notifyWhenWritable();
-                return;
-            }
-            if (n == 0) {
-                s.file.broken = true; // the file shrank under us: the promised length cannot be kept
-                handler.abort(s);
-                return;
-            }
-            if (--chunks == 0) {
-                c.notifyWhenWritable(); // fair to the loop's other connections
+            if (c.pendingOutputBytes() > 0 || --tlsChunks == 0) {
+                c.notifyWhenWritable(); // records wait in io-core's queue, or other connections' turn
                 return;
             }
         }
     }
 
-    /**
-     * Whether the next chunk had to be handed to the read-ahead pool because its pages are not
-     * cached: then the session waits ({@link HttpSession#awaitingDisk}), holding one more
-     * reference to the file so its descriptor outlives the read, and the pool's answer, on this
-     * loop, goes on with the send. A full pool sends at once instead.
-     */
-    private boolean readAhead(LoopResources r, HttpSession s) {
-        Connection c = s.connection;
-        long want = Math.min(s.region.remaining(), FileRegion.MAX_CHUNK);
+    /** Whether the first and last pages of the session's next {@code want} bytes are in the page cache. */
+    private static boolean cached(LoopResources r, HttpSession s, long want) {
         long before = r.residency.probes();
-        boolean cached = r.residency.resident(s.file.fd, s.region.position(), want);
-        c.loop().stats().countSyscalls((int) (r.residency.probes() - before));
-        if (cached) {
-            return false;
-        }
+        boolean cached = r.residency.resident(s.file.fd, s.sendPosition, want);
+        s.connection.loop().stats().countSyscalls((int) (r.residency.probes() - before));
+        return cached;
+    }
+
+    /**
+     * Hands the session's next {@code want} bytes, found cold, to the read-ahead pool: the session
+     * then waits ({@link HttpSession#awaitingDisk}), holding one more reference to the file so its
+     * descriptor outlives the read, and the pool's answer, on this loop, goes on with the send.
+     * False when the pool is full: the caller sends at once instead.
+     */
+    private boolean readAhead(LoopResources r, HttpSession s, long want) {
+        Connection c = s.connection;
         CachedFile f = s.file;
         f.retain();
         s.awaitingDisk = true;
-        boolean queued = config.readAhead().submit(c.loop(), f.fd, s.region.position(), want, () -> {
+        boolean queued = config.readAhead().submit(c.loop(), f.fd, s.sendPosition, want, () -> {
             f.release();
             if (s.connection == c && s.awaitingDisk && c.isOpen()) {
                 s.awaitingDisk = false;
-                pump(r, s);
+                if (s.tls != null) {
+                    pump(r, s);
+                } else {
+                    sendRegion(r, s, r.emptyHead);
+                }
             }
         });
         if (!queued) {
@@ -324,58 +332,33 @@ final class BodySender {
 
     /**
      * HTTPS: reads up to {@link LoopResources#TLS_FILE_BUFFER} bytes of the body with pread(2)
-     * into the loop's off-heap buffer and encrypts them onto the connection (kernel TLS absent,
-     * the bytes must pass through user space once; they never touch the Java heap). False when
-     * the send cannot go on (the file failed or shrank, or the connection closed).
+     * into the loop's off-heap buffer and encrypts them onto the connection (the bytes pass
+     * through user space once; they never touch the Java heap). False when the send cannot go
+     * on (the file failed or shrank, or the connection closed).
      */
     private boolean tlsChunk(LoopResources r, HttpSession s) {
         Connection c = s.connection;
-        long want = Math.min(s.region.remaining(), LoopResources.TLS_FILE_BUFFER);
+        long want = Math.min(s.sendRemaining, LoopResources.TLS_FILE_BUFFER);
         long n;
         c.loop().stats().countSyscalls(1);
         try {
             do {
-                n = PageCache.pread(s.file.fd, r.tlsFileBuffer, want, s.region.position());
+                n = PageCache.pread(s.file.fd, r.tlsFileBuffer, want, s.sendPosition);
             } while (n == -Errno.EINTR);
         } catch (SyscallException e) {
             s.file.broken = true;
             handler.abort(s);
             return false;
         }
-        if (n == 0) {
+        if (n <= 0) {
             s.file.broken = true; // the file shrank under us: the promised length cannot be kept
             handler.abort(s);
             return false;
         }
-        s.region.advance(n);
+        s.sendPosition += n;
+        s.sendRemaining -= n;
         tlsWrite(r, s, r.tlsFileBuffer, 0, n);
         return !s.done;
-    }
-
-    /**
-     * Kernel TLS mode: SSL_sendfile of the region's next chunk, encrypted by the kernel; in
-     * {@link FileRegion#sendTo}'s terms (bytes, {@link FileRegion#AGAIN}). Untested on a machine
-     * without a kernel {@code tls} module (see the README).
-     */
-    private static long kernelTlsSend(HttpSession s) {
-        long want = Math.min(s.region.remaining(), FileRegion.MAX_CHUNK);
-        if (want == 0) {
-            return 0;
-        }
-        long n = s.tls.sendfile(s.file.fd, s.region.position(), want);
-        if (n > 0) {
-            s.region.advance(n);
-            return n;
-        }
-        if (n == TlsConnection.WRITE_BLOCKED) {
-            return FileRegion.AGAIN;
-        }
-        throw new SyscallException("SSL_sendfile", Errno.EIO, String.valueOf(s.tls.failureDetail()));
-    }
-
-    /** Errors that say the client went away, not that the file failed. */
-    private static boolean peerGone(int errno) {
-        return errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN || errno == ETIMEDOUT;
     }
 
     private void writePartHead(LoopResources r, HttpSession s) {
@@ -393,55 +376,19 @@ final class BodySender {
         head(r, s);
     }
 
-    /** The head goes with MSG_MORE so that it shares a segment with the file's first bytes. */
-    private void sendHeadWithMore(LoopResources r, HttpSession s) {
-        Connection c = s.connection;
-        int length = r.head.length();
-        if (c.pendingOutputBytes() > 0) {
-            head(r, s);
-            return;
-        }
-        long n;
-        c.loop().stats().countSyscalls(1);
-        try {
-            n = Math.max(0, Uio.send(c.fd(), r.head.buffer(), length, MSG_MORE | MSG_NOSIGNAL));
-        } catch (SyscallException e) {
-            handler.abort(s);
-            return;
-        }
-        c.recordOutput(n);
-        if (n < length) {
-            c.write(r.head.buffer().asSlice(n, length - n));
-        }
-    }
-
     /** The body is out: release what the answer held and go on with the connection. */
     private void finish(LoopResources r, HttpSession s) {
-        if (s.corked) {
-            s.corked = false;
-            s.connection.loop().stats().countSyscalls(1);
-            try {
-                Sockets.setInt(s.connection.fd(), IPPROTO_TCP, TCP_CORK, 0);
-            } catch (SyscallException e) {
-                handler.abort(s);
-                return;
-            }
-        }
-        release(r, s);
+        release(s);
         s.phase = HttpSession.IDLE;
         s.parts = 0;
         handler.answerDone(r, s);
     }
 
-    /** Lets go of the file and pipe of the answer in progress, if any. */
-    static void release(LoopResources r, HttpSession s) {
+    /** Lets go of the file of the answer in progress, if any. */
+    static void release(HttpSession s) {
         if (s.file != null) {
             s.file.release();
             s.file = null;
-        }
-        if (s.pipe != null) {
-            r.pipes.release(s.pipe); // closed rather than pooled if bytes are left in it
-            s.pipe = null;
         }
     }
 }

@@ -22,9 +22,10 @@ import static dev.keel.ffm.gen.LinuxConstants.O_PATH;
 import static dev.keel.ffm.gen.LinuxConstants.O_RDONLY;
 
 /**
- * A static file server: HTTP/1.1 over io-core's loops, file bodies sent with sendfile(2) (or
- * splice(2)) so their bytes never pass through Java, small hot files from memory in one
- * writev(2). See {@link StaticFileHandler} for the request flow, {@link FileResolver} for how
+ * A static file server: HTTP/1.1 over io-core's loops, file bodies handed to the transport as
+ * file regions ({@link dev.keel.io.Connection#writeFile}: sendfile(2) on epoll, splice in the
+ * ring on io_uring) so their bytes never pass through Java, small hot files from memory with
+ * their head in one write. See {@link StaticFileHandler} for the request flow, {@link FileResolver} for how
  * paths are kept inside the root, {@link OpenFileCache} for the open-file cache.
  *
  * <pre>{@code
@@ -63,11 +64,14 @@ public final class FileServer implements AutoCloseable {
 
     /**
      * What {@link Builder#options} starts from, to adjust and build: {@link LoopOptions}' defaults
-     * with 16 KiB read buffers (they hold the longest request head) and a 60 s idle timeout on
-     * kept-alive connections.
+     * with 16 KiB read buffers (they hold the longest request head), a 60 s idle timeout on
+     * kept-alive connections, and on io_uring direct descriptors (file bodies go through the
+     * ring, so a connection needs no descriptor; epoll ignores the setting). With direct
+     * descriptors the access log has no peer address to show: turn them off to log peers.
      */
     public static LoopOptions.Builder loopOptions() {
-        return LoopOptions.builder().readBufferBytes(Builder.MIN_READ_BUFFER).idleTimeout(Duration.ofSeconds(60));
+        return LoopOptions.builder().readBufferBytes(Builder.MIN_READ_BUFFER).idleTimeout(Duration.ofSeconds(60))
+                .directDescriptors(true);
     }
 
     /** The address the server listens on. */
@@ -180,8 +184,6 @@ public final class FileServer implements AutoCloseable {
         private Duration cacheValidity = Duration.ofSeconds(1);
         private int smallFileMax = 8 * 1024;
         private long smallFileBudget = 32L * 1024 * 1024;
-        private boolean splice;
-        private int pipeSize;
         private Path accessLog;
         private boolean precompressed;
         private TlsContext tls;
@@ -312,13 +314,6 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
-        /** Send bodies with splice through a pooled pipe instead of sendfile (default off). */
-        public Builder splice(boolean on, int pipeBytes) {
-            splice = on;
-            pipeSize = pipeBytes;
-            return this;
-        }
-
         /**
          * Serve precompressed variants ({@code a.css.br}, {@code .zst}, {@code .gz} beside
          * {@code a.css}) to clients whose Accept-Encoding takes them (default off: each request
@@ -331,12 +326,12 @@ public final class FileServer implements AutoCloseable {
         }
 
         /**
-         * Cold files: before each chunk of a body goes out with sendfile, its first and last
+         * Cold files: before each chunk of a body is handed to the transport, its first and last
          * pages are checked in the page cache ({@link Residency}); a cold chunk is read by one
          * of {@code threads} reader threads ({@link ReadAhead}, at most {@code queue} chunks
          * waiting) while the loop serves its other connections, and sent once cached. Default
-         * 2 threads, 256 chunks; 0 threads turns it off (a cold chunk is then read by sendfile
-         * on the loop thread, stalling that loop's connections for as long as the disk takes).
+         * 2 threads, 256 chunks; 0 threads turns it off (a cold chunk is then read by the
+         * transport on the loop thread, stalling that loop's connections for as long as the disk takes).
          */
         public Builder readAhead(int threads, int queue) {
             if (threads < 0 || threads > 0 && queue <= 0) {
@@ -351,15 +346,20 @@ public final class FileServer implements AutoCloseable {
          * Speak HTTPS with {@code context}'s certificate (default: plain HTTP). The context is
          * the caller's: it outlives the server and is closed by the caller, and
          * {@link TlsContext#reload()} on it is seen by new connections. Bodies are read into an
-         * off-heap buffer of the loop with pread(2) and encrypted there (kernel TLS with
-         * SSL_sendfile is not used by this server yet, see the README); splice is off.
+         * off-heap buffer of the loop with pread(2), encrypted there and written with
+         * {@code Connection.write} (kernel TLS is not wired through the transport yet, see the
+         * README).
          */
         public Builder tls(TlsContext context) {
             tls = context;
             return this;
         }
 
-        /** Log requests to {@code file}, asynchronously (default: no log). */
+        /**
+         * Log requests to {@code file}, asynchronously (default: no log). On io_uring with direct
+         * descriptors (the default options) the peer address is left empty: there is no
+         * descriptor to ask getpeername(2).
+         */
         public Builder accessLog(Path file) {
             accessLog = file;
             return this;
@@ -383,7 +383,7 @@ public final class FileServer implements AutoCloseable {
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, MIN_READ_BUFFER,
                         100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
-                        smallFileBudget, splice && tls == null, pipeSize, log, boundary, readAhead, tls, precompressed);
+                        smallFileBudget, log, boundary, readAhead, tls, precompressed);
                 StaticFileHandler handler = new StaticFileHandler(config, loops, options.readBufferBytes());
                 EventLoopGroup.Builder g = EventLoopGroup.builder().loops(loops).host(host).port(port).options(options)
                         .transport(transport).handler(handler);

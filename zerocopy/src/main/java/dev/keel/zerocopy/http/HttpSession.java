@@ -1,7 +1,5 @@
 package dev.keel.zerocopy.http;
 
-import dev.keel.zerocopy.FileRegion;
-import dev.keel.zerocopy.Pipe;
 import dev.keel.io.Connection;
 import dev.keel.zerocopy.tls.TlsConnection;
 
@@ -22,7 +20,6 @@ final class HttpSession {
     /** Answers were queued past the drain threshold; waiting for the socket to take them. */
     static final int DRAINING = 2;
 
-    final FileRegion region;
     Connection connection;
     /** Input kept across calls, from the loop's buffer pool; null when there is none. */
     MemorySegment input;
@@ -39,7 +36,6 @@ final class HttpSession {
     boolean closeAfter;
     /** The connection is gone or going: nothing more is written. */
     boolean done;
-    boolean corked;
     /** Inside the parse loop: an answer finishing there must not start a second, nested one. */
     boolean consuming;
     /** The connection's TLS engine on an HTTPS server, else null. */
@@ -47,8 +43,11 @@ final class HttpSession {
     /** The body's next chunk is being read into the page cache off the loop ({@link ReadAhead}). */
     boolean awaitingDisk;
 
+    /** The file of the answer in progress, held until its region is over or the connection closed. */
     CachedFile file;
-    Pipe pipe;
+    /** The region of that file still to send: its next byte and how many are left (HTTPS, read-ahead chunks). */
+    long sendPosition;
+    long sendRemaining;
     /** Multipart answer: the ranges, the part being sent, and whether its head went out. */
     long[] partFirst;
     long[] partLast;
@@ -64,10 +63,6 @@ final class HttpSession {
     HttpSession headPrev;
     HttpSession headNext;
 
-    HttpSession(FileRegion region) {
-        this.region = region;
-    }
-
     void open(Connection c) {
         connection = c;
         inputLength = 0;
@@ -79,7 +74,6 @@ final class HttpSession {
         inputClosed = false;
         closeAfter = false;
         done = false;
-        corked = false;
         consuming = false;
         awaitingDisk = false;
         parts = 0;

@@ -1,12 +1,8 @@
 package dev.keel.zerocopy.http;
 
-import dev.keel.zerocopy.FileRegion;
-import dev.keel.zerocopy.PipePool;
 import dev.keel.zerocopy.tls.TlsConnection;
 import dev.keel.zerocopy.tls.TlsContext;
 import dev.keel.zerocopy.tls.TlsIo;
-import dev.keel.ffm.Uio;
-import dev.keel.io.Connection;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +10,7 @@ import java.util.ArrayDeque;
 
 /**
  * Everything one loop of the file server owns: the request and path flyweights, the response
- * head buffer, the open-file cache and its resolver, the pipe pool, the header deadlines, and
+ * head buffer, the open-file cache and its resolver, the header deadlines, and
  * pools of sessions and input buffers. Made on the loop thread at its first connection, used only there, and closed
  * by the server after the loop has stopped (hence a shared arena: the closing thread is
  * another one).
@@ -34,10 +30,10 @@ final class LoopResources implements AutoCloseable {
     final RequestPath path;
     final ByteRanges ranges = new ByteRanges(MAX_RANGES);
     final ResponseHead head;
-    final MemorySegment iovecs;
+    /** No head: before a file region's later chunks, which follow bytes already queued. */
+    final MemorySegment emptyHead;
     final FileResolver resolver;
     final OpenFileCache cache;
-    final PipePool pipes;
     final AccessLog.Ring log;
     final MemorySegment peerAddress;
     /** The loop's TLS buffers on an HTTPS server, else null. */
@@ -62,11 +58,10 @@ final class LoopResources implements AutoCloseable {
         this.parser = new HttpRequestParser(config.maxRequestLine(), config.maxHeadBytes(), config.maxHeaders());
         this.path = new RequestPath(arena.allocate(MAX_PATH + 64L), MAX_PATH);
         this.head = new ResponseHead(arena.allocate(config.maxRequestLine() + 16L * 1024, 64));
-        this.iovecs = arena.allocate(Uio.iovecArraySize(2), 16);
+        this.emptyHead = head.buffer().asSlice(0, 0);
         this.resolver = new FileResolver(config.rootFd(), config.refuseSymlinks(), config.useOpenat2(), arena);
         this.cache = new OpenFileCache(resolver, arena, config.cacheEntries(), config.cacheValidityNanos(),
                 config.smallFileMax(), config.bodyBudget());
-        this.pipes = new PipePool(config.pipeSize(), 64);
         this.log = config.accessLog() == null ? null : config.accessLog().ring(index);
         this.peerAddress = arena.allocate(dev.keel.ffm.SocketAddresses.STORAGE_SIZE, 8);
         this.inputCapacity = config.maxHeadBytes() + readBufferBytes;
@@ -79,27 +74,21 @@ final class LoopResources implements AutoCloseable {
 
     HttpSession session() {
         HttpSession s = sessions.pollFirst();
-        // The region's offset cell comes from an automatic arena so that sessions dropped past
-        // the pool's bound take their cell with them.
-        return s != null ? s : new HttpSession(FileRegion.allocate(Arena.ofAuto()));
+        return s != null ? s : new HttpSession();
     }
 
     /**
-     * A TLS engine for {@code c}, opened on the context's current certificate: with socket
-     * writes when the context tries kernel TLS and the connection has a descriptor (not an
-     * io_uring direct descriptor), else between memory BIOs.
+     * A TLS engine opened on the context's current certificate, between memory BIOs: the
+     * connection's records are written with {@code Connection.write}. Kernel TLS (a socket BIO
+     * on the connection's descriptor) is not wired through the transport yet, which no longer
+     * lends its descriptors to the modules above it.
      */
-    TlsConnection tlsConnection(Connection c) {
+    TlsConnection tlsConnection() {
         TlsConnection t = tlsConnections.pollFirst();
         if (t == null) {
             t = new TlsConnection(tlsContext);
         }
-        int fd = tlsContext.attemptsKernelTls() ? c.fd() : -1;
-        if (fd >= 0) {
-            t.openWithSocketWrites(fd);
-        } else {
-            t.open();
-        }
+        t.open();
         return t;
     }
 
@@ -114,7 +103,6 @@ final class LoopResources implements AutoCloseable {
     void recycle(HttpSession s) {
         s.connection = null;
         s.file = null;
-        s.pipe = null;
         if (sessions.size() < MAX_IDLE_SESSIONS) {
             sessions.addFirst(s);
         }
@@ -141,11 +129,10 @@ final class LoopResources implements AutoCloseable {
         return (long) buffers.size() * inputCapacity;
     }
 
-    /** Closes cached files and pooled pipes and frees the loop's memory; after the loop stopped. */
+    /** Closes cached files and frees the loop's memory; after the loop stopped. */
     @Override
     public void close() {
         cache.close();
-        pipes.close();
         if (tls != null) {
             tls.close();
         }

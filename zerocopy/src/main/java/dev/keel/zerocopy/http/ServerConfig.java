@@ -14,10 +14,8 @@ package dev.keel.zerocopy.http;
  * @param headerTimeoutNanos a request head must arrive whole this long after its first byte (408 past it; 0: off)
  * @param cacheEntries      open files kept per loop (0: no cache)
  * @param cacheValidityNanos how long a cached file is trusted before it is checked again
- * @param smallFileMax      files up to this size are kept in memory and sent with one writev
+ * @param smallFileMax      files up to this size are kept in memory and sent with their head in one write
  * @param bodyBudget        memory for such files per loop
- * @param splice            send bodies file -> pipe -> socket with splice instead of sendfile
- * @param pipeSize          capacity of those pipes (0: kernel default)
  * @param accessLog         where requests are logged, or null (the default: off)
  * @param boundary          multipart/byteranges boundary of this server
  * @param readAhead         reads cold file ranges off the loops before they are sent, or null (off)
@@ -26,7 +24,7 @@ package dev.keel.zerocopy.http;
  */
 record ServerConfig(int rootFd, boolean refuseSymlinks, boolean useOpenat2, int maxRequests, int maxRequestLine,
                     int maxHeadBytes, int maxHeaders, long maxBodySkip, long headerTimeoutNanos, int cacheEntries, long cacheValidityNanos,
-                    int smallFileMax, long bodyBudget, boolean splice, int pipeSize, AccessLog accessLog,
+                    int smallFileMax, long bodyBudget, AccessLog accessLog,
                     byte[] boundary, ReadAhead readAhead, dev.keel.zerocopy.tls.TlsContext tls,
                     boolean precompressed) {
 }

@@ -1,7 +1,5 @@
 package dev.keel.zerocopy.http;
 
-import dev.keel.ffm.Sockets;
-import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.gen.LinuxLayouts.SockaddrIn;
 import dev.keel.ffm.gen.LinuxLayouts.SockaddrIn6;
 import dev.keel.io.CloseReason;
@@ -84,7 +82,7 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             formatPeer(r, s);
         }
         if (r.tls != null) {
-            s.tls = r.tlsConnection(c);
+            s.tls = r.tlsConnection();
             r.heads.start(s); // the header timeout covers the handshake: a stalled one is closed with it
         }
     }
@@ -355,14 +353,23 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
         }
         LoopResources r = resources(c.loop());
         if (s.tls != null && !s.tls.established()) {
-            afterHandshakeStep(r, s, false, r.tls.handshake(c, s.tls)); // OpenSSL's socket writes had to wait
+            afterHandshakeStep(r, s, false, r.tls.handshake(c, s.tls));
             return;
         }
         if (s.phase == HttpSession.SENDING) {
-            sender.pump(r, s);
+            sender.pump(r, s); // HTTPS: the next records of a body encrypted here
         } else if (s.phase == HttpSession.DRAINING) {
             s.phase = HttpSession.IDLE;
             resume(r, s);
+        }
+    }
+
+    /** The transport finished the file region of the answer in progress (see {@link BodySender#fileSent}). */
+    @Override
+    public void onFileSent(Connection c, int error) {
+        HttpSession s = session(c);
+        if (s != null) {
+            sender.fileSent(resources(c.loop()), s, error);
         }
     }
 
@@ -392,7 +399,7 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
         LoopResources r = resources(c.loop());
         s.done = true;
         r.heads.stop(s);
-        BodySender.release(r, s);
+        BodySender.release(s);
         if (s.tls != null) {
             if (!s.tls.established() && s.tls.failure() == null) {
                 s.tls.fail(TlsFailure.PEER_CLOSED, "closed during the handshake: " + reason);
@@ -456,10 +463,8 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
     /** The peer's address as text, for the access log (IPv4 dotted, IPv6 as eight groups). */
     private static void formatPeer(LoopResources r, HttpSession s) {
         MemorySegment a = r.peerAddress;
-        try {
-            Sockets.peerAddress(s.connection.fd(), a);
-        } catch (SyscallException e) {
-            s.peerLength = 0;
+        if (!s.connection.peerAddress(a)) {
+            s.peerLength = 0; // no descriptor to ask (io_uring direct descriptors), or the peer is gone
             return;
         }
         MemorySegment out = MemorySegment.ofArray(s.peer);

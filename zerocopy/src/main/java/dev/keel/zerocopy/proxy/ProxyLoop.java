@@ -1,7 +1,7 @@
 package dev.keel.zerocopy.proxy;
 
-import dev.keel.zerocopy.Pipe;
-import dev.keel.zerocopy.PipePool;
+import dev.keel.io.pipe.Pipe;
+import dev.keel.io.pipe.PipePool;
 import dev.keel.ffm.Epoll;
 import dev.keel.ffm.EventFd;
 import dev.keel.ffm.Files;

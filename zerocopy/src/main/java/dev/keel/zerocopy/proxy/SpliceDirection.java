@@ -1,6 +1,6 @@
 package dev.keel.zerocopy.proxy;
 
-import dev.keel.zerocopy.Pipe;
+import dev.keel.io.pipe.Pipe;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.Splice;
 

@@ -42,8 +42,8 @@ final class Stress {
     }
 
     /**
-     * What the server's own pools legitimately keep between phases, per loop: pipes in the pipe
-     * pool (descriptors) and idle input buffers (bytes); and the open-file cache's capacity,
+     * What the server's own pools legitimately keep between phases, per loop: the pipes the
+     * transport keeps for file bodies (descriptors; io_uring only) and idle input buffers (bytes); and the open-file cache's capacity,
      * the bound its descriptors are checked against.
      */
     record Held(int pipeDescriptors, long bytes, int cacheCapacity) {
@@ -57,7 +57,8 @@ final class Stress {
             CompletableFuture<long[]> f = new CompletableFuture<>();
             loop.execute(() -> {
                 LoopResources r = server.resources(loop.index());
-                f.complete(r == null ? new long[3] : new long[] {2L * r.pipes.open(), r.idleBufferBytes(), r.cache.capacity()});
+                f.complete(r == null ? new long[3]
+                        : new long[] {2L * loop.stats().filePipes(), r.idleBufferBytes(), r.cache.capacity()});
             });
             long[] v = f.get(10, TimeUnit.SECONDS);
             fds += (int) v[0];

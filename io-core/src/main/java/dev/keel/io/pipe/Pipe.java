@@ -1,4 +1,4 @@
-package dev.keel.zerocopy;
+package dev.keel.io.pipe;
 
 import dev.keel.ffm.Files;
 import dev.keel.ffm.Splice;
