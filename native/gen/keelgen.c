@@ -219,6 +219,10 @@ static void constants(void) {
 
     section("sys/resource.h, signal.h");
     C(RLIMIT_NOFILE); C(RLIMIT_MEMLOCK); C(SIGPIPE); C(SIGHUP);
+    /* The dispositions are pointers, ((__sighandler_t) 0, 1, -1): printed as the values signal(2) takes and returns. */
+    printf("    public static final long SIG_DFL = %lldL;\n", (long long) (intptr_t) SIG_DFL);
+    printf("    public static final long SIG_IGN = %lldL;\n", (long long) (intptr_t) SIG_IGN);
+    printf("    public static final long SIG_ERR = %lldL;\n", (long long) (intptr_t) SIG_ERR);
 
     section("sys/syscall.h: raw syscall numbers");
     C(SYS_io_uring_setup); C(SYS_io_uring_enter); C(SYS_io_uring_register);

@@ -1,6 +1,9 @@
 package dev.keel.cli;
 
 import dev.keel.ffm.OpenSslException;
+import dev.keel.ffm.Signals;
+import dev.keel.ffm.SyscallException;
+import dev.keel.ffm.gen.LinuxConstants;
 import dev.keel.zerocopy.http.FileServer;
 import dev.keel.zerocopy.tls.TlsContext;
 import dev.keel.zerocopy.tls.TlsFailure;
@@ -18,7 +21,9 @@ import java.util.Set;
  * handling, and a file watch would reload half-written files): new connections get the new
  * certificate, open ones keep theirs, and a reload that fails keeps the running certificate
  * and says why. Installing the handler replaces the JVM's default for SIGHUP (shut down): a
- * TLS server reloads on SIGHUP as nginx does, and stops on SIGINT or SIGTERM.
+ * TLS server reloads on SIGHUP as nginx does, and stops on SIGINT or SIGTERM; a SIGHUP left
+ * ignored by the parent ({@code nohup}) is taken back, as nginx does, since the JVM would
+ * otherwise keep it ignored and never reload.
  */
 final class TlsOptions {
     static final Set<String> VALUED = Set.of("tls-cert", "tls-key", "tls-port");
@@ -67,10 +72,19 @@ final class TlsOptions {
         err.flush();
     }
 
-    /** Reloads {@code tls} on every SIGHUP, saying on {@code err} what happened. */
+    /**
+     * Reloads {@code tls} on every SIGHUP, saying on {@code err} what happened. A SIGHUP the
+     * parent left ignored ({@code nohup}, a CI runner, a supervisor) is taken back first: the
+     * JVM refuses to handle an inherited SIG_IGN (it keeps the signal ignored and says so only by
+     * returning SIG_IGN), which would leave the reload silently dead. {@code nohup}'s purpose,
+     * surviving a hang-up, still holds: the handler reloads, it does not stop the server. A
+     * SIGHUP arriving in the microseconds between the two steps would stop keel, as SIGHUP does
+     * by default. Returns false, having said why, when SIGHUP cannot be had.
+     */
     @SuppressWarnings("sunapi")
-    static void reloadOnSighup(TlsContext tls, PrintStream err) {
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+    static boolean reloadOnSighup(TlsContext tls, PrintStream err) {
+        sun.misc.Signal hup = new sun.misc.Signal("HUP");
+        sun.misc.SignalHandler reload = signal -> {
             try {
                 tls.reload();
                 err.println("keel serve: SIGHUP: certificate reloaded from " + tls.certificate()
@@ -79,7 +93,25 @@ final class TlsOptions {
                 err.println("keel serve: SIGHUP: reload failed, the running certificate stays: " + e.getMessage());
             }
             err.flush();
-        });
+        };
+        try {
+            if (sun.misc.Signal.handle(hup, reload) != sun.misc.SignalHandler.SIG_IGN) {
+                return true;
+            }
+            Signals.restoreDefault(LinuxConstants.SIGHUP);
+            if (sun.misc.Signal.handle(hup, reload) != sun.misc.SignalHandler.SIG_IGN) {
+                err.println("keel serve: SIGHUP was ignored by the parent process (nohup?): taken back for"
+                        + " certificate reload");
+                err.flush();
+                return true;
+            }
+            err.println("keel serve: SIGHUP stays ignored (inherited from the parent process):"
+                    + " no certificate reload on SIGHUP");
+        } catch (IllegalArgumentException | SyscallException e) {
+            err.println("keel serve: no certificate reload on SIGHUP: " + e.getMessage());
+        }
+        err.flush();
+        return false;
     }
 
     /** The TLS and read-ahead counters in Prometheus text, for the metrics endpoint. */

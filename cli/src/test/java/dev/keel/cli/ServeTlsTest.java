@@ -1,5 +1,10 @@
 package dev.keel.cli;
 
+import dev.keel.ffm.gen.LinuxConstants;
+import dev.keel.zerocopy.testing.ProcessLines;
+import dev.keel.zerocopy.testing.Subprocess;
+import dev.keel.zerocopy.testing.Subprocess.Result;
+import dev.keel.zerocopy.testing.TestCertificates;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -8,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -19,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,13 +42,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code keel serve} over HTTPS as a user runs it, against curl and Python's ssl module: GET,
  * HEAD, Range, keep-alive and a large file checked byte for byte, TLS 1.2 and 1.3 forced, ALPN,
  * session resumption, HTTPS beside plain HTTP with --tls-port, SIGHUP reloading the certificate
- * for new connections while an old one goes on, the kTLS probe said once at start, and plain
- * HTTP, a stalled handshake and a refused certificate counted on the metrics endpoint.
+ * for new connections while an old one goes on (also when keel was started with SIGHUP
+ * ignored, as under nohup), the kTLS probe said once at start, and plain HTTP, a stalled
+ * handshake and a refused certificate counted on the metrics endpoint.
+ *
+ * <p>No step can hang the build: client programs run under a time limit and are killed past
+ * it ({@link Subprocess}), lines from python and keel are awaited with a limit
+ * ({@link ProcessLines}), sockets have read timeouts.
  */
 @Timeout(300)
 class ServeTlsTest {
     private static final Pattern TLS_URL = Pattern.compile("; https://\\S+:(\\d+)/");
     private static final Pattern METRICS = Pattern.compile("metrics on http://\\S+:(\\d+)/metrics");
+    /** The longest a client program (curl, python) may run before the test fails. */
+    private static final Duration CLIENT_LIMIT = Duration.ofSeconds(150);
+    /** The longest the test waits for one line from its python client. */
+    private static final Duration LINE_LIMIT = Duration.ofSeconds(60);
+    /** Python clients give up on a socket that stays silent this long (seconds). */
+    private static final String PY_TIMEOUT = "socket.setdefaulttimeout(60)";
 
     @TempDir
     Path root;
@@ -63,12 +81,7 @@ class ServeTlsTest {
     }
 
     static void makeCertificate(Path cert, Path key, String cn) throws Exception {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key.toString(),
-                "-out", cert.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        TestCertificates.make(cert, key, cn);
     }
 
     private KeelProcess keel(String... extra) throws IOException {
@@ -78,31 +91,19 @@ class ServeTlsTest {
         return KeelProcess.start(args.toArray(String[]::new));
     }
 
-    private record Result(int exit, byte[] out, String err) {
-        String text() {
-            return new String(out, StandardCharsets.ISO_8859_1);
-        }
-    }
-
     private Result curl(int port, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--cacert", cert.toString(), "--resolve",
-                "localhost:" + port + ":127.0.0.1"));
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "120", "--cacert", cert.toString(),
+                "--resolve", "localhost:" + port + ":127.0.0.1"));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-        return new Result(p.exitValue(), out, err);
+        return Subprocess.run(CLIENT_LIMIT, cmd);
     }
 
     private static String python(String script, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("python3", "-c", script));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        return out;
+        Result r = Subprocess.run(CLIENT_LIMIT, cmd);
+        assertEquals(0, r.exit(), r.utf8() + r.err());
+        return r.utf8();
     }
 
     @Test
@@ -131,6 +132,7 @@ class ServeTlsTest {
 
             String resumed = python("""
                     import socket, ssl, sys, http.client
+                    %s
                     port, ca = int(sys.argv[1]), sys.argv[2]
                     for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
                         ctx = ssl.create_default_context(cafile=ca)
@@ -148,7 +150,7 @@ class ServeTlsTest {
                             print(s.version(), s.selected_alpn_protocol(), s.session_reused, r.status, body.decode().strip())
                             session = s.session
                             c.close()
-                    """, String.valueOf(k.port), cert.toString());
+                    """.formatted(PY_TIMEOUT), String.valueOf(k.port), cert.toString());
             assertEquals("""
                     TLSv1.3 http/1.1 False 200 <p>home</p>
                     TLSv1.3 http/1.1 True 200 <p>home</p>
@@ -167,7 +169,8 @@ class ServeTlsTest {
             assertTrue(k.readyLine.contains("keel serve: http://127.0.0.1:" + k.port + "/"), k.readyLine);
             HttpClient client = HttpClient.newHttpClient();
             HttpResponse<byte[]> plain = client.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + k.port + "/big.bin")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                    URI.create("http://127.0.0.1:" + k.port + "/big.bin")).timeout(Duration.ofSeconds(60)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
             assertArrayEquals(big, plain.body());
             client.close();
             assertArrayEquals(big, curl(tlsPort, "https://localhost:" + tlsPort + "/big.bin").out());
@@ -176,54 +179,80 @@ class ServeTlsTest {
 
     @Test
     void sighupReloadsTheCertificateForNewConnectionsWhileAnOldOneGoesOn() throws Exception {
+        try (KeelProcess k = keel()) {
+            reloadsOnSighup(k);
+        }
+    }
+
+    /**
+     * Started as nohup starts it (SIGHUP ignored, inherited across exec), keel still reloads on
+     * SIGHUP: the JVM keeps an inherited SIG_IGN and never calls a handler for it, so keel takes
+     * the signal back and says so. Before it did, this reload never came and the test waited.
+     */
+    @Test
+    void sighupReloadsEvenWhenStartedWithSighupIgnored() throws Exception {
+        Result premise = Subprocess.run(CLIENT_LIMIT, "bash", "-c", "trap '' HUP && exec grep SigIgn /proc/self/status");
+        long ignored = Long.parseLong(premise.text().strip().split("\\s+")[1], 16);
+        assertEquals(1L << (LinuxConstants.SIGHUP - 1), ignored & 1L << (LinuxConstants.SIGHUP - 1),
+                "a program started this way has SIGHUP ignored: " + premise.text());
+        List<String> args = new ArrayList<>(List.of("serve", "--root", root.toString(), "--port", "0",
+                "--tls-cert", cert.toString(), "--tls-key", key.toString()));
+        try (KeelProcess k = KeelProcess.startIgnoringSighup(args.toArray(String[]::new))) {
+            assertTrue(k.readyLine.contains("SIGHUP was ignored by the parent process"), k.readyLine);
+            reloadsOnSighup(k);
+        }
+    }
+
+    private void reloadsOnSighup(KeelProcess k) throws Exception {
         Path second = keys.resolve("second.pem");
         Path secondKey = keys.resolve("second-key.pem");
         makeCertificate(second, secondKey, "second");
         Path both = keys.resolve("both.pem");
         Files.writeString(both, Files.readString(cert) + Files.readString(second));
-        try (KeelProcess k = keel()) {
-            String script = """
-                    import socket, ssl, sys
-                    port = int(sys.argv[1])
-                    ctx = ssl.create_default_context(cafile=sys.argv[2])
-                    def open_():
-                        return ctx.wrap_socket(socket.create_connection(('127.0.0.1', port)), server_hostname='localhost')
-                    def ask(s):
-                        s.sendall(b'GET /index.html HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
-                        data = b''
-                        while not data.endswith(b'<p>home</p>\\n'):
-                            data += s.recv(4096)
-                        return data.split(b'\\r\\n')[0].decode()
-                    def cn(s):
-                        return dict(x[0] for x in s.getpeercert()['subject'])['commonName']
-                    a = open_()
-                    print('old', cn(a), ask(a), flush=True)
-                    sys.stdin.readline()
-                    b = open_()
-                    print('new', cn(b), ask(b), flush=True)
-                    print('old again', cn(a), ask(a), flush=True)
-                    """;
-            Process p = new ProcessBuilder("python3", "-c", script, String.valueOf(k.port), both.toString())
-                    .redirectErrorStream(true).start();
-            try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8));
-                 Writer in = new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
-                assertEquals("old first HTTP/1.1 200 OK", out.readLine());
-                Files.copy(second, cert, StandardCopyOption.REPLACE_EXISTING);
-                Files.copy(secondKey, key, StandardCopyOption.REPLACE_EXISTING);
-                Process kill = new ProcessBuilder("kill", "-HUP", String.valueOf(k.pid())).start();
-                assertEquals(0, kill.waitFor());
-                String reloaded = k.awaitLine("SIGHUP");
-                assertTrue(reloaded.contains("certificate reloaded"), reloaded);
-                in.write("go\n");
-                in.flush();
-                assertEquals("new second HTTP/1.1 200 OK", out.readLine());
-                assertEquals("old again first HTTP/1.1 200 OK", out.readLine());
-            } finally {
-                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-            }
-            assertTrue(k.process.isAlive(), "SIGHUP reloads; it does not stop the server");
+        String script = """
+                import socket, ssl, sys
+                %s
+                port = int(sys.argv[1])
+                ctx = ssl.create_default_context(cafile=sys.argv[2])
+                def open_():
+                    return ctx.wrap_socket(socket.create_connection(('127.0.0.1', port)), server_hostname='localhost')
+                def ask(s):
+                    s.sendall(b'GET /index.html HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
+                    data = b''
+                    while not data.endswith(b'<p>home</p>\\n'):
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            raise EOFError('the server closed after %%r' %% data)
+                        data += chunk
+                    return data.split(b'\\r\\n')[0].decode()
+                def cn(s):
+                    return dict(x[0] for x in s.getpeercert()['subject'])['commonName']
+                a = open_()
+                print('old', cn(a), ask(a), flush=True)
+                sys.stdin.readline()
+                b = open_()
+                print('new', cn(b), ask(b), flush=True)
+                print('old again', cn(a), ask(a), flush=True)
+                """.formatted(PY_TIMEOUT);
+        Process p = new ProcessBuilder("python3", "-c", script, String.valueOf(k.port), both.toString())
+                .redirectErrorStream(true).start();
+        try (Writer in = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
+            ProcessLines out = new ProcessLines(p.getInputStream(), "python");
+            assertEquals("old first HTTP/1.1 200 OK", out.next(LINE_LIMIT));
+            Files.copy(second, cert, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(secondKey, key, StandardCopyOption.REPLACE_EXISTING);
+            assertEquals(0, Subprocess.run(CLIENT_LIMIT, "kill", "-HUP", String.valueOf(k.pid())).exit());
+            String reloaded = k.awaitLine("SIGHUP");
+            assertTrue(reloaded.contains("certificate reloaded"), reloaded);
+            in.write("go\n");
+            in.flush();
+            assertEquals("new second HTTP/1.1 200 OK", out.next(LINE_LIMIT));
+            assertEquals("old again first HTTP/1.1 200 OK", out.next(LINE_LIMIT));
+            assertTrue(p.waitFor(LINE_LIMIT.toSeconds(), TimeUnit.SECONDS), "python ends after its last line");
+        } finally {
+            p.destroyForcibly();
         }
+        assertTrue(k.process.isAlive(), "SIGHUP reloads; it does not stop the server");
     }
 
     @Test
@@ -233,7 +262,7 @@ class ServeTlsTest {
             assertTrue(m.find(), k.readyLine);
             int metricsPort = Integer.parseInt(m.group(1));
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", k.port));
+                s.connect(new InetSocketAddress("127.0.0.1", k.port), 60_000);
                 s.setSoTimeout(60_000);
                 OutputStream o = s.getOutputStream();
                 o.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -241,7 +270,7 @@ class ServeTlsTest {
                 assertTrue(answer.startsWith("HTTP/1.1 400 ") && answer.contains("HTTPS port"), answer);
             }
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", k.port));
+                s.connect(new InetSocketAddress("127.0.0.1", k.port), 60_000);
                 s.setSoTimeout(60_000);
                 s.getOutputStream().write(new byte[] {22, 3, 1, 0, (byte) 200});
                 InputStream in = s.getInputStream();
@@ -260,7 +289,7 @@ class ServeTlsTest {
             HttpClient client = HttpClient.newHttpClient();
             while (System.nanoTime() < deadline) {
                 metrics = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
-                        .build(), HttpResponse.BodyHandlers.ofString()).body();
+                        .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString()).body();
                 if (metrics.contains("keel_tls_failures_total{reason=\"handshake\"} 1")) {
                     break;
                 }

@@ -386,6 +386,9 @@ public final class LinuxConstants {
     public static final int RLIMIT_MEMLOCK = 8;
     public static final int SIGPIPE = 0xd;
     public static final int SIGHUP = 1;
+    public static final long SIG_DFL = 0L;
+    public static final long SIG_IGN = 1L;
+    public static final long SIG_ERR = -1L;
 
     // sys/syscall.h: raw syscall numbers
     public static final int SYS_io_uring_setup = 0x1a9;
