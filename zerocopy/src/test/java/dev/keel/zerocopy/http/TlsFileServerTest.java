@@ -1,5 +1,7 @@
 package dev.keel.zerocopy.http;
 
+import dev.keel.zerocopy.testing.Subprocess;
+import dev.keel.zerocopy.testing.Subprocess.Result;
 import dev.keel.zerocopy.testing.TestCertificates;
 import dev.keel.zerocopy.tls.TlsContext;
 import dev.keel.zerocopy.tls.TlsFailure;
@@ -30,10 +32,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The file server over TLS against curl and Python's ssl module: GET, HEAD, Range, multipart,
  * 304, keep-alive, pipelining, a large file byte for byte, TLS 1.2 and 1.3 forced, ALPN; plain
- * HTTP on the port, a stalled handshake and a refused certificate closed and counted.
+ * HTTP on the port, a stalled handshake and a refused certificate closed and counted. Clients
+ * run under a time limit ({@link Subprocess}) and sockets with read timeouts: a failure fails,
+ * it never hangs the build.
  */
 @Timeout(300)
 class TlsFileServerTest {
+    /** The longest a client program may run before the test fails (300 pipelined requests on a loaded machine). */
+    private static final Duration CLIENT_LIMIT = Duration.ofSeconds(240);
     @TempDir
     Path root;
     @TempDir
@@ -76,20 +82,18 @@ class TlsFileServerTest {
     }
 
     private Result curl(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--cacert", cert.toString(), "--resolve",
-                "localhost:" + server.port() + ":127.0.0.1"));
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "120", "--cacert", cert.toString(),
+                "--resolve", "localhost:" + server.port() + ":127.0.0.1"));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-        return new Result(p.exitValue(), out, err);
+        return Subprocess.run(CLIENT_LIMIT, cmd);
     }
 
-    private record Result(int exit, byte[] out, String err) {
-        String text() {
-            return new String(out, StandardCharsets.ISO_8859_1);
-        }
+    /** python3 -c {@code script} ARGS to its end within {@link #CLIENT_LIMIT}: what it printed (and its errors). */
+    private static String python(String script, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("python3", "-c", script));
+        cmd.addAll(List.of(args));
+        Result r = Subprocess.run(CLIENT_LIMIT, cmd);
+        return r.utf8() + r.err();
     }
 
     @Test
@@ -127,6 +131,7 @@ class TlsFileServerTest {
     void pythonPipelinesThreeRequestsAndGets304() throws Exception {
         String script = """
                 import socket, ssl, sys, http.client
+                socket.setdefaulttimeout(60)
                 port, ca = int(sys.argv[1]), sys.argv[2]
                 ctx = ssl.create_default_context(cafile=ca)
                 s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', port)), server_hostname='localhost')
@@ -150,10 +155,7 @@ class TlsFileServerTest {
                 r = c.getresponse(); r.read()
                 print(r.status)
                 """;
-        Process p = new ProcessBuilder("python3", "-c", script, String.valueOf(server.port()), cert.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String out = python(script, String.valueOf(server.port()), cert.toString());
         assertEquals("200 12\n200 100000\n200 12\n304\n", out);
     }
 
@@ -164,6 +166,7 @@ class TlsFileServerTest {
         // and resumes after each answer.
         String script = """
                 import socket, ssl, sys, threading, hashlib
+                socket.setdefaulttimeout(60)
                 port, ca, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
                 ctx = ssl.create_default_context(cafile=ca)
                 s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', port)), server_hostname='localhost')
@@ -189,10 +192,7 @@ class TlsFileServerTest {
                 print(len(sizes), sum(sizes))
                 """;
         int n = 300;
-        Process p = new ProcessBuilder("python3", "-c", script, String.valueOf(server.port()), cert.toString(),
-                String.valueOf(n)).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(240, TimeUnit.SECONDS));
+        String out = python(script, String.valueOf(server.port()), cert.toString(), String.valueOf(n));
         long mids = n - (n + 2) / 3;
         assertEquals(n + " " + (mids * 100_000 + (n - mids) * 12) + "\n", out);
     }
@@ -200,14 +200,14 @@ class TlsFileServerTest {
     @Test
     void plainHttpAStalledHandshakeAndARefusedCertificateAreClosedAndCounted() throws Exception {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", server.port()));
+            s.connect(new InetSocketAddress("127.0.0.1", server.port()), 60_000);
             s.setSoTimeout(60_000);
             s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
         }
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", server.port()));
+            s.connect(new InetSocketAddress("127.0.0.1", server.port()), 60_000);
             s.setSoTimeout(60_000);
             s.getOutputStream().write(new byte[] {22, 3, 1, 0, (byte) 200});
             InputStream in = s.getInputStream();
@@ -234,14 +234,12 @@ class TlsFileServerTest {
              FileServer k = FileServer.builder().root(root).loops(1).transport(transport()).tls(trying).start()) {
             assertTrue(trying.attemptsKernelTls());
             for (String version : new String[] {"--tlsv1.3", "--tlsv1.2"}) {
-                List<String> cmd = List.of("curl", "-sS", version, "--cacert", cert.toString(), "--resolve",
+                List<String> cmd = List.of("curl", "-sS", "--max-time", "120", version, "--cacert", cert.toString(), "--resolve",
                         "localhost:" + k.port() + ":127.0.0.1", "https://localhost:" + k.port() + "/big.bin",
                         "https://localhost:" + k.port() + "/index.html");
-                Process p = new ProcessBuilder(cmd).start();
-                byte[] out = p.getInputStream().readAllBytes();
-                String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-                assertEquals(0, p.exitValue(), err);
+                Result r = Subprocess.run(CLIENT_LIMIT, cmd);
+                assertEquals(0, r.exit(), r.err());
+                byte[] out = r.out();
                 assertArrayEquals(big, Arrays.copyOf(out, big.length), version);
                 assertEquals("<p>home</p>\n", new String(out, big.length, out.length - big.length, StandardCharsets.US_ASCII));
             }

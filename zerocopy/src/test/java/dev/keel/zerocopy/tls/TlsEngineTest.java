@@ -3,14 +3,15 @@ package dev.keel.zerocopy.tls;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
+import dev.keel.zerocopy.testing.ProcessLines;
+import dev.keel.zerocopy.testing.Subprocess;
+import dev.keel.zerocopy.testing.TestCertificates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -32,6 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * refuses the certificate, and a certificate reload seen by new connections only.
  */
 class TlsEngineTest {
+    /** The longest a python client may run, or take to print a line, before the test fails. */
+    private static final Duration CLIENT_LIMIT = Duration.ofSeconds(120);
     @TempDir
     Path dir;
     private TlsContext context;
@@ -39,12 +42,7 @@ class TlsEngineTest {
     private Path cert;
 
     static void makeCertificate(Path cert, Path key, String cn) throws Exception {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key.toString(),
-                "-out", cert.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        TestCertificates.make(cert, key, cn);
     }
 
     @BeforeEach
@@ -70,15 +68,14 @@ class TlsEngineTest {
     private List<String> python(String script, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("python3", "-c", script, String.valueOf(group.port())));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "python did not finish");
-        assertEquals(0, p.exitValue(), out);
-        return out.lines().toList();
+        Subprocess.Result r = Subprocess.run(CLIENT_LIMIT, cmd);
+        assertEquals(0, r.exit(), r.utf8() + r.err());
+        return r.utf8().lines().toList();
     }
 
     private static final String CLIENT = """
             import socket, ssl, sys
+            socket.setdefaulttimeout(60)
             port, cafile, version = int(sys.argv[1]), sys.argv[2], sys.argv[3]
             ctx = ssl.create_default_context(cafile=cafile)
             v = ssl.TLSVersion.TLSv1_2 if version == '1.2' else ssl.TLSVersion.TLSv1_3
@@ -128,7 +125,7 @@ class TlsEngineTest {
     @Test
     void plainHttpOnTheTlsPortIsAnsweredAndClosed() throws Exception {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", group.port()));
+            s.connect(new InetSocketAddress("127.0.0.1", group.port()), 30_000);
             s.setSoTimeout(30_000);
             s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -142,7 +139,7 @@ class TlsEngineTest {
     @Test
     void aStalledHandshakeIsClosedAndCounted() throws Exception {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", group.port()));
+            s.connect(new InetSocketAddress("127.0.0.1", group.port()), 30_000);
             s.setSoTimeout(30_000);
             // The first bytes of a ClientHello record header, then nothing more.
             s.getOutputStream().write(new byte[] {22, 3, 1, 0, (byte) 200, 1});
@@ -163,6 +160,7 @@ class TlsEngineTest {
         makeCertificate(otherCa, dir.resolve("other-key.pem"), "other");
         List<String> out = python("""
                 import socket, ssl, sys
+                socket.setdefaulttimeout(60)
                 ctx = ssl.create_default_context(cafile=sys.argv[2])
                 try:
                     ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1]))), server_hostname='localhost')
@@ -182,6 +180,7 @@ class TlsEngineTest {
         Files.writeString(both, Files.readString(cert) + Files.readString(second));
         String script = """
                 import socket, ssl, sys
+                socket.setdefaulttimeout(60)
                 port = int(sys.argv[1])
                 ctx = ssl.create_default_context(cafile=sys.argv[2])
                 def open_():
@@ -190,7 +189,10 @@ class TlsEngineTest {
                     s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
                     data = b''
                     while b'resumed=' not in data:
-                        data += s.recv(4096)
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            raise EOFError('the server closed after %r' % data)
+                        data += chunk
                     return data.split(b'\\r\\n\\r\\n')[0].split(b'\\r\\n')[0].decode()
                 def cn(s):
                     return dict(x[0] for x in s.getpeercert()['subject'])['commonName']
@@ -203,18 +205,19 @@ class TlsEngineTest {
                 """;
         Process p = new ProcessBuilder("python3", "-c", script, String.valueOf(group.port()), both.toString())
                 .redirectErrorStream(true).start();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-             Writer in = new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
-            assertEquals("old first HTTP/1.1 200 OK", out.readLine());
+        try (Writer in = new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
+            ProcessLines out = new ProcessLines(p.getInputStream(), "python");
+            assertEquals("old first HTTP/1.1 200 OK", out.next(CLIENT_LIMIT));
             Files.copy(second, cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Files.copy(dir.resolve("second-key.pem"), dir.resolve("key.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             context.reload();
             in.write("go\n");
             in.flush();
-            assertEquals("new second HTTP/1.1 200 OK", out.readLine());
-            assertEquals("old again first HTTP/1.1 200 OK", out.readLine());
+            assertEquals("new second HTTP/1.1 200 OK", out.next(CLIENT_LIMIT));
+            assertEquals("old again first HTTP/1.1 200 OK", out.next(CLIENT_LIMIT));
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "python ends after its last line");
         } finally {
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            p.destroyForcibly();
         }
         assertEquals(1, context.reloads());
     }
