@@ -60,11 +60,16 @@ final class TlsOptions {
         }
     }
 
-    /** Says once how HTTPS bodies leave: kernel TLS is not available here, or not used yet. */
+    /**
+     * Says once, at start, how HTTPS bodies leave: through kernel TLS where the kernel has it
+     * (connections on a transport that lends its sockets hand their keys to the kernel after the
+     * handshake), or encrypted in user space, and why.
+     */
     static void report(TlsContext tls, PrintStream err) {
         if (tls.kernelTls()) {
-            err.println("keel serve: the kernel has TLS, but kernel TLS is not wired through the transport yet:"
-                    + " HTTPS bodies are encrypted in user space (pread into off-heap buffers, OpenSSL)");
+            err.println("keel serve: kernel TLS available: connections hand their keys to the kernel after the handshake"
+                    + " and send file bodies with sendfile (io_uring with direct descriptors, and ciphers the kernel"
+                    + " lacks, stay in user space)");
         } else {
             err.println("keel serve: kernel TLS unavailable (" + tls.kernelTlsReason()
                     + "): HTTPS bodies are encrypted in user space (pread into off-heap buffers, OpenSSL)");

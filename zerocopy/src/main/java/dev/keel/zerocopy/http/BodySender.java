@@ -27,9 +27,10 @@ import java.lang.foreign.MemorySegment;
  * waits for the disk (the head then goes ahead alone, since the loop's head buffer is
  * reused meanwhile).
  *
- * <p>HTTPS (in user space, the only TLS mode the transport carries): bodies are read with
- * pread(2) into the loop's off-heap buffer, encrypted, and written with
- * {@link Connection#write}, a buffer's worth after another as the queue drains ({@link #pump}).
+ * <p>HTTPS in user space: bodies are read with pread(2) into the loop's off-heap buffer,
+ * encrypted, and written with {@link Connection#write}, a buffer's worth after another as the
+ * queue drains ({@link #pump}). Kernel TLS (a connection whose socket the kernel encrypts): every
+ * answer leaves as for plain HTTP, file regions included, and the kernel encrypts them.
  *
  * <p>The session's file stays open while the transport may read it: it is released when the
  * region is over ({@link #fileSent}) or when the connection closed ({@code onClose}), both of
@@ -57,11 +58,20 @@ final class BodySender {
 
     /** Sends the head now in the loop's head buffer, with nothing after it. */
     void head(LoopResources r, HttpSession s) {
-        if (s.tls != null) {
+        if (userSpaceTls(s)) {
             tlsWrite(r, s, r.head.buffer(), 0, r.head.length());
             return;
         }
         s.connection.write(r.head.slice(r.head.length()));
+    }
+
+    /**
+     * Whether the session's bytes are encrypted here (HTTPS in user space): false for plain
+     * HTTP and for kernel TLS, where the kernel encrypts what the transport writes, so heads and
+     * file regions go out exactly as for plain HTTP.
+     */
+    private static boolean userSpaceTls(HttpSession s) {
+        return s.tls != null && !s.tls.kernelMode();
     }
 
     /** HTTPS: encrypts {@code length} bytes at {@code offset} of {@code data} onto the connection. */
@@ -82,14 +92,14 @@ final class BodySender {
         MemorySegment buffer = r.head.buffer();
         if (headLength + length <= buffer.byteSize()) {
             MemorySegment.copy(body, first, buffer, headLength, length);
-            if (s.tls != null) {
+            if (userSpaceTls(s)) {
                 tlsWrite(r, s, buffer, 0, headLength + length);
             } else {
                 c.write(r.head.slice((int) (headLength + length)));
             }
             return;
         }
-        if (s.tls != null) {
+        if (userSpaceTls(s)) {
             tlsWrite(r, s, buffer, 0, headLength);
             if (!s.done) {
                 tlsWrite(r, s, body, first, length);
@@ -111,7 +121,7 @@ final class BodySender {
         s.phase = HttpSession.SENDING;
         s.sendPosition = first;
         s.sendRemaining = length;
-        if (s.tls != null) {
+        if (userSpaceTls(s)) {
             head(r, s);
             if (!s.done) {
                 pump(r, s);
@@ -129,7 +139,7 @@ final class BodySender {
     void startMultipart(LoopResources r, HttpSession s) {
         s.phase = HttpSession.SENDING;
         s.part = 0;
-        if (s.tls != null) {
+        if (userSpaceTls(s)) {
             s.partHeadSent = false;
             s.sendPosition = s.partFirst[0];
             s.sendRemaining = s.partLast[0] - s.partFirst[0] + 1;
@@ -246,8 +256,8 @@ final class BodySender {
 
     /** HTTPS: moves the body on, called when the answer starts and on every writable event after. */
     void pump(LoopResources r, HttpSession s) {
-        if (s.tls == null) {
-            return; // plain HTTP: the transport moves file regions by itself
+        if (!userSpaceTls(s)) {
+            return; // plain HTTP or kernel TLS: the transport moves file regions by itself
         }
         Connection c = s.connection;
         int tlsChunks = TLS_CHUNKS_PER_EVENT;
@@ -316,7 +326,7 @@ final class BodySender {
             f.release();
             if (s.connection == c && s.awaitingDisk && c.isOpen()) {
                 s.awaitingDisk = false;
-                if (s.tls != null) {
+                if (userSpaceTls(s)) {
                     pump(r, s);
                 } else {
                     sendRegion(r, s, r.emptyHead);

@@ -1,5 +1,6 @@
 package dev.keel.zerocopy.http;
 
+import dev.keel.io.Connection;
 import dev.keel.zerocopy.tls.TlsConnection;
 import dev.keel.zerocopy.tls.TlsContext;
 import dev.keel.zerocopy.tls.TlsIo;
@@ -78,17 +79,24 @@ final class LoopResources implements AutoCloseable {
     }
 
     /**
-     * A TLS engine opened on the context's current certificate, between memory BIOs: the
-     * connection's records are written with {@code Connection.write}. Kernel TLS (a socket BIO
-     * on the connection's descriptor) is not wired through the transport yet, which no longer
-     * lends its descriptors to the modules above it.
+     * A TLS engine for connection {@code c}, opened on the context's current certificate. Where
+     * the context tries kernel TLS and the transport lends the socket
+     * ({@link Connection#lendForKernelTls}: epoll, or io_uring without direct descriptors),
+     * OpenSSL writes the handshake to the socket itself and keeps the kernel's encryption
+     * after it if the kernel takes the keys; otherwise, and on every other connection, the
+     * engine sits between memory BIOs and its records go out with {@code Connection.write}.
      */
-    TlsConnection tlsConnection() {
+    TlsConnection tlsConnection(Connection c) {
         TlsConnection t = tlsConnections.pollFirst();
         if (t == null) {
             t = new TlsConnection(tlsContext);
         }
-        t.open();
+        int fd = tlsContext.attemptsKernelTls() ? c.lendForKernelTls() : -1;
+        if (fd >= 0) {
+            t.openWithSocketWrites(fd);
+        } else {
+            t.open();
+        }
         return t;
     }
 

@@ -82,7 +82,7 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             formatPeer(r, s);
         }
         if (r.tls != null) {
-            s.tls = r.tlsConnection();
+            s.tls = r.tlsConnection(c);
             r.heads.start(s); // the header timeout covers the handshake: a stalled one is closed with it
         }
     }

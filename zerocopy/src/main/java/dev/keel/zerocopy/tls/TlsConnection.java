@@ -32,7 +32,7 @@ public final class TlsConnection {
     public static final int FAILED = -1;
     /** {@link #read}: the peer sent close_notify. */
     public static final int CLOSED = -2;
-    /** {@link #handshake}, {@link #sendfile}: the socket is full; go on when it is writable (socket writes only). */
+    /** {@link #handshake}: the socket is full; go on when it is writable (socket writes only). */
     public static final int WRITE_BLOCKED = 2;
     /** The content type of a TLS handshake record: every TLS connection's first byte. */
     private static final byte HANDSHAKE_RECORD = 22;
@@ -92,8 +92,9 @@ public final class TlsConnection {
     /**
      * After the handshake of a connection opened {@link #openWithSocketWrites with socket writes}:
      * asks OpenSSL whether the kernel took the transmit side ({@code BIO_get_ktls_send}). If it
-     * did, the connection is in kernel mode: everything written to the socket, by
-     * write(2), sendfile(2) or {@link #sendfile}, leaves encrypted by the kernel. If not (no
+     * did, the connection is in kernel mode: everything written to the socket, by write(2) or
+     * sendfile(2) (what SSL_sendfile does on such a socket), leaves encrypted by the kernel, so
+     * the caller writes plaintext and file regions through its transport. If not (no
      * {@code tls} module, a cipher the kernel lacks), the write BIO is replaced by a memory BIO
      * and the connection encrypts in user space like any other. Returns whether the kernel took it.
      */
@@ -120,24 +121,6 @@ public final class TlsConnection {
     /** Whether OpenSSL still writes to the socket itself (a kernel TLS attempt before {@link #settleKernelTls}). */
     public boolean socketWrites() {
         return socketWrites;
-    }
-
-    /**
-     * Kernel mode: {@code SSL_sendfile} of {@code length} bytes of {@code fileFd} from
-     * {@code offset}, encrypted by the kernel without passing through user space. Returns bytes
-     * sent, {@link #WRITE_BLOCKED} when the socket is full, or {@link #FAILED}.
-     */
-    public long sendfile(int fileFd, long offset, long length) {
-        long n = OpenSsl.sendfile(ssl, fileFd, offset, length);
-        if (n > 0) {
-            return n;
-        }
-        int error = OpenSsl.error(ssl, (int) n);
-        if (error == SSL_ERROR_WANT_WRITE) {
-            return WRITE_BLOCKED;
-        }
-        fail(TlsFailure.RECORD, OpenSsl.drainErrors());
-        return FAILED;
     }
 
     /** Whether {@link #open} ran and {@link #free} did not yet. */
