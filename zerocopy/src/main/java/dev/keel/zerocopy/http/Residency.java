@@ -15,7 +15,10 @@ import java.lang.foreign.MemorySegment;
  * judged by their ends (a file is read, and evicted, mostly in runs), so a range with a hole in
  * its middle can still make sendfile wait; the probes cost two system calls per chunk of
  * {@link dev.keel.zerocopy.FileRegion#MAX_CHUNK}. A file system that cannot answer
- * (EOPNOTSUPP) is taken as resident, as before this check existed. Loop-confined.
+ * (EOPNOTSUPP) is taken as resident, as before this check existed. A probe that misses also
+ * starts the kernel's readahead of the page it asked for (the page cache reads ahead for
+ * RWF_NOWAIT reads too; only the wait is skipped), so a second probe moments later may find it
+ * cached. Loop-confined.
  */
 final class Residency {
     private final MemorySegment scratch;
