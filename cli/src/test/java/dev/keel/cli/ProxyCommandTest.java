@@ -1,11 +1,10 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.testing.ProcessLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -70,7 +69,7 @@ class ProxyCommandTest {
             Process p = ServeCommandTest.KeelProcess.start("proxy", "--port", "0", "--to", "127.0.0.1:" + upstream.getLocalPort(),
                     "--transport", "auto");
             try {
-                String ready = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+                String ready = ProcessLines.firstLine(p.getInputStream(), "keel", KeelProcess.READY_LIMIT);
                 Matcher m = Pattern.compile("keel proxy: 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:\\d+"
                                 + " \\(splice, 1 loop, (on CPU \\d+|unpinned)\\)")
                         .matcher(ready == null ? "" : ready);

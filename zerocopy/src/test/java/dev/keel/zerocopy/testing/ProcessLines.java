@@ -57,6 +57,21 @@ public final class ProcessLines {
     }
 
     /**
+     * The first line a child prints on {@code in} (a ready line), waited for at most
+     * {@code limit}; null when its output ended first (it exited), as {@code readLine} says.
+     *
+     * @throws AssertionError when no line came in time
+     */
+    public static String firstLine(InputStream in, String name, Duration limit) throws InterruptedException {
+        ProcessLines lines = new ProcessLines(in, name);
+        String line = lines.queue.poll(limit.toNanos(), TimeUnit.NANOSECONDS);
+        if (line == null) {
+            throw new AssertionError("no line from " + name + " within " + limit);
+        }
+        return line == END ? null : line;
+    }
+
+    /**
      * The next line, waiting at most {@code limit}.
      *
      * @throws AssertionError when no line came in time or the output ended, with the last lines seen
