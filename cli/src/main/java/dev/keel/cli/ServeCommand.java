@@ -119,8 +119,8 @@ final class ServeCommand implements Command {
         if (endpoint != null) {
             FileServer plain = server;
             FileServer secure = https;
-            metrics = endpoint.start(server.group(), servers,
-                    () -> TlsOptions.prometheus(tls == null ? null : tls.stats(), plain, secure));
+            metrics = endpoint.start(server.group(),
+                    () -> TlsOptions.prometheus(tls == null ? null : tls.stats(), plain, secure), servers);
         }
         if (tls != null) {
             TlsOptions.report(tls, err);

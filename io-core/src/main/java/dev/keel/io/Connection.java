@@ -49,8 +49,9 @@ public final class Connection {
 
     /**
      * Writes {@code data} now as far as the socket takes it and queues the rest (copied into the
-     * loop's buffers), preserving order. Past the high water mark reading pauses until the
-     * queue drains below the low one, then {@link ConnectionHandler#onWritable} runs.
+     * loop's buffers), preserving order. Past the high water mark reading pauses — this
+     * connection's, or its source's after {@link #feedFrom} — until the queue drains below the
+     * low one, then {@link ConnectionHandler#onWritable} runs.
      */
     public void write(MemorySegment data) {
         core.writes.write(core.liveSlot(this), this, data);
@@ -101,6 +102,26 @@ public final class Connection {
     /** Undoes {@link #pauseReading()}; bytes that arrived meanwhile are delivered on the next pass. */
     public void resumeReading() {
         core.writes.resumeReading(core.liveSlot(this));
+    }
+
+    /**
+     * Names {@code source}, another connection of this loop whose input the application writes
+     * to this one (the other side of a relay, a proxy's client or upstream), as the connection
+     * this one's water marks hold back: once this connection's queued output passes the high
+     * water mark, {@code source} stops reading — not this connection — until the queue drains
+     * below the low one; then {@code source} reads again and {@link ConnectionHandler#onWritable}
+     * runs as usual. Pausing the writer's own reading, the default, suits a server answering
+     * its own requests; a relay must go on reading the peer it writes to, or a peer that writes
+     * while it does not read and a relay that waits for it to read wait for each other forever.
+     * A source held back by several connections reads again when the last of them drained; a
+     * connection that closes lets its source read again. {@code null} restores the default.
+     * Allocation-free.
+     *
+     * @throws IllegalArgumentException when {@code source} is of another loop, or is this connection
+     * @throws StaleHandleException     when either connection is closed
+     */
+    public void feedFrom(Connection source) {
+        core.writes.feedFrom(core.liveSlot(this), source);
     }
 
     /**
@@ -173,6 +194,18 @@ public final class Connection {
     /** Closes at once, dropping pending output ({@link CloseReason#ABORTED}). */
     public void abort() {
         core.lifecycle.closeNow(core.liveSlot(this), CloseReason.ABORTED);
+    }
+
+    /**
+     * Closes at once with a TCP reset (RST, by SO_LINGER 0) instead of a FIN, dropping pending
+     * output, as {@link CloseReason#ABORTED}: the peer reads ECONNRESET rather than an end of
+     * stream, so it cannot take a cut-off stream for a complete one. For passing on a reset (a
+     * proxy whose other side was reset). On io_uring with
+     * {@link LoopOptions.Builder#directDescriptors direct descriptors} there is no descriptor
+     * to set the option on, and this is {@link #abort()}.
+     */
+    public void reset() {
+        core.lifecycle.reset(core.liveSlot(this), this);
     }
 
     /**

@@ -59,11 +59,8 @@ final class LoopCore implements PollerHost {
     Connector connector;
     Cumulation cumulation;
     ConnectionTimeouts timeouts;
-    /** The pending retry of a paused accept, or -1. */
-    private int acceptResumeTimer = -1;
     private MemorySegment readBuffer;
     private MemorySegment[] readSlices;
-    private boolean accepting;
     private long shutdownDeadline;
     /** The clock of this pass (System.nanoTime), read once per pass. */
     long now;
@@ -172,10 +169,7 @@ final class LoopCore implements PollerHost {
         readBuffer = arena.allocate(options.readBufferBytes, 64);
         readSlices = new MemorySegment[options.readBufferBytes + 1];
         poller.setUp(listenFd, wakeup.open());
-        if (listenFd >= 0) {
-            accepting = true;
-            poller.startAccepting();
-        }
+        acceptPolicy.resume();
     }
 
     private boolean finished() {
@@ -184,7 +178,7 @@ final class LoopCore implements PollerHost {
         }
         if (shutdownDeadline == 0) {
             shutdownDeadline = System.nanoTime() + options.shutdownDrainNanos;
-            stopAccepting();
+            acceptPolicy.stop();
             lifecycle.closeAllGracefully(CloseReason.SHUTDOWN);
         }
         return table.used() == 0 || System.nanoTime() - shutdownDeadline >= 0;
@@ -240,25 +234,7 @@ final class LoopCore implements PollerHost {
 
     /** Accepting ran out of something (EMFILE, ENFILE, ...): stop accepting for a while. */
     void pauseAccepting() {
-        stopAccepting();
-        if (acceptResumeTimer < 0) {
-            acceptResumeTimer = timers.scheduleInternal(now, options.acceptRetryNanos, LoopTimers.KIND_ACCEPT_RESUME,
-                    0, 0);
-        }
-    }
-
-    private void stopAccepting() {
-        if (accepting) {
-            accepting = false;
-            poller.stopAccepting();
-        }
-    }
-
-    private void resumeAccepting() {
-        if (!accepting && !shutdownRequested && listenFd >= 0) {
-            accepting = true;
-            poller.startAccepting();
-        }
+        acceptPolicy.pause();
     }
 
     // ---------------------------------------------------------------- the loop's own timers
@@ -276,10 +252,7 @@ final class LoopCore implements PollerHost {
             }
             case LoopTimers.KIND_CONNECT_TIMEOUT -> lifecycle.connectTimedOut(a, b);
             case LoopTimers.KIND_PERIODIC -> timers.runPeriodic(a, b, now, taskFailure);
-            case LoopTimers.KIND_ACCEPT_RESUME -> {
-                acceptResumeTimer = -1;
-                resumeAccepting();
-            }
+            case LoopTimers.KIND_ACCEPT_RESUME -> acceptPolicy.resume();
             default -> throw new IllegalStateException("unknown timer kind " + kind);
         }
     }
@@ -435,7 +408,7 @@ final class LoopCore implements PollerHost {
 
     @Override
     public boolean accepting() {
-        return accepting;
+        return acceptPolicy.accepting();
     }
 
     @Override

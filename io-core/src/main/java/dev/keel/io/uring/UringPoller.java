@@ -7,7 +7,6 @@ import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
-import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.ffm.EventFd;
@@ -18,10 +17,8 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.gen.Errno;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 import static dev.keel.io.uring.UringOps.CLOSE_DEFERRED;
-import static dev.keel.io.uring.UringOps.EOF_HELD;
 import static dev.keel.io.uring.UringOps.FILE_WAIT;
 import static dev.keel.io.uring.UringOps.OP_ACCEPT;
 import static dev.keel.io.uring.UringOps.OP_CANCEL;
@@ -37,22 +34,14 @@ import static dev.keel.io.uring.UringOps.OP_SEND;
 import static dev.keel.io.uring.UringOps.OP_SHUTDOWN;
 import static dev.keel.io.uring.UringOps.OP_WAKE;
 import static dev.keel.io.uring.UringOps.POLL_OUT_ARMED;
-import static dev.keel.io.uring.UringOps.RECV_ARMED;
-import static dev.keel.io.uring.UringOps.RECV_CANCELLING;
 import static dev.keel.io.uring.UringOps.SEND_BUSY;
 import static dev.keel.io.uring.UringOps.SHUTDOWN_BUSY;
-import static dev.keel.io.uring.UringOps.STARVED;
 import static dev.keel.io.uring.UringOps.userData;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLLOUT;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
-import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.loop.ConnectionTable.FD;
-import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
-import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.loop.ConnectionTable.IN_FLIGHT;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 
@@ -108,15 +97,13 @@ public final class UringPoller extends Poller {
     private int zombies;
     private boolean drained = true;
 
-    private int[] dirty;
-    private int dirtyCount;
+    private UringSweep sweep;
 
     private UringSends sends;
     private UringReceives receives;
     private UringConnects connects;
     private UringFiles fileSteps;
     private UringCloses closes;
-    private FileRegions files;
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -161,12 +148,11 @@ public final class UringPoller extends Poller {
         }
         receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer());
         receives = new UringReceives(this, loop, receive, prep, fileFlag);
-        dirty = new int[Math.max(64, options.maxConnections())];
         sends = new UringSends(prep, outbound, options, loop.arena());
         connects = new UringConnects(this, loop, prep, direct, fileFlag);
-        files = outbound.files();
         fileSteps = new UringFiles(this, loop, prep, outbound, options.maxConnections(), fileFlag);
         closes = new UringCloses(this, table, pass, prep, direct, fileSteps);
+        sweep = new UringSweep(this, loop, receive, receives, sends, fileSteps, prep, fileFlag);
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
@@ -175,7 +161,7 @@ public final class UringPoller extends Poller {
 
     @Override
     public int poll(int timeoutMillis) {
-        flushDirty();
+        sweep.flush();
         if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
             long spinUntil = loop.now() + options.busyPollNanos();
             do {
@@ -336,14 +322,6 @@ public final class UringPoller extends Poller {
         return 0;
     }
 
-    private void send(int slot) {
-        int s = sqe();
-        // Bytes before a file region (a response head) go with MSG_MORE: they share a segment with the file's first.
-        sends.prepare(s, slot, kernelFd(slot), userData(OP_SEND, slot), files.active(slot) ? MSG_MORE : 0);
-        prep.addFlags(s, fileFlag);
-        opStarted(slot, SEND_BUSY);
-    }
-
     private void sendDone(int slot, int res) {
         clearState(slot, SEND_BUSY);
         if (table.hasFlag(slot, FLAG_OPEN)) {
@@ -370,13 +348,6 @@ public final class UringPoller extends Poller {
         markDirty(slot); // the region's first splice goes with the pass's submissions
     }
 
-    private void armPollOut(int slot) {
-        int s = sqe();
-        prep.pollAdd(s, kernelFd(slot), EPOLLOUT, userData(OP_POLL_OUT, slot));
-        prep.addFlags(s, fileFlag);
-        opStarted(slot, POLL_OUT_ARMED);
-    }
-
     @Override
     public void shutdownOutput(int slot, Connection c) {
         int s = sqe();
@@ -393,70 +364,7 @@ public final class UringPoller extends Poller {
     }
 
     void markDirty(int slot) {
-        if (!table.hasFlag(slot, FLAG_DIRTY)) {
-            table.setFlag(slot, FLAG_DIRTY);
-            if (dirtyCount == dirty.length) {
-                dirty = Arrays.copyOf(dirty, dirty.length * 2);
-            }
-            dirty[dirtyCount++] = slot;
-        }
-    }
-
-    /**
-     * Brings every connection touched in this pass in line with its flags, just before the
-     * pass's io_uring_enter: delivers input held while reading was paused, arms or cancels its
-     * recv, sends its queue or asks for writability. Handlers called from here may touch more
-     * connections; they are served in the same sweep.
-     */
-    private void flushDirty() {
-        for (int i = 0; i < dirtyCount; i++) {
-            service(dirty[i]);
-        }
-        dirtyCount = 0;
-        int slot;
-        while ((slot = receive.nextUnstarved()) >= 0) {
-            clearState(slot, STARVED);
-            service(slot);
-        }
-    }
-
-    private void service(int slot) {
-        table.clearFlag(slot, FLAG_DIRTY);
-        if (!table.hasFlag(slot, FLAG_OPEN) || table.hasFlag(slot, FLAG_CONNECTING)) {
-            return;
-        }
-        Connection c = loop.connection(slot);
-        if ((receive.holds(slot) || hasState(slot, EOF_HELD)) && receives.wantsInput(slot)) {
-            receives.deliverHeld(slot, c);
-            if (!table.isLive(c.handle())) {
-                return;
-            }
-        }
-        if (receives.readable(slot)) {
-            if (!hasState(slot, RECV_ARMED)) {
-                if (receive.available() > 0) {
-                    receives.armRecv(slot);
-                } else if (!hasState(slot, STARVED)) {
-                    table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | STARVED);
-                    receive.starve(slot);
-                }
-            }
-        } else if (hasState(slot, RECV_ARMED) && !hasState(slot, RECV_CANCELLING)) {
-            receives.cancelRecv(slot);
-        }
-        if (!hasState(slot, SEND_BUSY)) {
-            if (outbound.sendable(slot) > 0) {
-                send(slot);
-            } else if (files.active(slot)) {
-                if (!hasState(slot, FILE_WAIT)) {
-                    fileSteps.step(slot);
-                } else if (!hasState(slot, POLL_OUT_ARMED)) {
-                    armPollOut(slot);
-                }
-            } else if (table.hasFlag(slot, FLAG_WANT_WRITE) && !hasState(slot, POLL_OUT_ARMED)) {
-                armPollOut(slot);
-            }
-        }
+        sweep.markDirty(slot);
     }
 
     // ---------------------------------------------------------------- close
@@ -481,7 +389,7 @@ public final class UringPoller extends Poller {
         }
         stopAccepting();
         while ((zombies > 0 || acceptor.armed()) && System.nanoTime() - deadlineNanos < 0) {
-            flushDirty();
+            sweep.flush();
             pass.enterAndWait(10);
             pass.reap();
         }

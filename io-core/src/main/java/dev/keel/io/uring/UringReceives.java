@@ -12,12 +12,11 @@ import dev.keel.io.loop.SocketErrors;
 
 import java.lang.foreign.MemorySegment;
 
-import static dev.keel.io.loop.ConnectionTable.FLAG_APP_READ_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.loop.ConnectionTable.FLAG_READ_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
+import static dev.keel.io.loop.ConnectionTable.READ_PAUSES;
 import static dev.keel.io.uring.UringOps.EOF_HELD;
 import static dev.keel.io.uring.UringOps.OP_CANCEL;
 import static dev.keel.io.uring.UringOps.OP_RECV;
@@ -111,7 +110,7 @@ final class UringReceives {
     private void received(int slot, int bid, int n) {
         if (table.hasFlag(slot, FLAG_CLOSING)) {
             receive.provide(bid); // a graceful close reads no more
-        } else if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED) || receive.holds(slot)) {
+        } else if (table.hasFlag(slot, READ_PAUSES) || receive.holds(slot)) {
             receive.hold(slot, bid, n); // paused: kept, in order, until reading resumes
         } else {
             deliver(slot, loop.connection(slot), bid, n);

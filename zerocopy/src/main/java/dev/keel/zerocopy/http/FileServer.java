@@ -5,10 +5,10 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
+import dev.keel.zerocopy.LoopServerBuilder;
 import dev.keel.zerocopy.tls.TlsContext;
 import dev.keel.zerocopy.tls.TlsStats;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -166,16 +166,10 @@ public final class FileServer implements AutoCloseable {
     }
 
     /** Settings; {@link #start()} checks the root, binds and starts the loops. */
-    public static final class Builder {
+    public static final class Builder extends LoopServerBuilder<Builder> {
         /** The longest request head (431 past it), and so the smallest read buffer. */
         public static final int MIN_READ_BUFFER = 16 * 1024;
         private Path root;
-        private InetAddress host = InetAddress.getLoopbackAddress();
-        private int port;
-        private int loops = 1;
-        private int[] cpus = new int[0];
-        private Transport transport = Transport.EPOLL;
-        private LoopOptions options = loopOptions().build();
         private Duration headerTimeout = Duration.ofSeconds(10);
         private int maxRequests = 1000;
         private boolean refuseSymlinks;
@@ -191,6 +185,7 @@ public final class FileServer implements AutoCloseable {
         private int readAheadQueue = 256;
 
         private Builder() {
+            super(FileServer.loopOptions().build());
         }
 
         /** The directory to serve (required). */
@@ -199,49 +194,19 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
-        /** Address to listen on (default 127.0.0.1). */
-        public Builder host(InetAddress address) {
-            host = Objects.requireNonNull(address);
-            return this;
-        }
-
-        /** Port (default 0: any free one, see {@link FileServer#port()}). */
-        public Builder port(int p) {
-            port = p;
-            return this;
-        }
-
-        /** Event loops (default 1). */
-        public Builder loops(int n) {
-            loops = n;
-            return this;
-        }
-
-        /** One CPU per loop (default: the core plan of {@link EventLoopGroup.Builder#cpus}). */
-        public Builder cpus(int... list) {
-            cpus = list.clone();
-            return this;
-        }
-
-        /** The transport of the loops (default epoll). */
-        public Builder transport(Transport t) {
-            transport = Objects.requireNonNull(t);
-            return this;
-        }
-
         /**
          * The loops' options: connections per loop, buffers, idle timeout, io_uring settings and
          * the rest of {@link LoopOptions} (default {@link FileServer#loopOptions()}). Their read buffers
          * hold a request head whole, so they must be at least {@value #MIN_READ_BUFFER} bytes.
          */
+        @Override
         public Builder options(LoopOptions loopOptions) {
             Objects.requireNonNull(loopOptions, "options");
             if (loopOptions.readBufferBytes() < MIN_READ_BUFFER) {
                 throw new IllegalArgumentException("the file server's read buffers hold a request head (up to "
                         + MIN_READ_BUFFER + " bytes); readBufferBytes " + loopOptions.readBufferBytes() + " is smaller");
             }
-            options = loopOptions;
-            return this;
+            return super.options(loopOptions);
         }
 
         /**
@@ -347,7 +312,8 @@ public final class FileServer implements AutoCloseable {
          * the caller's: it outlives the server and is closed by the caller, and
          * {@link TlsContext#reload()} on it is seen by new connections. Bodies are read into an
          * off-heap buffer of the loop with pread(2), encrypted there and written with
-         * {@code Connection.write} (kernel TLS is not wired through the transport yet, see the
+         * {@code Connection.write}; where the context uses kernel TLS and the transport lends the
+         * socket, the kernel encrypts and bodies go out with sendfile like plain HTTP (see the
          * README).
          */
         public Builder tls(TlsContext context) {
@@ -384,13 +350,8 @@ public final class FileServer implements AutoCloseable {
                 ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, MIN_READ_BUFFER,
                         100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
                         smallFileBudget, log, boundary, readAhead, tls, precompressed);
-                StaticFileHandler handler = new StaticFileHandler(config, loops, options.readBufferBytes());
-                EventLoopGroup.Builder g = EventLoopGroup.builder().loops(loops).host(host).port(port).options(options)
-                        .transport(transport).handler(handler);
-                if (cpus.length > 0) {
-                    g.cpus(cpus);
-                }
-                return new FileServer(g.start(), handler, rootFd, dir, useOpenat2, log, readAhead, tls);
+                StaticFileHandler handler = new StaticFileHandler(config, loopCount(), chosenOptions().readBufferBytes());
+                return new FileServer(group(handler).start(), handler, rootFd, dir, useOpenat2, log, readAhead, tls);
             } catch (RuntimeException e) {
                 Files.close(rootFd);
                 if (readAhead != null) {
