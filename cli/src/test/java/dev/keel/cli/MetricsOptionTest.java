@@ -1,12 +1,11 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.testing.ProcessLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.Socket;
 import java.net.URI;
@@ -137,7 +136,7 @@ class MetricsOptionTest {
             command.addAll(List.of(args));
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             try {
-                String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
+                String line = ProcessLines.firstLine(p.getInputStream(), "keel", KeelProcess.READY_LIMIT);
                 return new Keeper(p, line);
             } catch (RuntimeException | Error e) {
                 p.destroyForcibly().waitFor();

@@ -1,11 +1,10 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.testing.ProcessLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -113,7 +112,7 @@ class ProxyCommandTest {
             command.add("127.0.0.1:" + upstream.getLocalPort());
             Process p = ServeCommandTest.KeelProcess.start(command.toArray(String[]::new));
             try {
-                String ready = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+                String ready = ProcessLines.firstLine(p.getInputStream(), "keel", KeelProcess.READY_LIMIT);
                 Matcher m = Pattern.compile("keel proxy: 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:" + upstream.getLocalPort()
                                 + " \\((epoll|io_uring), (\\d) loops?, (on CPUs? [\\d,]+|unpinned).*\\)")
                         .matcher(ready == null ? "" : ready);

@@ -242,13 +242,43 @@ public final class Connection {
      * only in the ring's fixed file table. Package-private: the transport alone makes system
      * calls on a connection's socket (bytes with {@link #write}, files with {@link #writeFile},
      * the peer with {@link #peerAddress}), so that both transports carry everything the same
-     * way and direct descriptors work for every application.
+     * way and direct descriptors work for every application; kernel TLS borrows it only
+     * through {@link #lendForKernelTls}.
      *
      * @throws StaleHandleException once the connection is closed: its number may already be
      *         another socket's
      */
     int fd() {
         requireOpen();
+        return fd;
+    }
+
+    /**
+     * Kernel TLS (the kernel's {@code tls} upper layer protocol, Documentation/networking/tls.rst):
+     * lends the socket's descriptor to the TLS library that switches this socket to kernel
+     * encryption. OpenSSL under {@code SSL_OP_ENABLE_KTLS}, given the descriptor as its write
+     * BIO, writes the handshake records to the socket itself and then hands the transmit keys to
+     * the kernel ({@code setsockopt(TCP_ULP, "tls")}, {@code setsockopt(SOL_TLS, TLS_TX)}) when
+     * the kernel takes them. From then on every byte the transport writes on the socket, with
+     * {@link #write} or {@link #writeFile} alike, leaves encrypted by the kernel, so file bodies
+     * stay zero-copy over TLS.
+     *
+     * <p>The one exception to "only the transport makes system calls on a connection's socket",
+     * kept narrow: the borrower writes to the descriptor only while nothing of the connection's
+     * output waits (this method answers only then, and a TLS handshake is the first output of its
+     * connection), never reads, closes or otherwise changes it, and stops using it when the
+     * connection closes (the number may then be another socket's).
+     *
+     * @return the descriptor, or -1 when none can be lent: io_uring with direct descriptors (the
+     *         socket lives only in the ring), or output waiting in io-core (the borrower's
+     *         bytes would overtake it)
+     * @throws StaleHandleException once the connection is closed
+     */
+    public int lendForKernelTls() {
+        requireOpen();
+        if (fd < 0 || !core.outputDrained(this)) {
+            return -1;
+        }
         return fd;
     }
 

@@ -294,6 +294,12 @@ final class LoopCore implements PollerHost {
         return table.isLive(c.handle()) ? outbound.pending(c.slot()) : 0;
     }
 
+    /** Whether nothing of {@code c}'s output waits: no queued byte, no file region (false once closed). */
+    boolean outputDrained(Connection c) {
+        assertInLoop();
+        return table.isLive(c.handle()) && outbound.drained(c.slot());
+    }
+
     // ---------------------------------------------------------------- PollerHost: state
 
     @Override
