@@ -397,10 +397,8 @@ final class LoopCore implements PollerHost {
     public void awake() {
         wakeup.awake();
         stats.waitEnded();
-        // The wait may have lasted any time (without timers it has no limit): what this pass
-        // does from here on — accepts, reads, their idle clocks — happens now, not when the
-        // pass began. A connection accepted after a long sleep once started with the old
-        // clock and was closed as idle at once.
+        // The wait may have lasted any time: what follows (accepts, reads, idle clocks) happens
+        // now. With the clock of before it, a connection accepted after a long sleep was idle at once.
         now = System.nanoTime();
         tick = timers.tickOf(now);
     }
