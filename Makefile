@@ -12,7 +12,7 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load bench-startup clean jdk \
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load bench-startup bench-tls clean jdk \
   artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
@@ -87,6 +87,10 @@ bench-serve: bin/keel
 # keel proxy in front of the C echo server beside a direct connection (~4 min; QUICK=1 for ~1 min).
 bench-proxy: bin/keel
 	bench/proxy-bench.sh
+
+# keel serve over TLS beside nginx over TLS (~2 min).
+bench-tls: bin/keel
+	bench/tls-bench.sh
 
 # keel serve's first seconds with and without the distribution's AOT cache (~2 min).
 bench-startup: | jdk
