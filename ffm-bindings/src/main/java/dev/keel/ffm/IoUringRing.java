@@ -15,9 +15,11 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_EXT_ARG;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_GETEVENTS;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_NO_IOWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_SQ_WAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_SQ_WAKEUP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_EXT_ARG;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_NO_IOWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_SINGLE_MMAP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OFF_CQ_RING;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OFF_SQES;
@@ -119,6 +121,8 @@ public final class IoUringRing implements AutoCloseable {
     int enterFlags;
     /** Thread that registered the ring fd (registered ring fds are per task), or null. */
     Thread ringFdOwner;
+    /** IORING_ENTER_* flags of every enter that waits: NO_IOWAIT once {@link #waitWithoutIowait} took. */
+    int waitFlags;
     private boolean closed;
 
     private record Mapping(long address, long size) {
@@ -305,7 +309,27 @@ public final class IoUringRing implements AutoCloseable {
 
     /** Submits and waits until at least {@code minComplete} completions are ready. */
     public int submitAndWait(int minComplete) {
-        return enter(flush(), minComplete, IORING_ENTER_GETEVENTS);
+        return enter(flush(), minComplete, IORING_ENTER_GETEVENTS | waitFlags);
+    }
+
+    /**
+     * From now on the waits of {@link #submitAndWait} pass IORING_ENTER_NO_IOWAIT (Linux 6.15):
+     * the kernel otherwise counts a task waiting in io_uring_enter with requests in flight as
+     * in I/O wait, so an idle network loop with a receive armed per connection shows as iowait
+     * in top and /proc/stat. Returns whether the kernel has it (IORING_FEAT_NO_IOWAIT); without
+     * it waits stay as they were.
+     */
+    public boolean waitWithoutIowait() {
+        if ((features & IORING_FEAT_NO_IOWAIT) == 0) {
+            return false;
+        }
+        waitFlags |= IORING_ENTER_NO_IOWAIT;
+        return true;
+    }
+
+    /** Whether waits pass IORING_ENTER_NO_IOWAIT ({@link #waitWithoutIowait}). */
+    public boolean waitsWithoutIowait() {
+        return (waitFlags & IORING_ENTER_NO_IOWAIT) != 0;
     }
 
     /**
@@ -322,7 +346,7 @@ public final class IoUringRing implements AutoCloseable {
         waitArg.set(JAVA_LONG, ts + KernelTimespec.TV_SEC, timeoutNanos / perSecond);
         waitArg.set(JAVA_LONG, ts + KernelTimespec.TV_NSEC, timeoutNanos % perSecond);
         int pending = flush();
-        int flags = enterFlags | IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | sqWakeupFlag();
+        int flags = enterFlags | IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | waitFlags | sqWakeupFlag();
         return IoUring.enter(enterFd, pending, minComplete, flags, waitArg.address(), IoUringGeteventsArg.SIZE);
     }
 

@@ -104,6 +104,7 @@ public final class UringPoller extends Poller {
     private UringConnects connects;
     private UringFiles fileSteps;
     private UringCloses closes;
+    private final UringStats stats = new UringStats();
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -132,7 +133,8 @@ public final class UringPoller extends Poller {
         fileFlag = direct ? IOSQE_FIXED_FILE : 0;
         ring = UringRings.open(options, loop.cpu());
         prep = ring.prep();
-        pass = new UringPass(ring, onCompletion, loop);
+        UringRings.avoidIowait(ring, stats);
+        pass = new UringPass(ring, onCompletion, loop, stats);
         acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
         UringRings.registerRingFd(ring);
         UringRings.limitWorkers(ring, UringFiles.MAX_WORKERS);
@@ -408,6 +410,11 @@ public final class UringPoller extends Poller {
     /** Splice requests of file regions that moved bytes through the ring; loop thread only. */
     public long fileSplices() {
         return fileSteps == null ? 0 : fileSteps.splices();
+    }
+
+    /** Which of io_uring's newer tools this loop uses, and their counters; readable from any thread. */
+    public UringStats uringStats() {
+        return stats;
     }
 
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */

@@ -44,7 +44,35 @@ final class UringRings {
         IORING_SETUP_SQPOLL,
     };
 
+    /**
+     * System property naming newer kernel tools the transport leaves unused, as a kernel without
+     * them would (comma-separated: {@value #NO_IOWAIT}, {@value #BUNDLES}, {@value #INCREMENTAL},
+     * {@value #WAIT_REGION}); the fallbacks' tests run with it. Read at each loop's set-up.
+     */
+    static final String WITHOUT_PROPERTY = "keel.io_uring.without";
+    static final String NO_IOWAIT = "no-iowait";
+    static final String BUNDLES = "bundles";
+    static final String INCREMENTAL = "incremental";
+    static final String WAIT_REGION = "wait-region";
+
     private UringRings() {
+    }
+
+    /** Whether {@link #WITHOUT_PROPERTY} leaves {@code tool} to the transport (set-up only: this allocates). */
+    static boolean allowed(String tool) {
+        for (String t : System.getProperty(WITHOUT_PROPERTY, "").split(",")) {
+            if (t.strip().equals(tool)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Waits without counting as I/O wait where the kernel can (IORING_ENTER_NO_IOWAIT, 6.15). */
+    static void avoidIowait(IoUringRing ring, UringStats stats) {
+        if (allowed(NO_IOWAIT) && ring.waitWithoutIowait()) {
+            stats.use(UringStats.NO_IOWAIT);
+        }
     }
 
     /**
