@@ -106,7 +106,7 @@ final class UringPass {
     /** Submits and waits for one completion, up to {@code timeoutMillis} (-1: no limit). */
     void enterAndWait(int timeoutMillis) {
         loop.countSyscalls(1);
-        stats.waited(ring.waitsWithoutIowait(), false);
+        stats.waited(ring.waitsWithoutIowait(), timeoutMillis >= 0 && ring.waitsThroughRegion());
         if (timeoutMillis < 0) {
             refused(ring.submitAndWait(1));
         } else {
