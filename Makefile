@@ -64,7 +64,7 @@ fuzz: | jdk
 gen: | jdk
 	@mkdir -p $(GEN_DIR)
 	$(MAKE) -C native build/keelgen
-	@for kind in constants:LinuxConstants layouts:LinuxLayouts errno:Errno; do \
+	@for kind in constants:LinuxConstants layouts:LinuxLayouts errno:Errno openssl:OpenSslConstants; do \
 	  native/build/keelgen $${kind%%:*} > $(GEN_DIR)/$${kind##*:}.java || exit 1; \
 	done
 	@echo "keel: regenerated $(GEN_DIR)"

@@ -5,6 +5,7 @@
  *   keelgen constants   -> dev/keel/ffm/gen/LinuxConstants.java
  *   keelgen layouts     -> dev/keel/ffm/gen/LinuxLayouts.java
  *   keelgen errno       -> dev/keel/ffm/gen/Errno.java
+ *   keelgen openssl     -> dev/keel/ffm/gen/OpenSslConstants.java (from <openssl/ssl.h>, libssl-dev)
  *
  * `make gen` at the project root runs it; GeneratedSourcesTest fails when the committed
  * files and this program's output disagree. Nothing here may hold a typed number: every
@@ -42,6 +43,11 @@
 #include <linux/mempolicy.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/opensslv.h>
+#include <openssl/ssl.h>
+#include <openssl/tls1.h>
 
 #ifndef IORING_ENTER_NO_IOWAIT
 #error "keelgen: these Linux uapi headers predate 6.15; compile with the flags native/gen/uapi-flags.sh prints"
@@ -177,7 +183,7 @@ static void constants(void) {
     C(SO_ERROR); C(SO_TYPE); C(SO_BUSY_POLL); C(SO_INCOMING_CPU); C(SO_RCVLOWAT); C(SO_ZEROCOPY);
     C(IPPROTO_IP); C(IPPROTO_IPV6); C(IPPROTO_TCP); C(IPV6_V6ONLY);
     C(TCP_NODELAY); C(TCP_CORK); C(TCP_QUICKACK); C(TCP_DEFER_ACCEPT); C(TCP_KEEPIDLE); C(TCP_KEEPINTVL);
-    C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT);
+    C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT); C(TCP_ULP); C(SOL_TCP);
     C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_MORE); C(MSG_WAITALL); C(MSG_TRUNC); C(MSG_ZEROCOPY);
     C(SHUT_RD); C(SHUT_WR); C(SHUT_RDWR); C(INADDR_ANY); C(INADDR_LOOPBACK); C(SOMAXCONN);
 
@@ -191,6 +197,7 @@ static void constants(void) {
     C(S_IFMT); C(S_IFREG); C(S_IFDIR); C(S_IFLNK);
     C(S_IRUSR); C(S_IWUSR); C(S_IRGRP); C(S_IWGRP); C(S_IROTH); C(S_IWOTH);
     C(SPLICE_F_MOVE); C(SPLICE_F_NONBLOCK); C(SPLICE_F_MORE); C(SPLICE_F_GIFT);
+    C(O_DIRECT); C(RWF_NOWAIT); C(POSIX_FADV_NORMAL); C(POSIX_FADV_WILLNEED); C(POSIX_FADV_DONTNEED);
     section("linux/openat2.h");
     C(RESOLVE_NO_XDEV); C(RESOLVE_NO_MAGICLINKS); C(RESOLVE_NO_SYMLINKS); C(RESOLVE_BENEATH);
     C(RESOLVE_IN_ROOT); C(RESOLVE_CACHED);
@@ -223,7 +230,11 @@ static void constants(void) {
     C(CLOCK_REALTIME); C(CLOCK_MONOTONIC); C(CLOCK_BOOTTIME);
 
     section("sys/resource.h, signal.h");
-    C(RLIMIT_NOFILE); C(RLIMIT_MEMLOCK); C(SIGPIPE);
+    C(RLIMIT_NOFILE); C(RLIMIT_MEMLOCK); C(SIGPIPE); C(SIGHUP);
+    /* The dispositions are pointers, ((__sighandler_t) 0, 1, -1): printed as the values signal(2) takes and returns. */
+    printf("    public static final long SIG_DFL = %lldL;\n", (long long) (intptr_t) SIG_DFL);
+    printf("    public static final long SIG_IGN = %lldL;\n", (long long) (intptr_t) SIG_IGN);
+    printf("    public static final long SIG_ERR = %lldL;\n", (long long) (intptr_t) SIG_ERR);
 
     section("sys/syscall.h: raw syscall numbers");
     C(SYS_io_uring_setup); C(SYS_io_uring_enter); C(SYS_io_uring_register);
@@ -460,16 +471,47 @@ static void errnos(void) {
     printf("}\n");
 }
 
+/*
+ * OpenSSL's numbers: error codes of SSL_get_error, option and mode bits, the control codes
+ * behind OpenSSL's function-like macros (SSL_CTX_set_min_proto_version, BIO_get_ktls_send...),
+ * which keel calls through SSL_CTX_ctrl and BIO_ctrl since a macro has no symbol to bind.
+ */
+static void openssl(void) {
+    header("OpenSslConstants", "OpenSSL 3 constants (openssl/ssl.h, bio.h, err.h) used by dev.keel.ffm.OpenSsl.");
+    section("openssl/opensslv.h: the headers' version, for the runtime check against libssl");
+    CL(OPENSSL_VERSION_NUMBER); C(OPENSSL_VERSION_MAJOR);
+    section("openssl/ssl.h: SSL_get_error");
+    C(SSL_ERROR_NONE); C(SSL_ERROR_SSL); C(SSL_ERROR_WANT_READ); C(SSL_ERROR_WANT_WRITE);
+    C(SSL_ERROR_WANT_X509_LOOKUP); C(SSL_ERROR_SYSCALL); C(SSL_ERROR_ZERO_RETURN);
+    section("openssl/ssl.h: options (SSL_CTX_set_options, uint64_t) and modes");
+    CL(SSL_OP_ENABLE_KTLS); CL(SSL_OP_NO_COMPRESSION); CL(SSL_OP_NO_RENEGOTIATION);
+    CL(SSL_OP_CIPHER_SERVER_PREFERENCE); CL(SSL_OP_NO_TICKET); CL(SSL_OP_NO_SSLv3); CL(SSL_OP_NO_TLSv1);
+    CL(SSL_OP_NO_TLSv1_1); CL(SSL_OP_IGNORE_UNEXPECTED_EOF);
+    C(SSL_MODE_ENABLE_PARTIAL_WRITE); C(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); C(SSL_MODE_RELEASE_BUFFERS);
+    C(SSL_SESS_CACHE_OFF); C(SSL_SESS_CACHE_SERVER);
+    C(SSL_FILETYPE_PEM); C(SSL_TLSEXT_ERR_OK); C(SSL_TLSEXT_ERR_ALERT_FATAL); C(SSL_TLSEXT_ERR_NOACK);
+    C(SSL_MAX_SID_CTX_LENGTH);
+    section("openssl/ssl.h, tls1.h: control codes of the SSL_CTX_ and SSL_ macros");
+    C(SSL_CTRL_SET_MIN_PROTO_VERSION); C(SSL_CTRL_SET_MAX_PROTO_VERSION); C(SSL_CTRL_MODE);
+    C(SSL_CTRL_SET_SESS_CACHE_MODE); C(SSL_CTRL_SET_SESS_CACHE_SIZE); C(SSL_CTRL_SESS_HIT);
+    C(TLS1_2_VERSION); C(TLS1_3_VERSION);
+    section("openssl/bio.h: control codes of the BIO_ macros");
+    C(BIO_CTRL_GET_KTLS_SEND); C(BIO_CTRL_GET_KTLS_RECV); C(BIO_CTRL_PENDING); C(BIO_CTRL_WPENDING);
+    C(BIO_C_SET_BUF_MEM_EOF_RETURN); C(BIO_NOCLOSE); C(BIO_CLOSE);
+    printf("}\n");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
-        fprintf(stderr, "usage: keelgen constants|layouts|errno\n");
+        fprintf(stderr, "usage: keelgen constants|layouts|errno|openssl\n");
         return 2;
     }
     if (strcmp(argv[1], "constants") == 0) constants();
     else if (strcmp(argv[1], "layouts") == 0) layouts();
     else if (strcmp(argv[1], "errno") == 0) errnos();
+    else if (strcmp(argv[1], "openssl") == 0) openssl();
     else {
-        fprintf(stderr, "keelgen: unknown output '%s' (constants|layouts|errno)\n", argv[1]);
+        fprintf(stderr, "keelgen: unknown output '%s' (constants|layouts|errno|openssl)\n", argv[1]);
         return 2;
     }
     return ferror(stdout) ? 1 : 0;

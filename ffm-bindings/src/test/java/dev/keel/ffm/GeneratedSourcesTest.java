@@ -39,7 +39,7 @@ class GeneratedSourcesTest {
     }
 
     @ParameterizedTest(name = "{1}.java matches keelgen {0}")
-    @CsvSource({"constants, LinuxConstants", "layouts, LinuxLayouts", "errno, Errno"})
+    @CsvSource({"constants, LinuxConstants", "layouts, LinuxLayouts", "errno, Errno", "openssl, OpenSslConstants"})
     void committedSourceMatchesHeaders(String kind, String className) throws Exception {
         String generated = run(new ProcessBuilder(binary.toString(), kind));
         String committed = Files.readString(COMMITTED.resolve(className + ".java"));

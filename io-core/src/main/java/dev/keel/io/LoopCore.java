@@ -62,7 +62,7 @@ final class LoopCore implements PollerHost {
     private MemorySegment readBuffer;
     private MemorySegment[] readSlices;
     private long shutdownDeadline;
-    /** The clock of this pass (System.nanoTime), read once per pass. */
+    /** The clock of this pass (System.nanoTime): read when the pass begins, and again when it wakes from a blocking wait. */
     long now;
     /** The timer tick of this pass. */
     long tick;
@@ -294,6 +294,12 @@ final class LoopCore implements PollerHost {
         return table.isLive(c.handle()) ? outbound.pending(c.slot()) : 0;
     }
 
+    /** Whether nothing of {@code c}'s output waits: no queued byte, no file region (false once closed). */
+    boolean outputDrained(Connection c) {
+        assertInLoop();
+        return table.isLive(c.handle()) && outbound.drained(c.slot());
+    }
+
     // ---------------------------------------------------------------- PollerHost: state
 
     @Override
@@ -391,6 +397,12 @@ final class LoopCore implements PollerHost {
     public void awake() {
         wakeup.awake();
         stats.waitEnded();
+        // The wait may have lasted any time (without timers it has no limit): what this pass
+        // does from here on — accepts, reads, their idle clocks — happens now, not when the
+        // pass began. A connection accepted after a long sleep once started with the old
+        // clock and was closed as idle at once.
+        now = System.nanoTime();
+        tick = timers.tickOf(now);
     }
 
     @Override

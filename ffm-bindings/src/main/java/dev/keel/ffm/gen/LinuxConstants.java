@@ -244,6 +244,8 @@ public final class LinuxConstants {
     public static final int TCP_USER_TIMEOUT = 0x12;
     public static final int TCP_FASTOPEN = 0x17;
     public static final int TCP_NOTSENT_LOWAT = 0x19;
+    public static final int TCP_ULP = 0x1f;
+    public static final int SOL_TCP = 6;
     public static final int MSG_PEEK = 2;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
@@ -307,6 +309,11 @@ public final class LinuxConstants {
     public static final int SPLICE_F_NONBLOCK = 2;
     public static final int SPLICE_F_MORE = 4;
     public static final int SPLICE_F_GIFT = 8;
+    public static final int O_DIRECT = 0x4000;
+    public static final int RWF_NOWAIT = 8;
+    public static final int POSIX_FADV_NORMAL = 0;
+    public static final int POSIX_FADV_WILLNEED = 3;
+    public static final int POSIX_FADV_DONTNEED = 4;
 
     // linux/openat2.h
     public static final int RESOLVE_NO_XDEV = 1;
@@ -392,6 +399,10 @@ public final class LinuxConstants {
     public static final int RLIMIT_NOFILE = 7;
     public static final int RLIMIT_MEMLOCK = 8;
     public static final int SIGPIPE = 0xd;
+    public static final int SIGHUP = 1;
+    public static final long SIG_DFL = 0L;
+    public static final long SIG_IGN = 1L;
+    public static final long SIG_ERR = -1L;
 
     // sys/syscall.h: raw syscall numbers
     public static final int SYS_io_uring_setup = 0x1a9;

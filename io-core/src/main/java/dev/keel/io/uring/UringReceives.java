@@ -14,12 +14,11 @@ import dev.keel.io.loop.SocketErrors;
 import java.lang.foreign.MemorySegment;
 
 import static dev.keel.ffm.gen.LinuxConstants.IORING_RECVSEND_BUNDLE;
-import static dev.keel.io.loop.ConnectionTable.FLAG_APP_READ_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.loop.ConnectionTable.FLAG_READ_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
+import static dev.keel.io.loop.ConnectionTable.READ_PAUSES;
 import static dev.keel.io.uring.UringOps.EOF_HELD;
 import static dev.keel.io.uring.UringOps.OP_CANCEL;
 import static dev.keel.io.uring.UringOps.OP_RECV;
@@ -159,7 +158,7 @@ final class UringReceives {
             if (table.hasFlag(slot, FLAG_CLOSING)) {
                 return; // a graceful close reads no more
             }
-            if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED) || receive.holds(slot)) {
+            if (table.hasFlag(slot, READ_PAUSES) || receive.holds(slot)) {
                 if (receive.holdCopy(slot, bid, offset, n) < 0) {
                     loop.closeNow(slot, CloseReason.POOL_EXHAUSTED);
                 }
@@ -177,7 +176,7 @@ final class UringReceives {
     private void received(int slot, int bid, int n) {
         if (table.hasFlag(slot, FLAG_CLOSING)) {
             receive.provide(bid); // a graceful close reads no more
-        } else if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED) || receive.holds(slot)) {
+        } else if (table.hasFlag(slot, READ_PAUSES) || receive.holds(slot)) {
             receive.hold(slot, bid, n); // paused: kept, in order, until reading resumes
         } else {
             deliver(slot, loop.connection(slot), bid, n);
