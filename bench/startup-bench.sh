@@ -93,14 +93,6 @@ block=$(printf '%s\n\n%s\n\n%s\n' \
   "$table" \
   "Raw rounds: \`$csv\` (busy_pct_before: the machine's other load just before each round).")
 echo "$block"
-if [ -f "$REPORT" ] && grep -q '<!-- startup -->' "$REPORT"; then
-  python3 - "$REPORT" "$block" <<'PY'
-import sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path).read()
-head, rest = text.split('<!-- startup -->', 1)
-_, tail = rest.split('<!-- /startup -->', 1)
-open(path, 'w').write(head + '<!-- startup -->\n' + block + '\n<!-- /startup -->' + tail)
-PY
+if bench_replace_block "$REPORT" startup "$block"; then
   echo "startup-bench: wrote $REPORT"
 fi

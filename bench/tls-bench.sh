@@ -142,14 +142,6 @@ block=$(printf '%s\n\n%s\n\n%s\n' \
   "$table" \
   "Raw rounds: \`$csv\` (busy_pct_before: the machine's other load just before each run).")
 echo "$block"
-if [ -f "$REPORT" ] && grep -q '<!-- tls -->' "$REPORT"; then
-  python3 - "$REPORT" "$block" <<'PY'
-import sys
-path, block = sys.argv[1], sys.argv[2]
-text = open(path).read()
-head, rest = text.split('<!-- tls -->', 1)
-_, tail = rest.split('<!-- /tls -->', 1)
-open(path, 'w').write(head + '<!-- tls -->\n' + block + '\n<!-- /tls -->' + tail)
-PY
+if bench_replace_block "$REPORT" tls "$block"; then
   echo "tls-bench: wrote $REPORT"
 fi
