@@ -62,11 +62,14 @@ cat > "$image/bin/keel" <<LAUNCHER
 # keel $version: runs on the Java runtime of this directory; needs no JDK and no JAVA_HOME.
 # KEEL_JAVA_OPTS adds JVM options (for example -Xmx256m). lib/keel.aot, when present, is the JDK
 # AOT cache made from a 'keel train' run: classes loaded and linked, method profiles ready, so
-# keel starts fast. A cache this runtime cannot use is ignored, with one line saying so.
+# keel starts fast. A cache this runtime cannot use is ignored, with one line saying so. The
+# training run's method profiles are not replayed (-AOTReplayTraining): gathered over both
+# transports and the load client, they made the compiled loop about 3x slower when warm.
 self=\$(readlink -f "\$0") || exit 1
 home=\$(dirname "\$(dirname "\$self")")
 if [ -f "\$home/lib/keel.aot" ] && [ "\${KEEL_AOT:-1}" != 0 ]; then
   exec "\$home/bin/java" $access -XX:AOTCache="\$home/lib/keel.aot" -Xlog:aot*=off -Xlog:cds*=off \\
+    -XX:+UnlockDiagnosticVMOptions -XX:-AOTReplayTraining \\
     -Dkeel.aot="\$home/lib/keel.aot" \${KEEL_JAVA_OPTS:-} $launch "\$@"
 fi
 exec "\$home/bin/java" $access \${KEEL_JAVA_OPTS:-} $launch "\$@"
