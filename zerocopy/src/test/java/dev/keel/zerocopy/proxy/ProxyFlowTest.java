@@ -35,14 +35,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 abstract class ProxyFlowTest {
     private static final long TOTAL = 32L << 20;
-    /** What the proxy may hold for one held-back direction: the high mark, one read, a buffer of slack. */
-    private static final long BOUND = 256 * 1024 + 2 * 64 * 1024;
+    private static final int SOCKET_BUFFER_BYTES = 128 * 1024;
+    /**
+     * What the proxy may hold for one held-back direction: the high mark; one receive, which on
+     * io_uring with receive bundles can take the socket's whole receive queue at once (SO_RCVBUF,
+     * doubled by the kernel for its bookkeeping); and a buffer of slack.
+     */
+    private static final long BOUND = 256 * 1024 + 2L * SOCKET_BUFFER_BYTES + 64 * 1024;
     /**
      * SO_RCVBUF and SO_SNDBUF of the proxy's sockets in the back-pressure tests: fixed, so that
      * the kernel's autotuning (up to tcp_rmem's 32 MiB here) cannot swallow the whole transfer
      * before the proxy's own queues are put to the test.
      */
-    private static final int SOCKET_BUFFER = 128 * 1024;
+    private static final int SOCKET_BUFFER = SOCKET_BUFFER_BYTES;
 
     private ProxyFixture f;
 
