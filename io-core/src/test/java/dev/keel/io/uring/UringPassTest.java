@@ -33,9 +33,8 @@ class UringPassTest {
     void shouldReserveRoomForALinkedPairOnAFullSqpollRing() throws Exception {
         LoopOptions options = LoopOptions.builder().ringEntries(ENTRIES).sqPoll(Duration.ofMillis(1), -1).build();
         int[] completions = new int[1];
-        UringStats stats = new UringStats();
-        try (IoUringRing ring = UringRings.open(options, -1, stats)) {
-            UringPass pass = new UringPass(ring, (userData, res, flags) -> completions[0]++, idleHost(), stats);
+        try (IoUringRing ring = UringRings.open(options, -1)) {
+            UringPass pass = new UringPass(ring, (userData, res, flags) -> completions[0]++, idleHost());
             for (int round = 0; round < 20; round++) {
                 // The SQ thread asleep: the next submit only wakes it, and it consumes later.
                 long deadline = System.nanoTime() + 10_000_000_000L;
