@@ -9,7 +9,10 @@
  *
  * `make gen` at the project root runs it; GeneratedSourcesTest fails when the committed
  * files and this program's output disagree. Nothing here may hold a typed number: every
- * value is the compiler's reading of a header.
+ * value is the compiler's reading of a header. Where the machine's Linux uapi headers predate
+ * the newest names read here (io_uring of Linux 6.15), gen/uapi-flags.sh gives the compiler
+ * Debian's newer ones. Nothing whose value moves with the header version (IORING_OP_LAST) is
+ * printed, so any new enough headers give the same output.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +48,10 @@
 #include <openssl/opensslv.h>
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
+
+#ifndef IORING_ENTER_NO_IOWAIT
+#error "keelgen: these Linux uapi headers predate 6.15; compile with the flags native/gen/uapi-flags.sh prints"
+#endif
 
 /* The audit architecture a seccomp filter of this build checks for, from linux/audit.h. */
 #if defined(__x86_64__)
@@ -122,6 +129,8 @@ static void constants(void) {
     C(IORING_FEAT_CUR_PERSONALITY); C(IORING_FEAT_FAST_POLL); C(IORING_FEAT_POLL_32BITS);
     C(IORING_FEAT_SQPOLL_NONFIXED); C(IORING_FEAT_EXT_ARG); C(IORING_FEAT_NATIVE_WORKERS);
     C(IORING_FEAT_RSRC_TAGS); C(IORING_FEAT_CQE_SKIP); C(IORING_FEAT_LINKED_FILE);
+    C(IORING_FEAT_REG_REG_RING); C(IORING_FEAT_RECVSEND_BUNDLE); C(IORING_FEAT_MIN_TIMEOUT);
+    C(IORING_FEAT_RW_ATTR); C(IORING_FEAT_NO_IOWAIT);
     section("linux/io_uring.h: opcodes");
     C(IORING_OP_NOP); C(IORING_OP_READV); C(IORING_OP_WRITEV); C(IORING_OP_FSYNC); C(IORING_OP_READ_FIXED);
     C(IORING_OP_WRITE_FIXED); C(IORING_OP_POLL_ADD); C(IORING_OP_POLL_REMOVE); C(IORING_OP_SYNC_FILE_RANGE);
@@ -134,11 +143,11 @@ static void constants(void) {
     C(IORING_OP_RENAMEAT); C(IORING_OP_UNLINKAT); C(IORING_OP_MKDIRAT); C(IORING_OP_SYMLINKAT);
     C(IORING_OP_LINKAT); C(IORING_OP_MSG_RING); C(IORING_OP_FSETXATTR); C(IORING_OP_SETXATTR);
     C(IORING_OP_FGETXATTR); C(IORING_OP_GETXATTR); C(IORING_OP_SOCKET); C(IORING_OP_URING_CMD);
-    C(IORING_OP_SEND_ZC); C(IORING_OP_SENDMSG_ZC); C(IORING_OP_LAST);
+    C(IORING_OP_SEND_ZC); C(IORING_OP_SENDMSG_ZC);
     section("linux/io_uring.h: sqe flags and op flags");
     C(IOSQE_FIXED_FILE); C(IOSQE_IO_DRAIN); C(IOSQE_IO_LINK); C(IOSQE_IO_HARDLINK); C(IOSQE_ASYNC);
     C(IOSQE_BUFFER_SELECT); C(IOSQE_CQE_SKIP_SUCCESS);
-    C(IORING_RECVSEND_POLL_FIRST); C(IORING_RECV_MULTISHOT); C(IORING_RECVSEND_FIXED_BUF);
+    C(IORING_RECVSEND_POLL_FIRST); C(IORING_RECV_MULTISHOT); C(IORING_RECVSEND_FIXED_BUF); C(IORING_RECVSEND_BUNDLE);
     C(IORING_SEND_ZC_REPORT_USAGE); C(IORING_ACCEPT_MULTISHOT); C(IORING_FILE_INDEX_ALLOC);
     C(IORING_ASYNC_CANCEL_ALL); C(IORING_ASYNC_CANCEL_FD); C(IORING_ASYNC_CANCEL_ANY); C(IORING_ASYNC_CANCEL_FD_FIXED);
     C(IORING_POLL_ADD_MULTI); C(IORING_POLL_UPDATE_EVENTS); C(IORING_POLL_UPDATE_USER_DATA); C(IORING_POLL_ADD_LEVEL);
@@ -147,10 +156,12 @@ static void constants(void) {
     C(IORING_MSG_DATA); C(IORING_MSG_SEND_FD); C(IORING_MSG_RING_CQE_SKIP);
     section("linux/io_uring.h: enter, rings, completions");
     C(IORING_ENTER_GETEVENTS); C(IORING_ENTER_SQ_WAKEUP); C(IORING_ENTER_SQ_WAIT); C(IORING_ENTER_EXT_ARG);
-    C(IORING_ENTER_REGISTERED_RING);
+    C(IORING_ENTER_REGISTERED_RING); C(IORING_ENTER_ABS_TIMER); C(IORING_ENTER_EXT_ARG_REG);
+    C(IORING_ENTER_NO_IOWAIT);
     C(IORING_SQ_NEED_WAKEUP); C(IORING_SQ_CQ_OVERFLOW); C(IORING_SQ_TASKRUN); C(IORING_CQ_EVENTFD_DISABLED);
     CL(IORING_OFF_SQ_RING); CL(IORING_OFF_CQ_RING); CL(IORING_OFF_SQES);
     C(IORING_CQE_F_BUFFER); C(IORING_CQE_F_MORE); C(IORING_CQE_F_SOCK_NONEMPTY); C(IORING_CQE_F_NOTIF);
+    C(IORING_CQE_F_BUF_MORE); C(IOU_PBUF_RING_INC);
     C(IORING_CQE_BUFFER_SHIFT); C(IO_URING_OP_SUPPORTED); C(IORING_RSRC_REGISTER_SPARSE);
     C(IORING_REGISTER_FILES_SKIP);
     section("linux/io_uring.h: register opcodes");
@@ -162,7 +173,8 @@ static void constants(void) {
     C(IORING_REGISTER_BUFFERS_UPDATE); C(IORING_REGISTER_IOWQ_AFF); C(IORING_UNREGISTER_IOWQ_AFF);
     C(IORING_REGISTER_IOWQ_MAX_WORKERS); C(IORING_REGISTER_RING_FDS); C(IORING_UNREGISTER_RING_FDS);
     C(IORING_REGISTER_PBUF_RING); C(IORING_UNREGISTER_PBUF_RING); C(IORING_REGISTER_SYNC_CANCEL);
-    C(IORING_REGISTER_FILE_ALLOC_RANGE);
+    C(IORING_REGISTER_FILE_ALLOC_RANGE); C(IORING_REGISTER_MEM_REGION);
+    C(IORING_MEM_REGION_TYPE_USER); C(IORING_MEM_REGION_REG_WAIT_ARG); C(IORING_REG_WAIT_TS);
 
     section("sys/socket.h, netinet/in.h, netinet/tcp.h");
     C(AF_UNSPEC); C(AF_UNIX); C(AF_INET); C(AF_INET6);
@@ -303,7 +315,7 @@ static void layouts(void) {
 
     S(IoUringBufReg, struct io_uring_buf_reg);
     F(struct io_uring_buf_reg, ring_addr, RING_ADDR); F(struct io_uring_buf_reg, ring_entries, RING_ENTRIES);
-    F(struct io_uring_buf_reg, bgid, BGID); E();
+    F(struct io_uring_buf_reg, bgid, BGID); F(struct io_uring_buf_reg, flags, FLAGS); E();
 
     S(IoUringProbe, struct io_uring_probe);
     F(struct io_uring_probe, last_op, LAST_OP); F(struct io_uring_probe, ops_len, OPS_LEN);
@@ -322,6 +334,19 @@ static void layouts(void) {
     S(IoUringGeteventsArg, struct io_uring_getevents_arg);
     F(struct io_uring_getevents_arg, sigmask, SIGMASK); F(struct io_uring_getevents_arg, sigmask_sz, SIGMASK_SZ);
     F(struct io_uring_getevents_arg, ts, TS); E();
+
+    S(IoUringRegWait, struct io_uring_reg_wait);
+    F(struct io_uring_reg_wait, ts, TS); F(struct io_uring_reg_wait, min_wait_usec, MIN_WAIT_USEC);
+    F(struct io_uring_reg_wait, flags, FLAGS); F(struct io_uring_reg_wait, sigmask, SIGMASK);
+    F(struct io_uring_reg_wait, sigmask_sz, SIGMASK_SZ); E();
+
+    S(IoUringRegionDesc, struct io_uring_region_desc);
+    F(struct io_uring_region_desc, user_addr, USER_ADDR); F(struct io_uring_region_desc, size, REGION_SIZE);
+    F(struct io_uring_region_desc, flags, FLAGS); F(struct io_uring_region_desc, id, ID);
+    F(struct io_uring_region_desc, mmap_offset, MMAP_OFFSET); E();
+
+    S(IoUringMemRegionReg, struct io_uring_mem_region_reg);
+    F(struct io_uring_mem_region_reg, region_uptr, REGION_UPTR); F(struct io_uring_mem_region_reg, flags, FLAGS); E();
 
     S(KernelTimespec, struct __kernel_timespec);
     F(struct __kernel_timespec, tv_sec, TV_SEC); F(struct __kernel_timespec, tv_nsec, TV_NSEC); E();

@@ -54,9 +54,10 @@ import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
  * <ul>
  * <li>one multishot accept on the listener, into process fds or fixed file slots;</li>
  * <li>one multishot recv per connection, into a provided buffer ring lent from the loop's pool
- *     and refilled as each completion is handled; while a connection's reading is paused (its
- *     output above the high water mark) the recv is cancelled and what still arrives is held,
- *     in order, for when reading resumes;</li>
+ *     and refilled as each completion is handled — taking bundles of buffers per completion
+ *     and consuming buffers incrementally where the kernel can ({@link UringReceiveBuffers});
+ *     while a connection's reading is paused (its output above the high water mark) the recv
+ *     is cancelled and what still arrives is held, in order, for when reading resumes;</li>
  * <li>output is copied into the connection's queue ({@link OutboundQueue}) and sent at the end
  *     of the pass, one send in flight per connection (a send of the oldest buffer, a gathered
  *     sendmsg, or SEND_ZC above a threshold), partial sends continued from where they stopped;
@@ -67,6 +68,10 @@ import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
  *     ({@link UringFiles});</li>
  * <li>cross-thread wake-ups arrive as a multishot poll on the loop's eventfd.</li>
  * </ul>
+ * The newer kernel tools it uses where present (NO_IOWAIT waits, receive bundles, incremental
+ * buffer rings, a registered wait region) are listed, with their counters, in
+ * {@link #uringStats()}.
+
  *
  * <p>Kernel ownership: a connection's slot counts the requests in flight that name it
  * ({@link ConnectionTable#IN_FLIGHT}). Closing cancels them all and closes the socket through
@@ -104,6 +109,7 @@ public final class UringPoller extends Poller {
     private UringConnects connects;
     private UringFiles fileSteps;
     private UringCloses closes;
+    private final UringStats stats = new UringStats();
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -130,9 +136,11 @@ public final class UringPoller extends Poller {
         this.wakeFd = wakeFd;
         direct = options.directDescriptors();
         fileFlag = direct ? IOSQE_FIXED_FILE : 0;
-        ring = UringRings.open(options, loop.cpu());
+        ring = UringRings.open(options, loop.cpu(), stats);
         prep = ring.prep();
-        pass = new UringPass(ring, onCompletion, loop);
+        UringRings.avoidIowait(ring, stats);
+        UringRings.receiveBundles(ring, stats);
+        pass = new UringPass(ring, onCompletion, loop, stats);
         acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
         UringRings.registerRingFd(ring);
         UringRings.limitWorkers(ring, UringFiles.MAX_WORKERS);
@@ -146,8 +154,8 @@ public final class UringPoller extends Poller {
         if (options.registeredBuffers()) {
             UringRings.registerPool(ring, pool.region(), loop.arena());
         }
-        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer());
-        receives = new UringReceives(this, loop, receive, prep, fileFlag);
+        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer(), stats);
+        receives = new UringReceives(this, loop, receive, prep, fileFlag, stats);
         sends = new UringSends(prep, outbound, options, loop.arena());
         connects = new UringConnects(this, loop, prep, direct, fileFlag);
         fileSteps = new UringFiles(this, loop, prep, outbound, options.maxConnections(), fileFlag);
@@ -408,6 +416,11 @@ public final class UringPoller extends Poller {
     /** Splice requests of file regions that moved bytes through the ring; loop thread only. */
     public long fileSplices() {
         return fileSteps == null ? 0 : fileSteps.splices();
+    }
+
+    /** Which of io_uring's newer tools this loop uses, and their counters; readable from any thread. */
+    public UringStats uringStats() {
+        return stats;
     }
 
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
