@@ -11,11 +11,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_GETEVENTS;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_NO_IOWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_SQ_WAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_SQ_WAKEUP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_EXT_ARG;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_NO_IOWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_SINGLE_MMAP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OFF_CQ_RING;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OFF_SQES;
@@ -118,8 +116,6 @@ public final class IoUringRing implements AutoCloseable {
     int enterFlags;
     /** Thread that registered the ring fd (registered ring fds are per task), or null. */
     Thread ringFdOwner;
-    /** IORING_ENTER_* flags of every enter that waits: NO_IOWAIT once {@link #waitWithoutIowait} took. */
-    int waitFlags;
     private boolean closed;
     /** Set up with IORING_SETUP_R_DISABLED and not {@link IoUringRegister#enableRings enabled} yet. */
     boolean disabled;
@@ -308,27 +304,17 @@ public final class IoUringRing implements AutoCloseable {
 
     /** Submits and waits until at least {@code minComplete} completions are ready. */
     public int submitAndWait(int minComplete) {
-        return enter(flush(), minComplete, IORING_ENTER_GETEVENTS | waitFlags);
+        return enter(flush(), minComplete, IORING_ENTER_GETEVENTS | wait.flags());
     }
 
-    /**
-     * From now on the waits of {@link #submitAndWait} pass IORING_ENTER_NO_IOWAIT (Linux 6.15):
-     * the kernel otherwise counts a task waiting in io_uring_enter with requests in flight as
-     * in I/O wait, so an idle network loop with a receive armed per connection shows as iowait
-     * in top and /proc/stat. Returns whether the kernel has it (IORING_FEAT_NO_IOWAIT); without
-     * it waits stay as they were.
-     */
+    /** From now on waits pass IORING_ENTER_NO_IOWAIT where the kernel has it: {@link IoUringWait#withoutIowait}. */
     public boolean waitWithoutIowait() {
-        if ((features & IORING_FEAT_NO_IOWAIT) == 0) {
-            return false;
-        }
-        waitFlags |= IORING_ENTER_NO_IOWAIT;
-        return true;
+        return wait.withoutIowait(features);
     }
 
     /** Whether waits pass IORING_ENTER_NO_IOWAIT ({@link #waitWithoutIowait}). */
     public boolean waitsWithoutIowait() {
-        return (waitFlags & IORING_ENTER_NO_IOWAIT) != 0;
+        return wait.flags() != 0;
     }
 
     /**
@@ -342,7 +328,7 @@ public final class IoUringRing implements AutoCloseable {
             throw new UnsupportedOperationException("this kernel's io_uring lacks IORING_FEAT_EXT_ARG (timed waits)");
         }
         int pending = flush();
-        return wait.enter(enterFd, pending, minComplete, enterFlags | waitFlags | sqWakeupFlag(), timeoutNanos);
+        return wait.enter(enterFd, pending, minComplete, enterFlags | sqWakeupFlag(), timeoutNanos);
     }
 
     /** Whether timed waits read their timeout from a registered wait region ({@link IoUringRegister#registerWaitRegion}). */

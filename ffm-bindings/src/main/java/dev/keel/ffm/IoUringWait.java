@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_EXT_ARG;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_EXT_ARG_REG;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_GETEVENTS;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_NO_IOWAIT;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_NO_IOWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_MEM_REGION_REG_WAIT_ARG;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_MEM_REGION_TYPE_USER;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_MEM_REGION;
@@ -47,6 +49,8 @@ final class IoUringWait {
     private final MemorySegment arg;
     /** The registered region's page, or null while waits copy their argument. */
     private MemorySegment region;
+    /** IORING_ENTER_* flags of every wait: NO_IOWAIT once {@link #withoutIowait} took. */
+    private int flags;
 
     IoUringWait(Arena arena) {
         arg = arena.allocate(IoUringGeteventsArg.SIZE + KernelTimespec.SIZE, IoUringGeteventsArg.ALIGNMENT);
@@ -81,6 +85,26 @@ final class IoUringWait {
         return true;
     }
 
+    /**
+     * From now on waits pass IORING_ENTER_NO_IOWAIT (Linux 6.15): the kernel otherwise counts a
+     * task waiting in io_uring_enter with requests in flight as in I/O wait, so an idle network
+     * loop with a receive armed per connection shows as iowait in top and /proc/stat. Returns
+     * whether the kernel has it ({@code features} has IORING_FEAT_NO_IOWAIT); without it waits
+     * stay as they were.
+     */
+    boolean withoutIowait(int features) {
+        if ((features & IORING_FEAT_NO_IOWAIT) == 0) {
+            return false;
+        }
+        flags |= IORING_ENTER_NO_IOWAIT;
+        return true;
+    }
+
+    /** The IORING_ENTER_* flags every wait adds: NO_IOWAIT, or none. */
+    int flags() {
+        return flags;
+    }
+
     /** Whether waits read their timeout from the registered region. */
     boolean registered() {
         return region != null;
@@ -88,11 +112,11 @@ final class IoUringWait {
 
     /**
      * io_uring_enter on {@code fd} submitting {@code pending} SQEs and waiting for
-     * {@code minComplete} completions or {@code timeoutNanos}; {@code flags} are the ring's own
-     * (registered ring, SQ wakeup, NO_IOWAIT). Results as {@link IoUring#enter}.
+     * {@code minComplete} completions or {@code timeoutNanos}; {@code ringFlags} are the ring's own
+     * (registered ring, SQ wakeup), to which this adds its own (NO_IOWAIT). Results as {@link IoUring#enter}.
      */
-    int enter(int fd, int pending, int minComplete, int flags, long timeoutNanos) {
-        int f = flags | IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+    int enter(int fd, int pending, int minComplete, int ringFlags, long timeoutNanos) {
+        int f = ringFlags | flags | IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
         if (region != null) {
             region.set(JAVA_LONG, SLOT + IoUringRegWait.TS + KernelTimespec.TV_SEC, timeoutNanos / NANOS_PER_SECOND);
             region.set(JAVA_LONG, SLOT + IoUringRegWait.TS + KernelTimespec.TV_NSEC, timeoutNanos % NANOS_PER_SECOND);

@@ -34,6 +34,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class UringNewerToolsTest {
     /** UringRings.WITHOUT_PROPERTY. */
     private static final String WITHOUT = "keel.io_uring.without";
+    /** Bundles and incremental buffers are opt-in (see UringRings.WITH_PROPERTY): these tests ask for them. */
+    private static final String WITH = "keel.io_uring.with";
 
     private EventLoopGroup group;
 
@@ -48,6 +50,7 @@ class UringNewerToolsTest {
             group.close();
         }
         System.clearProperty(WITHOUT);
+        System.clearProperty(WITH);
     }
 
     private static boolean kernelHas(int feature) {
@@ -55,6 +58,7 @@ class UringNewerToolsTest {
     }
 
     private EventLoop start(ConnectionHandler handler, String without) {
+        System.setProperty(WITH, "bundles,incremental");
         if (without != null) {
             System.setProperty(WITHOUT, without);
         }
