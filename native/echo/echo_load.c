@@ -9,7 +9,7 @@
  *             [--load-cpu CPU]
  *   echo_load --port P --conns N --idle --server-pid PID [--settle SECONDS]
  *
- * Prints one JSON line: requests per second, MB/s each way, p50/p90/p99/p99.9/max in
+ * Prints one JSON line: requests per second, MB/s each way, p50/p90/p95/p99/p99.9/max in
  * microseconds, and the count of corrupted bytes (must be 0). Exit status 1 on any error.
  * With --server-pid it also reports the server's CPU time (user + system, all its threads)
  * over the timed run and per request; with --server-cpu also how much of that CPU's busy time
@@ -476,12 +476,12 @@ int main(int argc, char **argv) {
         load_other = load_busy_to - load_busy_from - (self_cpu_seconds() - self_from);
     }
     printf("{\"conns\":%d,\"depth\":%d,\"size\":%zu,\"requests\":%llu,\"seconds\":%.3f,\"rps\":%.0f,"
-           "\"mbps\":%.2f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
+           "\"mbps\":%.2f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p95_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
            "\"server_cpu_s\":%.2f,\"cpu_us_per_req\":%.3f,\"other_cpu_s\":%.2f,\"other_user_s\":%.2f,"
            "\"load_other_cpu_s\":%.2f,\"corrupt\":%llu}\n",
            nconns, depth, msg_size, (unsigned long long) measured, seconds, measured / seconds,
            measured * (double) msg_size / seconds / 1e6, percentile(measured, 50), percentile(measured, 90),
-           percentile(measured, 99), percentile(measured, 99.9), max_latency / 1000.0,
+           percentile(measured, 95), percentile(measured, 99), percentile(measured, 99.9), max_latency / 1000.0,
            server_cpu, server_pid > 0 && measured > 0 ? server_cpu * 1e6 / (double) measured : -1, other_cpu, other_user, load_other,
            (unsigned long long) corrupt);
     for (int i = 0; i < nconns; i++) close(conns[i].fd);
