@@ -76,7 +76,7 @@ bench: bin/keel
 bench-echo: bin/keel
 	bench/echo-bench.sh
 
-# The echo matrix: 10..19,000 connections x 64 B..64 KiB, keel beside C and Netty epoll (~23 min; QUICK=1 for ~8 min).
+# The echo matrix: 10..19,000 connections x 64 B..64 KiB, keel beside C and Netty epoll (~25 min; QUICK=1 for ~9 min).
 bench-echo-matrix: bin/keel
 	MATRIX=1 bench/echo-bench.sh
 

@@ -10,12 +10,14 @@
 #   bench/echo-bench.sh --report bench/results/echo-STAMP.jsonl   # report and plot again
 #
 # The echo matrix (issue 16), a mode of this script (`make bench-echo-matrix`):
-#   MATRIX=1 bench/echo-bench.sh           # ~23 minutes on 2 CPUs; the "Echo matrix" block of BENCH-ECHO.md
-#   MATRIX=1 QUICK=1 bench/echo-bench.sh   # one short round, ~8 minutes; report under bench/results/
+#   MATRIX=1 bench/echo-bench.sh           # ~25 minutes on 2 CPUs; the "Echo matrix" block of BENCH-ECHO.md
+#   MATRIX=1 QUICK=1 bench/echo-bench.sh   # one round, ~9 minutes; report under bench/results/
 # 10, 100, 1,000, 5,000 and 19,000 connections (MATRIX_CONNS) x 64 B, 1 KiB, 16 KiB and 64 KiB
 # messages (MATRIX_SIZES), one request in flight per connection, for c-epoll, keel-epoll,
-# keel-io_uring, c-io_uring and netty-epoll (SERVERS) in the same run, 3 rounds of 1 s warm-up
-# + 2 s timed per cell; RSS per idle connection at 19,000 (IDLE_CONNS). The soft limit of open
+# keel-io_uring, c-io_uring and netty-epoll (SERVERS) in the same run, 3 rounds of 0.5 s warm-up
+# + 1.5 s timed per cell; RSS per idle connection at 19,000 (IDLE_CONNS). A round takes ~9 min
+# (one QUICK round took 8 min 49 s on the shared 2-CPU machine): a 19,000-connection cell spends
+# ~10 s connecting, sending the first 19,000 messages and closing, the others ~3.5 s. The soft limit of open
 # files goes up to the hard one (20,000 here) for the servers and echo_load, and the run says
 # what it got; keel echo gets --max-connections to match. One plot per size,
 # bench/results/echo-matrix-<stamp>-<size>.png. Other work on the machine makes it longer (the
@@ -45,8 +47,8 @@ if [ "$QUICK" = 1 ]; then
   QUIET_WAIT=${QUIET_WAIT:-10} RETRIES=${RETRIES:-0}
 fi
 if [ "$MATRIX" = 1 ]; then
-  # 5 servers x 20 cells x 3 rounds of 1 s warm-up + 2 s timed, plus connecting, idle and priming.
-  ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-1} DURATION=${DURATION:-2} QUIET_WAIT=${QUIET_WAIT:-10} RETRIES=${RETRIES:-1}
+  # 5 servers x 20 cells x 3 rounds, ~25 minutes (see above).
+  ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-0.5} DURATION=${DURATION:-1.5} QUIET_WAIT=${QUIET_WAIT:-10} RETRIES=${RETRIES:-1}
   SERVERS=${SERVERS:-"c-epoll keel-epoll keel-io_uring c-io_uring netty-epoll"}
 fi
 ROUNDS=${ROUNDS:-4}
@@ -96,8 +98,11 @@ for s in "${SCENARIOS[@]}"; do
   read -r _ conns _ <<<"$s"
   [ "$conns" -le "$max_conns" ] || max_conns=$conns
 done
+# Not more than that and some to spare: keel's io_uring transport registers a fixed-file table of
+# twice its connections, halved until RLIMIT_NOFILE (20,000 here) allows it; 19,500 connections
+# get a table of 19,500, 20,024 only 10,012.
 keel_opts=()
-[ $((max_conns + 1024)) -le 16384 ] || keel_opts=(--max-connections $((max_conns + 1024)))
+[ $((max_conns + 500)) -le 16384 ] || keel_opts=(--max-connections $((max_conns + 500)))
 
 say() { echo "echo-bench: $*" >&2; }
 die() { say "$*"; exit 1; }
