@@ -50,10 +50,14 @@ public final class EchoMatrixReport {
             System.err.println("usage: EchoMatrixReport RESULTS.jsonl PLOT_DATA_DIR PNG_PREFIX");
             System.exit(2);
         }
-        Path results = Path.of(args[0]);
+        System.out.print(render(Path.of(args[0]), Path.of(args[1]), args[2]));
+    }
+
+    /** The block of one results file; writes the plot data of every size under {@code plotDir}. */
+    static String render(Path results, Path plotDir, String pngPrefix) throws IOException {
         EchoMatrixReport report = new EchoMatrixReport(EchoResults.read(results));
-        System.out.print(report.markdown(results.getFileName().toString(), args[2]));
-        report.plotData(Path.of(args[1]));
+        report.plotData(plotDir);
+        return report.markdown(results.getFileName().toString(), pngPrefix);
     }
 
     /**
