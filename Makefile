@@ -12,7 +12,7 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load bench-startup bench-tls clean jdk \
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-echo-matrix bench-serve bench-proxy bench-load bench-startup bench-tls clean jdk \
   artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
@@ -75,6 +75,10 @@ bench: bin/keel
 # The echo benchmark against C epoll, Netty and JDK NIO (~10-15 min; QUICK=1 for ~2-3 min).
 bench-echo: bin/keel
 	bench/echo-bench.sh
+
+# The echo matrix: 10..19,000 connections x 64 B..64 KiB, keel beside C and Netty epoll (~25 min; QUICK=1 for ~9 min).
+bench-echo-matrix: bin/keel
+	MATRIX=1 bench/echo-bench.sh
 
 # keel load beside native/echo/echo_load against the C epoll echo server (~2 min; QUICK=1 for ~20 s).
 bench-load: bin/keel

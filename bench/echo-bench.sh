@@ -9,6 +9,20 @@
 #   QUICK=1 bench/echo-bench.sh    # one short round, ~2-3 minutes; report under bench/results/
 #   bench/echo-bench.sh --report bench/results/echo-STAMP.jsonl   # report and plot again
 #
+# The echo matrix (issue 16), a mode of this script (`make bench-echo-matrix`):
+#   MATRIX=1 bench/echo-bench.sh           # ~25 minutes on 2 CPUs; the "Echo matrix" block of BENCH-ECHO.md
+#   MATRIX=1 QUICK=1 bench/echo-bench.sh   # one round, ~9 minutes; report under bench/results/
+# 10, 100, 1,000, 5,000 and 19,000 connections (MATRIX_CONNS) x 64 B, 1 KiB, 16 KiB and 64 KiB
+# messages (MATRIX_SIZES), one request in flight per connection, for c-epoll, keel-epoll,
+# keel-io_uring, c-io_uring and netty-epoll (SERVERS) in the same run, 3 rounds of 0.5 s warm-up
+# + 1.5 s timed per cell; RSS per idle connection at 19,000 (IDLE_CONNS). A round takes ~9 min
+# (one QUICK round took 8 min 49 s on the shared 2-CPU machine): a 19,000-connection cell spends
+# ~10 s connecting, sending the first 19,000 messages and closing, the others ~3.5 s. The soft limit of open
+# files goes up to the hard one (20,000 here) for the servers and echo_load, and the run says
+# what it got; keel echo gets --max-connections to match. One plot per size,
+# bench/results/echo-matrix-<stamp>-<size>.png. Other work on the machine makes it longer (the
+# quiet waits and the re-runs).
+#
 # Settings (environment): ROUNDS, WARMUP, DURATION (seconds per timed run), PRIME (seconds of
 # load before anything is recorded), SETTLE (seconds before the idle RSS is read), SERVERS
 # (space-separated subset, in order), BUSY_POLL_US, SERVER_CPU, LOAD_CPU, PORT_BASE,
@@ -27,9 +41,15 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
 QUICK=${QUICK:-0}
+MATRIX=${MATRIX:-0}
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1} WARMUP=${WARMUP:-0.5} DURATION=${DURATION:-1.5} PRIME=${PRIME:-1} SETTLE=${SETTLE:-1}
   QUIET_WAIT=${QUIET_WAIT:-10} RETRIES=${RETRIES:-0}
+fi
+if [ "$MATRIX" = 1 ]; then
+  # 5 servers x 20 cells x 3 rounds, ~25 minutes (see above).
+  ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-0.5} DURATION=${DURATION:-1.5} QUIET_WAIT=${QUIET_WAIT:-10} RETRIES=${RETRIES:-1}
+  SERVERS=${SERVERS:-"c-epoll keel-epoll keel-io_uring c-io_uring netty-epoll"}
 fi
 ROUNDS=${ROUNDS:-4}
 WARMUP=${WARMUP:-1}
@@ -49,16 +69,40 @@ SERVERS=${SERVERS:-"c-epoll keel-epoll keel-io_uring keel-io_uring+sqpoll netty-
 # Busy-poll rows answer one question (ping-pong latency without the server's wake-up).
 BUSY_SCENARIOS="pingpong"
 # name conns depth size
-SCENARIOS=(
-  "pingpong 1 1 64"
-  "64x16 64 16 64"
-  "16k 16 4 16384"
-  "sweep-10 10 1 64"
-  "sweep-100 100 1 64"
-  "sweep-1000 1000 1 64"
-  "sweep-10000 10000 1 64"
-)
-IDLE_CONNS=10000
+if [ "$MATRIX" = 1 ]; then
+  # The echo matrix: every connection count x every message size, one request in flight per
+  # connection; the idle measurement at the largest count.
+  MATRIX_CONNS=${MATRIX_CONNS:-"10 100 1000 5000 19000"}
+  MATRIX_SIZES=${MATRIX_SIZES:-"64 1024 16384 65536"}
+  SCENARIOS=()
+  for size in $MATRIX_SIZES; do
+    for conns in $MATRIX_CONNS; do SCENARIOS+=("m-$conns-$size $conns 1 $size"); done
+  done
+  IDLE_CONNS=${IDLE_CONNS:-19000}
+else
+  SCENARIOS=(
+    "pingpong 1 1 64"
+    "64x16 64 16 64"
+    "16k 16 4 16384"
+    "sweep-10 10 1 64"
+    "sweep-100 100 1 64"
+    "sweep-1000 1000 1 64"
+    "sweep-10000 10000 1 64"
+  )
+  IDLE_CONNS=10000
+fi
+# The most connections one process holds at once: the server and echo_load each need that many
+# descriptors and some to spare; keel's loop needs a connection table as large.
+max_conns=$IDLE_CONNS
+for s in "${SCENARIOS[@]}"; do
+  read -r _ conns _ <<<"$s"
+  [ "$conns" -le "$max_conns" ] || max_conns=$conns
+done
+# Not more than that and some to spare: keel's io_uring transport registers a fixed-file table of
+# twice its connections, halved until RLIMIT_NOFILE (20,000 here) allows it; 19,500 connections
+# get a table of 19,500, 20,024 only 10,012.
+keel_opts=()
+[ $((max_conns + 500)) -le 16384 ] || keel_opts=(--max-connections $((max_conns + 500)))
 
 say() { echo "echo-bench: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -90,22 +134,36 @@ bench_cp="$bench_jar:bench/target/lib/*"
 . bench/bench-lib.sh
 bench_need_gnuplot
 
-# The Markdown report (EchoReport) and the plot (gnuplot) of one results file.
+# The Markdown report and the plots of one results file: BENCH-ECHO.md (EchoReport) and one plot,
+# or, for the matrix, its block of the report (EchoMatrixReport) and one plot per message size.
 report_and_plot() { # results.jsonl report.md plot.png
-  local plot_dir
+  local plot_dir block size
   plot_dir=$(mktemp -d)
-  "$java" -cp "$bench_cp" dev.keel.bench.echo.EchoReport "$1" "$2" "$plot_dir" \
-    "$(realpath --relative-to="$(dirname "$2")" "$3")" bench/echo-notes.md
-  if command -v gnuplot >/dev/null; then
-    gnuplot -e "dir='$plot_dir'; out='$3'" bench/echo-plot.gp
+  if [ "$MATRIX" = 1 ]; then
+    block=$("$java" -cp "$bench_cp" dev.keel.bench.echo.EchoMatrixReport "$1" "$plot_dir" \
+      "$(realpath --relative-to="$(dirname "$2")" "${3%.png}")")
+    for size in $(ls "$plot_dir" | sort -n); do draw "$plot_dir/$size" "${3%.png}-$size.png"; done
+    bench_replace_block "$2" echo-matrix "$block" \
+      || printf '# Echo matrix\n\n<!-- echo-matrix -->\n%s\n<!-- /echo-matrix -->\n' "$block" > "$2"
   else
-    say "no gnuplot: $3 not drawn"
+    "$java" -cp "$bench_cp" dev.keel.bench.echo.EchoReport "$1" "$2" "$plot_dir" \
+      "$(realpath --relative-to="$(dirname "$2")" "$3")" bench/echo-notes.md
+    draw "$plot_dir" "$3"
   fi
   rm -rf "$plot_dir"
-  say "report: $2, plot: $3"
+  say "report: $2, plot(s): ${3%.png}*.png"
+}
+
+draw() { # plot-data-dir plot.png
+  if command -v gnuplot >/dev/null; then
+    gnuplot -e "dir='$1'; out='$2'" bench/echo-plot.gp
+  else
+    say "no gnuplot: $2 not drawn"
+  fi
 }
 
 if [ -n "$report_only" ]; then
+  case "$report_only" in */echo-matrix-*|echo-matrix-*) MATRIX=1 ;; esac
   case "$report_only" in
     *-quick.jsonl) REPORT=${REPORT:-${report_only%.jsonl}.md} ;;
     *) REPORT=${REPORT:-BENCH-ECHO.md} ;;
@@ -117,18 +175,22 @@ fi
 load=native/build/echo_load
 [ -x "$load" ] && [ -x native/build/c_epoll_echo ] && [ -x bin/keel ] || die "not built: native/build or bin/keel missing"
 
-# Each side holds 10,000+ sockets in the sweep and the idle measurement.
+# Each side holds up to max_conns sockets (the sweep, the matrix, the idle measurement): the soft
+# limit of open files goes up to the hard one, which the servers and echo_load inherit.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-[ "$(ulimit -n)" -ge $((IDLE_CONNS + 200)) ] \
-  || die "needs $((IDLE_CONNS + 200)) open files per process, the hard limit is $(ulimit -Hn) (raise it with ulimit -Hn as root)"
+nofile="$(ulimit -n) (hard limit $(ulimit -Hn))"
+say "open files per process: soft limit $nofile; the run needs $((max_conns + 200))"
+[ "$(ulimit -n)" -ge $((max_conns + 200)) ] \
+  || die "needs $((max_conns + 200)) open files per process, the hard limit is $(ulimit -Hn) (raise it with ulimit -Hn as root)"
 
 # ---------------------------------------------------------------- results
 stamp=$(date -u +%Y%m%d-%H%M)
 mkdir -p bench/results
 suffix=$([ "$QUICK" = 1 ] && echo -quick || true)
-results="bench/results/echo-$stamp$suffix.jsonl"
-png="bench/results/echo-$stamp$suffix.png"
-if [ "$QUICK" = 1 ]; then REPORT=${REPORT:-bench/results/echo-$stamp-quick.md}; else REPORT=${REPORT:-BENCH-ECHO.md}; fi
+kind=$([ "$MATRIX" = 1 ] && echo echo-matrix || echo echo)
+results="bench/results/$kind-$stamp$suffix.jsonl"
+png="bench/results/$kind-$stamp$suffix.png"
+if [ "$QUICK" = 1 ]; then REPORT=${REPORT:-bench/results/$kind-$stamp-quick.md}; else REPORT=${REPORT:-BENCH-ECHO.md}; fi
 : > "$results"
 tmp=$(mktemp -d)
 
@@ -140,8 +202,8 @@ meta() {
   netty=$(ls bench/target/lib/netty-transport-[0-9]*.jar | sed 's/.*netty-transport-\(.*\)\.jar/\1/')
   printf '{"meta":true,"date":"%s","quick":%s,"rounds":%s,"warmup_s":%s,"duration_s":%s,"prime_s":%s,"settle_s":%s,' \
     "$(date -u '+%Y-%m-%d %H:%M UTC')" "$QUICK" "$ROUNDS" "$WARMUP" "$DURATION" "$PRIME" "$SETTLE"
-  printf '"busy_poll_us":%s,"server_cpu":%s,"load_cpu":%s,"noise_max_pct":%s,"retries":%s,"quiet_max_pct":%s,"quiet_wait_s":%s,"java_opts":"%s",' \
-    "$BUSY_POLL_US" "$SERVER_CPU" "$LOAD_CPU" "$NOISE_MAX_PCT" "$RETRIES" "$QUIET_MAX_PCT" "$QUIET_WAIT" "$(printf '%s' "${JAVA_OPTS:-none}" | json_escape)"
+  printf '"matrix":%s,"idle_conns":%s,"nofile":"%s","busy_poll_us":%s,"server_cpu":%s,"load_cpu":%s,"noise_max_pct":%s,"retries":%s,"quiet_max_pct":%s,"quiet_wait_s":%s,"java_opts":"%s",' \
+    "$MATRIX" "$IDLE_CONNS" "$nofile" "$BUSY_POLL_US" "$SERVER_CPU" "$LOAD_CPU" "$NOISE_MAX_PCT" "$RETRIES" "$QUIET_MAX_PCT" "$QUIET_WAIT" "$(printf '%s' "${JAVA_OPTS:-none}" | json_escape)"
   printf '"kernel":"%s","cpu_model":"%s","cpus":"%s","threads_per_core":"%s","numa_nodes":"%s","hypervisor":"%s",' \
     "$(uname -r)" "$(lscpu_field 'Model name' | json_escape)" "$(lscpu_field 'CPU(s)')" \
     "$(lscpu_field 'Thread(s) per core')" "$(lscpu_field 'NUMA node(s)')" "$(lscpu_field 'Hypervisor vendor' | json_escape)"
@@ -171,12 +233,12 @@ server_cmd() { # name port -> sets cmd, the server's command as an array
     c-epoll) cmd=(native/build/c_epoll_echo "$2") ;;
     c-epoll+busy) cmd=(native/build/c_epoll_echo "$2" "$BUSY_POLL_US") ;;
     c-io_uring) cmd=(native/build/c_uring_echo "$2") ;;
-    keel-epoll) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU") ;;
-    keel-epoll+busy) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" --busy-poll "$BUSY_POLL_US") ;;
-    keel-io_uring) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" --transport io_uring) ;;
+    keel-epoll) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" "${keel_opts[@]}") ;;
+    keel-epoll+busy) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" "${keel_opts[@]}" --busy-poll "$BUSY_POLL_US") ;;
+    keel-io_uring) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" "${keel_opts[@]}" --transport io_uring) ;;
     # The SQPOLL kernel thread shares the server's CPU (--sqpoll pins it to the loop's CPU): on
     # the load generator's CPU it would starve the load.
-    keel-io_uring+sqpoll) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" --transport io_uring --sqpoll 2) ;;
+    keel-io_uring+sqpoll) cmd=(bin/keel echo --port "$2" --cpus "$SERVER_CPU" "${keel_opts[@]}" --transport io_uring --sqpoll 2) ;;
     netty-epoll) cmd=("${jvm[@]}" dev.keel.bench.echo.NettyEpollEcho "$2") ;;
     netty-io_uring) cmd=("${jvm[@]}" dev.keel.bench.echo.NettyIoUringEcho "$2") ;;
     jdk-nio) cmd=("${jvm[@]}" dev.keel.bench.echo.JdkNioEcho "$2") ;;
@@ -269,7 +331,7 @@ measure() {
     fi
     record "$server" "$scenario" "$round" "$([ "$noisy" = 1 ] && echo noisy || echo ok)" "${line#\{}"
     if [ -n "$(field rps "$line")" ]; then
-      say "  $scenario: $(field rps "$line") req/s, p50 $(field p50_us "$line") us, p99 $(field p99_us "$line") us, $(field cpu_us_per_req "$line") us CPU/req"
+      say "  $scenario: $(field rps "$line") req/s, p50 $(field p50_us "$line") us, p95 $(field p95_us "$line") us, p99 $(field p99_us "$line") us, $(field cpu_us_per_req "$line") us CPU/req"
     else
       say "  $scenario: $(field rss_per_conn_bytes "$line") B RSS per idle connection"
     fi

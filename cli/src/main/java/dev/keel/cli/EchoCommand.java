@@ -13,7 +13,7 @@ final class EchoCommand implements Command {
     private static final String HELP = """
             usage: keel echo [--port 7000] [--host 127.0.0.1] [--loops N|auto] [--cpus LIST]
                              [--transport epoll|io_uring|auto] [--busy-poll MICROS] [--sqpoll IDLE_MS]
-                             [--metrics-port P] [--metrics-address ADDR]
+                             [--max-connections N] [--metrics-port P] [--metrics-address ADDR]
 
             Echoes every byte back on each TCP connection, over N event loops (one SO_REUSEPORT
             listener each), each pinned to one CPU of LIST (e.g. 0,1 or 2-3), else to the CPUs
@@ -27,6 +27,8 @@ final class EchoCommand implements Command {
                                   reserved is used anyway, with a warning naming it
               --transport T       epoll (default), io_uring, or auto (io_uring where the kernel
                                   allows it, else epoll with one line saying why)
+              --max-connections N connections each loop holds at once (default 16384); the echo
+                                  matrix holds 19,000 on one loop
             """ + ServerSettings.LOOP_HELP + MetricsEndpoint.HELP + """
             Prints one line when ready; SIGINT or SIGTERM stops it cleanly.
             """;
@@ -44,7 +46,7 @@ final class EchoCommand implements Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) {
         CommandOptions args = CommandOptions.parse(argv,
-                Set.of("port", "host", "loops", "cpus", "transport", "busy-poll", "sqpoll", "metrics-port",
+                Set.of("port", "host", "loops", "cpus", "transport", "busy-poll", "sqpoll", "max-connections", "metrics-port",
                         "metrics-address"), Set.of("help"));
         if (args.flag("help")) {
             out.print(HELP);

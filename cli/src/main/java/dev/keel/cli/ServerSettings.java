@@ -58,6 +58,12 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
         return new ServerSettings(host, port, loops, cpus, transport, loopsWhy);
     }
 
+    /**
+     * Upper bound of --max-connections: a loop's connection table and the tables beside it are
+     * sized by it when the loop starts.
+     */
+    static final int MAX_CONNECTIONS = 1 << 20;
+
     /** The --help lines of {@link #loopOptions}' --busy-poll and --sqpoll. */
     static final String LOOP_HELP = """
               --busy-poll US      spin this many microseconds on the poller before blocking
@@ -66,8 +72,9 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
             """;
 
     /**
-     * {@code base} with the loop options given: --idle-timeout S (1 s to a day), --busy-poll US
-     * and --sqpoll MS (io_uring only); an option absent leaves {@code base}'s value.
+     * {@code base} with the loop options given: --idle-timeout S (1 s to a day), --busy-poll US,
+     * --max-connections N (1 to {@link #MAX_CONNECTIONS}) and --sqpoll MS (io_uring only); an
+     * option absent leaves {@code base}'s value.
      */
     LoopOptions.Builder loopOptions(CommandOptions args, LoopOptions.Builder base) {
         if (args.has("idle-timeout")) {
@@ -75,6 +82,9 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
         }
         if (args.has("busy-poll")) {
             base.busyPoll(Duration.ofNanos(args.integer("busy-poll", 0, 0, 10_000_000) * 1000L));
+        }
+        if (args.has("max-connections")) {
+            base.maxConnections(args.integer("max-connections", 16_384, 1, MAX_CONNECTIONS));
         }
         if (args.has("sqpoll")) {
             if (transport != Transport.IO_URING) {

@@ -42,6 +42,9 @@ class EchoCommandTest {
         err.reset();
         assertEquals(2, run("echo", "--loops", "2", "--cpus", "0"));
         assertTrue(err.toString().contains("one CPU per loop"), err.toString());
+        err.reset();
+        assertEquals(2, run("echo", "--max-connections", "0"));
+        assertTrue(err.toString().contains("--max-connections must be between 1 and 1048576"), err.toString());
     }
 
     @Test
@@ -81,6 +84,14 @@ class EchoCommandTest {
     void shouldServeAndStopOnSigterm() throws Exception {
         assertServes("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPU 0, epoll\\)",
                 "echo", "--port", "0", "--cpus", "0");
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldServeWithALargerConnectionTable() throws Exception {
+        // The echo matrix holds 19,000 connections on one loop, more than the default 16,384.
+        assertServes("keel echo listening on 127\\.0\\.0\\.1:(\\d+) \\(1 loop, on CPU 0, epoll\\)",
+                "echo", "--port", "0", "--cpus", "0", "--max-connections", "19000");
     }
 
     @Test

@@ -17,8 +17,12 @@ final class EchoPlotData {
     }
 
     static void write(EchoResults r, Path dir) throws IOException {
+        write(r, dir, r.scenarios().stream().filter(s -> !s.equals(EchoResults.IDLE)).toList());
+    }
+
+    /** The tables of these scenarios only (one message size of the echo matrix). */
+    static void write(EchoResults r, Path dir, List<String> scenarios) throws IOException {
         Files.createDirectories(dir);
-        List<String> scenarios = r.scenarios().stream().filter(s -> !s.equals(EchoResults.IDLE)).toList();
         List<String> servers = r.servers().stream()
                 .filter(server -> scenarios.stream().anyMatch(s -> r.has(server, s))).toList();
         writeRelative(r, dir, scenarios, servers.stream().filter(s -> !s.endsWith("+busy")).toList());
@@ -85,7 +89,8 @@ final class EchoPlotData {
             case "pingpong" -> "ping-pong";
             case "64x16" -> "64x16 x 64 B";
             case "16k" -> "16x4 x 16 KiB";
-            default -> s.startsWith("sweep-") ? String.format("%,d conns", Integer.parseInt(s.substring(6))) : s;
+            default -> s.startsWith("sweep-") || s.startsWith("m-")
+                    ? String.format("%,d conns", Integer.parseInt(s.split("-")[1])) : s;
         };
     }
 }

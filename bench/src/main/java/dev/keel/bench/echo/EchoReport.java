@@ -10,7 +10,8 @@ import java.util.OptionalDouble;
 /**
  * Turns the JSON lines of one echo-bench.sh run into BENCH-ECHO.md (machine, method, the
  * targets of issue 3, one table per scenario with medians and ratios to C epoll, the sweep,
- * memory per idle connection) and into the data files bench/echo-plot.gp draws.
+ * memory per idle connection) and into the data files bench/echo-plot.gp draws. The echo
+ * matrix's block of an earlier BENCH-ECHO.md (see {@link EchoMatrixReport}) is kept.
  *
  * <p>{@code EchoReport RESULTS.jsonl OUT.md PLOT_DATA_DIR PNG_LINK [NOTES.md]}
  */
@@ -18,7 +19,7 @@ public final class EchoReport {
     private final EchoResults r;
     private final StringBuilder md = new StringBuilder();
 
-    private EchoReport(EchoResults r) {
+    EchoReport(EchoResults r) {
         this.r = r;
     }
 
@@ -31,7 +32,9 @@ public final class EchoReport {
         EchoResults r = EchoResults.read(results);
         EchoReport report = new EchoReport(r);
         String notes = args.length > 4 && Files.exists(Path.of(args[4])) ? Files.readString(Path.of(args[4])) : null;
-        Files.writeString(Path.of(args[1]), report.markdown(results.toString(), args[3], notes));
+        Path out = Path.of(args[1]);
+        String matrix = EchoMatrixReport.keptBlock(out);
+        Files.writeString(out, report.markdown(results.toString(), args[3], notes, matrix));
         EchoPlotData.write(r, Path.of(args[2]));
     }
 
@@ -58,7 +61,7 @@ public final class EchoReport {
         return v >= 100 ? String.format("%.0f", v) : String.format("%.1f", v);
     }
 
-    private String markdown(String resultsPath, String png, String notes) {
+    private String markdown(String resultsPath, String png, String notes, String matrix) {
         line("# Echo benchmark: keel beside C epoll, Netty 4.2 and JDK NIO");
         line("");
         line("Run " + r.meta("date") + " by `bench/echo-bench.sh` (`make bench-echo`)" + ("1".equals(r.meta("quick"))
@@ -81,11 +84,13 @@ public final class EchoReport {
             }
         }
         sweep();
-        idle();
+        idle(EchoResults.IDLE);
         logs();
         line("## Plot");
         line("");
         line("![req/s relative to C epoll and p99 latency per scenario](" + png + ")");
+        line("");
+        md.append(matrix);
         line("");
         if (notes != null) {
             md.append(notes.strip()).append('\n');
@@ -238,22 +243,24 @@ public final class EchoReport {
         line("");
     }
 
-    private void idle() {
-        if (!r.scenarios().contains(EchoResults.IDLE)) {
+    /** The table of RSS per idle connection of scenario {@code idle-N}. */
+    void idle(String idle) {
+        if (!r.scenarios().contains(idle)) {
             return;
         }
-        line("### Memory per idle connection (10,000 connections)");
+        String count = String.format("%,d", Integer.parseInt(idle.substring(idle.indexOf('-') + 1)));
+        line("### Memory per idle connection (" + count + " connections)");
         line("");
-        line("| server | RSS before MiB | RSS with 10,000 idle MiB | bytes per idle connection"
+        line("| server | RSS before MiB | RSS with " + count + " idle MiB | bytes per idle connection"
                 + " | bytes per connection after one echo each | rounds |");
         line("|---|--:|--:|--:|--:|---|");
         for (String server : r.servers()) {
-            if (!r.has(server, EchoResults.IDLE)) {
+            if (!r.has(server, idle)) {
                 continue;
             }
-            line("| " + server + " | " + mib(server, "rss_before_kib") + " | " + mib(server, "rss_after_kib") + " | "
-                    + bytes(server, "rss_per_conn_bytes") + " | " + bytes(server, "rss_per_conn_after_echo_bytes") + " | "
-                    + rounds(server, EchoResults.IDLE) + " |");
+            line("| " + server + " | " + mib(server, idle, "rss_before_kib") + " | " + mib(server, idle, "rss_after_kib")
+                    + " | " + bytes(server, idle, "rss_per_conn_bytes") + " | "
+                    + bytes(server, idle, "rss_per_conn_after_echo_bytes") + " | " + rounds(server, idle) + " |");
         }
         line("");
     }
@@ -273,14 +280,14 @@ public final class EchoReport {
         line("");
     }
 
-    private String mib(String server, String metric) {
-        OptionalDouble v = r.median(server, EchoResults.IDLE, metric);
+    private String mib(String server, String idle, String metric) {
+        OptionalDouble v = r.median(server, idle, metric);
         return v.isPresent() ? String.format("%.1f", v.getAsDouble() / 1024) : "-";
     }
 
-    private String bytes(String server, String metric) {
+    private String bytes(String server, String idle, String metric) {
         // The per-connection figures may be negative (RSS can shrink); median over every round that passed.
-        double[] v = r.ok(server, EchoResults.IDLE).stream().map(m -> m.get(metric)).filter(x -> x instanceof Double)
+        double[] v = r.ok(server, idle).stream().map(m -> m.get(metric)).filter(x -> x instanceof Double)
                 .mapToDouble(x -> (Double) x).sorted().toArray();
         if (v.length == 0) {
             return "-";
@@ -289,7 +296,7 @@ public final class EchoReport {
         return String.format("%.0f", m) + (v.length > 1 ? String.format(" (%.0f-%.0f)", v[0], v[v.length - 1]) : "");
     }
 
-    private String median(String server, String s, String metric, boolean amount) {
+    String median(String server, String s, String metric, boolean amount) {
         OptionalDouble v = r.median(server, s, metric);
         if (v.isEmpty()) {
             return r.failed(server, s) > 0 ? "failed" : "-";
@@ -306,7 +313,7 @@ public final class EchoReport {
         return " <sub>" + amount(lo.getAsDouble()) + "-" + amount(hi.getAsDouble()) + "</sub>";
     }
 
-    private String vsC(String server, String s, String metric) {
+    String vsC(String server, String s, String metric) {
         OptionalDouble v = r.median(server, s, metric);
         OptionalDouble c = r.median(EchoTargets.C, s, metric);
         if (v.isEmpty() || c.isEmpty() || c.getAsDouble() <= 0) {
@@ -315,7 +322,7 @@ public final class EchoReport {
         return EchoTargets.ratio(v.getAsDouble() / c.getAsDouble());
     }
 
-    private String rounds(String server, String s) {
+    String rounds(String server, String s) {
         int ok = r.ok(server, s).size();
         int failed = r.failed(server, s);
         int discarded = r.discarded(server, s);
@@ -334,7 +341,12 @@ public final class EchoReport {
         return out;
     }
 
-    private void line(String s) {
+    void line(String s) {
         md.append(s).append('\n');
+    }
+
+    /** What the report has written so far. */
+    String text() {
+        return md.toString();
     }
 }

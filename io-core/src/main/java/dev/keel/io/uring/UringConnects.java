@@ -88,7 +88,7 @@ final class UringConnects {
         prep.connect(s, poller.kernelFd(slot), pool.address(bid) + ADDRESS_AT, addressLength[slot],
                 userData(OP_CONNECT, slot));
         prep.addFlags(s, fileFlag);
-        poller.opStarted(slot, 0);
+        poller.opStarted(slot, UringOps.CONNECT_BUSY);
     }
 
     /**
@@ -127,6 +127,7 @@ final class UringConnects {
     }
 
     void completed(int slot, int res) {
+        poller.clearState(slot, UringOps.CONNECT_BUSY);
         release(slot);
         try {
             if (table.hasFlag(slot, FLAG_OPEN) && table.hasFlag(slot, FLAG_CONNECTING)) {

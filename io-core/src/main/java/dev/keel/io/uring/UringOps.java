@@ -42,6 +42,8 @@ final class UringOps {
     static final int FILE_OUT_BUSY = 1 << 10;
     /** The socket took only part of the pipe: the next splice to it waits for writability. */
     static final int FILE_WAIT = 1 << 11;
+    /** A connect is in the kernel ({@link UringConnects}): a close cancels it. */
+    static final int CONNECT_BUSY = 1 << 12;
 
     private UringOps() {
     }

@@ -71,14 +71,13 @@ import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
  * The newer kernel tools it uses where present (NO_IOWAIT waits, receive bundles, incremental
  * buffer rings, a registered wait region) are listed, with their counters, in
  * {@link #uringStats()}.
-
  *
  * <p>Kernel ownership: a connection's slot counts the requests in flight that name it
- * ({@link ConnectionTable#IN_FLIGHT}). Closing cancels them all and closes the socket through
- * the ring; the slot, its queued buffers and the onClose call wait until the last completion
- * came back, so no buffer is reused while the kernel may still read it. Receive buffers that
- * arrive for a closed connection go straight back to the ring; an fd accepted after accepting
- * stopped is closed.
+ * ({@link ConnectionTable#IN_FLIGHT}). Closing cancels those still waiting on the socket (each
+ * by its user_data, {@link UringCloses}) and closes the socket through the ring; the slot, its
+ * queued buffers and the onClose call wait until the last completion came back, so no buffer
+ * is reused while the kernel may still read it. Receive buffers that arrive for a closed
+ * connection go straight back to the ring; an fd accepted after accepting stopped is closed.
  */
 public final class UringPoller extends Poller {
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
@@ -421,6 +420,14 @@ public final class UringPoller extends Poller {
     /** Which of io_uring's newer tools this loop uses, and their counters; readable from any thread. */
     public UringStats uringStats() {
         return stats;
+    }
+
+    /**
+     * Cancels sent by closes so far, one per request that was still in flight on the closed
+     * socket (none when the peer had closed first); loop thread only.
+     */
+    public long closeCancels() {
+        return closes == null ? 0 : closes.cancels();
     }
 
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
