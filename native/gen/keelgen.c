@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -164,6 +165,7 @@ static void constants(void) {
     C(SOL_SOCKET); C(SO_REUSEADDR); C(SO_REUSEPORT); C(SO_KEEPALIVE); C(SO_LINGER); C(SO_RCVBUF); C(SO_SNDBUF);
     C(SO_ERROR); C(SO_TYPE); C(SO_BUSY_POLL); C(SO_INCOMING_CPU); C(SO_RCVLOWAT); C(SO_ZEROCOPY);
     C(IPPROTO_IP); C(IPPROTO_IPV6); C(IPPROTO_TCP); C(IPV6_V6ONLY);
+    C(IPPROTO_UDP); C(UDP_SEGMENT); C(UDP_GRO); C(MSG_CTRUNC); C(MSG_ERRQUEUE);
     C(TCP_NODELAY); C(TCP_CORK); C(TCP_QUICKACK); C(TCP_DEFER_ACCEPT); C(TCP_KEEPIDLE); C(TCP_KEEPINTVL);
     C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT);
     C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_MORE); C(MSG_WAITALL); C(MSG_TRUNC); C(MSG_ZEROCOPY);
@@ -335,6 +337,13 @@ static void layouts(void) {
     F(struct msghdr, msg_iov, MSG_IOV); F(struct msghdr, msg_iovlen, MSG_IOVLEN);
     F(struct msghdr, msg_control, MSG_CONTROL); F(struct msghdr, msg_controllen, MSG_CONTROLLEN);
     F(struct msghdr, msg_flags, MSG_FLAGS); E();
+
+    S(Mmsghdr, struct mmsghdr);
+    F(struct mmsghdr, msg_hdr, MSG_HDR); F(struct mmsghdr, msg_len, MSG_LEN); E();
+
+    S(IoUringRecvmsgOut, struct io_uring_recvmsg_out);
+    F(struct io_uring_recvmsg_out, namelen, NAMELEN); F(struct io_uring_recvmsg_out, controllen, CONTROLLEN);
+    F(struct io_uring_recvmsg_out, payloadlen, PAYLOADLEN); F(struct io_uring_recvmsg_out, flags, FLAGS); E();
 
     S(Linger, struct linger);
     F(struct linger, l_onoff, L_ONOFF); F(struct linger, l_linger, L_LINGER); E();

@@ -219,6 +219,11 @@ public final class LinuxConstants {
     public static final int IPPROTO_IPV6 = 0x29;
     public static final int IPPROTO_TCP = 6;
     public static final int IPV6_V6ONLY = 0x1a;
+    public static final int IPPROTO_UDP = 0x11;
+    public static final int UDP_SEGMENT = 0x67;
+    public static final int UDP_GRO = 0x68;
+    public static final int MSG_CTRUNC = 8;
+    public static final int MSG_ERRQUEUE = 0x2000;
     public static final int TCP_NODELAY = 1;
     public static final int TCP_CORK = 3;
     public static final int TCP_QUICKACK = 0xc;

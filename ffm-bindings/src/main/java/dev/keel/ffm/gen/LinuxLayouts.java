@@ -374,6 +374,36 @@ public final class LinuxLayouts {
         public static final long MSG_FLAGS_SIZE = 4;
     }
 
+    /** Layout of {@code struct mmsghdr}. */
+    public static final class Mmsghdr {
+        private Mmsghdr() {
+        }
+
+        public static final long SIZE = 64;
+        public static final long ALIGNMENT = 8;
+        public static final long MSG_HDR = 0;
+        public static final long MSG_HDR_SIZE = 56;
+        public static final long MSG_LEN = 56;
+        public static final long MSG_LEN_SIZE = 4;
+    }
+
+    /** Layout of {@code struct io_uring_recvmsg_out}. */
+    public static final class IoUringRecvmsgOut {
+        private IoUringRecvmsgOut() {
+        }
+
+        public static final long SIZE = 16;
+        public static final long ALIGNMENT = 4;
+        public static final long NAMELEN = 0;
+        public static final long NAMELEN_SIZE = 4;
+        public static final long CONTROLLEN = 4;
+        public static final long CONTROLLEN_SIZE = 4;
+        public static final long PAYLOADLEN = 8;
+        public static final long PAYLOADLEN_SIZE = 4;
+        public static final long FLAGS = 12;
+        public static final long FLAGS_SIZE = 4;
+    }
+
     /** Layout of {@code struct linger}. */
     public static final class Linger {
         private Linger() {
