@@ -6,6 +6,8 @@ import dev.keel.io.Connection;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.DatagramDriver;
+import dev.keel.io.loop.DatagramSink;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.ffm.Epoll;
@@ -71,6 +73,7 @@ public final class EpollPoller extends Poller {
     private int listenFd = -1;
     private int wakeFd = -1;
     private boolean listening;
+    private EpollDatagrams datagrams;
 
     public EpollPoller(PollerHost loop) {
         super(loop);
@@ -96,6 +99,9 @@ public final class EpollPoller extends Poller {
 
     @Override
     public int poll(int timeoutMillis) {
+        if (datagrams != null) {
+            datagrams.flush();
+        }
         int n = -1;
         if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
             long spinUntil = loop.now() + options.busyPollNanos();
@@ -133,6 +139,10 @@ public final class EpollPoller extends Poller {
         }
         if (token == LISTENER_TOKEN) {
             acceptReady();
+            return;
+        }
+        if (EpollDatagrams.isToken(token)) {
+            datagrams.ready((int) (EpollDatagrams.TOKEN_BASE - token), ready);
             return;
         }
         if (!table.isLive(token)) {
@@ -347,7 +357,18 @@ public final class EpollPoller extends Poller {
     }
 
     @Override
+    public DatagramDriver datagrams(DatagramSink sink) {
+        if (datagrams == null) {
+            datagrams = new EpollDatagrams(sink, loop, epfd);
+        }
+        return datagrams;
+    }
+
+    @Override
     public void tearDown() {
+        if (datagrams != null) {
+            datagrams.closeAll();
+        }
         Files.closeQuietly(epfd);
         epfd = -1;
     }

@@ -1,0 +1,180 @@
+package dev.keel.io;
+
+import dev.keel.ffm.SocketAddresses;
+import dev.keel.ffm.Sockets;
+import dev.keel.io.loop.DatagramDriver;
+import dev.keel.io.loop.DatagramSendRing;
+import dev.keel.io.loop.DatagramSink;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+
+import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_DGRAM;
+import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
+import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
+import static dev.keel.ffm.gen.LinuxConstants.SO_RCVBUF;
+import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
+import static dev.keel.ffm.gen.LinuxConstants.SO_SNDBUF;
+
+/**
+ * The datagram endpoints of one loop: their table (at most {@link DatagramDriver#MAX_ENDPOINTS}),
+ * socket set-up, the one {@link Datagram} flyweight, counting into the loop's {@link LoopStats},
+ * and the calls into handlers. The transport's {@link DatagramDriver} does the system calls and
+ * reports here. Loop thread only.
+ */
+final class LoopDatagrams implements DatagramSink {
+    private final LoopCore core;
+    private final EventLoop loop;
+    private final DatagramEndpoint[] endpoints = new DatagramEndpoint[DatagramDriver.MAX_ENDPOINTS];
+    private final Arena[] arenas = new Arena[DatagramDriver.MAX_ENDPOINTS];
+    private final Datagram datagram = new Datagram();
+    private final DatagramDriver driver;
+
+    LoopDatagrams(LoopCore core, EventLoop loop) {
+        this.core = core;
+        this.loop = loop;
+        this.driver = core.poller.datagrams(this);
+    }
+
+    DatagramEndpoint open(InetSocketAddress local, DatagramOptions o, DatagramHandler handler) {
+        int id = freeId();
+        Arena arena = Arena.ofConfined();
+        int fd = -1;
+        try {
+            MemorySegment name = arena.allocate(SocketAddresses.STORAGE_SIZE, 8);
+            int family = SocketAddresses.family(local);
+            fd = Sockets.socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            core.countSyscalls(1);
+            if (o.reusePort) {
+                Sockets.setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+            }
+            if (o.socketReceiveBuffer > 0) {
+                Sockets.setInt(fd, SOL_SOCKET, SO_RCVBUF, o.socketReceiveBuffer);
+            }
+            if (o.socketSendBuffer > 0) {
+                Sockets.setInt(fd, SOL_SOCKET, SO_SNDBUF, o.socketSendBuffer);
+            }
+            Sockets.bind(fd, name, SocketAddresses.write(local, name));
+            if (o.connectTo != null) {
+                Sockets.connect(fd, name, SocketAddresses.write(o.connectTo, name));
+            }
+            Sockets.localAddress(fd, name);
+            int port = SocketAddresses.read(name).getPort();
+            DatagramSendRing ring = new DatagramSendRing(arena, o.sendQueue, o.maxDatagramSize);
+            DatagramEndpoint e = new DatagramEndpoint(this, loop, id, fd, port, ring, handler, name);
+            endpoints[id] = e;
+            arenas[id] = arena;
+            driver.open(id, fd, ring, o.batchSize, o.maxDatagramSize);
+            return e;
+        } catch (RuntimeException | Error failure) {
+            if (endpoints[id] != null) {
+                endpoints[id] = null;
+                arenas[id] = null;
+            }
+            if (fd >= 0) {
+                EventLoop.closeQuietly(fd);
+            }
+            arena.close();
+            throw failure;
+        }
+    }
+
+    private int freeId() {
+        for (int id = 0; id < endpoints.length; id++) {
+            if (endpoints[id] == null) {
+                return id;
+            }
+        }
+        throw new IllegalStateException("a loop serves at most " + endpoints.length + " datagram endpoints");
+    }
+
+    boolean queue(DatagramEndpoint e, MemorySegment data, long offset, long length, MemorySegment name,
+                  int nameLength) {
+        if (e.closed || !e.sends.offer(data, offset, length, name, nameLength)) {
+            sendDropped(e.id, 1, 0);
+            return false;
+        }
+        driver.queued(e.id);
+        return true;
+    }
+
+    void close(DatagramEndpoint e) {
+        if (!e.closed) {
+            e.closed = true;
+            driver.close(e.id);
+        }
+    }
+
+    // ---------------------------------------------------------------- from the driver
+
+    @Override
+    public void received(int id, MemorySegment payload, int length, int fullLength, MemorySegment name,
+                         int nameLength, int msgFlags) {
+        DatagramEndpoint e = endpoints[id];
+        LoopStats stats = core.stats;
+        stats.datagramsIn++;
+        if ((msgFlags & MSG_TRUNC) != 0) {
+            stats.datagramsTruncated++;
+        }
+        if (e == null || e.closed) {
+            return;
+        }
+        datagram.set(payload, length, fullLength, name, nameLength, msgFlags);
+        try {
+            e.handler.onDatagram(e, datagram);
+        } catch (RuntimeException t) {
+            handlerFailed(t);
+        }
+    }
+
+    @Override
+    public void failed(int id, int errno) {
+        DatagramEndpoint e = endpoints[id];
+        core.stats.datagramErrors++;
+        if (e == null || e.closed) {
+            return;
+        }
+        try {
+            e.handler.onError(e, errno);
+        } catch (RuntimeException t) {
+            handlerFailed(t);
+        }
+    }
+
+    @Override
+    public void sendDropped(int id, int count, int errno) {
+        DatagramEndpoint e = endpoints[id];
+        core.stats.datagramsDropped += count;
+        if (e == null || count == 0) {
+            return;
+        }
+        try {
+            e.handler.onSendDropped(e, count, errno);
+        } catch (RuntimeException t) {
+            handlerFailed(t);
+        }
+    }
+
+    @Override
+    public void sent(int id, int count) {
+        core.stats.datagramsOut += count;
+    }
+
+    @Override
+    public void released(int id) {
+        endpoints[id] = null;
+        Arena arena = arenas[id];
+        arenas[id] = null;
+        if (arena != null) {
+            arena.close();
+        }
+    }
+
+    private void handlerFailed(RuntimeException t) {
+        core.stats.handlerFailures++;
+        core.reportUnexpected(t);
+    }
+}
