@@ -59,7 +59,7 @@ public final class Datagram {
         return (flags & MSG_TRUNC) != 0;
     }
 
-    /** The datagram's size on the wire when the transport reports it (io_uring), else -1. */
+    /** The datagram's size on the wire: above {@link #length} when {@link #truncated}. */
     public int fullLength() {
         return fullLength;
     }

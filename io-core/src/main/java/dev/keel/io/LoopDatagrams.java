@@ -2,6 +2,7 @@ package dev.keel.io;
 
 import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.Sockets;
+import dev.keel.ffm.gen.Errno;
 import dev.keel.io.loop.DatagramDriver;
 import dev.keel.io.loop.DatagramSendRing;
 import dev.keel.io.loop.DatagramSink;
@@ -67,7 +68,7 @@ final class LoopDatagrams implements DatagramSink {
             DatagramEndpoint e = new DatagramEndpoint(this, loop, id, fd, port, ring, handler, name);
             endpoints[id] = e;
             arenas[id] = arena;
-            driver.open(id, fd, ring, o.batchSize, o.maxDatagramSize);
+            driver.open(id, fd, ring, o.batchSize, o.maxDatagramSize, o.receiveBuffers);
             return e;
         } catch (RuntimeException | Error failure) {
             if (endpoints[id] != null) {
@@ -94,7 +95,7 @@ final class LoopDatagrams implements DatagramSink {
     boolean queue(DatagramEndpoint e, MemorySegment data, long offset, long length, MemorySegment name,
                   int nameLength) {
         if (e.closed || !e.sends.offer(data, offset, length, name, nameLength)) {
-            sendDropped(e.id, 1, 0);
+            sendDropped(e.id, 1, length > e.sends.slotSize() ? Errno.EMSGSIZE : 0);
             return false;
         }
         driver.queued(e.id);

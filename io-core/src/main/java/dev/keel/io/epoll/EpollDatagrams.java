@@ -20,6 +20,7 @@ import static dev.keel.ffm.gen.LinuxConstants.EPOLLERR;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -39,6 +40,9 @@ final class EpollDatagrams extends DatagramDriver {
     private final int[] fds = new int[MAX_ENDPOINTS];
     private final DatagramSendRing[] rings = new DatagramSendRing[MAX_ENDPOINTS];
     private final MemorySegment[] receives = new MemorySegment[MAX_ENDPOINTS];
+    /** Per endpoint, per receive slot: the payload and sockaddr views handed to the sink, made once. */
+    private final MemorySegment[][] payloadViews = new MemorySegment[MAX_ENDPOINTS][];
+    private final MemorySegment[][] nameViews = new MemorySegment[MAX_ENDPOINTS][];
     private final Arena[] arenas = new Arena[MAX_ENDPOINTS];
     private final int[] batches = new int[MAX_ENDPOINTS];
     private final int[] slotSizes = new int[MAX_ENDPOINTS];
@@ -65,7 +69,7 @@ final class EpollDatagrams extends DatagramDriver {
      * iovecs, sockaddrs, and payloads of {@code maxDatagram} bytes.
      */
     @Override
-    public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram) {
+    public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram, int receiveBuffers) {
         Arena arena = Arena.ofConfined();
         long names = Mmsghdr.SIZE * batch + Iovec.SIZE * batch;
         long payloads = names + SocketAddresses.STORAGE_SIZE * batch;
@@ -75,6 +79,12 @@ final class EpollDatagrams extends DatagramDriver {
             Datagrams.setIovec(m, iov, m.address() + payloads + (long) maxDatagram * i, maxDatagram);
             Datagrams.setMsghdr(m, Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR, m.address() + names
                     + SocketAddresses.STORAGE_SIZE * i, (int) SocketAddresses.STORAGE_SIZE, m.address() + iov, 0, 0);
+        }
+        payloadViews[id] = new MemorySegment[batch];
+        nameViews[id] = new MemorySegment[batch];
+        for (int i = 0; i < batch; i++) {
+            payloadViews[id][i] = m.asSlice(payloads + (long) maxDatagram * i, maxDatagram);
+            nameViews[id][i] = m.asSlice(names + SocketAddresses.STORAGE_SIZE * i, SocketAddresses.STORAGE_SIZE);
         }
         fds[id] = fd;
         rings[id] = sends;
@@ -94,15 +104,14 @@ final class EpollDatagrams extends DatagramDriver {
         }
         MemorySegment m = receives[id];
         int batch = batches[id];
-        long names = Mmsghdr.SIZE * batch + Iovec.SIZE * batch;
-        long payloads = names + SocketAddresses.STORAGE_SIZE * batch;
         for (int i = 0; i < batch; i++) {
             long h = Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR;
             m.set(JAVA_INT, h + Msghdr.MSG_NAMELEN, (int) SocketAddresses.STORAGE_SIZE);
             m.set(JAVA_INT, h + Msghdr.MSG_FLAGS, 0);
         }
         loop.countSyscalls(1);
-        int n = Datagrams.recvmmsg(fd, m, batch, MSG_DONTWAIT);
+        // MSG_TRUNC: msg_len says the datagram's real size, even when it was cut.
+        int n = Datagrams.recvmmsg(fd, m, batch, MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0) {
             if (n != -Errno.EAGAIN && n != -Errno.EINTR) {
                 sink.failed(id, -n); // a pending socket error (ICMP) is reported and cleared by this call
@@ -110,13 +119,14 @@ final class EpollDatagrams extends DatagramDriver {
             return;
         }
         int size = slotSizes[id];
+        MemorySegment[] payloadView = payloadViews[id];
+        MemorySegment[] nameView = nameViews[id];
         for (int i = 0; i < n && fds[id] == fd; i++) {
             long h = Mmsghdr.SIZE * i;
             int len = m.get(JAVA_INT, h + Mmsghdr.MSG_LEN);
             int nameLen = m.get(JAVA_INT, h + Mmsghdr.MSG_HDR + Msghdr.MSG_NAMELEN);
             int flags = m.get(JAVA_INT, h + Mmsghdr.MSG_HDR + Msghdr.MSG_FLAGS);
-            sink.received(id, m.asSlice(payloads + (long) size * i, size), len, -1,
-                    m.asSlice(names + SocketAddresses.STORAGE_SIZE * i, SocketAddresses.STORAGE_SIZE), nameLen, flags);
+            sink.received(id, payloadView[i], Math.min(len, size), len, nameView[i], nameLen, flags);
         }
     }
 
@@ -159,7 +169,12 @@ final class EpollDatagrams extends DatagramDriver {
                 if (sent == -Errno.EINTR) {
                     continue;
                 }
-                sink.sendDropped(id, r.dropUnsubmitted(), -sent);
+                if (sent != -Errno.EAGAIN) {
+                    sink.failed(id, -sent); // an ICMP error met by the send
+                }
+                if (fds[id] >= 0) {
+                    sink.sendDropped(id, r.dropUnsubmitted(), -sent);
+                }
                 return;
             }
             r.submitted(sent);
@@ -181,6 +196,8 @@ final class EpollDatagrams extends DatagramDriver {
         arenas[id].close();
         arenas[id] = null;
         receives[id] = null;
+        payloadViews[id] = null;
+        nameViews[id] = null;
         rings[id] = null;
         sink.released(id);
     }

@@ -19,9 +19,11 @@ public abstract class DatagramDriver {
 
     /**
      * Starts receiving on bound (and maybe connected) non-blocking socket {@code fd} as endpoint
-     * {@code id}: batches of up to {@code batch} datagrams of up to {@code maxDatagram} bytes.
+     * {@code id}: batches of up to {@code batch} datagrams of up to {@code maxDatagram} bytes
+     * (epoll), or {@code receiveBuffers} provided buffers of that size (io_uring).
      */
-    public abstract void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram);
+    public abstract void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram,
+                              int receiveBuffers);
 
     /** Endpoint {@code id} queued datagrams: they leave at the next {@link #flush} (or now, if its ring is full). */
     public abstract void queued(int id);
@@ -37,4 +39,9 @@ public abstract class DatagramDriver {
 
     /** The loop is ending: closes every endpoint still open. */
     public abstract void closeAll();
+
+    /** Whether the kernel still holds memory of a closed endpoint (the loop's drain waits for it). */
+    public boolean busy() {
+        return false;
+    }
 }

@@ -114,6 +114,11 @@ public final class DatagramSendRing {
         return (int) (submitted - head);
     }
 
+    /** The largest datagram a slot holds. */
+    public int slotSize() {
+        return slotSize;
+    }
+
     public int capacity() {
         return capacity;
     }

@@ -7,6 +7,8 @@ import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.DatagramDriver;
+import dev.keel.io.loop.DatagramSink;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.ffm.EventFd;
@@ -71,6 +73,10 @@ public final class UringPoller extends Poller {
     static final int OP_CANCEL = 7;
     static final int OP_CLOSE = 8;
     static final int OP_IGNORE = 9;
+    /** A datagram endpoint's multishot recvmsg; the slot is the endpoint's id. */
+    static final int OP_DGRAM_RECV = 10;
+    /** A datagram endpoint's sendmsg. */
+    static final int OP_DGRAM_SEND = 11;
 
     // Bits of a connection's poller state.
     static final int RECV_ARMED = 1;
@@ -110,6 +116,7 @@ public final class UringPoller extends Poller {
 
     private UringSends sends;
     private UringReceives receives;
+    private UringDatagrams datagrams;
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -168,6 +175,9 @@ public final class UringPoller extends Poller {
     @Override
     public int poll(int timeoutMillis) {
         flushDirty();
+        if (datagrams != null) {
+            datagrams.flush();
+        }
         if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
             long spinUntil = loop.now() + options.busyPollNanos();
             do {
@@ -208,6 +218,8 @@ public final class UringPoller extends Poller {
                 }
             }
             case OP_ACCEPT -> acceptor.completed(res, flags);
+            case OP_DGRAM_RECV -> datagrams.recvDone(slot, res, flags);
+            case OP_DGRAM_SEND -> datagrams.sendDone(slot, res);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
                 loop.countSyscalls(1);
@@ -480,12 +492,15 @@ public final class UringPoller extends Poller {
             return;
         }
         stopAccepting();
-        while ((zombies > 0 || acceptor.armed()) && System.nanoTime() - deadlineNanos < 0) {
+        if (datagrams != null) {
+            datagrams.closeAll();
+        }
+        while ((zombies > 0 || acceptor.armed() || datagramsBusy()) && System.nanoTime() - deadlineNanos < 0) {
             flushDirty();
             pass.enterAndWait(10);
             pass.reap();
         }
-        drained = zombies == 0;
+        drained = zombies == 0 && !datagramsBusy();
         if (!drained) {
             LOG.log(System.Logger.Level.WARNING, loop.name() + ": io_uring still holds " + zombies
                     + " closed connections after the shutdown deadline; their buffers are not freed");
@@ -495,6 +510,18 @@ public final class UringPoller extends Poller {
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
     public long adoptedWrites() {
         return receives.adoptedWrites();
+    }
+
+    private boolean datagramsBusy() {
+        return datagrams != null && datagrams.busy();
+    }
+
+    @Override
+    public DatagramDriver datagrams(DatagramSink sink) {
+        if (datagrams == null) {
+            datagrams = new UringDatagrams(sink, loop, this, ring);
+        }
+        return datagrams;
     }
 
     @Override
@@ -518,6 +545,9 @@ public final class UringPoller extends Poller {
         } finally {
             if (ring != null) {
                 ring.close();
+            }
+            if (datagrams != null && drained) {
+                datagrams.freeAll(); // the ring is gone and held nothing more
             }
         }
     }
