@@ -164,7 +164,7 @@ final class EpollDatagrams extends DatagramDriver {
             int n = r.contiguousUnsubmitted();
             int first = r.firstUnsubmitted();
             loop.countSyscalls(1);
-            int sent = Datagrams.sendmmsg(fds[id], r.headers().asSlice(Mmsghdr.SIZE * first), n, MSG_DONTWAIT);
+            int sent = Datagrams.sendmmsg(fds[id], r.headersFrom(first), n, MSG_DONTWAIT);
             if (sent < 0) {
                 if (sent == -Errno.EINTR) {
                     continue;

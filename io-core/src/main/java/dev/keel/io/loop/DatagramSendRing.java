@@ -23,6 +23,8 @@ public final class DatagramSendRing {
     private final MemorySegment iovecs;
     private final MemorySegment names;
     private final MemorySegment payloads;
+    /** The mmsghdr array from each slot on, made once (a sendmmsg starts at any slot without allocating). */
+    private final MemorySegment[] headersFrom;
     /** Oldest slot still held (queued or in flight), as a running count. */
     private long head;
     /** Slots before this were handed to the kernel. */
@@ -37,7 +39,9 @@ public final class DatagramSendRing {
         this.iovecs = arena.allocate(Iovec.SIZE * capacity, 8);
         this.names = arena.allocate(SocketAddresses.STORAGE_SIZE * capacity, 8);
         this.payloads = arena.allocate((long) slotSize * capacity, 64);
+        this.headersFrom = new MemorySegment[capacity];
         for (int i = 0; i < capacity; i++) {
+            headersFrom[i] = headers.asSlice(Mmsghdr.SIZE * i);
             Datagrams.setIovec(iovecs, Iovec.SIZE * i, payloads.address() + (long) slotSize * i, 0);
         }
     }
@@ -82,9 +86,9 @@ public final class DatagramSendRing {
         return (int) Math.min(tail - submitted, capacity - submitted % capacity);
     }
 
-    /** The mmsghdr array (for sendmmsg from slot {@link #firstUnsubmitted}). */
-    public MemorySegment headers() {
-        return headers;
+    /** The mmsghdr array from slot {@code i} on (for sendmmsg from slot {@link #firstUnsubmitted}). */
+    public MemorySegment headersFrom(int i) {
+        return headersFrom[i];
     }
 
     /** Address of slot {@code i}'s msghdr (for a sendmsg SQE). */
