@@ -99,9 +99,6 @@ public final class EpollPoller extends Poller {
 
     @Override
     public int poll(int timeoutMillis) {
-        if (datagrams != null) {
-            datagrams.flush();
-        }
         int n = -1;
         if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
             long spinUntil = loop.now() + options.busyPollNanos();
@@ -127,6 +124,10 @@ public final class EpollPoller extends Poller {
         }
         for (int i = 0; i < n; i++) {
             dispatch(Epoll.events(events, i), Epoll.data(events, i));
+        }
+        if (datagrams != null) {
+            // What this pass's handlers queued leaves now, a batch per endpoint, before the next wait.
+            datagrams.flush();
         }
         return Math.max(n, 0);
     }
