@@ -12,7 +12,8 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy clean jdk
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load clean jdk \
+  artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
 
@@ -30,10 +31,13 @@ bin/keel: $(SOURCES) scripts/keel.in | jdk
 run: bin/keel
 	bin/keel serve --root $(ROOT) --port $(PORT)
 
+# Every module's tests on the real kernel (verify), then what a user installs: the consumer
+# project through keel-bom, the self-contained tarball and .deb, two builds byte-identical.
 test: | jdk
 	$(MVN) verify
 	@mkdir -p bin
 	@sed -e 's|@JAVA_HOME@|$(JDK)|' scripts/keel.in > bin/keel && chmod +x bin/keel
+	$(MAKE) --no-print-directory javadoc consumer-test dist-test check-reproducible
 
 # The hostile-client and fault scenarios at full size (make test runs them small): ~10 min.
 # ServeStressTest: 1,000,000 mixed requests against keel serve under ulimit -n 256, on epoll and io_uring.
@@ -72,6 +76,10 @@ bench: bin/keel
 bench-echo: bin/keel
 	bench/echo-bench.sh
 
+# keel load beside native/echo/echo_load against the C epoll echo server (~2 min; QUICK=1 for ~20 s).
+bench-load: bin/keel
+	bench/load-bench.sh
+
 # keel serve beside nginx and Netty on static files (~15 min; QUICK=1 for ~4 min).
 bench-serve: bin/keel
 	bench/serve-bench.sh
@@ -79,6 +87,42 @@ bench-serve: bin/keel
 # keel proxy in front of the C echo server beside a direct connection (~4 min; QUICK=1 for ~1 min).
 bench-proxy: bin/keel
 	bench/proxy-bench.sh
+
+# What a Maven user gets: jars, sources and Javadoc jars of every library module and keel-bom,
+# installed in ~/.m2 (the release profile adds the Javadoc jars; doclint warnings fail it).
+artifacts: | jdk
+	$(MVN) -Prelease -DskipTests install
+	scripts/check-javadoc.sh
+
+# The Javadoc checks alone, from the sources (~1 min): doclint clean everywhere, and every
+# exported public type and member commented (scripts/check-javadoc.sh says how).
+javadoc: | jdk
+	scripts/check-javadoc.sh
+
+# Two builds of this tree, byte-identical jars (~3 min; scripts/check-reproducible.sh).
+check-reproducible: | jdk
+	scripts/check-reproducible.sh
+
+# A user's project (keel-bom/src/test/resources/consumer) builds against the installed artifacts
+# through keel-bom and runs an echo and a file server (~1-2 min with the install).
+consumer-test: | jdk
+	scripts/consumer-test.sh
+
+# keel that needs no JDK: a jlink runtime with the JDK modules keel uses, keel's modules and
+# bin/keel, packed as target/dist/keel-<version>-linux-x86_64.tar.gz (scripts/make-dist.sh),
+# and the same image as target/dist/keel_<version>_amd64.deb (scripts/make-deb.sh).
+dist: | jdk
+	$(MVN) -q -DskipTests package
+	scripts/make-dist.sh
+	scripts/make-deb.sh
+
+# The tarball as a user gets it: unpacked in a temporary directory, run with PATH=/usr/bin:/bin
+# and no JAVA_HOME (--version, cpus --json, serve + curl, SIGTERM; scripts/dist-test.sh), and
+# the .deb's fields and contents (scripts/deb-test.sh). Part of make test (building the image
+# takes a minute or two, the tests themselves ~15 s).
+dist-test: dist
+	scripts/dist-test.sh target/dist/keel-*-linux-x86_64.tar.gz
+	scripts/deb-test.sh target/dist/keel_*_amd64.deb
 
 clean:
 	$(MVN) -q clean

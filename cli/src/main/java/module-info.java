@@ -1,5 +1,5 @@
 /**
- * The {@code keel} command: serve, echo, proxy, cpus, numa, tune. Runs on the module path
+ * The {@code keel} command: serve, echo, proxy, load, cpus, numa, tune. Runs on the module path
  * ({@code bin/keel}: {@code -m dev.keel.cli/dev.keel.cli.Keel}); exports nothing.
  */
 module dev.keel.cli {

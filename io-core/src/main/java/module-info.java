@@ -2,7 +2,8 @@
  * keel's reactors: pinned event loops over epoll or io_uring with off-heap connection state.
  *
  * <p>Exports the API a user touches ({@code dev.keel.io}: the group, its loops, connections,
- * handlers, options, transports, close reasons, live counters and JFR events) and the read side
+ * handlers, options, transports, close reasons, live counters and JFR events), the framers
+ * ({@code dev.keel.io.codec}) and the read side
  * of the counters ({@code dev.keel.io.stats}: snapshots and Prometheus text). The loop's machinery
  * ({@code dev.keel.io.loop}) and the transports ({@code dev.keel.io.epoll},
  * {@code dev.keel.io.uring}) are not exported; the SO_REUSEPORT listeners
@@ -21,5 +22,6 @@ module dev.keel.io {
 
     exports dev.keel.io;
     exports dev.keel.io.stats;
+    exports dev.keel.io.codec;
     exports dev.keel.io.listen to dev.keel.zerocopy;
 }

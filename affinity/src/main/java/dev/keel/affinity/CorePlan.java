@@ -82,6 +82,7 @@ public final class CorePlan {
         return picks;
     }
 
+    /** Loops in the plan (one CPU each). Constant time, allocates nothing. */
     public int size() {
         return picks.size();
     }
@@ -91,6 +92,7 @@ public final class CorePlan {
         return picks.get(i).cpu();
     }
 
+    /** Why loop {@code i} got its CPU, as {@link #toString()} prints it (e.g. {@code whole core 3; node 0}). */
     public String reason(int i) {
         return picks.get(i).reason();
     }
@@ -100,6 +102,7 @@ public final class CorePlan {
         return picks.stream().mapToInt(Pick::cpu).toArray();
     }
 
+    /** The plan's CPUs as a set (loop order lost); allocates a new set. */
     public CpuSet asSet() {
         return CpuSet.of(cpus());
     }

@@ -27,6 +27,7 @@ import java.util.OptionalInt;
 public record Cpu(int id, boolean online, int socket, int die, int coreId, int core, CpuSet siblings, int node,
                   List<Cache> caches, CoreKind kind, OptionalInt capacity, boolean isolated, boolean nohzFull,
                   Optional<String> whyNotUsable) {
+    /** Copies {@code caches}, so a record read from sysfs stays as read. */
     public Cpu {
         caches = List.copyOf(caches);
     }
@@ -46,10 +47,15 @@ public record Cpu(int id, boolean online, int socket, int die, int coreId, int c
         return caches.stream().filter(c -> c.level() == level && c.holdsData()).findFirst();
     }
 
+    /**
+     * The level-2 cache this CPU uses, if sysfs describes one. Walks the few caches; allocates the
+     * {@link Optional}.
+     */
     public Optional<Cache> l2() {
         return cache(2);
     }
 
+    /** The level-3 (last-level on most x86) cache this CPU uses, if sysfs describes one; as {@link #l2()}. */
     public Optional<Cache> l3() {
         return cache(3);
     }

@@ -39,6 +39,10 @@ public final class CpuLease implements Closeable {
         return cpus.first();
     }
 
+    /**
+     * Whether the lease still holds its locks (not yet {@link #close() closed}). Any thread; takes
+     * the lease's monitor.
+     */
     public synchronized boolean isHeld() {
         return !closed;
     }

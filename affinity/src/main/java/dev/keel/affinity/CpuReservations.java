@@ -81,6 +81,7 @@ public final class CpuReservations {
         return new CpuReservations(directory, oneLine(command));
     }
 
+    /** The directory of the per-CPU lock files (see the class comment for where it comes from). */
     public Path directory() {
         return directory;
     }

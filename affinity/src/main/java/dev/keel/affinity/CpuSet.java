@@ -119,14 +119,17 @@ public final class CpuSet {
         return sb.toString();
     }
 
+    /** Whether {@code cpu} is in the set (false for a negative number). Constant time. */
     public boolean contains(int cpu) {
         return cpu >= 0 && bits.get(cpu);
     }
 
+    /** How many CPUs the set holds. Counts bits: time in proportion to the highest CPU / 64. */
     public int size() {
         return bits.cardinality();
     }
 
+    /** Whether the set holds no CPU. */
     public boolean isEmpty() {
         return bits.isEmpty();
     }
@@ -146,6 +149,7 @@ public final class CpuSet {
         return bits.stream();
     }
 
+    /** The CPUs in ascending order, in a new array. */
     public int[] toArray() {
         return bits.stream().toArray();
     }
@@ -155,30 +159,35 @@ public final class CpuSet {
         return (BitSet) bits.clone();
     }
 
+    /** The CPUs in both sets: a new set, this one unchanged. */
     public CpuSet and(CpuSet other) {
         BitSet b = toBitSet();
         b.and(other.bits);
         return new CpuSet(b);
     }
 
+    /** The CPUs in either set: a new set, this one unchanged. */
     public CpuSet or(CpuSet other) {
         BitSet b = toBitSet();
         b.or(other.bits);
         return new CpuSet(b);
     }
 
+    /** The CPUs of this set that are not in {@code other}: a new set, this one unchanged. */
     public CpuSet andNot(CpuSet other) {
         BitSet b = toBitSet();
         b.andNot(other.bits);
         return new CpuSet(b);
     }
 
+    /** This set plus {@code cpu} (which must be 0 or more): a new set, this one unchanged. */
     public CpuSet with(int cpu) {
         BitSet b = toBitSet();
         b.set(checkCpu(cpu));
         return new CpuSet(b);
     }
 
+    /** Whether every CPU of {@code other} is in this set. Allocates one temporary set. */
     public boolean containsAll(CpuSet other) {
         return other.andNot(this).isEmpty();
     }

@@ -86,6 +86,10 @@ public final class CpuTopology {
         return List.copyOf(cpus.values());
     }
 
+    /**
+     * The CPU numbered {@code id}, if it is possible on this machine. A map look-up; allocates the
+     * {@link Optional}.
+     */
     public Optional<Cpu> cpu(int id) {
         return Optional.ofNullable(cpus.get(id));
     }
@@ -95,10 +99,12 @@ public final class CpuTopology {
         return possible;
     }
 
+    /** CPUs physically present (sysfs {@code present}), online or not. */
     public CpuSet present() {
         return present;
     }
 
+    /** CPUs the kernel runs now (sysfs {@code online}). */
     public CpuSet online() {
         return online;
     }
@@ -123,6 +129,7 @@ public final class CpuTopology {
         return startupAffinity;
     }
 
+    /** The CPU limits of this process's cgroup (cpuset and quota), as read when the topology was. */
     public CgroupCpus cgroup() {
         return cgroup;
     }
@@ -145,6 +152,10 @@ public final class CpuTopology {
         return nodes;
     }
 
+    /**
+     * The NUMA node numbered {@code id}, if the machine has it. Scans the few nodes; allocates the
+     * {@link Optional}.
+     */
     public Optional<NumaNode> node(int id) {
         return nodes.stream().filter(n -> n.id() == id).findFirst();
     }

@@ -30,7 +30,10 @@ import java.util.stream.Stream;
 public final class IrqPlan {
     /** Where the IRQs go relative to the loops. */
     public enum Mode {
-        APART, BESIDE
+        /** Off the loops' cores, on CPUs near the NIC that run no loop. */
+        APART,
+        /** On the loops' own CPUs, IRQ i beside loop i mod N. */
+        BESIDE
     }
 
     /**
@@ -121,6 +124,7 @@ public final class IrqPlan {
         return new IrqPlan(mode, used, moves, why);
     }
 
+    /** Whether this plan puts the IRQs apart from the loops or beside them. */
     public Mode mode() {
         return mode;
     }

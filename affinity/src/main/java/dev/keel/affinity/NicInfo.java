@@ -44,6 +44,7 @@ public record NicInfo(String name, Optional<String> device, OptionalInt node, Cp
                       long count) {
     }
 
+    /** Copies {@code irqs}, so the record stays as read from sysfs and procfs. */
     public NicInfo {
         irqs = List.copyOf(irqs);
     }

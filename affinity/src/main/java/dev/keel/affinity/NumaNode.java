@@ -12,6 +12,7 @@ import java.util.Map;
  * @param distances the SLIT distance to each online node ({@code distance}), 10 to itself
  */
 public record NumaNode(int id, CpuSet cpus, boolean hasMemory, Map<Integer, Integer> distances) {
+    /** Copies {@code distances}, so the record stays as read from sysfs. */
     public NumaNode {
         distances = Map.copyOf(distances);
     }

@@ -33,6 +33,7 @@ public final class Keel {
                 .register(new EchoCommand())
                 .register(new UdpEchoCommand())
                 .register(new ProxyCommand())
+                .register(new LoadCommand())
                 .register(new CpusCommand())
                 .register(new NumaCommand())
                 .register(new TuneCommand());

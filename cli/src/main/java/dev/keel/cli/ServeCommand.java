@@ -125,10 +125,7 @@ final class ServeCommand implements Command {
     }
 
     static String readyLine(FileServer server) {
-        String host = server.address().getAddress().getHostAddress();
-        if (host.contains(":")) {
-            host = "[" + host + "]";
-        }
+        String host = ServerSettings.hostText(server.address().getAddress());
         int[] cpus = server.cpus();
         return "keel serve: http://" + host + ":" + server.port() + "/ serving " + server.root() + " with "
                 + cpus.length + (cpus.length == 1 ? " loop " : " loops ")

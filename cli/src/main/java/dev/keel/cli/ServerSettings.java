@@ -133,7 +133,36 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
         return builder;
     }
 
-    /** An address for --host, or a usage error naming it. */
+    /** {@code 127.0.0.1}, or an IPv6 address in brackets ({@code [::1]}) so that a port can follow it. */
+    static String hostText(InetAddress address) {
+        String text = address.getHostAddress();
+        return text.contains(":") ? "[" + compressed(text) + "]" : text;
+    }
+
+    /** An IPv6 address as RFC 5952 writes it: its longest run of two or more zero groups as "::". */
+    static String compressed(String full) {
+        String[] groups = full.replaceFirst("%.*$", "").split(":");
+        int bestAt = -1;
+        int bestLength = 1;
+        for (int i = 0; i < groups.length; i++) {
+            int j = i;
+            while (j < groups.length && groups[j].equals("0")) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestAt = i;
+                bestLength = j - i;
+            }
+        }
+        if (bestAt < 0) {
+            return String.join(":", groups);
+        }
+        String head = String.join(":", Arrays.copyOfRange(groups, 0, bestAt));
+        String tail = String.join(":", Arrays.copyOfRange(groups, bestAt + bestLength, groups.length));
+        return head + "::" + tail;
+    }
+
+    /** An address for --host ({@code ::1}, {@code [::1]} and {@code ::} included), or a usage error naming it. */
     static InetAddress host(String name) {
         try {
             return InetAddress.getByName(name);
@@ -191,7 +220,7 @@ record ServerSettings(InetAddress host, int port, int loops, int[] cpus, Transpo
                                    PrintStream err) {
         int[] cpus = group.cpus();
         String ready = String.format("%s listening on %s:%d (%d loop%s, %s, %s)", what,
-                group.address().getAddress().getHostAddress(), group.port(), cpus.length, cpus.length == 1 ? "" : "s",
+                hostText(group.address().getAddress()), group.port(), cpus.length, cpus.length == 1 ? "" : "s",
                 placement(cpus, group.plannedAround()), group.transport().label());
         return UntilStopped.serve(what, ready + MetricsEndpoint.readySuffix(metrics),
                 MetricsEndpoint.closing(group, metrics), out, err);

@@ -75,10 +75,8 @@ final class UdpEchoCommand implements Command {
         EventLoopGroup group;
         List<DatagramEndpoint> endpoints;
         try {
-            // The loops' TCP listener is not used: bound to a free port of the same address.
-            group = settings.apply(EventLoopGroup.builder()).port(0)
+            group = settings.apply(EventLoopGroup.builder()).withoutListener()
                     .options(options.build())
-                    .handler((connection, data) -> connection.close())
                     .start();
         } catch (SyscallException | IllegalStateException e) {
             err.println("keel udp-echo: " + e.getMessage());

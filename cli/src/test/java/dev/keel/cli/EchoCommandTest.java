@@ -84,7 +84,25 @@ class EchoCommandTest {
                 "echo", "--port", "0", "--cpus", "0");
     }
 
+    @Test
+    @Timeout(60)
+    void shouldListenOnIpv6Loopback() throws Exception {
+        assertServesAt("::1", "keel echo listening on \\[::1\\]:(\\d+) \\(1 loop, on CPU 0, epoll\\)",
+                "echo", "--port", "0", "--cpus", "0", "--host", "::1");
+    }
+
+    @Test
+    @Timeout(60)
+    void shouldListenOnEveryIpv6AddressGivenInBrackets() throws Exception {
+        assertServesAt("::1", "keel echo listening on \\[::\\]:(\\d+) \\(1 loop, on CPU 0, epoll\\)",
+                "echo", "--port", "0", "--cpus", "0", "--host", "[::]");
+    }
+
     private static void assertServes(String readyPattern, String... args) throws Exception {
+        assertServesAt("127.0.0.1", readyPattern, args);
+    }
+
+    private static void assertServesAt(String connectTo, String readyPattern, String... args) throws Exception {
         java.util.List<String> command = new java.util.ArrayList<>(KeelModules.keelCommand());
         command.addAll(java.util.List.of(args));
         Process keel = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -92,7 +110,7 @@ class EchoCommandTest {
             String ready = lines.readLine();
             Matcher m = Pattern.compile(readyPattern).matcher(ready == null ? "" : ready);
             assertTrue(m.matches(), "ready line: " + ready);
-            try (Socket s = new Socket("127.0.0.1", Integer.parseInt(m.group(1)))) {
+            try (Socket s = new Socket(connectTo, Integer.parseInt(m.group(1)))) {
                 s.setSoTimeout(10_000);
                 s.getOutputStream().write("ping".getBytes());
                 assertArrayEquals("ping".getBytes(), s.getInputStream().readNBytes(4));

@@ -122,4 +122,50 @@ class ReadmeConsumerTest {
         assertEquals(0, server.exitValue(), "the example exits 0; stderr: " + stderr);
         assertEquals(List.of(), KeelModules.jvmWarnings(stderr), "stderr: " + stderr);
     }
+
+    /**
+     * The README's framed client, compiled on the class path beside the README's echo server and
+     * run against it: each request comes back as its answer, in order, and the client exits 0.
+     */
+    @Test
+    @Timeout(120)
+    void shouldRunTheReadmeFramedClientAgainstTheReadmeEchoServer(@TempDir Path dir) throws Exception {
+        Path src = writeSources(dir, false);
+        String readme = Files.readString(Path.of("").toAbsolutePath().resolveSibling("README.md"));
+        int section = readme.indexOf("### A client: request and response");
+        assertTrue(section >= 0, "README has the client section");
+        Matcher m = JAVA_BLOCK.matcher(readme);
+        assertTrue(m.find(section), "the client section has a java example");
+        assertTrue(m.group(1).contains("package example;") && m.group(1).contains("class FramedClient"), m.group(1));
+        Files.writeString(src.resolve("example/FramedClient.java"), m.group(1));
+        Path out = dir.resolve("out");
+        String libs = String.join(File.pathSeparator, KeelModules.libraries());
+        compile("-cp", libs, "-d", out.toString(), src.resolve("example/EchoServer.java").toString(),
+                src.resolve("example/FramedClient.java").toString());
+        String classPath = out + File.pathSeparator + libs;
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process server = new ProcessBuilder(java, "-Xmx128m", "--enable-native-access=ALL-UNNAMED", "-cp", classPath,
+                "example.EchoServer", "0").redirectError(dir.resolve("server-stderr.txt").toFile()).start();
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream()))) {
+            Matcher port = READY.matcher(String.valueOf(lines.readLine()));
+            assertTrue(port.find(), "the echo server is ready");
+            Process client = new ProcessBuilder(java, "-Xmx128m", "--enable-native-access=ALL-UNNAMED", "-cp",
+                    classPath, "example.FramedClient", "127.0.0.1", port.group(1)).redirectErrorStream(true).start();
+            try {
+                String printed = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(client.waitFor(60, TimeUnit.SECONDS), "the client finishes");
+                assertEquals(0, client.exitValue(), printed);
+                assertEquals(List.of("answer: hello", "answer: keel", "answer: bye"),
+                        printed.lines().filter(l -> l.startsWith("answer: ")).toList(), printed);
+            } finally {
+                client.destroyForcibly();
+            }
+            server.getOutputStream().close();
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS), "the echo server stops when its input ends");
+        } finally {
+            if (server.isAlive()) {
+                server.destroyForcibly().waitFor();
+            }
+        }
+    }
 }

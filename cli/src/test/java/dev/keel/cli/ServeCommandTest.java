@@ -112,6 +112,21 @@ class ServeCommandTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void shouldServeOverIpv6Loopback() throws Exception {
+        Files.writeString(dir.resolve("index.html"), "<h1>six</h1>\n");
+        CommandOptions o = CommandOptions.parse(new String[] {"--root", dir.toString(), "--port", "0", "--host", "::1"},
+                java.util.Set.of("root", "port", "host"), java.util.Set.of());
+        try (FileServer server = ServeCommand.start(o); HttpClient client = HttpClient.newHttpClient()) {
+            String ready = ServeCommand.readyLine(server);
+            assertTrue(ready.startsWith("keel serve: http://[::1]:" + server.port() + "/ "), ready);
+            HttpResponse<String> page = client.send(HttpRequest.newBuilder(
+                    URI.create("http://[::1]:" + server.port() + "/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals("<h1>six</h1>\n", page.body());
+        }
+    }
+
     /** The real command in a child JVM: ready line, a GET, SIGTERM, a clean stop. */
     @Test
     @Timeout(60)

@@ -41,7 +41,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <pre>
  *  nextSqe() -> index            prep().read(index, ...)          submit()
- *  SQE array [ 0 | 1 | ... ]  <- encoded in place         tail (release) -> kernel
+ *  SQE array [ 0 | 1 | ... ]  &lt;- encoded in place         tail (release) -> kernel
  *  CQ ring   [ cqe | cqe ... ] -> forEachCompletion(h): tail (acquire), h(user_data, res, flags),
  *                                 head (release) in finally
  * </pre>
@@ -62,6 +62,11 @@ public final class IoUringRing implements AutoCloseable {
      */
     @FunctionalInterface
     public interface CompletionHandler {
+        /**
+         * Called once per reaped completion on the reaping thread, with the CQE's {@code
+         * user_data}, {@code res} (a result or {@code -errno}) and {@code flags}; must not block
+         * (the ring's head moves on only after the batch).
+         */
         void onCompletion(long userData, int res, int flags);
     }
 

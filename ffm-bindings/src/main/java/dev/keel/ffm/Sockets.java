@@ -90,6 +90,11 @@ public final class Sockets {
         }
     }
 
+    /**
+     * listen(2): lets {@code fd} accept connections, {@code backlog} pending at most (the kernel
+     * caps it at {@code somaxconn}). One system call, allocates nothing; throws {@link
+     * SyscallException} on failure.
+     */
     public static void listen(int fd, int backlog) {
         MemorySegment st = CallState.current();
         try {

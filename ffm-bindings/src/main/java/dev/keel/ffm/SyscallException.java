@@ -9,15 +9,22 @@ import dev.keel.ffm.gen.Errno;
 public final class SyscallException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** Name of the failed call. */
     private final String call;
+    /** The errno it failed with. */
     private final int errno;
 
+    /**
+     * A failure of {@code call} with {@code errno}; the message names both ({@code "accept4: EMFILE
+     * (Too many open files)"}).
+     */
     public SyscallException(String call, int errno) {
         super(call + ": " + Errno.name(errno) + " (" + Errno.message(errno) + ")");
         this.call = call;
         this.errno = errno;
     }
 
+    /** As {@link #SyscallException(String, int)}, with {@code detail} (a path, an address) after the errno's text. */
     public SyscallException(String call, int errno, String detail) {
         super(call + ": " + Errno.name(errno) + " (" + Errno.message(errno) + "): " + detail);
         this.call = call;

@@ -42,6 +42,11 @@ public final class Uio {
     private Uio() {
     }
 
+    /**
+     * read(2) of at most {@code count} bytes into native {@code buffer} from a non-blocking {@code
+     * fd}: bytes read, 0 at end of stream, {@code -EAGAIN} or {@code -EINTR}; other errors throw.
+     * One system call in critical mode, allocates nothing; never blocks.
+     */
     public static long read(int fd, MemorySegment buffer, long count) {
         MemorySegment st = CallState.current();
         try {
@@ -51,6 +56,11 @@ public final class Uio {
         }
     }
 
+    /**
+     * write(2) of at most {@code count} bytes of native {@code buffer} to a non-blocking {@code
+     * fd}: bytes written (maybe fewer), {@code -EAGAIN} or {@code -EINTR}; other errors throw. One
+     * system call in critical mode, allocates nothing; never blocks.
+     */
     public static long write(int fd, MemorySegment buffer, long count) {
         MemorySegment st = CallState.current();
         try {
@@ -80,6 +90,10 @@ public final class Uio {
         }
     }
 
+    /**
+     * recv(2) with {@code flags} (e.g. {@code MSG_PEEK}) from a non-blocking socket: results and
+     * costs as {@link #read}.
+     */
     public static long recv(int fd, MemorySegment buffer, long count, int flags) {
         MemorySegment st = CallState.current();
         try {

@@ -19,5 +19,14 @@ public enum CloseReason {
     /** Output could not be queued: the loop's buffer pool had no buffer left. */
     POOL_EXHAUSTED,
     /** A system call on the connection failed with an unexpected errno. */
-    ERROR
+    ERROR,
+    /** No byte arrived for the connection's read timeout ({@link Connection#readTimeout}). */
+    READ_TIMEOUT,
+    /** Queued output made no progress for the connection's write timeout ({@link Connection#writeTimeout}). */
+    WRITE_TIMEOUT,
+    /**
+     * Inbound framing refused the input: a frame larger than its maximum, or more unconsumed
+     * bytes than the connection's cumulation can hold ({@link Connection#keep}).
+     */
+    FRAME_TOO_LARGE
 }

@@ -18,12 +18,19 @@ public final class Connection {
     private final long handle;
     private final int fd;
     private final MemorySegment userArea;
+    final ConnectionHandler handler;
     private Object attachment;
     /** Whether the handler heard {@code onOpen}: only then does it hear {@code onClose}. Loop thread. */
     boolean opened;
 
-    Connection(LoopCore core, int slot, long handle, int fd, MemorySegment userArea) {
+    /** For an outbound connection, where it connects to and why it failed (null while it has not); else null. */
+    java.net.InetSocketAddress remote;
+    ConnectFailure failure;
+    long timeoutNanos;
+
+    Connection(LoopCore core, int slot, long handle, int fd, MemorySegment userArea, ConnectionHandler handler) {
         this.core = core;
+        this.handler = handler;
         this.slot = slot;
         this.handle = handle;
         this.fd = fd;
@@ -73,6 +80,55 @@ public final class Connection {
         }
     }
 
+    /**
+     * Hands the last {@code bytes} of the data given to the current {@link ConnectionHandler#onData}
+     * call back to the loop: they are delivered again, in front of the next bytes that arrive,
+     * as one segment. For a protocol whose message arrived in part (a frame's header without
+     * all its body). Callable only within this connection's onData; the last call wins. The
+     * bytes wait in a buffer of the loop's pool, at most the pool's largest buffer size: keeping
+     * more closes the connection as {@link CloseReason#FRAME_TOO_LARGE}.
+     *
+     * @throws IllegalStateException    outside this connection's onData
+     * @throws IllegalArgumentException when {@code bytes} is negative or more than were delivered
+     */
+    public void keep(long bytes) {
+        core.cumulation.keep(core.liveSlot(this), bytes);
+    }
+
+    /**
+     * Closes at once, dropping pending output, with {@code reason}: for protocol code that knows
+     * why, such as a framer refusing a frame ({@link CloseReason#FRAME_TOO_LARGE}).
+     */
+    public void abort(CloseReason reason) {
+        core.lifecycle.closeNow(core.liveSlot(this), java.util.Objects.requireNonNull(reason, "reason"));
+    }
+
+    /**
+     * Closes the connection as {@link CloseReason#READ_TIMEOUT} once no byte arrived for
+     * {@code timeout} (counted from now, on the loop's wheel, so to the tick);
+     * {@link java.time.Duration#ZERO} turns it off. Apart from the loop's idle timeout, which output
+     * also resets.
+     */
+    public void readTimeout(java.time.Duration timeout) {
+        core.timeouts.setReadTimeout(core.liveSlot(this), nonNegative(timeout));
+    }
+
+    /**
+     * Closes the connection as {@link CloseReason#WRITE_TIMEOUT} once queued output made no
+     * progress for {@code timeout} (a peer that stopped reading); {@link java.time.Duration#ZERO}
+     * turns it off. A connection with nothing queued never times out this way.
+     */
+    public void writeTimeout(java.time.Duration timeout) {
+        core.timeouts.setWriteTimeout(core.liveSlot(this), nonNegative(timeout));
+    }
+
+    private static long nonNegative(java.time.Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        }
+        return timeout.toNanos();
+    }
+
     /** Closes after pending output is sent ({@link CloseReason#LOCAL}). */
     public void close() {
         core.lifecycle.close(core.liveSlot(this));
@@ -106,6 +162,7 @@ public final class Connection {
         return handle;
     }
 
+    /** The loop that owns this connection; its thread is the only one that may call this connection's other methods. */
     public EventLoop loop() {
         return core.loop;
     }
@@ -145,10 +202,15 @@ public final class Connection {
         return fd;
     }
 
+    /** The object last {@link #attach attached} (null if none). Loop thread only; allocates nothing. */
     public Object attachment() {
         return attachment;
     }
 
+    /**
+     * Keeps {@code value} with the connection until it closes (a handler's per-connection state).
+     * Loop thread only; the slot is cleared when the connection closes.
+     */
     public void attach(Object value) {
         this.attachment = value;
     }

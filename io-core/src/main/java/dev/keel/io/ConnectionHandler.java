@@ -15,7 +15,10 @@ import java.lang.foreign.MemorySegment;
  * {@link LoopStats}.
  */
 public interface ConnectionHandler {
-    /** A connection was accepted and registered; the first callback of every connection. */
+    /**
+     * A connection was accepted and registered, or an outbound connection ({@link EventLoop#connect})
+     * completed its connect; the first callback of every connection.
+     */
     default void onOpen(Connection connection) {
     }
 
@@ -44,5 +47,15 @@ public interface ConnectionHandler {
      * {@link #onOpen}, and once.
      */
     default void onClose(Connection connection, CloseReason reason) {
+    }
+
+    /**
+     * An outbound connection ({@link EventLoop#connect}) never opened: the connect was refused,
+     * failed, timed out, found no room on the loop, or the loop shut down first. Its socket is
+     * closed and its slot, buffers and timer are free when this runs; the handler hears neither
+     * {@code onOpen} nor {@code onClose} of it. The only callback of such a connection, and
+     * once; the default does nothing.
+     */
+    default void onConnectFailed(ConnectFailure failure) {
     }
 }

@@ -4,9 +4,11 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.io.loop.ConnectionTable;
 
 import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
 
 import static dev.keel.io.loop.ConnectionTable.CLOSE_REASON;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
+import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_INPUT_CLOSED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OUTPUT_SHUT;
@@ -19,7 +21,8 @@ import static dev.keel.io.loop.ConnectionTable.LAST_ACTIVE;
  * calls for arrived bytes and end of input (with the half-close rule: input ended and output
  * shut means nothing can move any more, so the connection closes), graceful and immediate
  * closes, idle timeouts, and the release of the slot once the kernel holds nothing of it — {@code onClose}
- * only for a connection whose handler heard {@code onOpen}. Output and back-pressure are the
+ * only for a connection whose handler heard {@code onOpen}; for an outbound connection also its
+ * connect, its connect timeout and the {@code onConnectFailed} of one that never opened. Output and back-pressure are the
  * {@link WritePath}'s. Kept apart from the duty cycle ({@link LoopCore}) so that the rules of
  * a connection's life read in one place. Loop-confined.
  */
@@ -51,7 +54,7 @@ final class ConnectionLifecycle {
             return;
         }
         long handle = table.handleOf(slot);
-        Connection c = new Connection(core, slot, handle, core.poller.publicFd(fd), table.userArea(slot));
+        Connection c = new Connection(core, slot, handle, core.poller.publicFd(fd), table.userArea(slot), handler);
         connections[slot] = c;
         core.stats.accepted++;
         LoopEvents.opened(core.index, c);
@@ -61,13 +64,85 @@ final class ConnectionLifecycle {
             closeNow(slot, CloseReason.ERROR);
             return;
         }
-        startIdleCheck(slot, handle);
-        c.opened = true; // from here on the handler hears of its close
+        open(slot, c);
+    }
+
+    /** The connection's idle check starts and its handler hears onOpen: from here on it hears of its close. */
+    private void open(int slot, Connection c) {
+        core.timeouts.opened(slot);
+        c.opened = true;
         try {
-            handler.onOpen(c);
+            c.handler.onOpen(c);
         } catch (Throwable t) {
             handlerFailed(slot, t);
         }
+    }
+
+    // ---------------------------------------------------------------- outbound connections
+
+    /**
+     * Puts socket {@code fd} (kernel side), about to connect to {@code remote}, in a slot with its
+     * connect timeout running; returns the slot, or -1 when the table is full.
+     */
+    int connecting(int fd, InetSocketAddress remote, ConnectionHandler h, long timeoutNanos) {
+        ConnectionTable table = core.table;
+        int slot = table.allocate(fd);
+        if (slot < 0) {
+            return -1;
+        }
+        long handle = table.handleOf(slot);
+        Connection c = new Connection(core, slot, handle, core.poller.publicFd(fd), table.userArea(slot), h);
+        c.remote = remote;
+        c.timeoutNanos = timeoutNanos;
+        connections[slot] = c;
+        table.setFlag(slot, FLAG_CONNECTING);
+        table.setInt(slot, CLOSE_REASON, CloseReason.ERROR.ordinal());
+        // The slot's one loop timer is its connect timeout now, its idle check once it is open.
+        table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, timeoutNanos,
+                LoopTimers.KIND_CONNECT_TIMEOUT, slot, ConnectionTable.generationOfHandle(handle)));
+        return slot;
+    }
+
+    /** The connect of {@code slot} completed: the connection opens. */
+    void connected(int slot) {
+        ConnectionTable table = core.table;
+        Connection c = connections[slot];
+        if (c == null || !table.hasFlag(slot, FLAG_OPEN) || !table.hasFlag(slot, FLAG_CONNECTING)) {
+            return;
+        }
+        table.clearFlag(slot, FLAG_CONNECTING);
+        core.timers.cancelInternal(table.getInt(slot, IDLE_TIMER));
+        table.setInt(slot, IDLE_TIMER, -1);
+        LoopEvents.opened(core.index, c);
+        open(slot, c);
+    }
+
+    /** The transport's connect of {@code slot} failed: {@code call} with {@code errno}. */
+    void connectFailed(int slot, String call, int errno) {
+        Connection c = connections[slot];
+        if (c != null) {
+            connectFailed(slot, ConnectFailure.syscall(c.remote, call, errno));
+        }
+    }
+
+    /** The connect of {@code slot} failed: its socket closes, and once released the handler hears why. */
+    void connectFailed(int slot, ConnectFailure failure) {
+        Connection c = connections[slot];
+        if (c == null || !core.table.hasFlag(slot, FLAG_OPEN) || !core.table.hasFlag(slot, FLAG_CONNECTING)) {
+            return;
+        }
+        c.failure = failure;
+        closeNow(slot, CloseReason.ERROR);
+    }
+
+    /** The connect timer of {@code slot}'s connection of {@code generation} fired. */
+    void connectTimedOut(int slot, int generation) {
+        if (!core.table.isLive(ConnectionTable.handle(slot, generation))) {
+            return;
+        }
+        core.table.setInt(slot, IDLE_TIMER, -1);
+        Connection c = connections[slot];
+        connectFailed(slot, ConnectFailure.timeout(c.remote, c.timeoutNanos));
     }
 
     /**
@@ -77,13 +152,23 @@ final class ConnectionLifecycle {
     boolean received(int slot, Connection c, MemorySegment data) {
         core.stats.bytesIn += data.byteSize();
         core.table.setLong(slot, LAST_ACTIVE, core.tick);
+        core.timeouts.read(slot);
+        Cumulation cumulation = core.cumulation;
+        MemorySegment delivered = cumulation.holds(slot) ? cumulation.assemble(slot, data) : data;
+        cumulation.begin(slot, delivered);
         try {
-            handler.onData(c, data);
+            c.handler.onData(c, delivered);
         } catch (Throwable t) {
+            cumulation.end(slot, false);
             handlerFailed(slot, t);
             return false;
         }
-        return core.table.isLive(c.handle());
+        boolean live = core.table.isLive(c.handle());
+        if (!cumulation.end(slot, live)) {
+            closeNow(slot, CloseReason.FRAME_TOO_LARGE);
+            return false;
+        }
+        return live;
     }
 
     /** The peer shut down its sending side. */
@@ -93,7 +178,7 @@ final class ConnectionLifecycle {
         core.poller.update(slot);
         table.setInt(slot, CLOSE_REASON, CloseReason.PEER_CLOSED.ordinal());
         try {
-            handler.onInputClosed(c);
+            c.handler.onInputClosed(c);
         } catch (Throwable t) {
             handlerFailed(slot, t);
             return;
@@ -153,15 +238,31 @@ final class ConnectionLifecycle {
         Connection c = connections[slot];
         connections[slot] = null;
         core.outbound.discard(slot);
+        core.cumulation.release(slot);
         CloseReason reason = REASONS[core.table.getInt(slot, CLOSE_REASON)];
         core.table.release(slot);
         core.stats.closed++;
         LoopEvents.closed(core.index, c, reason);
         if (!c.opened) {
-            return; // closed before onOpen (its registration failed): the handler never saw it
+            // Closed before onOpen: an accepted socket whose registration failed, which the
+            // handler never saw, or an outbound one whose connect failed, which it hears of now.
+            if (c.remote != null) {
+                connectFailedNow(c, reason);
+            }
+            return;
         }
         try {
-            handler.onClose(c, reason);
+            c.handler.onClose(c, reason);
+        } catch (Throwable t) {
+            core.reportUnexpected(t);
+        }
+    }
+
+    private void connectFailedNow(Connection c, CloseReason reason) {
+        ConnectFailure failure = c.failure != null ? c.failure
+                : ConnectFailure.other(c.remote, "closed before it connected: " + reason);
+        try {
+            c.handler.onConnectFailed(failure);
         } catch (Throwable t) {
             core.reportUnexpected(t);
         }
@@ -183,37 +284,6 @@ final class ConnectionLifecycle {
             if (connections[slot] != null) {
                 closeNow(slot, reason);
             }
-        }
-    }
-
-    /** Starts the idle check of the connection just opened in {@code slot}, when idle timeouts are on. */
-    private void startIdleCheck(int slot, long handle) {
-        ConnectionTable table = core.table;
-        LoopOptions options = core.options;
-        table.setLong(slot, LAST_ACTIVE, core.tick);
-        if (options.idleTimeoutNanos > 0) {
-            table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, options.idleTimeoutNanos,
-                    LoopTimers.KIND_IDLE, slot, ConnectionTable.generationOfHandle(handle)));
-        }
-    }
-
-    /** The idle timer of {@code slot}'s connection of {@code generation} fired: close it, or check again later. */
-    void idleCheck(int slot, int generation) {
-        ConnectionTable table = core.table;
-        LoopOptions options = core.options;
-        long handle = ConnectionTable.handle(slot, generation);
-        if (!table.isLive(handle)) {
-            return;
-        }
-        long idleTicks = (options.idleTimeoutNanos + options.tickNanos - 1) / options.tickNanos;
-        long quiet = core.tick - table.getLong(slot, LAST_ACTIVE);
-        if (quiet >= idleTicks) {
-            table.setInt(slot, IDLE_TIMER, -1);
-            core.stats.idleTimeouts++;
-            closeNow(slot, CloseReason.IDLE_TIMEOUT);
-        } else {
-            table.setInt(slot, IDLE_TIMER, core.timers.scheduleInternal(core.now, (idleTicks - quiet) * options.tickNanos,
-                    LoopTimers.KIND_IDLE, slot, generation));
         }
     }
 

@@ -6,5 +6,10 @@ package dev.keel.io;
  */
 @FunctionalInterface
 public interface CpuPinner {
+    /**
+     * Pins the calling thread (a loop thread at start-up) to {@code cpu} and returns the CPU it
+     * runs on afterwards. A system call or two; may throw {@link dev.keel.ffm.SyscallException} if
+     * the CPU is not allowed.
+     */
     int pinCurrentThread(int cpu);
 }

@@ -51,6 +51,7 @@ final class ErrorPaths {
         "dev.keel.io.uring.UringPoller", "dev.keel.io.uring.UringReceives", "dev.keel.io.uring.UringReceiveBuffers",
         "dev.keel.io.uring.UringSends", "dev.keel.io.uring.UringAcceptor", "dev.keel.io.uring.UringPass",
         "dev.keel.io.uring.UringRings", "dev.keel.ffm.IoUring", "dev.keel.ffm.IoUringPrep", "dev.keel.ffm.IoUringRing",
-        "dev.keel.ffm.ProvidedBufferRing", "dev.keel.ffm.Epoll", "dev.keel.ffm.EventFd",
+        "dev.keel.ffm.ProvidedBufferRing", "dev.keel.ffm.Epoll", "dev.keel.ffm.EventFd", "dev.keel.io.Connector",
+        "dev.keel.io.ConnectFailure", "dev.keel.io.uring.UringConnects",
     };
 }

@@ -106,6 +106,38 @@ public final class EventLoop implements Executor {
     }
 
     /**
+     * Opens an outbound TCP connection to {@code remote} on this loop; callable from any thread
+     * (from another, the connect starts with the loop's next pass). Non-blocking on either
+     * transport. When it completes, {@code handler} hears {@code onOpen} and serves the
+     * connection like an accepted one (the loop's buffers, water marks and idle timeout apply);
+     * when it cannot — refused (ECONNREFUSED), unreachable, timed out by the kernel (ETIMEDOUT)
+     * or by {@link ConnectOptions.Builder#timeout}, no room on the loop, the loop stopping —
+     * {@code handler} hears {@link ConnectionHandler#onConnectFailed} instead, on the loop
+     * thread, once everything the attempt held is free. Nothing is thrown on the loop.
+     *
+     * @throws IllegalArgumentException   when {@code remote} is unresolved (no DNS on a loop)
+     * @throws RejectedExecutionException once the loop has terminated
+     */
+    public void connect(InetSocketAddress remote, ConnectionHandler handler, ConnectOptions options) {
+        Objects.requireNonNull(remote, "remote");
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(options, "options");
+        if (remote.isUnresolved()) {
+            throw new IllegalArgumentException("unresolved address " + remote + ": resolve it before connecting");
+        }
+        if (options.localAddress != null
+                && options.localAddress.getAddress().getClass() != remote.getAddress().getClass()) {
+            throw new IllegalArgumentException("local address " + options.localAddress + " is not of the family of "
+                    + remote);
+        }
+        if (inLoop()) {
+            core.connector.connect(remote, handler, options);
+        } else {
+            core.execute(() -> core.connector.connect(remote, handler, options));
+        }
+    }
+
+    /**
      * Runs {@code task} on the loop thread after {@code delay}; must be called on the loop
      * thread. Returns the timer's handle for {@link #cancelTimer}: a non-negative long that
      * names this timer only (it carries a generation, like a connection's handle), so a handle
@@ -122,8 +154,46 @@ public final class EventLoop implements Executor {
     }
 
     /**
-     * Cancels the timer {@code timer} (a handle from {@link #schedule}) names; false when it
-     * already ran or was cancelled. Loop thread only.
+     * Runs {@code task} on the loop thread first after {@code initialDelay}, then every
+     * {@code period} at a fixed rate: its deadlines stay on the grid start + k * period, so
+     * runs do not drift however long each takes; each fires at the first tick of the loop's
+     * wheel at or after its deadline. A deadline already past when a run ends (a run longer
+     * than the period, a stalled loop) is skipped rather than run in a burst. Loop thread only;
+     * the handle, for {@link #cancelTimer}, names this task for its whole life (one place of
+     * {@link LoopOptions.Builder#maxTimers} until cancelled). Allocation-free once started.
+     *
+     * @throws RejectedExecutionException when the application's timers are all in use
+     */
+    public long scheduleAtFixedRate(Duration initialDelay, Duration period, Runnable task) {
+        return periodic(initialDelay, period, true, task);
+    }
+
+    /**
+     * As {@link #scheduleAtFixedRate}, but each run's deadline is {@code delay} after the
+     * previous run ended.
+     */
+    public long scheduleWithFixedDelay(Duration initialDelay, Duration delay, Runnable task) {
+        return periodic(initialDelay, delay, false, task);
+    }
+
+    private long periodic(Duration initialDelay, Duration period, boolean fixedRate, Runnable task) {
+        core.assertInLoop();
+        Objects.requireNonNull(task, "task");
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("period must be positive: " + period);
+        }
+        return core.timers.schedulePeriodic(System.nanoTime(), initialDelay.toNanos(), period.toNanos(), fixedRate,
+                task);
+    }
+
+    /** The next deadline (System.nanoTime) of periodic task {@code handle}, -1 once cancelled; loop thread (tests). */
+    long periodicDeadline(long handle) {
+        return core.timers.periodicDeadline(handle);
+    }
+
+    /**
+     * Cancels the timer {@code timer} (a handle from {@link #schedule} or one of the periodic
+     * schedules) names; false when it already ran or was cancelled. Loop thread only.
      */
     public boolean cancelTimer(long timer) {
         core.assertInLoop();
@@ -193,6 +263,21 @@ public final class EventLoop implements Executor {
     /** The transport's side of this loop (tests look inside it). */
     Poller poller() {
         return core.poller;
+    }
+
+    /** Timers pending on the loop's wheel, its own and the application's; loop thread only (tests). */
+    int pendingTimers() {
+        return core.timers.pending();
+    }
+
+    /** The tick of the loop's wheel {@code nanos} falls in (tests count firings in ticks). */
+    long tickOf(long nanos) {
+        return core.timers.tickOf(nanos);
+    }
+
+    /** Bytes {@code c} keeps for its next delivery ({@link Connection#keep}); loop thread only (tests). */
+    int keptBytes(Connection c) {
+        return core.cumulation.held(c.slot());
     }
 
     /** The loop's buffer pool; loop thread only. */

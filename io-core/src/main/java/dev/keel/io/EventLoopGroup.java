@@ -37,6 +37,7 @@ public final class EventLoopGroup implements AutoCloseable {
     private final Duration closeTimeout;
     private final Transport transport;
     private final Placement placement;
+    private final java.util.concurrent.atomic.AtomicInteger nextLoop = new java.util.concurrent.atomic.AtomicInteger();
     private boolean closed;
 
     private EventLoopGroup(List<EventLoop> loops, InetSocketAddress address, Duration closeTimeout,
@@ -48,19 +49,55 @@ public final class EventLoopGroup implements AutoCloseable {
         this.placement = placement;
     }
 
+    /** A builder with the defaults (one loop, port 0, default {@link LoopOptions}); allocates only the builder. */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The address the loops listen on (with the real port when 0 was asked). */
+    /**
+     * The address the loops listen on (with the real port when 0 was asked).
+     *
+     * @throws IllegalStateException for a group made {@link Builder#withoutListener() without a listener}
+     */
     public InetSocketAddress address() {
+        if (address == null) {
+            throw new IllegalStateException("this group does not listen: it was built withoutListener()");
+        }
         return address;
     }
 
+    /** The port the loops listen on (the one the kernel picked when the builder asked for 0). */
     public int port() {
-        return address.getPort();
+        return address().getPort();
     }
 
+    /** Whether the loops listen for connections (false for a group built {@link Builder#withoutListener()}). */
+    public boolean listening() {
+        return address != null;
+    }
+
+    /**
+     * Opens an outbound connection on the next loop in turn (round-robin); see
+     * {@link EventLoop#connect}. Returns the loop it runs on.
+     */
+    public EventLoop connect(InetSocketAddress remote, ConnectionHandler handler, ConnectOptions options) {
+        EventLoop loop = loops.get(Math.floorMod(nextLoop.getAndIncrement(), loops.size()));
+        loop.connect(remote, handler, options);
+        return loop;
+    }
+
+    /**
+     * Opens an outbound connection on the loop {@code key} picks ({@code key} modulo the number
+     * of loops): connections with one key share a loop, and so a thread, with no hand-off
+     * between them. Returns that loop.
+     */
+    public EventLoop connect(long key, InetSocketAddress remote, ConnectionHandler handler, ConnectOptions options) {
+        EventLoop loop = loops.get((int) Math.floorMod(key, (long) loops.size()));
+        loop.connect(remote, handler, options);
+        return loop;
+    }
+
+    /** The group's loops, in loop-index order (an unmodifiable list). */
     public List<EventLoop> loops() {
         return loops;
     }
@@ -186,6 +223,7 @@ public final class EventLoopGroup implements AutoCloseable {
         private CpuPinner pinner = Affinity::pinCurrentThread;
         private Transport transport = Transport.EPOLL;
         private boolean reserve = true;
+        private boolean listen = true;
         private CpuReservations reservations;
 
         private Builder() {
@@ -247,11 +285,26 @@ public final class EventLoopGroup implements AutoCloseable {
             return this;
         }
 
+        /** Sizes and timeouts of every loop (default {@link LoopOptions#defaults()}). */
         public Builder options(LoopOptions o) {
             options = Objects.requireNonNull(o);
             return this;
         }
 
+        /**
+         * The loops open no listening socket: a group that only connects out
+         * ({@link EventLoopGroup#connect}); it needs no {@link #handler}, each connect names its own.
+         */
+        public Builder withoutListener() {
+            listen = false;
+            return this;
+        }
+
+        /**
+         * The handler every loop calls, on its own thread, for each accepted connection's events
+         * (required unless {@link #withoutListener()}). Shared by all loops, so it must hold no
+         * unsynchronised state of its own beyond what it keeps per connection.
+         */
         public Builder handler(ConnectionHandler h) {
             handler = Objects.requireNonNull(h);
             return this;
@@ -285,7 +338,9 @@ public final class EventLoopGroup implements AutoCloseable {
          * fails with {@code bind: EADDRINUSE}; nothing is left open after a failure.
          */
         public EventLoopGroup start() {
-            Objects.requireNonNull(handler, "handler");
+            if (listen) {
+                Objects.requireNonNull(handler, "handler");
+            }
             if (this.cpus != null && this.cpus.length != 0 && this.cpus.length != loops) {
                 throw new IllegalArgumentException("placement names " + this.cpus.length + " CPUs for " + loops
                         + " loops: " + Arrays.toString(this.cpus));
@@ -295,12 +350,12 @@ public final class EventLoopGroup implements AutoCloseable {
             int[] cpus = placement.cpus;
             int[] listeners;
             try {
-                listeners = ReusePortListeners.open(host, port, loops, options.backlog);
+                listeners = listen ? ReusePortListeners.open(host, port, loops, options.backlog) : none(loops);
             } catch (RuntimeException e) {
                 placement.release();
                 throw e;
             }
-            int actualPort = ReusePortListeners.port(listeners[0]);
+            InetSocketAddress bound = listen ? new InetSocketAddress(host, ReusePortListeners.port(listeners[0])) : null;
             List<EventLoop> started = new ArrayList<>();
             try {
                 for (int i = 0; i < loops; i++) {
@@ -312,8 +367,7 @@ public final class EventLoopGroup implements AutoCloseable {
                     loop.start();
                 }
                 Duration timeout = Duration.ofNanos(options.shutdownDrainNanos).plusSeconds(10);
-                return new EventLoopGroup(List.copyOf(started), new InetSocketAddress(host, actualPort), timeout,
-                        resolved, placement);
+                return new EventLoopGroup(List.copyOf(started), bound, timeout, resolved, placement);
             } catch (RuntimeException | InterruptedException e) {
                 for (int fd : listeners) {
                     if (fd >= 0) {
@@ -335,6 +389,12 @@ public final class EventLoopGroup implements AutoCloseable {
                 }
                 throw (RuntimeException) e;
             }
+        }
+
+        private static int[] none(int count) {
+            int[] fds = new int[count];
+            Arrays.fill(fds, -1);
+            return fds;
         }
 
         /**

@@ -55,6 +55,9 @@ final class LoopCore implements PollerHost {
     LoopTimers timers;
     ConnectionLifecycle lifecycle;
     WritePath writes;
+    Connector connector;
+    Cumulation cumulation;
+    ConnectionTimeouts timeouts;
     /** The pending retry of a paused accept, or -1. */
     private int acceptResumeTimer = -1;
     private MemorySegment readBuffer;
@@ -160,7 +163,11 @@ final class LoopCore implements PollerHost {
         // The loop's own timers: an idle check per connection slot and one accept retry.
         timers = new LoopTimers(options.tickNanos, options.wheelSize, options.maxConnections + 1, options.maxTimers, now);
         lifecycle = new ConnectionLifecycle(this, handler, options.maxConnections);
-        writes = new WritePath(this, handler);
+        writes = new WritePath(this);
+        connector = new Connector(this);
+        timeouts = new ConnectionTimeouts(this, options.maxConnections);
+        cumulation = new Cumulation(pool, arena, options.maxConnections,
+                Math.max(options.readBufferBytes, options.providedBufferBytes));
         readBuffer = arena.allocate(options.readBufferBytes, 64);
         readSlices = new MemorySegment[options.readBufferBytes + 1];
         poller.setUp(listenFd, wakeup.open());
@@ -256,7 +263,7 @@ final class LoopCore implements PollerHost {
 
     private void onTimer(int timerId, int kind, int a, int b) {
         switch (kind) {
-            case LoopTimers.KIND_IDLE -> lifecycle.idleCheck(a, b);
+            case LoopTimers.KIND_IDLE -> timeouts.check(a, b);
             case LoopTimers.KIND_TASK -> {
                 Runnable task = timers.takeTask(timerId);
                 try {
@@ -265,12 +272,19 @@ final class LoopCore implements PollerHost {
                     taskFailed(t);
                 }
             }
+            case LoopTimers.KIND_CONNECT_TIMEOUT -> lifecycle.connectTimedOut(a, b);
+            case LoopTimers.KIND_PERIODIC -> timers.runPeriodic(a, b, now, taskFailure);
             case LoopTimers.KIND_ACCEPT_RESUME -> {
                 acceptResumeTimer = -1;
                 resumeAccepting();
             }
             default -> throw new IllegalStateException("unknown timer kind " + kind);
         }
+    }
+
+    /** Whether the loop was asked to stop. */
+    boolean shuttingDown() {
+        return shutdownRequested;
     }
 
     /** The loop's listening socket, -1 when it has none. */
@@ -438,6 +452,16 @@ final class LoopCore implements PollerHost {
     }
 
     // ---------------------------------------------------------------- PollerHost: connections
+
+    @Override
+    public void connected(int slot) {
+        lifecycle.connected(slot);
+    }
+
+    @Override
+    public void connectFailed(int slot, String call, int errno) {
+        lifecycle.connectFailed(slot, call, errno);
+    }
 
     @Override
     public boolean received(int slot, Connection c, MemorySegment data) {

@@ -81,10 +81,12 @@ public final class LoopOptions {
         stallThresholdNanos = b.stallThresholdNanos;
     }
 
+    /** A builder starting from the defaults. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** The default options (what {@code builder().build()} gives). */
     public static LoopOptions defaults() {
         return builder().build();
     }
@@ -100,12 +102,12 @@ public final class LoopOptions {
 
     // ---------------------------------------------------------------- what was set (read by the transports)
 
-    /** Connections one loop holds at most (its table's capacity). */
     /** Tasks a loop keeps queued at most ({@link Builder#maxPendingTasks}). */
     public int maxPendingTasks() {
         return maxPendingTasks;
     }
 
+    /** Connections one loop holds at most (its table's capacity). */
     public int maxConnections() {
         return maxConnections;
     }
@@ -473,6 +475,10 @@ public final class LoopOptions {
             return this;
         }
 
+        /**
+         * The options; throws {@link IllegalArgumentException} when the read buffer is out of
+         * proportion to the buffer pool (more than 64 of its largest buffers).
+         */
         public LoopOptions build() {
             if (readBufferBytes > bufferSizes[bufferSizes.length - 1] * 64) {
                 throw new IllegalArgumentException("read buffer is out of proportion to the pool");

@@ -23,6 +23,10 @@ public interface RegionAllocator {
     /** Alignment of a region: a huge page, so MADV_HUGEPAGE can take effect. */
     long HUGE_PAGE = 2L * 1024 * 1024;
 
+    /**
+     * A region of {@code bytes} owned by {@code arena} (freed when it closes). Called at loop
+     * set-up, on the loop thread, never per message; may map memory and fault it in.
+     */
     MemorySegment allocate(Arena arena, long bytes);
 
     /** Anonymous memory unmapped when {@code arena} closes, with MADV_HUGEPAGE where allowed. */

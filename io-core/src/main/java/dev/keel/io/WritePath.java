@@ -27,11 +27,9 @@ final class WritePath {
     private final ConnectionTable table;
     private final OutboundQueue outbound;
     private final LoopOptions options;
-    private final ConnectionHandler handler;
 
-    WritePath(LoopCore core, ConnectionHandler handler) {
+    WritePath(LoopCore core) {
         this.core = core;
-        this.handler = handler;
         this.table = core.table;
         this.outbound = core.outbound;
         this.options = core.options;
@@ -45,6 +43,9 @@ final class WritePath {
         long length = data.byteSize();
         long written = 0;
         boolean wasEmpty = outbound.pending(slot) == 0;
+        if (wasEmpty) {
+            core.timeouts.wrote(slot); // a write timeout counts from when output first waits
+        }
         if (data.isNative()) {
             written = wasEmpty ? core.poller.writeNow(slot, c, data, length)
                     : core.poller.queueWithoutCopy(slot, data, length);
@@ -77,6 +78,7 @@ final class WritePath {
     void sent(int slot, long n) {
         core.stats.bytesOut += n;
         table.setLong(slot, LAST_ACTIVE, core.tick);
+        core.timeouts.wrote(slot);
     }
 
     void pauseReading(int slot) {
@@ -138,7 +140,7 @@ final class WritePath {
             table.clearFlag(slot, FLAG_NOTIFY_WRITABLE | FLAG_READ_PAUSED);
             core.poller.update(slot);
             try {
-                handler.onWritable(c);
+                c.handler.onWritable(c);
             } catch (Throwable t) {
                 core.lifecycle.handlerFailed(slot, t);
                 return;

@@ -39,11 +39,7 @@ class DatagramEndpointTest {
             UringTests.assumeIoUring();
         }
         return EventLoopGroup.builder().unpinned().noReservations().loops(loops).transport(transport)
-                .host(LOOPBACK).handler(new ConnectionHandler() {
-                    @Override
-                    public void onData(Connection c, MemorySegment data) {
-                    }
-                }).start();
+                .withoutListener().start();
     }
 
     private static DatagramSocket client() throws Exception {

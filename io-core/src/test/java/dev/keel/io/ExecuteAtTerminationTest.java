@@ -72,9 +72,14 @@ class ExecuteAtTerminationTest {
                     () -> loop.execute(ran::incrementAndGet));
             assertTrue(refused.getMessage().contains(capacity + " tasks waiting"), refused.getMessage());
             release.countDown();
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                 ran.get() < capacity && System.nanoTime() < deadline; ) {
+                Thread.sleep(1);
+            }
+            assertEquals(capacity, ran.get(), "every task taken ran");
             CompletableFuture<Long> after = new CompletableFuture<>();
-            loop.execute(() -> after.complete(ran.get())); // room again once the loop runs
-            assertEquals(capacity, after.get(10, TimeUnit.SECONDS), "every task taken ran, in order, before this one");
+            loop.execute(() -> after.complete(ran.get())); // room again now the queue drained
+            assertEquals(capacity, after.get(10, TimeUnit.SECONDS));
         } finally {
             group.close();
         }

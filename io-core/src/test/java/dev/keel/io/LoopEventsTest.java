@@ -74,7 +74,7 @@ class LoopEventsTest {
     @Test
     void shouldAllocateNothingWhenNoRecordingEnablesTheEvents() {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        Connection c = new Connection(null, 0, 1L, 3, MemorySegment.NULL);
+        Connection c = new Connection(null, 0, 1L, 3, MemorySegment.NULL, null);
         long allocated = -1;
         for (int round = 0; round < 20 && allocated != 0; round++) {
             long before = threads.getCurrentThreadAllocatedBytes();

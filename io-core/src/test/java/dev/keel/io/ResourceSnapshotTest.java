@@ -83,8 +83,14 @@ class ResourceSnapshotTest {
                 t.join();
             }
         }
-        // Measured as the drop from holding, with room for threads the JVM starts meanwhile.
+        // Measured as the drop from holding, with room for threads the JVM starts meanwhile. A
+        // joined thread's kernel task can outlive join() for a moment: wait for /proc to drop it.
         ResourceSnapshot after = ResourceSnapshot.ofSelf();
+        for (long deadline = System.nanoTime() + 10_000_000_000L;
+             holding.threads() - after.threads() < 4 && System.nanoTime() < deadline; ) {
+            Thread.sleep(10);
+            after = ResourceSnapshot.ofSelf();
+        }
         assertTrue(holding.fds() - after.fds() >= 28, holding.fds() + " -> " + after.fds() + " descriptors once closed");
         assertTrue(holding.threads() - after.threads() >= 4,
                 holding.threads() + " -> " + after.threads() + " threads once ended");

@@ -57,14 +57,17 @@ public final class IdSet {
         return b.isEmpty() ? EMPTY : new IdSet(b);
     }
 
+    /** Whether {@code id} is in the set (false for a negative number). Constant time. */
     public boolean contains(int id) {
         return id >= 0 && bits.get(id);
     }
 
+    /** Whether the set holds no id. */
     public boolean isEmpty() {
         return bits.isEmpty();
     }
 
+    /** How many ids the set holds. */
     public int size() {
         return bits.cardinality();
     }
@@ -87,22 +90,26 @@ public final class IdSet {
         return bits.stream().toArray();
     }
 
+    /** The ids in ascending order. */
     public IntStream stream() {
         return bits.stream();
     }
 
+    /** The ids in both sets: a new set, this one unchanged. */
     public IdSet intersect(IdSet other) {
         BitSet b = (BitSet) bits.clone();
         b.and(other.bits);
         return new IdSet(b);
     }
 
+    /** The ids in either set: a new set, this one unchanged. */
     public IdSet union(IdSet other) {
         BitSet b = (BitSet) bits.clone();
         b.or(other.bits);
         return new IdSet(b);
     }
 
+    /** The ids of this set that are not in {@code other}: a new set, this one unchanged. */
     public IdSet minus(IdSet other) {
         BitSet b = (BitSet) bits.clone();
         b.andNot(other.bits);

@@ -31,18 +31,28 @@ public final class NumaException extends RuntimeException {
     /** What keel says when the NUMA system calls come back EPERM. */
     public static final String BLOCKED_MESSAGE = "the container blocks the NUMA syscalls";
 
+    /** Why the NUMA operation failed. */
     private final Reason reason;
 
+    /** A failure for {@code reason}, explained by {@code message}. */
     public NumaException(Reason reason, String message) {
         super(message);
         this.reason = reason;
     }
 
+    /**
+     * A failure for {@code reason}, explained by {@code message}, caused by {@code cause} (usually
+     * a {@link dev.keel.ffm.SyscallException}).
+     */
     public NumaException(Reason reason, String message, Throwable cause) {
         super(message, cause);
         this.reason = reason;
     }
 
+    /**
+     * Why the NUMA operation failed, for a caller that decides by kind (for example falls back when
+     * the container blocks the calls).
+     */
     public Reason reason() {
         return reason;
     }

@@ -26,6 +26,7 @@ public record NumaMaps(int pid, Map<Integer, Long> bytesByNode, Map<Integer, Lon
     private static final long KIB = 1024;
     private static final long BASE_PAGE = dev.keel.ffm.Mman.pageSize();
 
+    /** Copies the per-node maps, sorted by node, so the record stays as read from {@code numa_maps}. */
     public NumaMaps {
         bytesByNode = Collections.unmodifiableMap(new TreeMap<>(bytesByNode));
         pagesByNode = Collections.unmodifiableMap(new TreeMap<>(pagesByNode));

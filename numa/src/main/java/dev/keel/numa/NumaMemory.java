@@ -37,9 +37,13 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 public final class NumaMemory {
     /** The memory policy a specification applies. */
     public enum Mode {
+        /** {@code MPOL_BIND}: pages only on the given nodes; an allocation fails rather than spill over. */
         BIND(LinuxConstants.MPOL_BIND, "bind to"),
+        /** {@code MPOL_PREFERRED}: pages on the given node while it has free memory, elsewhere after. */
         PREFER(LinuxConstants.MPOL_PREFERRED, "prefer"),
+        /** {@code MPOL_INTERLEAVE}: pages spread round-robin over the given nodes. */
         INTERLEAVE(LinuxConstants.MPOL_INTERLEAVE, "interleave over"),
+        /** {@code MPOL_LOCAL}: each page on the node of the CPU that first touches it. */
         LOCAL(LinuxConstants.MPOL_LOCAL, "local to the first toucher");
 
         private final int mpol;
@@ -132,6 +136,7 @@ public final class NumaMemory {
         return new NumaMemory(mode, nodes, prefault, prefaultThreads, hugePages, Objects.requireNonNull(topology));
     }
 
+    /** The policy this specification applies. */
     public Mode mode() {
         return mode;
     }

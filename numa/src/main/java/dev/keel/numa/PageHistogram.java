@@ -13,6 +13,7 @@ import java.util.TreeMap;
  * @param errors       pages with another status, by errno (e.g. EFAULT for the shared zero page)
  */
 public record PageHistogram(long pages, Map<Integer, Long> perNode, long notPresent, Map<Integer, Long> errors) {
+    /** Copies the maps, sorted by node and errno, so the record stays as measured. */
     public PageHistogram {
         perNode = Collections.unmodifiableMap(new TreeMap<>(perNode));
         errors = Collections.unmodifiableMap(new TreeMap<>(errors));

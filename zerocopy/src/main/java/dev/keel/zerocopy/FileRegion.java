@@ -58,6 +58,7 @@ public final class FileRegion {
         return this;
     }
 
+    /** The file descriptor the region reads from (-1 before the first {@link #reset}). The region does not own it. */
     public int fd() {
         return fd;
     }
@@ -77,6 +78,7 @@ public final class FileRegion {
         return count - sent;
     }
 
+    /** Whether every byte of the region has been sent. */
     public boolean isDone() {
         return sent == count;
     }

@@ -53,10 +53,12 @@ public final class Pipe implements AutoCloseable {
         }
     }
 
+    /** The pipe's read end (splice from it into a socket). */
     public int readFd() {
         return readFd;
     }
 
+    /** The pipe's write end (splice into it from a file or socket). */
     public int writeFd() {
         return writeFd;
     }
@@ -71,6 +73,7 @@ public final class Pipe implements AutoCloseable {
         return held;
     }
 
+    /** Whether the pipe holds no byte spliced in and not yet out, by this object's count. */
     public boolean isEmpty() {
         return held == 0;
     }

@@ -17,6 +17,8 @@ public final class PipePool implements AutoCloseable {
     private boolean closed;
 
     /**
+     * An empty pool: pipes are made on first demand ({@code pipe2}), not here.
+     *
      * @param pipeSize capacity asked for each pipe (0: the kernel's default, 64 KiB)
      * @param maxIdle  pipes kept for reuse at most
      */

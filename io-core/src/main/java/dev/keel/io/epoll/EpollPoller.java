@@ -34,6 +34,7 @@ import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SO_ERROR;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
+import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
 import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
@@ -150,6 +151,10 @@ public final class EpollPoller extends Poller {
             return; // closed earlier in this batch
         }
         int slot = ConnectionTable.slotOfHandle(token);
+        if (table.hasFlag(slot, FLAG_CONNECTING)) {
+            connectReady(slot);
+            return;
+        }
         if ((ready & EPOLLOUT) != 0) {
             flush(slot);
         }
@@ -239,6 +244,49 @@ public final class EpollPoller extends Poller {
         table.setInt(slot, POLLER_STATE, EPOLLIN | EPOLLRDHUP);
         loop.countSyscalls(1);
         Epoll.ctl(epfd, EPOLL_CTL_ADD, loop.descriptor(c), EPOLLIN | EPOLLRDHUP, c.handle());
+    }
+
+    // ---------------------------------------------------------------- connect
+
+    /**
+     * connect(2) on the non-blocking socket: done at once (0) or under way (EINPROGRESS, and
+     * EINTR, after which the kernel goes on too); either way its outcome is reported as
+     * writability (EPOLLOUT, with EPOLLERR when it failed), read from SO_ERROR. A refusal the
+     * kernel knows at once (loopback: ECONNREFUSED) fails it now.
+     */
+    @Override
+    public void connect(int slot, Connection c, MemorySegment sockaddr, int length) {
+        int fd = loop.descriptor(c);
+        loop.countSyscalls(1);
+        try {
+            Sockets.connect(fd, sockaddr, length);
+        } catch (SyscallException e) {
+            loop.connectFailed(slot, "connect", e.errno());
+            return;
+        }
+        table.setInt(slot, POLLER_STATE, EPOLLOUT);
+        loop.countSyscalls(1);
+        Epoll.ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLOUT, c.handle());
+    }
+
+    /** The connecting socket of {@code slot} became writable or failed: SO_ERROR says which. */
+    private void connectReady(int slot) {
+        int fd = loop.descriptor(loop.connection(slot));
+        int error;
+        loop.countSyscalls(1);
+        try {
+            error = Sockets.getInt(fd, SOL_SOCKET, SO_ERROR);
+        } catch (SyscallException e) {
+            error = e.errno();
+        }
+        if (error != 0) {
+            loop.connectFailed(slot, "connect", error);
+            return;
+        }
+        table.setInt(slot, POLLER_STATE, EPOLLIN | EPOLLRDHUP);
+        loop.countSyscalls(1);
+        Epoll.ctl(epfd, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLRDHUP, table.handleOf(slot));
+        loop.connected(slot);
     }
 
     // ---------------------------------------------------------------- read

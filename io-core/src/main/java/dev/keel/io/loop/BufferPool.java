@@ -24,6 +24,9 @@ public final class BufferPool {
     private int acquired;
 
     /**
+     * Carves the pool's buffers out of one region from {@code allocator} (the loop's NUMA node
+     * when pinned); called once, on the thread that builds the loop.
+     *
      * @param sizes  bytes of one buffer in each class, ascending
      * @param counts buffers in each class
      */

@@ -55,12 +55,15 @@ public final class ConnectionTable {
     public static final int FLAG_OUTPUT_SHUTDOWN_PENDING = 1 << 5;
     public static final int FLAG_DIRTY = 1 << 6;
     public static final int FLAG_NOTIFY_WRITABLE = 1 << 7;
-    /** Reading paused by the application ({@link Connection#pauseReading}), apart from the water marks. */
+    /** Reading paused by the application ({@link dev.keel.io.Connection#pauseReading}), apart from the water marks. */
     public static final int FLAG_APP_READ_PAUSED = 1 << 8;
-    /** The application shut the output down ({@link Connection#shutdownOutput}), done or pending. */
+    /** The application shut the output down ({@link dev.keel.io.Connection#shutdownOutput}), done or pending. */
     public static final int FLAG_OUTPUT_SHUT = 1 << 9;
+    /** An outbound connection whose connect(2) has not completed: no reading, no writing, no handler calls yet. */
+    public static final int FLAG_CONNECTING = 1 << 10;
     /** Any of these stops reading: water marks, the application, end of input, a graceful close. */
-    public static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING;
+    public static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING
+            | FLAG_CONNECTING;
 
     private final MemorySegment records;
     private final MemorySegment userArea;

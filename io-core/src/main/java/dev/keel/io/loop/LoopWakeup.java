@@ -51,6 +51,10 @@ public final class LoopWakeup {
     private volatile boolean closed;
     private volatile int fd = -1;
 
+    /** A wakeup with no eventfd yet (made by {@link #open} on the loop thread); allocates nothing. */
+    public LoopWakeup() {
+    }
+
     /** Makes the eventfd (on the loop thread, at set-up); the poller watches it. */
     public int open() {
         fd = EventFd.create(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -81,6 +81,24 @@ public abstract class Poller {
      */
     public abstract boolean close(int slot, Connection c);
 
+    /**
+     * A socket the loop made to connect out: returns the descriptor the transport knows it by
+     * from now on (io_uring with direct descriptors moves it into the ring's fixed file table
+     * and closes {@code fd}; otherwise {@code fd} itself). May throw SyscallException, having
+     * closed {@code fd}.
+     */
+    public int adoptSocket(int fd) {
+        return fd;
+    }
+
+    /**
+     * Connects outbound {@code slot}'s socket to the {@code length}-byte sockaddr in
+     * {@code sockaddr} (scratch memory: valid during this call only). The outcome reaches the
+     * loop as {@link PollerHost#connected} (the socket set up for reading) or
+     * {@link PollerHost#connectFailed}, possibly before this returns.
+     */
+    public abstract void connect(int slot, Connection c, MemorySegment sockaddr, int length);
+
     /** An accepted socket the loop will not serve (its table is full). */
     public abstract void discardAccepted(int fd);
 

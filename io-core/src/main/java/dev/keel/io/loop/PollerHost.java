@@ -97,6 +97,12 @@ public interface PollerHost {
 
     // ---------------------------------------------------------------- connections
 
+    /** The connect of outbound {@code slot} completed; the poller has set it up for reading already. */
+    void connected(int slot);
+
+    /** The connect of outbound {@code slot} failed: {@code call} with {@code errno}. */
+    void connectFailed(int slot, String call, int errno);
+
     /** Bytes arrived for {@code c}; false when the connection is closed after the handler's call. */
     boolean received(int slot, Connection c, MemorySegment data);
 

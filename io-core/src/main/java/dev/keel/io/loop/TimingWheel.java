@@ -9,7 +9,7 @@ import java.util.Arrays;
  * index into the loop's task table); what firing means is up to the {@link Expiry} callback.
  * Ids are reused (last freed, first reused), so each id also carries a generation that grows
  * whenever the id is freed: a caller that keeps a timer past its firing or cancel compares
- * generations ({@link LoopTimers} builds its handles from them). Loop-confined.
+ * generations ({@code LoopTimers} builds its handles from them). Loop-confined.
  */
 public final class TimingWheel {
     /** Called for each expired timer, with the payload it was scheduled with. */

@@ -12,6 +12,7 @@ import java.util.Arrays;
  * @param sum    the sum of every value counted
  */
 public record HistogramSnapshot(long[] bounds, long[] counts, long sum) {
+    /** Copies both arrays (a snapshot never changes); throws if the counts do not fit the bounds. */
     public HistogramSnapshot {
         if (counts.length != bounds.length + 1) {
             throw new IllegalArgumentException(counts.length + " counts for " + bounds.length + " bounds");
@@ -20,11 +21,13 @@ public record HistogramSnapshot(long[] bounds, long[] counts, long sum) {
         counts = counts.clone();
     }
 
+    /** The upper bounds, as a new array (the snapshot keeps its own). */
     @Override
     public long[] bounds() {
         return bounds.clone();
     }
 
+    /** The per-bucket counts, overflow last, as a new array (the snapshot keeps its own). */
     @Override
     public long[] counts() {
         return counts.clone();

@@ -3,7 +3,7 @@ package dev.keel.io.stats;
 import java.util.List;
 
 /**
- * The values of one loop's {@link LoopStats} at about one moment (each read opaquely, so they
+ * The values of one loop's {@link dev.keel.io.LoopStats} at about one moment (each read opaquely, so they
  * may be a pass apart), or the sum over the loops of a group ({@link #total}, loop -1). Counters
  * only grow; gauges (open connections, buffers in use) and capacities are as of the last pass.
  *

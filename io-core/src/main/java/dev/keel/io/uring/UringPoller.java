@@ -29,6 +29,7 @@ import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.loop.ConnectionTable.FD;
+import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
@@ -73,10 +74,12 @@ public final class UringPoller extends Poller {
     static final int OP_CANCEL = 7;
     static final int OP_CLOSE = 8;
     static final int OP_IGNORE = 9;
+    static final int OP_CONNECT = 10;
+    static final int OP_FILES_UPDATE = 11;
     /** A datagram endpoint's multishot recvmsg; the slot is the endpoint's id. */
-    static final int OP_DGRAM_RECV = 10;
+    static final int OP_DGRAM_RECV = 12;
     /** A datagram endpoint's sendmsg. */
-    static final int OP_DGRAM_SEND = 11;
+    static final int OP_DGRAM_SEND = 13;
 
     // Bits of a connection's poller state.
     static final int RECV_ARMED = 1;
@@ -89,6 +92,8 @@ public final class UringPoller extends Poller {
     private static final int SHUTDOWN_BUSY = 1 << 6;
     /** The connection was closed while its shutdown was in the kernel: close when it completes. */
     private static final int CLOSE_DEFERRED = 1 << 7;
+    /** An outbound socket is being moved into the fixed file table: a close waits for it ({@link UringConnects}). */
+    static final int ADOPTING = 1 << 8;
 
     private static final System.Logger LOG = System.getLogger("dev.keel.io");
 
@@ -116,6 +121,7 @@ public final class UringPoller extends Poller {
 
     private UringSends sends;
     private UringReceives receives;
+    private UringConnects connects;
     private UringDatagrams datagrams;
 
     public UringPoller(PollerHost loop) {
@@ -162,6 +168,7 @@ public final class UringPoller extends Poller {
         receives = new UringReceives(this, loop, receive, prep, fileFlag);
         dirty = new int[Math.max(64, options.maxConnections())];
         sends = new UringSends(prep, outbound, options, loop.arena());
+        connects = new UringConnects(this, loop, prep, direct, fileFlag);
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
@@ -218,6 +225,8 @@ public final class UringPoller extends Poller {
                 }
             }
             case OP_ACCEPT -> acceptor.completed(res, flags);
+            case OP_CONNECT -> connects.completed(slot, res);
+            case OP_FILES_UPDATE -> connects.adopted(slot, res);
             case OP_DGRAM_RECV -> datagrams.recvDone(slot, res, flags);
             case OP_DGRAM_SEND -> datagrams.sendDone(slot, res);
             case OP_WAKE -> {
@@ -297,6 +306,11 @@ public final class UringPoller extends Poller {
     @Override
     public void discardAccepted(int fd) {
         acceptor.discard(fd);
+    }
+
+    @Override
+    public void connect(int slot, Connection c, MemorySegment sockaddr, int length) {
+        connects.connect(slot, sockaddr, length);
     }
 
     @Override
@@ -412,7 +426,7 @@ public final class UringPoller extends Poller {
 
     private void service(int slot) {
         table.clearFlag(slot, FLAG_DIRTY);
-        if (!table.hasFlag(slot, FLAG_OPEN)) {
+        if (!table.hasFlag(slot, FLAG_OPEN) || table.hasFlag(slot, FLAG_CONNECTING)) {
             return;
         }
         Connection c = loop.connection(slot);
@@ -449,6 +463,9 @@ public final class UringPoller extends Poller {
     public boolean close(int slot, Connection c) {
         receive.releaseHeld(slot);
         zombies++;
+        if (hasState(slot, ADOPTING)) {
+            return false; // the move into the fixed file table completes first, and closes what it made
+        }
         if (hasState(slot, SHUTDOWN_BUSY)) {
             // The kernel runs a shutdown on an io-wq worker, which looks the descriptor (or fixed
             // slot) up only when it starts. Closed now, the number could be reused by the next

@@ -60,7 +60,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * @param directBytes native memory the JVM counts as direct (direct ByteBuffers; not FFM
  *                    arenas, which it does not count); {@link #NOT_MEASURED} for another process
  * @param nativeHeapBytes bytes malloc(3) has handed out and not had back (glibc's mallinfo2:
- *                    in use in its arenas plus its own mappings), where FFM arenas and
+ *                    in use in the main arena plus malloc's own mappings; mallinfo2 sees no
+ *                    other arena, so the tests run with MALLOC_ARENA_MAX=1, set by the build,
+ *                    which puts every thread's allocations there), where FFM arenas and
  *                    Unsafe allocations live; {@link #UNREADABLE} without mallinfo2,
  *                    {@link #NOT_MEASURED} for another process
  * @param mappedBytes bytes of the connection tables and buffer pools of every loop of the
@@ -81,6 +83,7 @@ public record ResourceSnapshot(long pid, int fds, Map<String, Integer> files, in
     public static final long NATIVE_HEAP_SLACK = 16L * 1024 * 1024;
     private static final MethodHandle MALLINFO2 = mallinfo2();
 
+    /** Copies {@code files} and {@code loops}, so a snapshot stays as taken. */
     public ResourceSnapshot {
         files = files == null ? null : Collections.unmodifiableMap(new TreeMap<>(files));
         loops = List.copyOf(loops);

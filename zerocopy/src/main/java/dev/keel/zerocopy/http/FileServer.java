@@ -50,6 +50,7 @@ public final class FileServer implements AutoCloseable {
         this.accessLog = accessLog;
     }
 
+    /** A builder with the defaults; {@link Builder#root} must be set before {@code start()}. */
     public static Builder builder() {
         return new Builder();
     }
@@ -63,10 +64,12 @@ public final class FileServer implements AutoCloseable {
         return LoopOptions.builder().readBufferBytes(Builder.MIN_READ_BUFFER).idleTimeout(Duration.ofSeconds(60));
     }
 
+    /** The address the server listens on. */
     public InetSocketAddress address() {
         return group.address();
     }
 
+    /** The port the server listens on (the kernel's pick when the builder asked for 0). */
     public int port() {
         return group.port();
     }

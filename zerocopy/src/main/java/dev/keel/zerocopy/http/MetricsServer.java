@@ -63,10 +63,12 @@ public final class MetricsServer implements AutoCloseable {
         return start(host, port, loops::stats);
     }
 
+    /** The address {@code /metrics} is served on. */
     public InetSocketAddress address() {
         return group.address();
     }
 
+    /** The port {@code /metrics} is served on (the kernel's pick when asked for 0). */
     public int port() {
         return group.port();
     }

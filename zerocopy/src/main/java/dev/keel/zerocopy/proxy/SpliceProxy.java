@@ -35,18 +35,22 @@ public final class SpliceProxy implements AutoCloseable {
         this.cpus = cpus;
     }
 
+    /** A builder with the defaults; {@link Builder#target} must be set before {@link Builder#start()}. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** The address the proxy listens on. */
     public InetSocketAddress address() {
         return address;
     }
 
+    /** The port the proxy listens on (the kernel's pick when the builder asked for 0). */
     public int port() {
         return address.getPort();
     }
 
+    /** The address each accepted connection is proxied to. */
     public InetSocketAddress target() {
         return target;
     }
@@ -163,6 +167,11 @@ public final class SpliceProxy implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Opens one SO_REUSEPORT listener per loop and starts the loops, each on a thread of its
+         * own (pinned when CPUs were given); returns once they run. On a failure, closes what it
+         * opened and throws; blocks only while loops start.
+         */
         public SpliceProxy start() {
             Objects.requireNonNull(target, "target");
             if (cpus.length != 0 && cpus.length != loops) {

@@ -1,0 +1,148 @@
+package dev.keel.cli;
+
+import dev.keel.io.ConnectOptions;
+import dev.keel.io.EventLoop;
+import dev.keel.io.EventLoopGroup;
+import dev.keel.io.LoopOptions;
+import dev.keel.io.Transport;
+
+import java.lang.foreign.Arena;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One run of {@code keel load}: a group of client loops (no listener; pinned by the core plan
+ * like the servers, or on the CPUs given), the connections spread over them, every connection
+ * opened before the clock starts, then {@code duration} of load, then each connection closing
+ * once its last answers are in. Results are read after the loops stopped.
+ */
+final class LoadRun {
+    /** What to run. {@code rate} is requests per second over all connections; 0 for a closed loop. */
+    record Settings(InetSocketAddress remote, int connections, int depth, int size, Duration duration, long rate,
+                    int loops, int[] cpus, Transport transport) {
+    }
+
+    /** What a run measured; latencies in nanoseconds. */
+    record Result(Settings settings, Transport transport, int[] cpus, long elapsedNanos, long requests,
+                  long bytesChecked, long errors, String firstError, LatencyHistogram latency) {
+        double requestsPerSecond() {
+            return elapsedNanos == 0 ? 0 : requests * 1e9 / elapsedNanos;
+        }
+    }
+
+    private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PACER_PERIOD = Duration.ofMillis(1);
+
+    private LoadRun() {
+    }
+
+    static Result run(Settings s) throws InterruptedException {
+        LoopOptions.Builder options = LoopOptions.builder()
+                .maxConnections(Math.max(64, (s.connections() + s.loops() - 1) / s.loops() + 8));
+        if (s.rate() > 0) {
+            options.tick(PACER_PERIOD); // the pacer fires every tick: requests leave within a millisecond of due
+        }
+        EventLoopGroup.Builder builder = EventLoopGroup.builder().withoutListener().loops(s.loops())
+                .transport(s.transport()).options(options.build());
+        if (s.cpus().length != 0) {
+            builder.cpus(s.cpus());
+        }
+        LoadLoop.Shared shared = new LoadLoop.Shared();
+        try (Arena arena = Arena.ofShared(); EventLoopGroup group = builder.start()) {
+            LoadPattern pattern = new LoadPattern(arena, s.size(), 42);
+            int n = group.loops().size();
+            LoadLoop[] loops = new LoadLoop[n];
+            for (int i = 0; i < n; i++) {
+                loops[i] = new LoadLoop(shared);
+            }
+            long interval = s.rate() > 0 ? Math.max(1, (long) (s.connections() * 1e9 / s.rate())) : 0;
+            ConnectOptions connect = ConnectOptions.builder().timeout(Duration.ofSeconds(10)).build();
+            for (int i = 0; i < s.connections(); i++) {
+                long offset = interval * i / s.connections();
+                // connect(key) puts connection i on loop i mod n: the loop whose counters it gets.
+                group.connect(i, s.remote(), new LoadConnection(pattern, loops[i % n], i, s.size(), s.depth(),
+                        interval, offset), connect);
+            }
+            boolean allOpen = await(() -> shared.opened.get() + shared.connectFailed.get() >= s.connections(),
+                    OPEN_TIMEOUT);
+            long start = System.nanoTime();
+            long end = start;
+            if (allOpen && shared.errors.get() == 0) {
+                long[] pacers = new long[n];
+                onEachLoop(group, i -> {
+                    loops[i].start(start);
+                    if (s.rate() > 0) {
+                        LoadLoop l = loops[i];
+                        pacers[i] = group.loops().get(i).scheduleAtFixedRate(Duration.ZERO, PACER_PERIOD, l::pace);
+                    }
+                });
+                sleepUntil(start + s.duration().toNanos(), shared);
+                end = System.nanoTime();
+                onEachLoop(group, i -> {
+                    if (s.rate() > 0) {
+                        group.loops().get(i).cancelTimer(pacers[i]);
+                    }
+                    loops[i].stop();
+                });
+            } else {
+                onEachLoop(group, i -> loops[i].stop());
+                if (!allOpen) {
+                    shared.errors.incrementAndGet();
+                    shared.firstError.compareAndSet(null, "connections not open after " + OPEN_TIMEOUT + ": "
+                            + shared.opened.get() + " of " + s.connections());
+                }
+            }
+            await(() -> shared.finished() >= s.connections(), Duration.ofSeconds(20));
+            group.close();
+            LatencyHistogram total = new LatencyHistogram();
+            long bytes = 0;
+            for (LoadLoop l : loops) {
+                total.add(l.histogram());
+                bytes += l.bytesChecked();
+            }
+            return new Result(s, group.transport(), group.cpus(), end - start, total.count(), bytes,
+                    shared.errors.get(), shared.firstError.get(), total);
+        }
+    }
+
+    /** Runs {@code action(i)} on loop i of the group, for every loop, and waits for all. */
+    private static void onEachLoop(EventLoopGroup group, java.util.function.IntConsumer action)
+            throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(group.loops().size());
+        for (EventLoop loop : group.loops()) {
+            int i = loop.index();
+            loop.execute(() -> {
+                try {
+                    action.accept(i);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        if (!done.await(20, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("a client loop did not answer within 20 s");
+        }
+    }
+
+    /** Sleeps until {@code deadline}, waking early when a connection failed (the run is void then). */
+    private static void sleepUntil(long deadline, LoadLoop.Shared shared) throws InterruptedException {
+        long left;
+        while ((left = deadline - System.nanoTime()) > 0 && shared.errors.get() == 0) {
+            Thread.sleep(Math.min(100, Math.max(1, left / 1_000_000)));
+        }
+    }
+
+    private static boolean await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
+    }
+}
