@@ -10,8 +10,8 @@ import java.lang.foreign.MemorySegment;
 public interface DatagramSink {
     /**
      * A datagram for endpoint {@code id}: {@code length} bytes of {@code payload} (which is at
-     * least that long), {@code fullLength} its size on the wire, its sender's sockaddr in the first {@code nameLength} bytes of {@code name}, and the
-     * kernel's message flags (MSG_TRUNC: the datagram was longer than the buffer).
+     * least that long), {@code fullLength} its size on the wire, its sender's sockaddr in the
+     * first {@code nameLength} bytes of {@code name}, and the kernel's message flags (MSG_TRUNC: the datagram was longer than the buffer).
      */
     void received(int id, MemorySegment payload, int length, int fullLength, MemorySegment name, int nameLength,
                   int msgFlags);
