@@ -19,18 +19,21 @@ public final class DatagramEndpoint {
     private final EventLoop loop;
     final int id;
     final int fd;
+    /** AF_INET or AF_INET6. */
+    final int family;
     private final int localPort;
     final DatagramSendRing sends;
     final DatagramHandler handler;
-    private final MemorySegment scratchName;
+    final MemorySegment scratchName;
     boolean closed;
 
-    DatagramEndpoint(LoopDatagrams owner, EventLoop loop, int id, int fd, int localPort, DatagramSendRing sends,
-                     DatagramHandler handler, MemorySegment scratchName) {
+    DatagramEndpoint(LoopDatagrams owner, EventLoop loop, int id, int fd, int family, int localPort,
+                     DatagramSendRing sends, DatagramHandler handler, MemorySegment scratchName) {
         this.owner = owner;
         this.loop = loop;
         this.id = id;
         this.fd = fd;
+        this.family = family;
         this.localPort = localPort;
         this.sends = sends;
         this.handler = handler;
@@ -74,6 +77,35 @@ public final class DatagramEndpoint {
     public boolean sendTo(InetSocketAddress peer, MemorySegment data, long offset, long length) {
         int n = SocketAddresses.write(peer, scratchName);
         return owner.queue(this, data, offset, length, scratchName, n);
+    }
+
+    /**
+     * Joins multicast {@code group} (IPv4 or IPv6, as the endpoint) on interface
+     * {@code interfaceIndex} (0: the kernel picks by route). Loop thread.
+     *
+     * @throws dev.keel.ffm.SyscallException naming setsockopt and the errno (EINVAL: not a
+     *         multicast address; ENODEV: no such interface; EADDRINUSE: joined already)
+     */
+    public void joinGroup(java.net.InetAddress group, int interfaceIndex) {
+        owner.membership(this, group, interfaceIndex, true);
+    }
+
+    /** Leaves multicast {@code group} on {@code interfaceIndex}. Loop thread. */
+    public void leaveGroup(java.net.InetAddress group, int interfaceIndex) {
+        owner.membership(this, group, interfaceIndex, false);
+    }
+
+    /** Whether this host's own multicast datagrams come back to its sockets (default on). Loop thread. */
+    public void multicastLoopback(boolean on) {
+        owner.multicastOption(this, true, on ? 1 : 0);
+    }
+
+    /** TTL (IPv4) or hop limit (IPv6) of multicast datagrams sent, 0 to 255 (default 1). Loop thread. */
+    public void multicastTtl(int ttl) {
+        if (ttl < 0 || ttl > 255) {
+            throw new IllegalArgumentException("multicast TTL must be 0..255: " + ttl);
+        }
+        owner.multicastOption(this, false, ttl);
     }
 
     /** Closes the socket; queued datagrams not yet sent are dropped. Idempotent; loop thread. */

@@ -3,14 +3,29 @@ package dev.keel.io;
 import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.gen.Errno;
+import dev.keel.ffm.gen.LinuxLayouts.IpMreqn;
+import dev.keel.ffm.gen.LinuxLayouts.Ipv6Mreq;
 import dev.keel.io.loop.DatagramDriver;
 import dev.keel.io.loop.DatagramSendRing;
 import dev.keel.io.loop.DatagramSink;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
+import static dev.keel.ffm.gen.LinuxConstants.AF_INET;
+import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_IP;
+import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_IPV6;
+import static dev.keel.ffm.gen.LinuxConstants.IPV6_JOIN_GROUP;
+import static dev.keel.ffm.gen.LinuxConstants.IPV6_LEAVE_GROUP;
+import static dev.keel.ffm.gen.LinuxConstants.IPV6_MULTICAST_HOPS;
+import static dev.keel.ffm.gen.LinuxConstants.IPV6_MULTICAST_LOOP;
+import static dev.keel.ffm.gen.LinuxConstants.IP_ADD_MEMBERSHIP;
+import static dev.keel.ffm.gen.LinuxConstants.IP_DROP_MEMBERSHIP;
+import static dev.keel.ffm.gen.LinuxConstants.IP_MULTICAST_LOOP;
+import static dev.keel.ffm.gen.LinuxConstants.IP_MULTICAST_TTL;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_DGRAM;
@@ -65,7 +80,7 @@ final class LoopDatagrams implements DatagramSink {
             Sockets.localAddress(fd, name);
             int port = SocketAddresses.read(name).getPort();
             DatagramSendRing ring = new DatagramSendRing(arena, o.sendQueue, o.maxDatagramSize);
-            DatagramEndpoint e = new DatagramEndpoint(this, loop, id, fd, port, ring, handler, name);
+            DatagramEndpoint e = new DatagramEndpoint(this, loop, id, fd, family, port, ring, handler, name);
             endpoints[id] = e;
             arenas[id] = arena;
             driver.open(id, fd, ring, o.batchSize, o.maxDatagramSize, o.receiveBuffers);
@@ -100,6 +115,41 @@ final class LoopDatagrams implements DatagramSink {
         }
         driver.queued(e.id);
         return true;
+    }
+
+    /** IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP (ip_mreqn) or IPV6_JOIN_GROUP/IPV6_LEAVE_GROUP (ipv6_mreq). */
+    void membership(DatagramEndpoint e, InetAddress group, int interfaceIndex, boolean join) {
+        core.assertInLoop();
+        byte[] address = group.getAddress();
+        MemorySegment m = e.scratchName;
+        m.fill((byte) 0);
+        core.countSyscalls(1);
+        if (e.family == AF_INET) {
+            if (address.length != 4) {
+                throw new IllegalArgumentException("an IPv4 endpoint joins IPv4 groups: " + group);
+            }
+            MemorySegment.copy(address, 0, m, ValueLayout.JAVA_BYTE, IpMreqn.IMR_MULTIADDR, 4);
+            m.set(ValueLayout.JAVA_INT, IpMreqn.IMR_IFINDEX, interfaceIndex);
+            Sockets.set(e.fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, m.asSlice(0, IpMreqn.SIZE));
+        } else {
+            if (address.length != 16) {
+                throw new IllegalArgumentException("an IPv6 endpoint joins IPv6 groups: " + group);
+            }
+            MemorySegment.copy(address, 0, m, ValueLayout.JAVA_BYTE, Ipv6Mreq.IPV6MR_MULTIADDR, 16);
+            m.set(ValueLayout.JAVA_INT, Ipv6Mreq.IPV6MR_INTERFACE, interfaceIndex);
+            Sockets.set(e.fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, m.asSlice(0, Ipv6Mreq.SIZE));
+        }
+    }
+
+    /** IP(V6)_MULTICAST_LOOP ({@code loopback}) or IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS. */
+    void multicastOption(DatagramEndpoint e, boolean loopback, int value) {
+        core.assertInLoop();
+        core.countSyscalls(1);
+        if (e.family == AF_INET) {
+            Sockets.setInt(e.fd, IPPROTO_IP, loopback ? IP_MULTICAST_LOOP : IP_MULTICAST_TTL, value);
+        } else {
+            Sockets.setInt(e.fd, IPPROTO_IPV6, loopback ? IPV6_MULTICAST_LOOP : IPV6_MULTICAST_HOPS, value);
+        }
     }
 
     void close(DatagramEndpoint e) {

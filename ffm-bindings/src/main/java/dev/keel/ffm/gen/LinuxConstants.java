@@ -224,6 +224,17 @@ public final class LinuxConstants {
     public static final int UDP_GRO = 0x68;
     public static final int MSG_CTRUNC = 8;
     public static final int MSG_ERRQUEUE = 0x2000;
+    public static final int IP_ADD_MEMBERSHIP = 0x23;
+    public static final int IP_DROP_MEMBERSHIP = 0x24;
+    public static final int IP_MULTICAST_LOOP = 0x22;
+    public static final int IP_MULTICAST_TTL = 0x21;
+    public static final int IP_MULTICAST_IF = 0x20;
+    public static final int IPV6_JOIN_GROUP = 0x14;
+    public static final int IPV6_LEAVE_GROUP = 0x15;
+    public static final int IPV6_MULTICAST_LOOP = 0x13;
+    public static final int IPV6_MULTICAST_HOPS = 0x12;
+    public static final int IPV6_MULTICAST_IF = 0x11;
+    public static final int CLONE_NEWNET = 0x40000000;
     public static final int TCP_NODELAY = 1;
     public static final int TCP_CORK = 3;
     public static final int TCP_QUICKACK = 0xc;

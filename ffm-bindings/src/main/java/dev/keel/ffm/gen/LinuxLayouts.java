@@ -404,6 +404,34 @@ public final class LinuxLayouts {
         public static final long FLAGS_SIZE = 4;
     }
 
+    /** Layout of {@code struct ip_mreqn}. */
+    public static final class IpMreqn {
+        private IpMreqn() {
+        }
+
+        public static final long SIZE = 12;
+        public static final long ALIGNMENT = 4;
+        public static final long IMR_MULTIADDR = 0;
+        public static final long IMR_MULTIADDR_SIZE = 4;
+        public static final long IMR_ADDRESS = 4;
+        public static final long IMR_ADDRESS_SIZE = 4;
+        public static final long IMR_IFINDEX = 8;
+        public static final long IMR_IFINDEX_SIZE = 4;
+    }
+
+    /** Layout of {@code struct ipv6_mreq}. */
+    public static final class Ipv6Mreq {
+        private Ipv6Mreq() {
+        }
+
+        public static final long SIZE = 20;
+        public static final long ALIGNMENT = 4;
+        public static final long IPV6MR_MULTIADDR = 0;
+        public static final long IPV6MR_MULTIADDR_SIZE = 16;
+        public static final long IPV6MR_INTERFACE = 16;
+        public static final long IPV6MR_INTERFACE_SIZE = 4;
+    }
+
     /** Layout of {@code struct linger}. */
     public static final class Linger {
         private Linger() {
