@@ -16,8 +16,10 @@ public final class DatagramOptions {
     final int socketReceiveBuffer;
     final int socketSendBuffer;
     final InetSocketAddress connectTo;
+    final int sendSegmentSize;
 
     private DatagramOptions(Builder b) {
+        sendSegmentSize = b.sendSegmentSize;
         batchSize = b.batchSize;
         maxDatagramSize = b.maxDatagramSize;
         sendQueue = b.sendQueue;
@@ -66,6 +68,7 @@ public final class DatagramOptions {
         private int socketReceiveBuffer;
         private int socketSendBuffer;
         private InetSocketAddress connectTo;
+        private int sendSegmentSize;
 
         private Builder() {
         }
@@ -122,6 +125,20 @@ public final class DatagramOptions {
         /** Connects the endpoint to one peer: only its datagrams arrive, and ICMP errors are reported. */
         public Builder connectTo(InetSocketAddress peer) {
             connectTo = peer;
+            return this;
+        }
+
+        /**
+         * UDP_SEGMENT (GSO): a datagram sent longer than {@code bytes} leaves as a train of
+         * {@code bytes}-sized datagrams (the last one shorter) cut by the kernel or the NIC, one
+         * send for up to 64 of them; raise {@link #maxDatagramSize} to the train's length.
+         * 0 (default): off. Opening fails with setsockopt's errno where the kernel refuses.
+         */
+        public Builder sendSegmentSize(int bytes) {
+            if (bytes < 0 || bytes > MAX_DATAGRAM) {
+                throw new IllegalArgumentException("sendSegmentSize must be 0.." + MAX_DATAGRAM + ": " + bytes);
+            }
+            sendSegmentSize = bytes;
             return this;
         }
 

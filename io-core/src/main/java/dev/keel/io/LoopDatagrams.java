@@ -34,6 +34,8 @@ import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SO_RCVBUF;
 import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
 import static dev.keel.ffm.gen.LinuxConstants.SO_SNDBUF;
+import static dev.keel.ffm.gen.LinuxConstants.SOL_UDP;
+import static dev.keel.ffm.gen.LinuxConstants.UDP_SEGMENT;
 
 /**
  * The datagram endpoints of one loop: their table (at most {@link DatagramDriver#MAX_ENDPOINTS}),
@@ -72,6 +74,9 @@ final class LoopDatagrams implements DatagramSink {
             }
             if (o.socketSendBuffer > 0) {
                 Sockets.setInt(fd, SOL_SOCKET, SO_SNDBUF, o.socketSendBuffer);
+            }
+            if (o.sendSegmentSize > 0) {
+                Sockets.setInt(fd, SOL_UDP, UDP_SEGMENT, o.sendSegmentSize);
             }
             Sockets.bind(fd, name, SocketAddresses.write(local, name));
             if (o.connectTo != null) {

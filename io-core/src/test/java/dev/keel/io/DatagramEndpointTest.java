@@ -278,4 +278,46 @@ class DatagramEndpointTest {
             });
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
+    @Timeout(60)
+    void shouldSendATrainOfSegmentsInOneDatagramSendWithGso(Transport transport) throws Exception {
+        int segment = 1000;
+        int count = 16;
+        try (EventLoopGroup g = group(transport, 1); DatagramSocket c = client(); Arena arena = Arena.ofShared()) {
+            byte[] train = new byte[segment * count];
+            for (int k = 0; k < count; k++) {
+                byte[] part = new byte[segment];
+                fill(part, segment, k);
+                System.arraycopy(part, 0, train, k * segment, segment);
+            }
+            MemorySegment data = arena.allocate(train.length);
+            MemorySegment.copy(train, 0, data, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, train.length);
+            EventLoop loop = g.loops().get(0);
+            DatagramEndpoint e;
+            try {
+                e = loop.openDatagramAsync(new InetSocketAddress(LOOPBACK, 0), DatagramOptions.builder()
+                        .sendSegmentSize(segment).maxDatagramSize(train.length).build(), (x, d) -> { })
+                        .get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException refused) {
+                org.junit.jupiter.api.Assumptions.abort("the kernel refuses UDP_SEGMENT: " + refused.getCause());
+                return;
+            }
+            InetSocketAddress to = (InetSocketAddress) c.getLocalSocketAddress();
+            CompletableFuture<Boolean> queued = new CompletableFuture<>();
+            loop.execute(() -> queued.complete(e.sendTo(to, data, 0, train.length)));
+            assertTrue(queued.get(10, TimeUnit.SECONDS));
+            byte[] in = new byte[2 * segment];
+            byte[] expected = new byte[segment];
+            for (int k = 0; k < count; k++) {
+                DatagramPacket p = new DatagramPacket(in, in.length);
+                c.receive(p);
+                assertEquals(segment, p.getLength(), "segment " + k + " is one datagram of the segment size");
+                fill(expected, segment, k);
+                assertArrayEquals(expected, java.util.Arrays.copyOf(in, segment), "bytes of segment " + k);
+            }
+            assertEquals(1, loop.stats().datagramsOut(), "the train left in one send");
+        }
+    }
 }

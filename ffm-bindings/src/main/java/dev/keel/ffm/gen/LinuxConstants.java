@@ -220,6 +220,7 @@ public final class LinuxConstants {
     public static final int IPPROTO_TCP = 6;
     public static final int IPV6_V6ONLY = 0x1a;
     public static final int IPPROTO_UDP = 0x11;
+    public static final int SOL_UDP = 0x11;
     public static final int UDP_SEGMENT = 0x67;
     public static final int UDP_GRO = 0x68;
     public static final int MSG_CTRUNC = 8;
