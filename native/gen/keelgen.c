@@ -169,6 +169,8 @@ static void constants(void) {
     C(IP_ADD_MEMBERSHIP); C(IP_DROP_MEMBERSHIP); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_TTL); C(IP_MULTICAST_IF);
     C(IPV6_JOIN_GROUP); C(IPV6_LEAVE_GROUP); C(IPV6_MULTICAST_LOOP); C(IPV6_MULTICAST_HOPS); C(IPV6_MULTICAST_IF);
     C(CLONE_NEWNET);
+    constant("CMSG_SPACE_INT", (long long) CMSG_SPACE(sizeof(int)));
+    constant("CMSG_DATA_OFFSET", (long long) CMSG_LEN(0));
     C(TCP_NODELAY); C(TCP_CORK); C(TCP_QUICKACK); C(TCP_DEFER_ACCEPT); C(TCP_KEEPIDLE); C(TCP_KEEPINTVL);
     C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT);
     C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_MORE); C(MSG_WAITALL); C(MSG_TRUNC); C(MSG_ZEROCOPY);
@@ -354,6 +356,10 @@ static void layouts(void) {
 
     S(Ipv6Mreq, struct ipv6_mreq);
     F(struct ipv6_mreq, ipv6mr_multiaddr, IPV6MR_MULTIADDR); F(struct ipv6_mreq, ipv6mr_interface, IPV6MR_INTERFACE); E();
+
+    S(Cmsghdr, struct cmsghdr);
+    F(struct cmsghdr, cmsg_len, CMSG_LEN); F(struct cmsghdr, cmsg_level, CMSG_LEVEL);
+    F(struct cmsghdr, cmsg_type, CMSG_TYPE); E();
 
     S(Linger, struct linger);
     F(struct linger, l_onoff, L_ONOFF); F(struct linger, l_linger, L_LINGER); E();

@@ -28,11 +28,14 @@ public final class Datagram {
     private MemorySegment sender;
     private int senderLength;
     private int flags;
+    private int segmentSize;
 
     Datagram() {
     }
 
-    void set(MemorySegment payload, int length, int fullLength, MemorySegment sender, int senderLength, int flags) {
+    void set(MemorySegment payload, int length, int fullLength, MemorySegment sender, int senderLength, int flags,
+             int segmentSize) {
+        this.segmentSize = segmentSize;
         this.payload = payload;
         this.length = length;
         this.fullLength = fullLength;
@@ -62,6 +65,14 @@ public final class Datagram {
     /** The datagram's size on the wire: above {@link #length} when {@link #truncated}. */
     public int fullLength() {
         return fullLength;
+    }
+
+    /**
+     * With {@link DatagramOptions.Builder#receiveGro}: the size of each datagram of a train the
+     * kernel coalesced into this one (the last may be shorter), 0 when this is one datagram.
+     */
+    public int segmentSize() {
+        return segmentSize;
     }
 
     /** The sender's {@code struct sockaddr} (sockaddr_in or sockaddr_in6), {@link #senderLength} bytes. */

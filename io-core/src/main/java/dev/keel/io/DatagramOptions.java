@@ -17,8 +17,10 @@ public final class DatagramOptions {
     final int socketSendBuffer;
     final InetSocketAddress connectTo;
     final int sendSegmentSize;
+    final boolean receiveGro;
 
     private DatagramOptions(Builder b) {
+        receiveGro = b.receiveGro;
         sendSegmentSize = b.sendSegmentSize;
         batchSize = b.batchSize;
         maxDatagramSize = b.maxDatagramSize;
@@ -69,6 +71,7 @@ public final class DatagramOptions {
         private int socketSendBuffer;
         private InetSocketAddress connectTo;
         private int sendSegmentSize;
+        private boolean receiveGro;
 
         private Builder() {
         }
@@ -139,6 +142,17 @@ public final class DatagramOptions {
                 throw new IllegalArgumentException("sendSegmentSize must be 0.." + MAX_DATAGRAM + ": " + bytes);
             }
             sendSegmentSize = bytes;
+            return this;
+        }
+
+        /**
+         * UDP_GRO: the kernel may hand over a train of datagrams from one sender as one, with
+         * {@link Datagram#segmentSize} saying where to cut it; size {@link #maxDatagramSize} for
+         * a whole train (up to 64 KiB) or it is reported truncated. Opening fails with
+         * setsockopt's errno where the kernel refuses.
+         */
+        public Builder receiveGro(boolean on) {
+            receiveGro = on;
             return this;
         }
 

@@ -35,6 +35,7 @@ import static dev.keel.ffm.gen.LinuxConstants.SO_RCVBUF;
 import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
 import static dev.keel.ffm.gen.LinuxConstants.SO_SNDBUF;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_UDP;
+import static dev.keel.ffm.gen.LinuxConstants.UDP_GRO;
 import static dev.keel.ffm.gen.LinuxConstants.UDP_SEGMENT;
 
 /**
@@ -74,6 +75,9 @@ final class LoopDatagrams implements DatagramSink {
             }
             if (o.socketSendBuffer > 0) {
                 Sockets.setInt(fd, SOL_SOCKET, SO_SNDBUF, o.socketSendBuffer);
+            }
+            if (o.receiveGro) {
+                Sockets.setInt(fd, SOL_UDP, UDP_GRO, 1);
             }
             if (o.sendSegmentSize > 0) {
                 Sockets.setInt(fd, SOL_UDP, UDP_SEGMENT, o.sendSegmentSize);
@@ -168,7 +172,7 @@ final class LoopDatagrams implements DatagramSink {
 
     @Override
     public void received(int id, MemorySegment payload, int length, int fullLength, MemorySegment name,
-                         int nameLength, int msgFlags) {
+                         int nameLength, int msgFlags, int segmentSize) {
         DatagramEndpoint e = endpoints[id];
         LoopStats stats = core.stats;
         stats.datagramsIn++;
@@ -178,7 +182,7 @@ final class LoopDatagrams implements DatagramSink {
         if (e == null || e.closed) {
             return;
         }
-        datagram.set(payload, length, fullLength, name, nameLength, msgFlags);
+        datagram.set(payload, length, fullLength, name, nameLength, msgFlags, segmentSize);
         try {
             e.handler.onDatagram(e, datagram);
         } catch (RuntimeException t) {

@@ -432,6 +432,21 @@ public final class LinuxLayouts {
         public static final long IPV6MR_INTERFACE_SIZE = 4;
     }
 
+    /** Layout of {@code struct cmsghdr}. */
+    public static final class Cmsghdr {
+        private Cmsghdr() {
+        }
+
+        public static final long SIZE = 16;
+        public static final long ALIGNMENT = 8;
+        public static final long CMSG_LEN = 0;
+        public static final long CMSG_LEN_SIZE = 8;
+        public static final long CMSG_LEVEL = 8;
+        public static final long CMSG_LEVEL_SIZE = 4;
+        public static final long CMSG_TYPE = 12;
+        public static final long CMSG_TYPE_SIZE = 4;
+    }
+
     /** Layout of {@code struct linger}. */
     public static final class Linger {
         private Linger() {

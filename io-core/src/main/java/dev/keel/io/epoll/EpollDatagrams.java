@@ -8,6 +8,7 @@ import dev.keel.ffm.gen.Errno;
 import dev.keel.ffm.gen.LinuxLayouts.Iovec;
 import dev.keel.ffm.gen.LinuxLayouts.Mmsghdr;
 import dev.keel.ffm.gen.LinuxLayouts.Msghdr;
+import dev.keel.io.loop.DatagramControl;
 import dev.keel.io.loop.DatagramDriver;
 import dev.keel.io.loop.DatagramSendRing;
 import dev.keel.io.loop.DatagramSink;
@@ -22,6 +23,7 @@ import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Datagram endpoints on epoll: each socket in the loop's epoll set (level-triggered, token
@@ -56,6 +58,11 @@ final class EpollDatagrams extends DatagramDriver {
         java.util.Arrays.fill(fds, -1);
     }
 
+    /** Offset of the control areas in an endpoint's receive memory of {@code batch} slots. */
+    private static long controlsAt(int batch) {
+        return Mmsghdr.SIZE * batch + Iovec.SIZE * batch + SocketAddresses.STORAGE_SIZE * batch;
+    }
+
     static long tokenOf(int id) {
         return TOKEN_BASE - id;
     }
@@ -72,13 +79,15 @@ final class EpollDatagrams extends DatagramDriver {
     public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram, int receiveBuffers) {
         Arena arena = Arena.ofConfined();
         long names = Mmsghdr.SIZE * batch + Iovec.SIZE * batch;
-        long payloads = names + SocketAddresses.STORAGE_SIZE * batch;
+        long controls = names + SocketAddresses.STORAGE_SIZE * batch;
+        long payloads = controls + (long) DatagramControl.SPACE * batch;
         MemorySegment m = arena.allocate(payloads + (long) maxDatagram * batch, 64);
         for (int i = 0; i < batch; i++) {
             long iov = Mmsghdr.SIZE * batch + Iovec.SIZE * i;
             Datagrams.setIovec(m, iov, m.address() + payloads + (long) maxDatagram * i, maxDatagram);
             Datagrams.setMsghdr(m, Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR, m.address() + names
-                    + SocketAddresses.STORAGE_SIZE * i, (int) SocketAddresses.STORAGE_SIZE, m.address() + iov, 0, 0);
+                    + SocketAddresses.STORAGE_SIZE * i, (int) SocketAddresses.STORAGE_SIZE, m.address() + iov,
+                    m.address() + controls + (long) DatagramControl.SPACE * i, DatagramControl.SPACE);
         }
         payloadViews[id] = new MemorySegment[batch];
         nameViews[id] = new MemorySegment[batch];
@@ -108,6 +117,7 @@ final class EpollDatagrams extends DatagramDriver {
             long h = Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR;
             m.set(JAVA_INT, h + Msghdr.MSG_NAMELEN, (int) SocketAddresses.STORAGE_SIZE);
             m.set(JAVA_INT, h + Msghdr.MSG_FLAGS, 0);
+            m.set(JAVA_LONG, h + Msghdr.MSG_CONTROLLEN, DatagramControl.SPACE);
         }
         loop.countSyscalls(1);
         // MSG_TRUNC: msg_len says the datagram's real size, even when it was cut.
@@ -126,7 +136,10 @@ final class EpollDatagrams extends DatagramDriver {
             int len = m.get(JAVA_INT, h + Mmsghdr.MSG_LEN);
             int nameLen = m.get(JAVA_INT, h + Mmsghdr.MSG_HDR + Msghdr.MSG_NAMELEN);
             int flags = m.get(JAVA_INT, h + Mmsghdr.MSG_HDR + Msghdr.MSG_FLAGS);
-            sink.received(id, payloadView[i], Math.min(len, size), len, nameView[i], nameLen, flags);
+            long controlLen = m.get(JAVA_LONG, h + Mmsghdr.MSG_HDR + Msghdr.MSG_CONTROLLEN);
+            int segment = DatagramControl.groSegmentSize(m, controlsAt(batch) + (long) DatagramControl.SPACE * i,
+                    controlLen);
+            sink.received(id, payloadView[i], Math.min(len, size), len, nameView[i], nameLen, flags, segment);
         }
     }
 

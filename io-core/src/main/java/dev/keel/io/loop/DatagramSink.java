@@ -11,10 +11,12 @@ public interface DatagramSink {
     /**
      * A datagram for endpoint {@code id}: {@code length} bytes of {@code payload} (which is at
      * least that long), {@code fullLength} its size on the wire, its sender's sockaddr in the
-     * first {@code nameLength} bytes of {@code name}, and the kernel's message flags (MSG_TRUNC: the datagram was longer than the buffer).
+     * first {@code nameLength} bytes of {@code name}, the kernel's message flags (MSG_TRUNC: the
+     * datagram was longer than the buffer), and the segment size when the kernel coalesced a
+     * train of datagrams into this one (UDP_GRO), else 0.
      */
     void received(int id, MemorySegment payload, int length, int fullLength, MemorySegment name, int nameLength,
-                  int msgFlags);
+                  int msgFlags, int segmentSize);
 
     /** The socket of endpoint {@code id} reported {@code errno} (an ICMP error such as ECONNREFUSED). */
     void failed(int id, int errno);

@@ -10,6 +10,7 @@ import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.gen.Errno;
 import dev.keel.ffm.gen.LinuxLayouts.IoUringRecvmsgOut;
 import dev.keel.ffm.gen.LinuxLayouts.Msghdr;
+import dev.keel.io.loop.DatagramControl;
 import dev.keel.io.loop.DatagramDriver;
 import dev.keel.io.loop.DatagramSendRing;
 import dev.keel.io.loop.DatagramSink;
@@ -40,6 +41,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 final class UringDatagrams extends DatagramDriver {
     private static final long HEADER = IoUringRecvmsgOut.SIZE;
     private static final long NAME = SocketAddresses.STORAGE_SIZE;
+    private static final long CONTROL = DatagramControl.SPACE;
 
     private final PollerHost loop;
     private final UringPoller poller;
@@ -72,10 +74,10 @@ final class UringDatagrams extends DatagramDriver {
     @Override
     public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram, int receiveBuffers) {
         Arena arena = Arena.ofConfined();
-        int size = (int) (HEADER + NAME + maxDatagram);
+        int size = (int) (HEADER + NAME + CONTROL + maxDatagram);
         MemorySegment m = arena.allocate(Msghdr.SIZE + (long) size * receiveBuffers, 64);
-        // The msghdr only tells the kernel how much room the name (and no control data) take.
-        Datagrams.setMsghdr(m, 0, 0, (int) NAME, 0, 0, 0);
+        // The msghdr only tells the kernel how much room the name and the control data take.
+        Datagrams.setMsghdr(m, 0, 0, (int) NAME, 0, 0, CONTROL);
         ProvidedBufferRing group = ProvidedBufferRing.register(ring, receiveBuffers, 1 + id);
         for (int bid = 0; bid < receiveBuffers; bid++) {
             group.add(m.address() + Msghdr.SIZE + (long) size * bid, size, bid, bid);
@@ -85,7 +87,7 @@ final class UringDatagrams extends DatagramDriver {
         nameViews[id] = new MemorySegment[receiveBuffers];
         for (int bid = 0; bid < receiveBuffers; bid++) {
             long at = Msghdr.SIZE + (long) size * bid;
-            payloadViews[id][bid] = m.asSlice(at + HEADER + NAME, maxDatagram);
+            payloadViews[id][bid] = m.asSlice(at + HEADER + NAME + CONTROL, maxDatagram);
             nameViews[id][bid] = m.asSlice(at + HEADER, NAME);
         }
         fds[id] = fd;
@@ -147,9 +149,11 @@ final class UringDatagrams extends DatagramDriver {
         int nameLen = v.get(JAVA_INT, at + IoUringRecvmsgOut.NAMELEN);
         int payloadLen = v.get(JAVA_INT, at + IoUringRecvmsgOut.PAYLOADLEN);
         int msgFlags = v.get(JAVA_INT, at + IoUringRecvmsgOut.FLAGS);
-        int got = (int) Math.min(payloadLen, res - HEADER - NAME);
+        int controlLen = v.get(JAVA_INT, at + IoUringRecvmsgOut.CONTROLLEN);
+        int segment = DatagramControl.groSegmentSize(v, at + HEADER + NAME, Math.min(controlLen, CONTROL));
+        int got = (int) Math.min(payloadLen, res - HEADER - NAME - CONTROL);
         sink.received(id, payloadViews[id][bid], got, payloadLen, nameViews[id][bid], (int) Math.min(nameLen, NAME),
-                msgFlags);
+                msgFlags, segment);
     }
 
     @Override
