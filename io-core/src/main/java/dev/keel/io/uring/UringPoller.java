@@ -7,6 +7,8 @@ import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.DatagramDriver;
+import dev.keel.io.loop.DatagramSink;
 import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
@@ -29,6 +31,8 @@ import static dev.keel.io.uring.UringOps.OP_CANCEL;
 import static dev.keel.io.uring.UringOps.OP_CLOSE;
 import static dev.keel.io.uring.UringOps.OP_CONNECT;
 import static dev.keel.io.uring.UringOps.OP_FILES_UPDATE;
+import static dev.keel.io.uring.UringOps.OP_DGRAM_RECV;
+import static dev.keel.io.uring.UringOps.OP_DGRAM_SEND;
 import static dev.keel.io.uring.UringOps.OP_FILE_IN;
 import static dev.keel.io.uring.UringOps.OP_FILE_OUT;
 import static dev.keel.io.uring.UringOps.OP_IGNORE;
@@ -120,6 +124,7 @@ public final class UringPoller extends Poller {
     private UringConnects connects;
     private UringFiles fileSteps;
     private FileRegions files;
+    private UringDatagrams datagrams;
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -178,6 +183,9 @@ public final class UringPoller extends Poller {
     @Override
     public int poll(int timeoutMillis) {
         flushDirty();
+        if (datagrams != null) {
+            datagrams.flush();
+        }
         if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
             long spinUntil = loop.now() + options.busyPollNanos();
             do {
@@ -221,6 +229,8 @@ public final class UringPoller extends Poller {
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_CONNECT -> connects.completed(slot, res);
             case OP_FILES_UPDATE -> connects.adopted(slot, res);
+            case OP_DGRAM_RECV -> datagrams.recvDone(slot, res, flags);
+            case OP_DGRAM_SEND -> datagrams.sendDone(slot, res);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
                 loop.countSyscalls(1);
@@ -516,12 +526,15 @@ public final class UringPoller extends Poller {
             return;
         }
         stopAccepting();
-        while ((zombies > 0 || acceptor.armed()) && System.nanoTime() - deadlineNanos < 0) {
+        if (datagrams != null) {
+            datagrams.closeAll();
+        }
+        while ((zombies > 0 || acceptor.armed() || datagramsBusy()) && System.nanoTime() - deadlineNanos < 0) {
             flushDirty();
             pass.enterAndWait(10);
             pass.reap();
         }
-        drained = zombies == 0;
+        drained = zombies == 0 && !datagramsBusy();
         if (!drained) {
             LOG.log(System.Logger.Level.WARNING, loop.name() + ": io_uring still holds " + zombies
                     + " closed connections after the shutdown deadline; their buffers are not freed");
@@ -541,6 +554,18 @@ public final class UringPoller extends Poller {
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */
     public long adoptedWrites() {
         return receives.adoptedWrites();
+    }
+
+    private boolean datagramsBusy() {
+        return datagrams != null && datagrams.busy();
+    }
+
+    @Override
+    public DatagramDriver datagrams(DatagramSink sink) {
+        if (datagrams == null) {
+            datagrams = new UringDatagrams(sink, loop, this, ring);
+        }
+        return datagrams;
     }
 
     @Override
@@ -567,6 +592,9 @@ public final class UringPoller extends Poller {
         } finally {
             if (ring != null) {
                 ring.close();
+            }
+            if (datagrams != null && drained) {
+                datagrams.freeAll(); // the ring is gone and held nothing more
             }
         }
     }

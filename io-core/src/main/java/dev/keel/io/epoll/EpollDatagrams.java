@@ -1,0 +1,229 @@
+package dev.keel.io.epoll;
+
+import dev.keel.ffm.Datagrams;
+import dev.keel.ffm.Epoll;
+import dev.keel.ffm.Files;
+import dev.keel.ffm.SocketAddresses;
+import dev.keel.ffm.gen.Errno;
+import dev.keel.ffm.gen.LinuxLayouts.Iovec;
+import dev.keel.ffm.gen.LinuxLayouts.Mmsghdr;
+import dev.keel.ffm.gen.LinuxLayouts.Msghdr;
+import dev.keel.io.loop.DatagramControl;
+import dev.keel.io.loop.DatagramDriver;
+import dev.keel.io.loop.DatagramSendRing;
+import dev.keel.io.loop.DatagramSink;
+import dev.keel.io.loop.PollerHost;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLERR;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Datagram endpoints on epoll: each socket in the loop's epoll set (level-triggered, token
+ * {@link #tokenOf}); readable means one recvmmsg(2) of up to a batch into the endpoint's
+ * receive slots, each datagram handed to the sink with its sender; queued sends leave with one
+ * sendmmsg(2) per flush (two when the send ring wraps). A send the kernel refuses — EAGAIN on
+ * a full socket buffer, or an ICMP error — drops what was queued, counted and reported, never
+ * retried: UDP has no flow control to wait for.
+ */
+final class EpollDatagrams extends DatagramDriver {
+    /** Epoll tokens of endpoints: {@code TOKEN_BASE - id}, below the poller's own negative tokens. */
+    static final long TOKEN_BASE = -1_000L;
+
+    private final PollerHost loop;
+    private final int epfd;
+    private final int[] fds = new int[MAX_ENDPOINTS];
+    private final DatagramSendRing[] rings = new DatagramSendRing[MAX_ENDPOINTS];
+    private final MemorySegment[] receives = new MemorySegment[MAX_ENDPOINTS];
+    /** Per endpoint, per receive slot: the payload and sockaddr views handed to the sink, made once. */
+    private final MemorySegment[][] payloadViews = new MemorySegment[MAX_ENDPOINTS][];
+    private final MemorySegment[][] nameViews = new MemorySegment[MAX_ENDPOINTS][];
+    private final Arena[] arenas = new Arena[MAX_ENDPOINTS];
+    private final int[] batches = new int[MAX_ENDPOINTS];
+    private final int[] slotSizes = new int[MAX_ENDPOINTS];
+    private final boolean[] dirty = new boolean[MAX_ENDPOINTS];
+    private boolean anyDirty;
+
+    EpollDatagrams(DatagramSink sink, PollerHost loop, int epfd) {
+        super(sink);
+        this.loop = loop;
+        this.epfd = epfd;
+        java.util.Arrays.fill(fds, -1);
+    }
+
+    /** Offset of the control areas in an endpoint's receive memory of {@code batch} slots. */
+    private static long controlsAt(int batch) {
+        return Mmsghdr.SIZE * batch + Iovec.SIZE * batch + SocketAddresses.STORAGE_SIZE * batch;
+    }
+
+    static long tokenOf(int id) {
+        return TOKEN_BASE - id;
+    }
+
+    static boolean isToken(long token) {
+        return token <= TOKEN_BASE && token > TOKEN_BASE - MAX_ENDPOINTS;
+    }
+
+    /**
+     * Receive memory of one endpoint: {@code batch} slots laid out as an mmsghdr array, then
+     * iovecs, sockaddrs, and payloads of {@code maxDatagram} bytes.
+     */
+    @Override
+    public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram, int receiveBuffers) {
+        Arena arena = Arena.ofConfined();
+        long names = Mmsghdr.SIZE * batch + Iovec.SIZE * batch;
+        long controls = names + SocketAddresses.STORAGE_SIZE * batch;
+        long payloads = controls + (long) DatagramControl.SPACE * batch;
+        MemorySegment m = arena.allocate(payloads + (long) maxDatagram * batch, 64);
+        for (int i = 0; i < batch; i++) {
+            long iov = Mmsghdr.SIZE * batch + Iovec.SIZE * i;
+            Datagrams.setIovec(m, iov, m.address() + payloads + (long) maxDatagram * i, maxDatagram);
+            Datagrams.setMsghdr(m, Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR, m.address() + names
+                    + SocketAddresses.STORAGE_SIZE * i, (int) SocketAddresses.STORAGE_SIZE, m.address() + iov,
+                    m.address() + controls + (long) DatagramControl.SPACE * i, DatagramControl.SPACE);
+        }
+        payloadViews[id] = new MemorySegment[batch];
+        nameViews[id] = new MemorySegment[batch];
+        for (int i = 0; i < batch; i++) {
+            payloadViews[id][i] = m.asSlice(payloads + (long) maxDatagram * i, maxDatagram);
+            nameViews[id][i] = m.asSlice(names + SocketAddresses.STORAGE_SIZE * i, SocketAddresses.STORAGE_SIZE);
+        }
+        fds[id] = fd;
+        rings[id] = sends;
+        receives[id] = m;
+        arenas[id] = arena;
+        batches[id] = batch;
+        slotSizes[id] = maxDatagram;
+        loop.countSyscalls(1);
+        Epoll.ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN, tokenOf(id));
+    }
+
+    /** Epoll reported endpoint {@code id} ready. */
+    void ready(int id, int events) {
+        int fd = fds[id];
+        if (fd < 0) {
+            return;
+        }
+        MemorySegment m = receives[id];
+        int batch = batches[id];
+        for (int i = 0; i < batch; i++) {
+            long h = Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR;
+            m.set(JAVA_INT, h + Msghdr.MSG_NAMELEN, (int) SocketAddresses.STORAGE_SIZE);
+            m.set(JAVA_INT, h + Msghdr.MSG_FLAGS, 0);
+            m.set(JAVA_LONG, h + Msghdr.MSG_CONTROLLEN, DatagramControl.SPACE);
+        }
+        loop.countSyscalls(1);
+        // MSG_TRUNC: msg_len says the datagram's real size, even when it was cut.
+        int n = Datagrams.recvmmsg(fd, m, batch, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0) {
+            if (n != -Errno.EAGAIN && n != -Errno.EINTR) {
+                sink.failed(id, -n); // a pending socket error (ICMP) is reported and cleared by this call
+            }
+            return;
+        }
+        int size = slotSizes[id];
+        MemorySegment[] payloadView = payloadViews[id];
+        MemorySegment[] nameView = nameViews[id];
+        for (int i = 0; i < n && fds[id] == fd; i++) {
+            long h = Mmsghdr.SIZE * i;
+            int len = m.get(JAVA_INT, h + Mmsghdr.MSG_LEN);
+            int nameLen = m.get(JAVA_INT, h + Mmsghdr.MSG_HDR + Msghdr.MSG_NAMELEN);
+            int flags = m.get(JAVA_INT, h + Mmsghdr.MSG_HDR + Msghdr.MSG_FLAGS);
+            long controlLen = m.get(JAVA_LONG, h + Mmsghdr.MSG_HDR + Msghdr.MSG_CONTROLLEN);
+            int segment = DatagramControl.groSegmentSize(m, controlsAt(batch) + (long) DatagramControl.SPACE * i,
+                    controlLen);
+            sink.received(id, payloadView[i], Math.min(len, size), len, nameView[i], nameLen, flags, segment);
+        }
+    }
+
+    @Override
+    public void queued(int id) {
+        DatagramSendRing r = rings[id];
+        if (r.unsubmitted() == r.capacity()) {
+            send(id);
+        } else if (!dirty[id]) {
+            dirty[id] = true;
+            anyDirty = true;
+        }
+    }
+
+    @Override
+    public void flush() {
+        if (!anyDirty) {
+            return;
+        }
+        anyDirty = false;
+        for (int id = 0; id < MAX_ENDPOINTS; id++) {
+            if (dirty[id]) {
+                dirty[id] = false;
+                if (fds[id] >= 0) {
+                    send(id);
+                }
+            }
+        }
+    }
+
+    /** sendmmsg of everything queued; a refusal drops the rest of the queue, counted. */
+    private void send(int id) {
+        DatagramSendRing r = rings[id];
+        while (r.unsubmitted() > 0) {
+            int n = r.contiguousUnsubmitted();
+            int first = r.firstUnsubmitted();
+            loop.countSyscalls(1);
+            int sent = Datagrams.sendmmsg(fds[id], r.headersFrom(first), n, MSG_DONTWAIT);
+            if (sent < 0) {
+                if (sent == -Errno.EINTR) {
+                    continue;
+                }
+                if (sent != -Errno.EAGAIN) {
+                    sink.failed(id, -sent); // an ICMP error met by the send
+                }
+                if (fds[id] >= 0) {
+                    sink.sendDropped(id, r.dropUnsubmitted(), -sent);
+                }
+                return;
+            }
+            r.submitted(sent);
+            r.release(sent);
+            sink.sent(id, sent);
+        }
+    }
+
+    @Override
+    public void close(int id) {
+        int fd = fds[id];
+        if (fd < 0) {
+            return;
+        }
+        fds[id] = -1;
+        dirty[id] = false;
+        loop.countSyscalls(1);
+        Files.closeQuietly(fd); // also leaves the epoll set
+        arenas[id].close();
+        arenas[id] = null;
+        receives[id] = null;
+        payloadViews[id] = null;
+        nameViews[id] = null;
+        rings[id] = null;
+        sink.released(id);
+    }
+
+    @Override
+    public void closeAll() {
+        for (int id = 0; id < MAX_ENDPOINTS; id++) {
+            close(id);
+        }
+    }
+
+    /** Whether EPOLLERR alone (no EPOLLIN) still needs a read to learn the error. */
+    static boolean wantsRead(int events) {
+        return (events & (EPOLLIN | EPOLLERR)) != 0;
+    }
+}
