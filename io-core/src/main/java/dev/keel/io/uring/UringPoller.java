@@ -22,7 +22,6 @@ import dev.keel.ffm.gen.Errno;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
-import static dev.keel.io.uring.UringOps.ADOPTING;
 import static dev.keel.io.uring.UringOps.CLOSE_DEFERRED;
 import static dev.keel.io.uring.UringOps.EOF_HELD;
 import static dev.keel.io.uring.UringOps.FILE_WAIT;
@@ -50,10 +49,7 @@ import static dev.keel.io.uring.UringOps.STARVED;
 import static dev.keel.io.uring.UringOps.userData;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLOUT;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_ALL;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_ASYNC_CANCEL_FD_FIXED;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
-import static dev.keel.ffm.gen.LinuxConstants.IOSQE_IO_HARDLINK;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.loop.ConnectionTable.FD;
@@ -123,6 +119,7 @@ public final class UringPoller extends Poller {
     private UringReceives receives;
     private UringConnects connects;
     private UringFiles fileSteps;
+    private UringCloses closes;
     private FileRegions files;
     private UringDatagrams datagrams;
 
@@ -174,6 +171,7 @@ public final class UringPoller extends Poller {
         connects = new UringConnects(this, loop, prep, direct, fileFlag);
         files = outbound.files();
         fileSteps = new UringFiles(this, loop, prep, outbound, options.maxConnections(), fileFlag);
+        closes = new UringCloses(this, table, pass, prep, direct, fileSteps);
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
@@ -477,47 +475,13 @@ public final class UringPoller extends Poller {
     public boolean close(int slot, Connection c) {
         receive.releaseHeld(slot);
         zombies++;
-        if (hasState(slot, ADOPTING)) {
-            return false; // the move into the fixed file table completes first, and closes what it made
-        }
-        if (hasState(slot, SHUTDOWN_BUSY)) {
-            // The kernel runs a shutdown on an io-wq worker, which looks the descriptor (or fixed
-            // slot) up only when it starts. Closed now, the number could be reused by the next
-            // accept before that, and the shutdown would hit the new connection (its first send
-            // failing with EPIPE). So the close waits for the shutdown's completion.
-            // The shutdown in flight holds the slot meanwhile.
-            table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | CLOSE_DEFERRED);
-            return false;
-        }
-        if (fileSteps.closeWaits(slot)) {
-            return false; // the close follows the splice's completion
-        }
-        cancelAndClose(slot);
+        closes.close(slot);
         return false;
     }
 
-    /**
-     * Cancels every request on the socket of retired {@code slot} and closes it through the ring,
-     * the two linked in one submission.
-     */
+    /** Cancels every request on retired {@code slot}'s socket and closes it through the ring ({@link UringCloses}). */
     void cancelAndClose(int slot) {
-        int fd = kernelFd(slot);
-        pass.reserve(2); // the cancel and the close must share a submission to stay linked
-        // Cancel every request on the socket, then close it: a request in flight holds the
-        // socket open, so without the cancel a pending recv would keep it alive. The hard link
-        // runs the close after the cancel whatever the cancel found.
-        int cancel = sqe();
-        prep.asyncCancelFd(cancel, fd, IORING_ASYNC_CANCEL_ALL | (direct ? IORING_ASYNC_CANCEL_FD_FIXED : 0),
-                userData(OP_CANCEL, slot));
-        prep.addFlags(cancel, IOSQE_IO_HARDLINK);
-        opStarted(slot, 0);
-        int close = sqe();
-        if (direct) {
-            prep.closeDirect(close, fd, userData(OP_CLOSE, slot));
-        } else {
-            prep.close(close, fd, userData(OP_CLOSE, slot));
-        }
-        opStarted(slot, 0);
+        closes.cancelAndClose(slot);
     }
 
     @Override
