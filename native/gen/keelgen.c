@@ -39,6 +39,8 @@
 #include <linux/io_uring.h>
 #include <linux/mempolicy.h>
 #include <linux/openat2.h>
+#include <linux/net_tstamp.h>
+#include <linux/errqueue.h>
 #include <linux/seccomp.h>
 
 /* The audit architecture a seccomp filter of this build checks for, from linux/audit.h. */
@@ -171,6 +173,9 @@ static void constants(void) {
     C(CLONE_NEWNET);
     constant("CMSG_SPACE_INT", (long long) CMSG_SPACE(sizeof(int)));
     constant("CMSG_DATA_OFFSET", (long long) CMSG_LEN(0));
+    constant("CMSG_ALIGNMENT", (long long) CMSG_ALIGN(1));
+    constant("CMSG_SPACE_TIMESTAMPING", (long long) CMSG_SPACE(sizeof(struct scm_timestamping)));
+    C(SO_TIMESTAMPING); C(SCM_TIMESTAMPING); C(SOF_TIMESTAMPING_RX_SOFTWARE); C(SOF_TIMESTAMPING_SOFTWARE);
     C(TCP_NODELAY); C(TCP_CORK); C(TCP_QUICKACK); C(TCP_DEFER_ACCEPT); C(TCP_KEEPIDLE); C(TCP_KEEPINTVL);
     C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT);
     C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_MORE); C(MSG_WAITALL); C(MSG_TRUNC); C(MSG_ZEROCOPY);

@@ -29,13 +29,15 @@ public final class Datagram {
     private int senderLength;
     private int flags;
     private int segmentSize;
+    private long timestampNanos;
 
     Datagram() {
     }
 
     void set(MemorySegment payload, int length, int fullLength, MemorySegment sender, int senderLength, int flags,
-             int segmentSize) {
+             int segmentSize, long timestampNanos) {
         this.segmentSize = segmentSize;
+        this.timestampNanos = timestampNanos;
         this.payload = payload;
         this.length = length;
         this.fullLength = fullLength;
@@ -73,6 +75,15 @@ public final class Datagram {
      */
     public int segmentSize() {
         return segmentSize;
+    }
+
+    /**
+     * With {@link DatagramOptions.Builder#receiveTimestamps}: when the kernel received the
+     * datagram (software timestamp, CLOCK_REALTIME, nanoseconds since the epoch); 0 otherwise.
+     * Against the wall clock at {@link DatagramHandler#onDatagram}, how long it waited in the kernel.
+     */
+    public long receivedAtNanos() {
+        return timestampNanos;
     }
 
     /** The sender's {@code struct sockaddr} (sockaddr_in or sockaddr_in6), {@link #senderLength} bytes. */

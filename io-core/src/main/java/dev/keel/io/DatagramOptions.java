@@ -18,8 +18,10 @@ public final class DatagramOptions {
     final InetSocketAddress connectTo;
     final int sendSegmentSize;
     final boolean receiveGro;
+    final boolean receiveTimestamps;
 
     private DatagramOptions(Builder b) {
+        receiveTimestamps = b.receiveTimestamps;
         receiveGro = b.receiveGro;
         sendSegmentSize = b.sendSegmentSize;
         batchSize = b.batchSize;
@@ -72,6 +74,7 @@ public final class DatagramOptions {
         private InetSocketAddress connectTo;
         private int sendSegmentSize;
         private boolean receiveGro;
+        private boolean receiveTimestamps;
 
         private Builder() {
         }
@@ -153,6 +156,12 @@ public final class DatagramOptions {
          */
         public Builder receiveGro(boolean on) {
             receiveGro = on;
+            return this;
+        }
+
+        /** SO_TIMESTAMPING software receive timestamps, read per datagram with {@link Datagram#receivedAtNanos}. */
+        public Builder receiveTimestamps(boolean on) {
+            receiveTimestamps = on;
             return this;
         }
 

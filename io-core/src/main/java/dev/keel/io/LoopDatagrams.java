@@ -34,6 +34,9 @@ import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SO_RCVBUF;
 import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
 import static dev.keel.ffm.gen.LinuxConstants.SO_SNDBUF;
+import static dev.keel.ffm.gen.LinuxConstants.SO_TIMESTAMPING;
+import static dev.keel.ffm.gen.LinuxConstants.SOF_TIMESTAMPING_RX_SOFTWARE;
+import static dev.keel.ffm.gen.LinuxConstants.SOF_TIMESTAMPING_SOFTWARE;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_UDP;
 import static dev.keel.ffm.gen.LinuxConstants.UDP_GRO;
 import static dev.keel.ffm.gen.LinuxConstants.UDP_SEGMENT;
@@ -75,6 +78,9 @@ final class LoopDatagrams implements DatagramSink {
             }
             if (o.socketSendBuffer > 0) {
                 Sockets.setInt(fd, SOL_SOCKET, SO_SNDBUF, o.socketSendBuffer);
+            }
+            if (o.receiveTimestamps) {
+                Sockets.setInt(fd, SOL_SOCKET, SO_TIMESTAMPING, SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
             }
             if (o.receiveGro) {
                 Sockets.setInt(fd, SOL_UDP, UDP_GRO, 1);
@@ -172,7 +178,7 @@ final class LoopDatagrams implements DatagramSink {
 
     @Override
     public void received(int id, MemorySegment payload, int length, int fullLength, MemorySegment name,
-                         int nameLength, int msgFlags, int segmentSize) {
+                         int nameLength, int msgFlags, int segmentSize, long timestampNanos) {
         DatagramEndpoint e = endpoints[id];
         LoopStats stats = core.stats;
         stats.datagramsIn++;
@@ -182,7 +188,7 @@ final class LoopDatagrams implements DatagramSink {
         if (e == null || e.closed) {
             return;
         }
-        datagram.set(payload, length, fullLength, name, nameLength, msgFlags, segmentSize);
+        datagram.set(payload, length, fullLength, name, nameLength, msgFlags, segmentSize, timestampNanos);
         try {
             e.handler.onDatagram(e, datagram);
         } catch (RuntimeException t) {

@@ -363,4 +363,40 @@ class DatagramEndpointTest {
             assertEquals(1, r[2], "every byte as sent");
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
+    @Timeout(60)
+    void shouldStampEveryDatagramWithTheKernelsReceiveTimeInOrder(Transport transport) throws Exception {
+        int n = 200;
+        try (EventLoopGroup g = group(transport, 1); DatagramSocket c = client()) {
+            long[] stamps = new long[n];
+            long[] handled = new long[n];
+            AtomicInteger got = new AtomicInteger();
+            CompletableFuture<Void> all = new CompletableFuture<>();
+            long before = java.time.Instant.now().toEpochMilli() * 1_000_000L;
+            DatagramEndpoint e = g.loops().get(0).openDatagramAsync(new InetSocketAddress(LOOPBACK, 0),
+                    DatagramOptions.builder().receiveTimestamps(true).build(), (x, d) -> {
+                        int i = got.getAndIncrement();
+                        stamps[i] = d.receivedAtNanos();
+                        java.time.Instant now = java.time.Instant.now();
+                        handled[i] = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+                        if (i == n - 1) {
+                            all.complete(null);
+                        }
+                    }).get(10, TimeUnit.SECONDS);
+            byte[] msg = new byte[32];
+            for (int i = 0; i < n; i++) {
+                c.send(new DatagramPacket(msg, msg.length, new InetSocketAddress(LOOPBACK, e.localPort())));
+            }
+            all.get(20, TimeUnit.SECONDS);
+            for (int i = 0; i < n; i++) {
+                assertTrue(stamps[i] >= before, "datagram " + i + " stamped after the test began: " + stamps[i]);
+                assertTrue(stamps[i] <= handled[i], "datagram " + i + " stamped before its handler ran");
+                if (i > 0) {
+                    assertTrue(stamps[i] >= stamps[i - 1], "stamps in arrival order at " + i);
+                }
+            }
+        }
+    }
 }

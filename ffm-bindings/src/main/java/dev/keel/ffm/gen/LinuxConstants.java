@@ -239,6 +239,12 @@ public final class LinuxConstants {
     public static final int CLONE_NEWNET = 0x40000000;
     public static final int CMSG_SPACE_INT = 0x18;
     public static final int CMSG_DATA_OFFSET = 0x10;
+    public static final int CMSG_ALIGNMENT = 8;
+    public static final int CMSG_SPACE_TIMESTAMPING = 0x40;
+    public static final int SO_TIMESTAMPING = 0x25;
+    public static final int SCM_TIMESTAMPING = 0x25;
+    public static final int SOF_TIMESTAMPING_RX_SOFTWARE = 8;
+    public static final int SOF_TIMESTAMPING_SOFTWARE = 0x10;
     public static final int TCP_NODELAY = 1;
     public static final int TCP_CORK = 3;
     public static final int TCP_QUICKACK = 0xc;

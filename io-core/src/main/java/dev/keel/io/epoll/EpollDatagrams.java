@@ -137,9 +137,14 @@ final class EpollDatagrams extends DatagramDriver {
             int nameLen = m.get(JAVA_INT, h + Mmsghdr.MSG_HDR + Msghdr.MSG_NAMELEN);
             int flags = m.get(JAVA_INT, h + Mmsghdr.MSG_HDR + Msghdr.MSG_FLAGS);
             long controlLen = m.get(JAVA_LONG, h + Mmsghdr.MSG_HDR + Msghdr.MSG_CONTROLLEN);
-            int segment = DatagramControl.groSegmentSize(m, controlsAt(batch) + (long) DatagramControl.SPACE * i,
-                    controlLen);
-            sink.received(id, payloadView[i], Math.min(len, size), len, nameView[i], nameLen, flags, segment);
+            if (controlLen == 0) {
+                sink.received(id, payloadView[i], Math.min(len, size), len, nameView[i], nameLen, flags, 0, 0);
+            } else {
+                long control = controlsAt(batch) + (long) DatagramControl.SPACE * i;
+                sink.received(id, payloadView[i], Math.min(len, size), len, nameView[i], nameLen, flags,
+                        DatagramControl.groSegmentSize(m, control, controlLen),
+                        DatagramControl.softwareTimestamp(m, control, controlLen));
+            }
         }
     }
 

@@ -1,24 +1,30 @@
 package dev.keel.io.loop;
 
 import dev.keel.ffm.gen.LinuxLayouts.Cmsghdr;
+import dev.keel.ffm.gen.LinuxLayouts.Timespec;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.keel.ffm.gen.LinuxConstants.CMSG_ALIGNMENT;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_DATA_OFFSET;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_SPACE_INT;
+import static dev.keel.ffm.gen.LinuxConstants.CMSG_SPACE_TIMESTAMPING;
+import static dev.keel.ffm.gen.LinuxConstants.SCM_TIMESTAMPING;
+import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_UDP;
 import static dev.keel.ffm.gen.LinuxConstants.UDP_GRO;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The control data a datagram receive asks for: room for one int-sized control message per
- * datagram ({@link #SPACE} bytes), read back here — the UDP_GRO segment size of a coalesced
- * datagram. Allocation-free.
+ * The control data a datagram receive asks for: room for a UDP_GRO segment size and an
+ * SO_TIMESTAMPING software receive timestamp per datagram ({@link #SPACE} bytes), read back
+ * here by walking the control messages the kernel wrote. Allocation-free.
  */
 public final class DatagramControl {
-    /** Control bytes reserved per received datagram: CMSG_SPACE(sizeof(int)). */
-    public static final int SPACE = CMSG_SPACE_INT;
+    /** Control bytes reserved per received datagram: CMSG_SPACE(int) + CMSG_SPACE(scm_timestamping). */
+    public static final int SPACE = CMSG_SPACE_INT + CMSG_SPACE_TIMESTAMPING;
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private DatagramControl() {
     }
@@ -28,14 +34,36 @@ public final class DatagramControl {
      * {@code length} control bytes at {@code offset} of {@code m}; 0 when there is none.
      */
     public static int groSegmentSize(MemorySegment m, long offset, long length) {
-        if (length < CMSG_DATA_OFFSET + Integer.BYTES) {
+        long data = find(m, offset, length, SOL_UDP, UDP_GRO, Integer.BYTES);
+        return data < 0 ? 0 : m.get(JAVA_INT, data);
+    }
+
+    /**
+     * The software receive timestamp (SO_TIMESTAMPING, CLOCK_REALTIME) in nanoseconds since the
+     * epoch, from the first timespec of {@code struct scm_timestamping}; 0 when there is none.
+     */
+    public static long softwareTimestamp(MemorySegment m, long offset, long length) {
+        long data = find(m, offset, length, SOL_SOCKET, SCM_TIMESTAMPING, Timespec.SIZE);
+        if (data < 0) {
             return 0;
         }
-        long cmsgLen = m.get(JAVA_LONG, offset + Cmsghdr.CMSG_LEN);
-        if (cmsgLen < CMSG_DATA_OFFSET + Integer.BYTES || m.get(JAVA_INT, offset + Cmsghdr.CMSG_LEVEL) != SOL_UDP
-                || m.get(JAVA_INT, offset + Cmsghdr.CMSG_TYPE) != UDP_GRO) {
-            return 0;
+        return m.get(JAVA_LONG, data + Timespec.TV_SEC) * NANOS_PER_SECOND + m.get(JAVA_LONG, data + Timespec.TV_NSEC);
+    }
+
+    /** Offset of the data of the control message of {@code level}/{@code type} with at least {@code size} bytes, or -1. */
+    private static long find(MemorySegment m, long offset, long length, int level, int type, long size) {
+        long at = offset;
+        long end = offset + length;
+        while (end - at >= CMSG_DATA_OFFSET) {
+            long len = m.get(JAVA_LONG, at + Cmsghdr.CMSG_LEN);
+            if (len < CMSG_DATA_OFFSET || len > end - at) {
+                return -1;
+            }
+            if (m.get(JAVA_INT, at + Cmsghdr.CMSG_LEVEL) == level && m.get(JAVA_INT, at + Cmsghdr.CMSG_TYPE) == type) {
+                return len - CMSG_DATA_OFFSET >= size ? at + CMSG_DATA_OFFSET : -1;
+            }
+            at += (len + CMSG_ALIGNMENT - 1) & -CMSG_ALIGNMENT;
         }
-        return m.get(JAVA_INT, offset + CMSG_DATA_OFFSET);
+        return -1;
     }
 }

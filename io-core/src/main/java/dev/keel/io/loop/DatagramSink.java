@@ -13,10 +13,11 @@ public interface DatagramSink {
      * least that long), {@code fullLength} its size on the wire, its sender's sockaddr in the
      * first {@code nameLength} bytes of {@code name}, the kernel's message flags (MSG_TRUNC: the
      * datagram was longer than the buffer), and the segment size when the kernel coalesced a
-     * train of datagrams into this one (UDP_GRO), else 0.
+     * train of datagrams into this one (UDP_GRO), else 0; and the kernel's software receive
+     * timestamp in nanoseconds since the epoch (SO_TIMESTAMPING), else 0.
      */
     void received(int id, MemorySegment payload, int length, int fullLength, MemorySegment name, int nameLength,
-                  int msgFlags, int segmentSize);
+                  int msgFlags, int segmentSize, long timestampNanos);
 
     /** The socket of endpoint {@code id} reported {@code errno} (an ICMP error such as ECONNREFUSED). */
     void failed(int id, int errno);

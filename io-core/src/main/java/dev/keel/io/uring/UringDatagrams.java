@@ -150,10 +150,16 @@ final class UringDatagrams extends DatagramDriver {
         int payloadLen = v.get(JAVA_INT, at + IoUringRecvmsgOut.PAYLOADLEN);
         int msgFlags = v.get(JAVA_INT, at + IoUringRecvmsgOut.FLAGS);
         int controlLen = v.get(JAVA_INT, at + IoUringRecvmsgOut.CONTROLLEN);
-        int segment = DatagramControl.groSegmentSize(v, at + HEADER + NAME, Math.min(controlLen, CONTROL));
+        long control = Math.min(controlLen, CONTROL);
+        int segment = 0;
+        long timestamp = 0;
+        if (control != 0) {
+            segment = DatagramControl.groSegmentSize(v, at + HEADER + NAME, control);
+            timestamp = DatagramControl.softwareTimestamp(v, at + HEADER + NAME, control);
+        }
         int got = (int) Math.min(payloadLen, res - HEADER - NAME - CONTROL);
         sink.received(id, payloadViews[id][bid], got, payloadLen, nameViews[id][bid], (int) Math.min(nameLen, NAME),
-                msgFlags, segment);
+                msgFlags, segment, timestamp);
     }
 
     @Override
