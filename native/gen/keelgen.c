@@ -176,6 +176,11 @@ static void constants(void) {
     constant("CMSG_ALIGNMENT", (long long) CMSG_ALIGN(1));
     constant("CMSG_SPACE_TIMESTAMPING", (long long) CMSG_SPACE(sizeof(struct scm_timestamping)));
     C(SO_TIMESTAMPING); C(SCM_TIMESTAMPING); C(SOF_TIMESTAMPING_RX_SOFTWARE); C(SOF_TIMESTAMPING_SOFTWARE);
+    C(IP_RECVERR); C(IPV6_RECVERR); C(SO_EE_ORIGIN_LOCAL); C(SO_EE_ORIGIN_ICMP); C(SO_EE_ORIGIN_ICMP6);
+    C(SO_EE_ORIGIN_TIMESTAMPING);
+    /* An error-queue entry's control message: the extended error, then the offender's address. */
+    constant("CMSG_SPACE_RECVERR",
+             (long long) CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)));
     C(TCP_NODELAY); C(TCP_CORK); C(TCP_QUICKACK); C(TCP_DEFER_ACCEPT); C(TCP_KEEPIDLE); C(TCP_KEEPINTVL);
     C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT);
     C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_MORE); C(MSG_WAITALL); C(MSG_TRUNC); C(MSG_ZEROCOPY);
@@ -365,6 +370,11 @@ static void layouts(void) {
     S(Cmsghdr, struct cmsghdr);
     F(struct cmsghdr, cmsg_len, CMSG_LEN); F(struct cmsghdr, cmsg_level, CMSG_LEVEL);
     F(struct cmsghdr, cmsg_type, CMSG_TYPE); E();
+
+    S(SockExtendedErr, struct sock_extended_err);
+    F(struct sock_extended_err, ee_errno, EE_ERRNO); F(struct sock_extended_err, ee_origin, EE_ORIGIN);
+    F(struct sock_extended_err, ee_type, EE_TYPE); F(struct sock_extended_err, ee_code, EE_CODE);
+    F(struct sock_extended_err, ee_info, EE_INFO); F(struct sock_extended_err, ee_data, EE_DATA); E();
 
     S(Linger, struct linger);
     F(struct linger, l_onoff, L_ONOFF); F(struct linger, l_linger, L_LINGER); E();

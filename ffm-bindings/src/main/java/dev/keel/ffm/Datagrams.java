@@ -8,6 +8,8 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
+import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
+import static dev.keel.ffm.gen.LinuxConstants.MSG_ERRQUEUE;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -25,12 +27,28 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * on a connected socket), EAGAIN (a full send buffer) or EMSGSIZE are events of the traffic,
  * reported to the application on the hot path, where an exception would allocate.
  * Non-blocking descriptors only (critical downcalls).
+ *
+ * <p>Both calls run without errno capture, so that they allocate nothing however the JIT
+ * compiles the caller (see {@link Downcalls}). When one fails, errno is learnt by making the
+ * same call again, non-blocking as the first, with errno captured: a failure that recurs (EAGAIN
+ * with nothing queued or no room, EMSGSIZE, EBADF, ...) gives its errno, and one that passed
+ * gives the second call's result — datagrams received or sent, which is what the caller
+ * wanted. The one failure that does not recur is a pending socket error (an ICMP error on a
+ * connected socket), which the first call consumes: a socket that must hear those keeps them
+ * on its error queue as well (IP_RECVERR / IPV6_RECVERR), read with {@link #MSG_ERRQUEUE_FLAGS}.
  */
 public final class Datagrams {
-    private static final MethodHandle RECVMMSG = Downcalls.errnoHandle("recvmmsg",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), true);
-    private static final MethodHandle SENDMMSG = Downcalls.errnoHandle("sendmmsg",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), true);
+    /** recvmmsg flags that read one socket's error queue without blocking. */
+    public static final int MSG_ERRQUEUE_FLAGS = MSG_ERRQUEUE | MSG_DONTWAIT;
+
+    private static final FunctionDescriptor RECVMMSG_TYPE =
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
+    private static final FunctionDescriptor SENDMMSG_TYPE =
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
+    private static final MethodHandle RECVMMSG = Downcalls.plainHandle("recvmmsg", RECVMMSG_TYPE, true);
+    private static final MethodHandle SENDMMSG = Downcalls.plainHandle("sendmmsg", SENDMMSG_TYPE, true);
+    private static final MethodHandle RECVMMSG_ERRNO = Downcalls.errnoHandle("recvmmsg", RECVMMSG_TYPE, true);
+    private static final MethodHandle SENDMMSG_ERRNO = Downcalls.errnoHandle("sendmmsg", SENDMMSG_TYPE, true);
 
     private Datagrams() {
     }
@@ -40,22 +58,50 @@ public final class Datagrams {
         return Mmsghdr.SIZE * n;
     }
 
-    /** recvmmsg(2) without a timeout: datagrams received, or {@code -errno}. */
+    /**
+     * recvmmsg(2) without a timeout: datagrams received, or {@code -errno} (learnt as the class
+     * comment says). {@code flags} must include MSG_DONTWAIT.
+     */
     public static int recvmmsg(int fd, MemorySegment vec, int vlen, int flags) {
+        int r;
+        try {
+            r = (int) RECVMMSG.invokeExact(fd, vec, vlen, flags, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+        return r >= 0 ? r : recvmmsgAgain(fd, vec, vlen, flags);
+    }
+
+    /**
+     * sendmmsg(2): datagrams sent (the first {@code n}), or {@code -errno} when the first failed
+     * (learnt as the class comment says). {@code flags} must include MSG_DONTWAIT.
+     */
+    public static int sendmmsg(int fd, MemorySegment vec, int vlen, int flags) {
+        int r;
+        try {
+            r = (int) SENDMMSG.invokeExact(fd, vec, vlen, flags);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
+        return r >= 0 ? r : sendmmsgAgain(fd, vec, vlen, flags);
+    }
+
+    /** The failed receive again, errno captured. Off the hot path: it may allocate. */
+    private static int recvmmsgAgain(int fd, MemorySegment vec, int vlen, int flags) {
         MemorySegment st = CallState.current();
         try {
-            int r = (int) RECVMMSG.invokeExact(st, fd, vec, vlen, flags, MemorySegment.NULL);
+            int r = (int) RECVMMSG_ERRNO.invokeExact(st, fd, vec, vlen, flags, MemorySegment.NULL);
             return r < 0 ? -CallState.errno(st) : r;
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
     }
 
-    /** sendmmsg(2): datagrams sent (the first {@code n}), or {@code -errno} when the first failed. */
-    public static int sendmmsg(int fd, MemorySegment vec, int vlen, int flags) {
+    /** The failed send again, errno captured. Off the hot path: it may allocate. */
+    private static int sendmmsgAgain(int fd, MemorySegment vec, int vlen, int flags) {
         MemorySegment st = CallState.current();
         try {
-            int r = (int) SENDMMSG.invokeExact(st, fd, vec, vlen, flags);
+            int r = (int) SENDMMSG_ERRNO.invokeExact(st, fd, vec, vlen, flags);
             return r < 0 ? -CallState.errno(st) : r;
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);

@@ -18,6 +18,18 @@ import java.lang.invoke.MethodHandle;
  *
  * <p>Result convention of the bindings: a call that may legitimately fail on a hot path
  * (EAGAIN, EINTR, EINPROGRESS) returns {@code -errno}; every other failure throws.
+ *
+ * <p>Why the calls a loop makes on every pass or message (epoll_wait, io_uring_enter, recvmmsg,
+ * sendmmsg) do not capture errno: a capturing handle slices the capture segment on every call
+ * ({@code SharedUtils.checkCaptureSegment}: {@code asSlice(0, captureStateLayout())}), and that
+ * slice is a heap object unless C2 inlines the whole stub into the caller and escape analysis
+ * removes it. Whether it does depends on the call-site profile and on what else the JVM has
+ * compiled: measured on JDK 25, the slice escaped into a not-inlined {@code SharedUtils.checkNative}
+ * ("too big": 38 bytecodes, a site the profile called cold) and 40 bytes were allocated per call
+ * in one JVM, none in another, for the same loop. Those bindings call a handle without capture
+ * ({@link #plainHandle}, {@link #variadicPlainHandle}), which allocates nothing however it is
+ * compiled, and learn errno only when the call failed, by making it again with capture in a
+ * way that cannot change the outcome (each binding says how).
  */
 public final class Downcalls {
     static {
@@ -53,6 +65,11 @@ public final class Downcalls {
     static MethodHandle variadicHandle(String name, FunctionDescriptor descriptor, int firstVariadic) {
         return LINKER.downcallHandle(find(name), descriptor, CAPTURE_ERRNO,
                 Linker.Option.firstVariadicArg(firstVariadic));
+    }
+
+    /** A variadic handle without errno capture, for the hot calls (see the class comment). */
+    static MethodHandle variadicPlainHandle(String name, FunctionDescriptor descriptor, int firstVariadic) {
+        return LINKER.downcallHandle(find(name), descriptor, Linker.Option.firstVariadicArg(firstVariadic));
     }
 
     private static MemorySegment find(String name) {

@@ -1,5 +1,6 @@
 package dev.keel.ffm;
 
+import dev.keel.ffm.gen.Errno;
 import dev.keel.ffm.gen.LinuxLayouts.IoCqringOffsets;
 import dev.keel.ffm.gen.LinuxLayouts.IoSqringOffsets;
 import dev.keel.ffm.gen.LinuxLayouts.IoUringCqe;
@@ -323,7 +324,11 @@ public final class IoUringRing implements AutoCloseable {
         waitArg.set(JAVA_LONG, ts + KernelTimespec.TV_NSEC, timeoutNanos % perSecond);
         int pending = flush();
         int flags = enterFlags | IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | sqWakeupFlag();
-        return IoUring.enter(enterFd, pending, minComplete, flags, waitArg.address(), IoUringGeteventsArg.SIZE);
+        long start = System.nanoTime();
+        int r = IoUring.enter(enterFd, pending, minComplete, flags, waitArg.address(), IoUringGeteventsArg.SIZE);
+        // IoUring.enter tells a wait that ended early without errno as -EINTR: after the whole
+        // timeout, it was the timeout (the kernel's ETIME).
+        return r == -Errno.EINTR && System.nanoTime() - start >= timeoutNanos ? -Errno.ETIME : r;
     }
 
     /**

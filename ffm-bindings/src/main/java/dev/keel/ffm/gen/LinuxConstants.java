@@ -245,6 +245,13 @@ public final class LinuxConstants {
     public static final int SCM_TIMESTAMPING = 0x25;
     public static final int SOF_TIMESTAMPING_RX_SOFTWARE = 8;
     public static final int SOF_TIMESTAMPING_SOFTWARE = 0x10;
+    public static final int IP_RECVERR = 0xb;
+    public static final int IPV6_RECVERR = 0x19;
+    public static final int SO_EE_ORIGIN_LOCAL = 1;
+    public static final int SO_EE_ORIGIN_ICMP = 2;
+    public static final int SO_EE_ORIGIN_ICMP6 = 3;
+    public static final int SO_EE_ORIGIN_TIMESTAMPING = 4;
+    public static final int CMSG_SPACE_RECVERR = 0x40;
     public static final int TCP_NODELAY = 1;
     public static final int TCP_CORK = 3;
     public static final int TCP_QUICKACK = 0xc;

@@ -447,6 +447,27 @@ public final class LinuxLayouts {
         public static final long CMSG_TYPE_SIZE = 4;
     }
 
+    /** Layout of {@code struct sock_extended_err}. */
+    public static final class SockExtendedErr {
+        private SockExtendedErr() {
+        }
+
+        public static final long SIZE = 16;
+        public static final long ALIGNMENT = 4;
+        public static final long EE_ERRNO = 0;
+        public static final long EE_ERRNO_SIZE = 4;
+        public static final long EE_ORIGIN = 4;
+        public static final long EE_ORIGIN_SIZE = 1;
+        public static final long EE_TYPE = 5;
+        public static final long EE_TYPE_SIZE = 1;
+        public static final long EE_CODE = 6;
+        public static final long EE_CODE_SIZE = 1;
+        public static final long EE_INFO = 8;
+        public static final long EE_INFO_SIZE = 4;
+        public static final long EE_DATA = 12;
+        public static final long EE_DATA_SIZE = 4;
+    }
+
     /** Layout of {@code struct linger}. */
     public static final class Linger {
         private Linger() {
