@@ -79,7 +79,10 @@ public final class Datagram {
 
     /**
      * With {@link DatagramOptions.Builder#receiveTimestamps}: when the kernel received the
-     * datagram (software timestamp, CLOCK_REALTIME, nanoseconds since the epoch); 0 otherwise.
+     * datagram (software timestamp, CLOCK_REALTIME, nanoseconds since the epoch); 0 otherwise,
+     * and 0 for a datagram the kernel did not stamp: the first socket to ask turns receive
+     * timestamps on for the whole system through deferred work (net_enable_timestamp), so
+     * datagrams that arrive in the moment after may carry none.
      * Against the wall clock at {@link DatagramHandler#onDatagram}, how long it waited in the kernel.
      */
     public long receivedAtNanos() {

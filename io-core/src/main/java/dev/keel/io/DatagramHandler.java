@@ -19,7 +19,7 @@ public interface DatagramHandler {
      * {@code count} queued datagrams were dropped: the kernel refused them with {@code errno}
      * (EAGAIN: the socket's send buffer was full); EMSGSIZE when a datagram was larger than
      * the endpoint's largest; 0 when the endpoint's send queue was full or it was closed.
-     * Counted in {@link LoopStats#datagramsDropped}; never retried.
+     * Counted in {@link DatagramStats#dropped}; never retried.
      */
     default void onSendDropped(DatagramEndpoint endpoint, int count, int errno) {
     }

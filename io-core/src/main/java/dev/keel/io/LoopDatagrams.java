@@ -20,12 +20,14 @@ import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_IP;
 import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_IPV6;
 import static dev.keel.ffm.gen.LinuxConstants.IPV6_JOIN_GROUP;
 import static dev.keel.ffm.gen.LinuxConstants.IPV6_LEAVE_GROUP;
+import static dev.keel.ffm.gen.LinuxConstants.IPV6_RECVERR;
 import static dev.keel.ffm.gen.LinuxConstants.IPV6_MULTICAST_HOPS;
 import static dev.keel.ffm.gen.LinuxConstants.IPV6_MULTICAST_LOOP;
 import static dev.keel.ffm.gen.LinuxConstants.IP_ADD_MEMBERSHIP;
 import static dev.keel.ffm.gen.LinuxConstants.IP_DROP_MEMBERSHIP;
 import static dev.keel.ffm.gen.LinuxConstants.IP_MULTICAST_LOOP;
 import static dev.keel.ffm.gen.LinuxConstants.IP_MULTICAST_TTL;
+import static dev.keel.ffm.gen.LinuxConstants.IP_RECVERR;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_DGRAM;
@@ -89,6 +91,9 @@ final class LoopDatagrams implements DatagramSink {
                 Sockets.setInt(fd, SOL_UDP, UDP_SEGMENT, o.sendSegmentSize);
             }
             Sockets.bind(fd, name, SocketAddresses.write(local, name));
+            if (o.connectTo != null && driver.readsErrorQueue()) {
+                keepErrorsOnErrorQueue(fd, family);
+            }
             if (o.connectTo != null) {
                 Sockets.connect(fd, name, SocketAddresses.write(o.connectTo, name));
             }
@@ -110,6 +115,19 @@ final class LoopDatagrams implements DatagramSink {
             }
             arena.close();
             throw failure;
+        }
+    }
+
+    /**
+     * IP_RECVERR (and IPV6_RECVERR on an IPv6 socket, which may also reach IPv4-mapped peers):
+     * ICMP errors for a connected endpoint are queued on its error queue as well as set as the
+     * pending socket error, so that the driver hears each one even when a failing receive or
+     * send consumed the pending error first.
+     */
+    private void keepErrorsOnErrorQueue(int fd, int family) {
+        Sockets.setInt(fd, IPPROTO_IP, IP_RECVERR, 1);
+        if (family != AF_INET) {
+            Sockets.setInt(fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
         }
     }
 
@@ -180,10 +198,10 @@ final class LoopDatagrams implements DatagramSink {
     public void received(int id, MemorySegment payload, int length, int fullLength, MemorySegment name,
                          int nameLength, int msgFlags, int segmentSize, long timestampNanos) {
         DatagramEndpoint e = endpoints[id];
-        LoopStats stats = core.stats;
-        stats.datagramsIn++;
+        DatagramStats stats = core.stats.datagrams();
+        stats.in++;
         if ((msgFlags & MSG_TRUNC) != 0) {
-            stats.datagramsTruncated++;
+            stats.truncated++;
         }
         if (e == null || e.closed) {
             return;
@@ -199,7 +217,7 @@ final class LoopDatagrams implements DatagramSink {
     @Override
     public void failed(int id, int errno) {
         DatagramEndpoint e = endpoints[id];
-        core.stats.datagramErrors++;
+        core.stats.datagrams().errors++;
         if (e == null || e.closed) {
             return;
         }
@@ -213,7 +231,7 @@ final class LoopDatagrams implements DatagramSink {
     @Override
     public void sendDropped(int id, int count, int errno) {
         DatagramEndpoint e = endpoints[id];
-        core.stats.datagramsDropped += count;
+        core.stats.datagrams().dropped += count;
         if (e == null || count == 0) {
             return;
         }
@@ -226,7 +244,7 @@ final class LoopDatagrams implements DatagramSink {
 
     @Override
     public void sent(int id, int count) {
-        core.stats.datagramsOut += count;
+        core.stats.datagrams().out += count;
     }
 
     @Override

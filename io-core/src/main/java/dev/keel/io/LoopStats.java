@@ -56,18 +56,8 @@ public final class LoopStats {
     private static final VarHandle CONNECTION_CAPACITY = field("connectionCapacity");
     private static final VarHandle BUFFERS_IN_USE = field("buffersInUse");
     private static final VarHandle BUFFER_CAPACITY = field("bufferCapacity");
-    private static final VarHandle DATAGRAMS_IN = field("datagramsIn");
-    private static final VarHandle DATAGRAMS_OUT = field("datagramsOut");
-    private static final VarHandle DATAGRAMS_TRUNCATED = field("datagramsTruncated");
-    private static final VarHandle DATAGRAMS_DROPPED = field("datagramsDropped");
-    private static final VarHandle DATAGRAM_ERRORS = field("datagramErrors");
 
     long passes;
-    long datagramsIn;
-    long datagramsOut;
-    long datagramsTruncated;
-    long datagramsDropped;
-    long datagramErrors;
     long accepted;
     long closed;
     long rejected;
@@ -99,6 +89,7 @@ public final class LoopStats {
 
     private final Log2Histogram passBusyNanos = new Log2Histogram(PASS_TIME_MIN_EXPONENT, PASS_TIME_BUCKETS);
     private final Log2Histogram syscallsPerPass = new Log2Histogram(0, SYSCALL_BUCKETS);
+    private final DatagramStats datagrams = new DatagramStats();
     private final int loop;
     private final long stallThresholdNanos;
     // The pass in progress; loop thread only.
@@ -183,7 +174,7 @@ public final class LoopStats {
                 openConnections(), connectionCapacity(), bytesIn(), bytesOut(), idleTimeouts(), timersFired(),
                 syscalls(), stalls(), buffersInUse(), bufferCapacity(), handlerFailures(), taskFailures(),
                 loopFailures(), receiveStarvations(), completionOverflows(), acceptAborted(), passBusyNanos.snapshot(),
-                syscallsPerPass.snapshot());
+                syscallsPerPass.snapshot(), datagrams.snapshot());
     }
 
     /** The index of the loop these are the counters of. */
@@ -356,39 +347,8 @@ public final class LoopStats {
         return syscallsPerPass.snapshot();
     }
 
-    // ---------------------------------------------------------------- datagrams
-
-    /** Datagrams received by this loop's datagram endpoints. */
-    public long datagramsIn() {
-        return (long) DATAGRAMS_IN.getOpaque(this);
-    }
-
-    /** Datagrams the kernel took from this loop's endpoints. */
-    public long datagramsOut() {
-        return (long) DATAGRAMS_OUT.getOpaque(this);
-    }
-
-    /** Datagrams received cut short (MSG_TRUNC): longer than the endpoint's largest datagram. */
-    public long datagramsTruncated() {
-        return (long) DATAGRAMS_TRUNCATED.getOpaque(this);
-    }
-
-    /** Datagrams not sent: the send queue was full, or the kernel refused them (a full socket buffer). */
-    public long datagramsDropped() {
-        return (long) DATAGRAMS_DROPPED.getOpaque(this);
-    }
-
-    /** Socket errors reported to datagram handlers (ECONNREFUSED and the like). */
-    public long datagramErrors() {
-        return (long) DATAGRAM_ERRORS.getOpaque(this);
-    }
-
-    /**
-     * Datagrams received and sent per system call of the loop thread (all of them: epoll_wait
-     * and io_uring_enter included): above 1 only when datagrams travel in batches.
-     */
-    public double datagramsPerSyscall() {
-        long calls = syscalls();
-        return calls == 0 ? 0 : (double) (datagramsIn() + datagramsOut()) / calls;
+    /** The counters of this loop's datagram endpoints. */
+    public DatagramStats datagrams() {
+        return datagrams;
     }
 }

@@ -1,6 +1,7 @@
 package dev.keel.io.loop;
 
 import dev.keel.ffm.gen.LinuxLayouts.Cmsghdr;
+import dev.keel.ffm.gen.LinuxLayouts.SockExtendedErr;
 import dev.keel.ffm.gen.LinuxLayouts.Timespec;
 
 import java.lang.foreign.MemorySegment;
@@ -9,10 +10,18 @@ import static dev.keel.ffm.gen.LinuxConstants.CMSG_ALIGNMENT;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_DATA_OFFSET;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_SPACE_INT;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_SPACE_TIMESTAMPING;
+import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_IP;
+import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_IPV6;
+import static dev.keel.ffm.gen.LinuxConstants.IPV6_RECVERR;
+import static dev.keel.ffm.gen.LinuxConstants.IP_RECVERR;
 import static dev.keel.ffm.gen.LinuxConstants.SCM_TIMESTAMPING;
+import static dev.keel.ffm.gen.LinuxConstants.SO_EE_ORIGIN_ICMP;
+import static dev.keel.ffm.gen.LinuxConstants.SO_EE_ORIGIN_ICMP6;
+import static dev.keel.ffm.gen.LinuxConstants.SO_EE_ORIGIN_LOCAL;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_UDP;
 import static dev.keel.ffm.gen.LinuxConstants.UDP_GRO;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -48,6 +57,27 @@ public final class DatagramControl {
             return 0;
         }
         return m.get(JAVA_LONG, data + Timespec.TV_SEC) * NANOS_PER_SECOND + m.get(JAVA_LONG, data + Timespec.TV_NSEC);
+    }
+
+    /**
+     * The errno of an error-queue entry (MSG_ERRQUEUE) whose control bytes are at {@code offset}
+     * of {@code m}: {@code ee_errno} of the {@code struct sock_extended_err} of an IP_RECVERR or
+     * IPV6_RECVERR message that an ICMP error or a local one (EMSGSIZE) queued; 0 for anything
+     * else (a transmit timestamp, say).
+     */
+    public static int queuedErrno(MemorySegment m, long offset, long length) {
+        long data = find(m, offset, length, IPPROTO_IP, IP_RECVERR, SockExtendedErr.SIZE);
+        if (data < 0) {
+            data = find(m, offset, length, IPPROTO_IPV6, IPV6_RECVERR, SockExtendedErr.SIZE);
+        }
+        if (data < 0) {
+            return 0;
+        }
+        int origin = m.get(JAVA_BYTE, data + SockExtendedErr.EE_ORIGIN);
+        if (origin != SO_EE_ORIGIN_ICMP && origin != SO_EE_ORIGIN_ICMP6 && origin != SO_EE_ORIGIN_LOCAL) {
+            return 0;
+        }
+        return m.get(JAVA_INT, data + SockExtendedErr.EE_ERRNO);
     }
 
     /** Offset of the data of the control message of {@code level}/{@code type} with at least {@code size} bytes, or -1. */

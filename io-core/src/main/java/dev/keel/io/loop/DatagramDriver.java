@@ -40,6 +40,19 @@ public abstract class DatagramDriver {
     /** The loop is ending: closes every endpoint still open. */
     public abstract void closeAll();
 
+    /**
+     * Whether this driver reads an endpoint's error queue (MSG_ERRQUEUE) when the socket reports
+     * an error, so that a connected endpoint may keep its ICMP errors there too (IP_RECVERR,
+     * IPV6_RECVERR). The epoll driver does: its receives and sends learn errno only when they
+     * fail, and a pending socket error is consumed by the failing call (see
+     * {@link dev.keel.ffm.Datagrams}), so the error queue is where it is told from. A driver that
+     * gets every error as a completion result (io_uring) does not, and must not ask for copies
+     * nobody reads: they would take room in the socket's receive buffer.
+     */
+    public boolean readsErrorQueue() {
+        return false;
+    }
+
     /** Whether the kernel still holds memory of a closed endpoint (the loop's drain waits for it). */
     public boolean busy() {
         return false;

@@ -31,13 +31,15 @@ import java.util.List;
  * @param acceptAborted       accepts that failed for the one connection (ECONNABORTED, ...), accepting went on
  * @param passBusyNanos       busy time per pass, nanoseconds
  * @param syscallsPerPass     system calls per pass
+ * @param datagrams           the datagram endpoints' counters
  */
 public record LoopStatsSnapshot(int loop, long passes, long accepted, long closed, long rejected,
                                 long acceptFailures, long openConnections, long connectionCapacity, long bytesIn,
                                 long bytesOut, long idleTimeouts, long timersFired, long syscalls, long stalls,
                                 long buffersInUse, long bufferCapacity, long handlerFailures, long taskFailures,
                                 long loopFailures, long receiveStarvations, long completionOverflows,
-                                long acceptAborted, HistogramSnapshot passBusyNanos, HistogramSnapshot syscallsPerPass) {
+                                long acceptAborted, HistogramSnapshot passBusyNanos, HistogramSnapshot syscallsPerPass,
+                                DatagramStatsSnapshot datagrams) {
 
     /** The sum over {@code loops} (at least one), with loop index -1. */
     public static LoopStatsSnapshot total(List<LoopStatsSnapshot> loops) {
@@ -56,7 +58,7 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
             return new LoopStatsSnapshot(-1, passes, accepted, closed, rejected, acceptFailures, openConnections,
                     connectionCapacity, bytesIn, bytesOut, idleTimeouts, timersFired, syscalls, stalls, buffersInUse,
                     bufferCapacity, handlerFailures, taskFailures, loopFailures, receiveStarvations,
-                    completionOverflows, acceptAborted, passBusyNanos, syscallsPerPass);
+                    completionOverflows, acceptAborted, passBusyNanos, syscallsPerPass, datagrams);
         }
         return new LoopStatsSnapshot(-1, passes + o.passes, accepted + o.accepted, closed + o.closed,
                 rejected + o.rejected, acceptFailures + o.acceptFailures, openConnections + o.openConnections,
@@ -65,7 +67,8 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
                 buffersInUse + o.buffersInUse, bufferCapacity + o.bufferCapacity, handlerFailures + o.handlerFailures,
                 taskFailures + o.taskFailures, loopFailures + o.loopFailures,
                 receiveStarvations + o.receiveStarvations, completionOverflows + o.completionOverflows,
-                acceptAborted + o.acceptAborted, passBusyNanos.plus(o.passBusyNanos), syscallsPerPass.plus(o.syscallsPerPass));
+                acceptAborted + o.acceptAborted, passBusyNanos.plus(o.passBusyNanos), syscallsPerPass.plus(o.syscallsPerPass),
+                datagrams.plus(o.datagrams));
     }
 
     /** Average system calls per pass, 0 before the first pass. */

@@ -62,6 +62,9 @@ final class UringDatagrams extends DatagramDriver {
     private final boolean[] dirty = new boolean[MAX_ENDPOINTS];
     private boolean anyDirty;
     private int open;
+    /** Datagrams delivered, and sendmsg SQEs prepared, since the last flush: one batch each way per pass. */
+    private int receivedThisPass;
+    private int sendsThisPass;
 
     UringDatagrams(DatagramSink sink, PollerHost loop, UringPoller poller, IoUringRing ring) {
         super(sink);
@@ -158,6 +161,7 @@ final class UringDatagrams extends DatagramDriver {
             timestamp = DatagramControl.softwareTimestamp(v, at + HEADER + NAME, control);
         }
         int got = (int) Math.min(payloadLen, res - HEADER - NAME - CONTROL);
+        receivedThisPass++;
         sink.received(id, payloadViews[id][bid], got, payloadLen, nameViews[id][bid], (int) Math.min(nameLen, NAME),
                 msgFlags, segment, timestamp);
     }
@@ -173,19 +177,31 @@ final class UringDatagrams extends DatagramDriver {
         }
     }
 
+    /**
+     * Prepares what every endpoint queued, at the start of a pass, and counts the batches: the
+     * datagrams the previous pass reaped (one io_uring_enter brought them) and the sends this
+     * pass's io_uring_enter submits.
+     */
     @Override
     public void flush() {
-        if (!anyDirty) {
-            return;
+        if (receivedThisPass > 0) {
+            loop.countReceiveBatch(receivedThisPass);
+            receivedThisPass = 0;
         }
-        anyDirty = false;
-        for (int id = 0; id < MAX_ENDPOINTS; id++) {
-            if (dirty[id]) {
-                dirty[id] = false;
-                if (live[id]) {
-                    send(id);
+        if (anyDirty) {
+            anyDirty = false;
+            for (int id = 0; id < MAX_ENDPOINTS; id++) {
+                if (dirty[id]) {
+                    dirty[id] = false;
+                    if (live[id]) {
+                        send(id);
+                    }
                 }
             }
+        }
+        if (sendsThisPass > 0) {
+            loop.countSendBatch(sendsThisPass);
+            sendsThisPass = 0;
         }
     }
 
@@ -198,6 +214,7 @@ final class UringDatagrams extends DatagramDriver {
             int slot = r.firstUnsubmitted();
             prep.sendmsg(poller.sqe(), fd, r.msghdrAddress(slot), MSG_DONTWAIT, userData);
             r.submitted(1);
+            sendsThisPass++;
         }
     }
 
