@@ -10,6 +10,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 import static dev.keel.ffm.gen.LinuxConstants.AF_INET;
+import static dev.keel.ffm.gen.LinuxConstants.EFD_CLOEXEC;
+import static dev.keel.ffm.gen.LinuxConstants.EFD_NONBLOCK;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_MOD;
@@ -17,6 +19,7 @@ import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_DGRAM;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_NONBLOCK;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Run by {@link HotCallsAllocationTest} in a JVM of its own with {@code -Xint}: makes each call
@@ -66,6 +69,15 @@ final class HotCallsProbe {
             } else {
                 System.out.println("io_uring_enter unavailable");
             }
+            int efd = EventFd.create(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            MemorySegment scratch = arena.allocate(Long.BYTES, Long.BYTES);
+            measure("eventfd_write_read", () -> {
+                scratch.set(JAVA_LONG, 0, 1);
+                if (EventFd.write(efd, scratch) != 8 || EventFd.read(efd, scratch) != 8) {
+                    throw new IllegalStateException("the eventfd did not count");
+                }
+            });
+            Files.closeQuietly(efd);
             Epoll.ctl(ep, EPOLL_CTL_ADD, fd, EPOLLIN, 1);
             measure("epoll_ctl_capturing", () -> Epoll.ctl(ep, EPOLL_CTL_MOD, fd, EPOLLIN, 2));
             Files.closeQuietly(fd);
