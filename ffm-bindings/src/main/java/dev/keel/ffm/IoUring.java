@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_BUFFER_SHIFT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_F_BUFFER;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_F_MORE;
-import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_GETEVENTS;
 import static dev.keel.ffm.gen.LinuxConstants.SYS_io_uring_enter;
 import static dev.keel.ffm.gen.LinuxConstants.SYS_io_uring_register;
 import static dev.keel.ffm.gen.LinuxConstants.SYS_io_uring_setup;
@@ -59,46 +58,21 @@ public final class IoUring {
      * size of a sigset or, with IORING_ENTER_EXT_ARG, of a {@code struct io_uring_getevents_arg}.
      *
      * <p>Returns the number of SQEs consumed, or {@code -errno} for the outcomes a reactor loop
-     * handles as values: EINTR (a signal, or any wait that ended early with nothing to show; see
-     * below), EAGAIN and EBUSY (the kernel is short of resources or the CQ overflow list is
-     * full: reap completions, then retry) and ETIME (told apart from EINTR by
-     * {@link IoUringRing#submitAndWait(int, long)}). Every other failure throws. The call does not
-     * capture errno, so it allocates nothing; how a failure is named is below.
+     * handles as values: EINTR (a signal), EAGAIN and EBUSY (the kernel is short of resources or
+     * the CQ overflow list is full: reap completions, then retry) and ETIME (the EXT_ARG
+     * timeout passed). Every other failure throws.
      */
     public static int enter(int fd, int toSubmit, int minComplete, int flags, long arg, long argSize) {
-        long r = Syscall.call6Plain(SYS_io_uring_enter, fd, toSubmit, minComplete, flags, arg, argSize);
-        return r >= 0 ? (int) r : enterFailed(fd, toSubmit, minComplete, flags, arg, argSize);
-    }
-
-    /**
-     * Why an enter failed, learnt without capturing errno on every pass (see {@link Downcalls}).
-     * A failed enter submitted nothing (one that submitted returns the count, whatever its wait
-     * did). The same enter is made again without waiting (min_complete 0), first without
-     * capture: if it succeeds, the first failure did not recur — a signal (EINTR), the EXT_ARG
-     * timeout (ETIME), or an EAGAIN/EBUSY that no longer holds — and what it submitted stands
-     * for the first result; with nothing submitted, a first call that waited for completions
-     * answers {@code -EINTR} (a wait that ended early with nothing to show: the timed
-     * {@link IoUringRing#submitAndWait(int, long)} tells its timeout from a signal by the clock),
-     * one that did not, 0. (EBADR, completions dropped, is told once and so passes too; the CQ
-     * ring's overflow counter still has the drop.) If the retry fails as well, once more with
-     * errno captured names the failure: off the hot path, that call may allocate.
-     */
-    private static int enterFailed(int fd, int toSubmit, int minComplete, int flags, long arg, long argSize) {
-        long again = Syscall.call6Plain(SYS_io_uring_enter, fd, toSubmit, 0, flags, arg, argSize);
-        if (again >= 0) {
-            boolean waited = (flags & IORING_ENTER_GETEVENTS) != 0 && minComplete > 0;
-            return again == 0 && waited ? -Errno.EINTR : (int) again;
-        }
         MemorySegment st = CallState.current();
-        long r = Syscall.call6(st, SYS_io_uring_enter, fd, toSubmit, 0, flags, arg, argSize);
-        if (r >= 0) {
-            return (int) r;
+        long r = Syscall.call6(st, SYS_io_uring_enter, fd, toSubmit, minComplete, flags, arg, argSize);
+        if (r < 0) {
+            int errno = CallState.errno(st);
+            if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.EBUSY || errno == Errno.ETIME) {
+                return -errno;
+            }
+            throw new SyscallException("io_uring_enter", errno);
         }
-        int errno = CallState.errno(st);
-        if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.EBUSY || errno == Errno.ETIME) {
-            return -errno;
-        }
-        throw new SyscallException("io_uring_enter", errno);
+        return (int) r;
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.keel.ffm;
 
-import dev.keel.ffm.gen.Errno;
 import dev.keel.ffm.gen.LinuxLayouts.IoCqringOffsets;
 import dev.keel.ffm.gen.LinuxLayouts.IoSqringOffsets;
 import dev.keel.ffm.gen.LinuxLayouts.IoUringCqe;
@@ -324,11 +323,7 @@ public final class IoUringRing implements AutoCloseable {
         waitArg.set(JAVA_LONG, ts + KernelTimespec.TV_NSEC, timeoutNanos % perSecond);
         int pending = flush();
         int flags = enterFlags | IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | sqWakeupFlag();
-        long start = System.nanoTime();
-        int r = IoUring.enter(enterFd, pending, minComplete, flags, waitArg.address(), IoUringGeteventsArg.SIZE);
-        // IoUring.enter tells a wait that ended early without errno as -EINTR: after the whole
-        // timeout, it was the timeout (the kernel's ETIME).
-        return r == -Errno.EINTR && System.nanoTime() - start >= timeoutNanos ? -Errno.ETIME : r;
+        return IoUring.enter(enterFd, pending, minComplete, flags, waitArg.address(), IoUringGeteventsArg.SIZE);
     }
 
     /**

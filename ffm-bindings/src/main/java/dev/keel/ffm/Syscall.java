@@ -18,10 +18,6 @@ final class Syscall {
     private static final MethodHandle SYSCALL4 = handle(4);
     private static final MethodHandle SYSCALL5 = handle(5);
     private static final MethodHandle SYSCALL6 = handle(6);
-    /** syscall with six arguments and no errno capture, for io_uring_enter on every pass (see Downcalls). */
-    private static final MethodHandle SYSCALL6_PLAIN = Downcalls.variadicPlainHandle("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
-                    JAVA_LONG), 1);
 
     private Syscall() {
     }
@@ -67,15 +63,6 @@ final class Syscall {
     static long call6(MemorySegment state, int nr, long a, long b, long c, long d, long e, long f) {
         try {
             return (long) SYSCALL6.invokeExact(state, (long) nr, a, b, c, d, e, f);
-        } catch (Throwable t) {
-            throw Downcalls.rethrow(t);
-        }
-    }
-
-    /** {@link #call6} without errno: {@code -1} on failure, with errno left unread. Allocates nothing. */
-    static long call6Plain(int nr, long a, long b, long c, long d, long e, long f) {
-        try {
-            return (long) SYSCALL6_PLAIN.invokeExact((long) nr, a, b, c, d, e, f);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }

@@ -61,14 +61,6 @@ final class HotCallsProbe {
                     throw new IllegalStateException("a datagram to itself did not come back");
                 }
             });
-            IoUring.Support support = IoUring.support();
-            if (support.available()) {
-                try (IoUringRing ring = IoUringRing.open(8, 0)) {
-                    measure("io_uring_enter", () -> ring.submitAndWait(0));
-                }
-            } else {
-                System.out.println("io_uring_enter unavailable");
-            }
             int efd = EventFd.create(0, EFD_NONBLOCK | EFD_CLOEXEC);
             MemorySegment scratch = arena.allocate(Long.BYTES, Long.BYTES);
             measure("eventfd_write_read", () -> {
