@@ -28,13 +28,11 @@ public final class Epoll {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
     private static final MethodHandle CTL = Downcalls.errnoHandle("epoll_ctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
-    // epoll_wait runs on every pass of a loop: no errno capture (see Downcalls), errno learnt on failure.
-    private static final FunctionDescriptor WAIT_TYPE =
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
-    private static final MethodHandle WAIT = Downcalls.plainHandle("epoll_wait", WAIT_TYPE, false);
+    private static final MethodHandle WAIT = Downcalls.errnoHandle("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), false);
     // A zero-timeout poll never blocks, so the busy-poll path may skip the thread-state transition.
-    private static final MethodHandle WAIT_NOW = Downcalls.plainHandle("epoll_wait", WAIT_TYPE, true);
-    private static final MethodHandle WAIT_NOW_ERRNO = Downcalls.errnoHandle("epoll_wait", WAIT_TYPE, true);
+    private static final MethodHandle WAIT_NOW = Downcalls.errnoHandle("epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), true);
 
     private Epoll() {
     }
@@ -64,35 +62,18 @@ public final class Epoll {
 
     /**
      * Waits up to {@code timeoutMillis} (-1 forever, 0 not at all) for events into {@code events}.
-     * Returns the number of ready events: what a poll right after found, perhaps 0, when a
-     * signal interrupted the wait ({@code -EINTR} only if that poll was interrupted too).
-     *
-     * <p>The wait itself does not capture errno (it runs on every pass of a loop and must not
-     * allocate). epoll_wait(2) fails for one passing reason, EINTR; EBADF, EFAULT and EINVAL
-     * are the caller's mistakes and recur. So a failed wait is followed by a poll that does not
-     * block: events it finds (or none) mean the failure passed and are returned; if it fails
-     * too, a last poll with errno captured names the error.
+     * Returns the number of ready events, or {@code -EINTR} when a signal interrupted the wait.
      */
     public static int wait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        MemorySegment st = CallState.current();
         try {
             int r = timeoutMillis == 0
-                    ? (int) WAIT_NOW.invokeExact(epfd, events, maxEvents, 0)
-                    : (int) WAIT.invokeExact(epfd, events, maxEvents, timeoutMillis);
-            if (r >= 0) {
-                return r;
-            }
-            r = (int) WAIT_NOW.invokeExact(epfd, events, maxEvents, 0);
-            return r >= 0 ? r : waitFailed(epfd, events, maxEvents);
+                    ? (int) WAIT_NOW.invokeExact(st, epfd, events, maxEvents, 0)
+                    : (int) WAIT.invokeExact(st, epfd, events, maxEvents, timeoutMillis);
+            return Downcalls.checkRetryable("epoll_wait", r, st);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
-    }
-
-    /** A poll that failed twice, once more with errno captured. Off the hot path: it may allocate. */
-    private static int waitFailed(int epfd, MemorySegment events, int maxEvents) throws Throwable {
-        MemorySegment st = CallState.current();
-        int r = (int) WAIT_NOW_ERRNO.invokeExact(st, epfd, events, maxEvents, 0);
-        return Downcalls.checkRetryable("epoll_wait", r, st);
     }
 
     /** Bytes needed for an array of {@code n} events. */

@@ -17,12 +17,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class EventFd {
     private static final MethodHandle EVENTFD = Downcalls.errnoHandle("eventfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
-    private static final FunctionDescriptor IO = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
-    // Wake-ups happen per task handed to a loop: no errno capture on the way (see Downcalls).
-    private static final MethodHandle WRITE = Downcalls.plainHandle("write", IO, true);
-    private static final MethodHandle READ = Downcalls.plainHandle("read", IO, true);
-    private static final MethodHandle WRITE_ERRNO = Downcalls.errnoHandle("write", IO, true);
-    private static final MethodHandle READ_ERRNO = Downcalls.errnoHandle("read", IO, true);
+    private static final MethodHandle WRITE = Downcalls.errnoHandle("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
+    private static final MethodHandle READ = Downcalls.errnoHandle("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
 
     private EventFd() {
     }
@@ -39,19 +37,13 @@ public final class EventFd {
 
     /**
      * Adds the 8-byte value at {@code scratch} to the counter. Returns 8, or {@code -EAGAIN}
-     * when the counter would overflow on a non-blocking eventfd. Without errno capture on the
-     * way: a failed write is made again with errno captured, which names the failure if it
-     * recurs (the counter still full) or adds the value if it passed.
+     * when the counter would overflow on a non-blocking eventfd.
      */
     public static int write(int fd, MemorySegment scratch) {
+        MemorySegment st = CallState.current();
         try {
-            long r = (long) WRITE.invokeExact(fd, scratch, 8L);
-            if (r >= 0) {
-                return (int) r;
-            }
-            MemorySegment st = CallState.current();
-            return (int) Downcalls.checkRetryable("eventfd write", (long) WRITE_ERRNO.invokeExact(st, fd, scratch, 8L),
-                    st);
+            return (int) Downcalls.checkRetryable("eventfd write",
+                    (long) WRITE.invokeExact(st, fd, scratch, 8L), st);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }
@@ -59,18 +51,13 @@ public final class EventFd {
 
     /**
      * Reads the counter into the 8 bytes at {@code scratch} and resets it. Returns 8, or
-     * {@code -EAGAIN} when the counter is zero on a non-blocking eventfd. Without errno capture
-     * on the way, like {@link #write}: a failed read is made again with errno captured.
+     * {@code -EAGAIN} when the counter is zero on a non-blocking eventfd.
      */
     public static int read(int fd, MemorySegment scratch) {
+        MemorySegment st = CallState.current();
         try {
-            long r = (long) READ.invokeExact(fd, scratch, 8L);
-            if (r >= 0) {
-                return (int) r;
-            }
-            MemorySegment st = CallState.current();
-            return (int) Downcalls.checkRetryable("eventfd read", (long) READ_ERRNO.invokeExact(st, fd, scratch, 8L),
-                    st);
+            return (int) Downcalls.checkRetryable("eventfd read",
+                    (long) READ.invokeExact(st, fd, scratch, 8L), st);
         } catch (Throwable t) {
             throw Downcalls.rethrow(t);
         }

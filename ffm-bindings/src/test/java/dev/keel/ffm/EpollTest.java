@@ -74,10 +74,7 @@ class EpollTest {
         }
     }
 
-    /**
-     * epoll_wait does not capture errno on its way (it runs on every pass of a loop); a failure
-     * is named by the poll that follows it, which must name the same error.
-     */
+    /** A failed wait names its errno, blocking or not. */
     @Test
     void shouldNameTheErrnoOfAWaitOnWhatIsNoEpollInstance() {
         int efd = EventFd.create(0, EFD_NONBLOCK | EFD_CLOEXEC);
