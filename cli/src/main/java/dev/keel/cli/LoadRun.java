@@ -22,12 +22,17 @@ import java.util.function.BooleanSupplier;
 final class LoadRun {
     /** What to run. {@code rate} is requests per second over all connections; 0 for a closed loop. */
     record Settings(InetSocketAddress remote, int connections, int depth, int size, Duration duration, long rate,
-                    int loops, int[] cpus, Transport transport) {
+                    int loops, int[] cpus, Transport transport, boolean udp) {
     }
 
-    /** What a run measured; latencies in nanoseconds. */
+    /**
+     * What a run measured; latencies in nanoseconds. UDP only: datagrams {@code lost} (no echo
+     * within the loss timeout), echoes that came {@code late}, and sends {@code dropped} (the
+     * endpoint's queue full or the kernel refused); 0 over TCP.
+     */
     record Result(Settings settings, Transport transport, int[] cpus, long elapsedNanos, long requests,
-                  long bytesChecked, long errors, String firstError, LatencyHistogram latency) {
+                  long bytesChecked, long errors, String firstError, LatencyHistogram latency, long lost, long late,
+                  long dropped) {
         double requestsPerSecond() {
             return elapsedNanos == 0 ? 0 : requests * 1e9 / elapsedNanos;
         }
@@ -40,6 +45,9 @@ final class LoadRun {
     }
 
     static Result run(Settings s) throws InterruptedException {
+        if (s.udp()) {
+            return UdpLoadRun.run(s);
+        }
         LoopOptions.Builder options = LoopOptions.builder()
                 .maxConnections(Math.max(64, (s.connections() + s.loops() - 1) / s.loops() + 8));
         if (s.rate() > 0) {
@@ -104,12 +112,12 @@ final class LoadRun {
                 bytes += l.bytesChecked();
             }
             return new Result(s, group.transport(), group.cpus(), end - start, total.count(), bytes,
-                    shared.errors.get(), shared.firstError.get(), total);
+                    shared.errors.get(), shared.firstError.get(), total, 0, 0, 0);
         }
     }
 
     /** Runs {@code action(i)} on loop i of the group, for every loop, and waits for all. */
-    private static void onEachLoop(EventLoopGroup group, java.util.function.IntConsumer action)
+    static void onEachLoop(EventLoopGroup group, java.util.function.IntConsumer action)
             throws InterruptedException {
         CountDownLatch done = new CountDownLatch(group.loops().size());
         for (EventLoop loop : group.loops()) {
@@ -128,14 +136,14 @@ final class LoadRun {
     }
 
     /** Sleeps until {@code deadline}, waking early when a connection failed (the run is void then). */
-    private static void sleepUntil(long deadline, LoadLoop.Shared shared) throws InterruptedException {
+    static void sleepUntil(long deadline, LoadLoop.Shared shared) throws InterruptedException {
         long left;
         while ((left = deadline - System.nanoTime()) > 0 && shared.errors.get() == 0) {
             Thread.sleep(Math.min(100, Math.max(1, left / 1_000_000)));
         }
     }
 
-    private static boolean await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
+    static boolean await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {

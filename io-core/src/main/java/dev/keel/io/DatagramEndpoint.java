@@ -1,6 +1,7 @@
 package dev.keel.io;
 
 import dev.keel.ffm.SocketAddresses;
+import dev.keel.io.loop.DatagramDriver;
 import dev.keel.io.loop.DatagramSendRing;
 
 import java.lang.foreign.MemorySegment;
@@ -15,6 +16,9 @@ import java.net.InetSocketAddress;
  * {@link #loop} is for the loop thread; none allocates.
  */
 public final class DatagramEndpoint {
+    /** Datagram endpoints one loop serves at most (more are refused with IllegalStateException). */
+    public static final int MAX_PER_LOOP = DatagramDriver.MAX_ENDPOINTS;
+
     private final LoopDatagrams owner;
     private final EventLoop loop;
     final int id;
