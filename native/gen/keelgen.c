@@ -170,6 +170,7 @@ static void constants(void) {
     C(IPPROTO_UDP); C(SOL_UDP); C(UDP_SEGMENT); C(UDP_GRO); C(MSG_CTRUNC); C(MSG_ERRQUEUE);
     C(IP_ADD_MEMBERSHIP); C(IP_DROP_MEMBERSHIP); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_TTL); C(IP_MULTICAST_IF);
     C(IPV6_JOIN_GROUP); C(IPV6_LEAVE_GROUP); C(IPV6_MULTICAST_LOOP); C(IPV6_MULTICAST_HOPS); C(IPV6_MULTICAST_IF);
+    C(MCAST_JOIN_SOURCE_GROUP); C(MCAST_LEAVE_SOURCE_GROUP);
     C(CLONE_NEWNET);
     constant("CMSG_SPACE_INT", (long long) CMSG_SPACE(sizeof(int)));
     constant("CMSG_DATA_OFFSET", (long long) CMSG_LEN(0));
@@ -366,6 +367,10 @@ static void layouts(void) {
 
     S(Ipv6Mreq, struct ipv6_mreq);
     F(struct ipv6_mreq, ipv6mr_multiaddr, IPV6MR_MULTIADDR); F(struct ipv6_mreq, ipv6mr_interface, IPV6MR_INTERFACE); E();
+
+    S(GroupSourceReq, struct group_source_req);
+    F(struct group_source_req, gsr_interface, GSR_INTERFACE); F(struct group_source_req, gsr_group, GSR_GROUP);
+    F(struct group_source_req, gsr_source, GSR_SOURCE); E();
 
     S(Cmsghdr, struct cmsghdr);
     F(struct cmsghdr, cmsg_len, CMSG_LEN); F(struct cmsghdr, cmsg_level, CMSG_LEVEL);

@@ -99,6 +99,25 @@ public final class DatagramEndpoint {
         owner.membership(this, group, interfaceIndex, false);
     }
 
+    /**
+     * Joins source-specific multicast: datagrams to {@code group} from {@code source} only
+     * (MCAST_JOIN_SOURCE_GROUP, RFC 4607; IPv4 or IPv6 as the endpoint), on interface
+     * {@code interfaceIndex} (0: the kernel picks by route). More sources of one group are more
+     * joins. Loop thread.
+     *
+     * @throws dev.keel.ffm.SyscallException naming setsockopt and the errno (EINVAL: not a
+     *         multicast group; ENODEV: no such interface; EADDRNOTAVAIL: that source is not joined,
+     *         on leaving)
+     */
+    public void joinSourceGroup(java.net.InetAddress group, java.net.InetAddress source, int interfaceIndex) {
+        owner.sourceMembership(this, group, source, interfaceIndex, true);
+    }
+
+    /** Leaves source-specific multicast {@code group} from {@code source} on {@code interfaceIndex}. Loop thread. */
+    public void leaveSourceGroup(java.net.InetAddress group, java.net.InetAddress source, int interfaceIndex) {
+        owner.sourceMembership(this, group, source, interfaceIndex, false);
+    }
+
     /** Whether this host's own multicast datagrams come back to its sockets (default on). Loop thread. */
     public void multicastLoopback(boolean on) {
         owner.multicastOption(this, true, on ? 1 : 0);

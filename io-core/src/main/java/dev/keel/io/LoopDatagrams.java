@@ -3,6 +3,7 @@ package dev.keel.io;
 import dev.keel.ffm.SocketAddresses;
 import dev.keel.ffm.Sockets;
 import dev.keel.ffm.gen.Errno;
+import dev.keel.ffm.gen.LinuxLayouts.GroupSourceReq;
 import dev.keel.ffm.gen.LinuxLayouts.IpMreqn;
 import dev.keel.ffm.gen.LinuxLayouts.Ipv6Mreq;
 import dev.keel.io.loop.DatagramDriver;
@@ -28,6 +29,8 @@ import static dev.keel.ffm.gen.LinuxConstants.IP_DROP_MEMBERSHIP;
 import static dev.keel.ffm.gen.LinuxConstants.IP_MULTICAST_LOOP;
 import static dev.keel.ffm.gen.LinuxConstants.IP_MULTICAST_TTL;
 import static dev.keel.ffm.gen.LinuxConstants.IP_RECVERR;
+import static dev.keel.ffm.gen.LinuxConstants.MCAST_JOIN_SOURCE_GROUP;
+import static dev.keel.ffm.gen.LinuxConstants.MCAST_LEAVE_SOURCE_GROUP;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_CLOEXEC;
 import static dev.keel.ffm.gen.LinuxConstants.SOCK_DGRAM;
@@ -171,6 +174,33 @@ final class LoopDatagrams implements DatagramSink {
             MemorySegment.copy(address, 0, m, ValueLayout.JAVA_BYTE, Ipv6Mreq.IPV6MR_MULTIADDR, 16);
             m.set(ValueLayout.JAVA_INT, Ipv6Mreq.IPV6MR_INTERFACE, interfaceIndex);
             Sockets.set(e.fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, m.asSlice(0, Ipv6Mreq.SIZE));
+        }
+    }
+
+    /**
+     * MCAST_JOIN_SOURCE_GROUP / MCAST_LEAVE_SOURCE_GROUP with a {@code struct group_source_req}
+     * (interface index, group and source as sockaddrs of the endpoint's family), at level
+     * IPPROTO_IP or IPPROTO_IPV6 as the socket. The request is 264 bytes, made in an arena of
+     * its own: joining is set-up, not the datagram path.
+     */
+    void sourceMembership(DatagramEndpoint e, InetAddress group, InetAddress source, int interfaceIndex,
+                          boolean join) {
+        core.assertInLoop();
+        boolean v4 = e.family == AF_INET;
+        if ((group.getAddress().length == 4) != v4 || (source.getAddress().length == 4) != v4) {
+            throw new IllegalArgumentException("an " + (v4 ? "IPv4" : "IPv6") + " endpoint joins "
+                    + (v4 ? "IPv4" : "IPv6") + " groups from such sources: " + group + " from " + source);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment req = arena.allocate(GroupSourceReq.SIZE, GroupSourceReq.ALIGNMENT);
+            req.set(ValueLayout.JAVA_INT, GroupSourceReq.GSR_INTERFACE, interfaceIndex);
+            SocketAddresses.write(new InetSocketAddress(group, 0),
+                    req.asSlice(GroupSourceReq.GSR_GROUP, GroupSourceReq.GSR_GROUP_SIZE));
+            SocketAddresses.write(new InetSocketAddress(source, 0),
+                    req.asSlice(GroupSourceReq.GSR_SOURCE, GroupSourceReq.GSR_SOURCE_SIZE));
+            core.countSyscalls(1);
+            Sockets.set(e.fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP,
+                    req);
         }
     }
 

@@ -236,6 +236,8 @@ public final class LinuxConstants {
     public static final int IPV6_MULTICAST_LOOP = 0x13;
     public static final int IPV6_MULTICAST_HOPS = 0x12;
     public static final int IPV6_MULTICAST_IF = 0x11;
+    public static final int MCAST_JOIN_SOURCE_GROUP = 0x2e;
+    public static final int MCAST_LEAVE_SOURCE_GROUP = 0x2f;
     public static final int CLONE_NEWNET = 0x40000000;
     public static final int CMSG_SPACE_INT = 0x18;
     public static final int CMSG_DATA_OFFSET = 0x10;

@@ -432,6 +432,21 @@ public final class LinuxLayouts {
         public static final long IPV6MR_INTERFACE_SIZE = 4;
     }
 
+    /** Layout of {@code struct group_source_req}. */
+    public static final class GroupSourceReq {
+        private GroupSourceReq() {
+        }
+
+        public static final long SIZE = 264;
+        public static final long ALIGNMENT = 8;
+        public static final long GSR_INTERFACE = 0;
+        public static final long GSR_INTERFACE_SIZE = 4;
+        public static final long GSR_GROUP = 8;
+        public static final long GSR_GROUP_SIZE = 128;
+        public static final long GSR_SOURCE = 136;
+        public static final long GSR_SOURCE_SIZE = 128;
+    }
+
     /** Layout of {@code struct cmsghdr}. */
     public static final class Cmsghdr {
         private Cmsghdr() {
