@@ -94,6 +94,7 @@ public final class Datagram {
         return sender;
     }
 
+    /** Bytes of {@link #sender} that hold the sender's sockaddr. */
     public int senderLength() {
         return senderLength;
     }

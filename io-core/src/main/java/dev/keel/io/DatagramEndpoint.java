@@ -44,6 +44,7 @@ public final class DatagramEndpoint {
         this.scratchName = scratchName;
     }
 
+    /** The loop that serves this endpoint; its thread is the one to call the other methods on. */
     public EventLoop loop() {
         return loop;
     }

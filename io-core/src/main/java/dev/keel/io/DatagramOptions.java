@@ -34,30 +34,37 @@ public final class DatagramOptions {
         connectTo = b.connectTo;
     }
 
+    /** Every option at its default: batches of 32, 2,048-byte datagrams, a send queue of 256, SO_REUSEPORT. */
     public static DatagramOptions defaults() {
         return builder().build();
     }
 
+    /** A builder holding the defaults. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** Datagrams per recvmmsg/sendmmsg (epoll). */
     public int batchSize() {
         return batchSize;
     }
 
+    /** Bytes of the largest datagram received whole. */
     public int maxDatagramSize() {
         return maxDatagramSize;
     }
 
+    /** Datagrams the send queue holds at most. */
     public int sendQueue() {
         return sendQueue;
     }
 
+    /** The peer the endpoint is connected to, or null. */
     public InetSocketAddress connectTo() {
         return connectTo;
     }
 
+    /** Makes {@link DatagramOptions}; each setter checks its value at once. */
     public static final class Builder {
         /** The most recvmmsg/sendmmsg batch: Linux's UIO_MAXIOV. */
         public static final int MAX_BATCH = 1024;
@@ -165,6 +172,7 @@ public final class DatagramOptions {
             return this;
         }
 
+        /** The options as set. */
         public DatagramOptions build() {
             return new DatagramOptions(this);
         }
