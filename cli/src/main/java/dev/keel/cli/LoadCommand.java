@@ -15,10 +15,11 @@ import java.util.regex.Pattern;
 
 /**
  * {@code keel load}: an echo load client on keel's own client side (outbound connections of
- * pinned event loops, or with {@code --udp} datagram endpoints connected to the server). Every byte that comes back is checked against what was sent; latency
- * percentiles come from an HdrHistogram-style recorder ({@link LatencyHistogram}); {@code --rate} paces requests on a schedule and
- * measures from when each was due, so that a server that stalls is charged for the requests it
- * held back (coordinated omission).
+ * pinned event loops, or with {@code --udp} datagram endpoints connected to the server). Every
+ * byte that comes back is checked against what was sent; latency percentiles come from an
+ * HdrHistogram-style recorder ({@link LatencyHistogram}); {@code --rate} paces requests on a
+ * schedule and measures from when each was due, so that a server that stalls is charged for the
+ * requests it held back (coordinated omission).
  */
 final class LoadCommand implements Command {
     static final String HELP = """
