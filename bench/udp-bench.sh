@@ -74,16 +74,16 @@ for size in sizes:
     out.append("")
     out.append("| server | datagrams/s (round trips) | vs C | p50 us | p99 us | lost | runs |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
-    base = med([r["requests_per_second"] for r in runs if r["server"] == "c-udp" and r["size"] == size])
+    base = med([r["load"]["requests_per_second"] for r in runs if r["server"] == "c-udp" and r["size"] == size])
     for s in servers:
         mine = [r for r in runs if r["server"] == s and r["size"] == size]
         if not mine:
             out.append("| %s | failed | | | | | 0 |" % s)
             continue
-        pps = med([r["requests_per_second"] for r in mine])
-        p50 = med([r["latency_us"]["p50"] for r in mine])
-        p99 = med([r["latency_us"]["p99"] for r in mine])
-        lost = sum(r.get("lost", 0) for r in mine)
+        pps = med([r["load"]["requests_per_second"] for r in mine])
+        p50 = med([r["load"]["latency_us"]["p50"] for r in mine])
+        p99 = med([r["load"]["latency_us"]["p99"] for r in mine])
+        lost = sum(r["load"].get("lost", 0) for r in mine)
         ratio = "%.2fx" % (pps / base) if base else ""
         out.append("| %s | %.0f | %s | %.1f | %.1f | %d | %d |" % (s, pps, ratio, p50, p99, lost, len(mine)))
     out.append("")
@@ -184,9 +184,10 @@ stop_server() {
   spid=
 }
 
-load() { # size seconds -> keel load's JSON on stdout
+load() { # size seconds -> keel load's JSON on stdout, on one line
   KEEL_JAVA_OPTS="$JAVA_OPTS" bin/keel load --udp --port "$port" --connections "$FLOWS" --depth "$DEPTH" \
-    --size "$1" --duration "${2}s" --cpus "$LOAD_CPU" --json
+    --size "$1" --duration "${2}s" --cpus "$LOAD_CPU" --json \
+    | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin), separators=(",", ":")))'
 }
 
 started=$SECONDS
@@ -203,8 +204,8 @@ for round in $(seq "$ROUNDS"); do
     for size in $SIZES; do
       bench_wait_quiet "$QUIET_MAX_PCT" "$QUIET_WAIT" >/dev/null
       if line=$(load "$size" "$DURATION" 2>"$tmp/load.err") && [ -n "$line" ]; then
-        printf '{"server":"%s","size":%s,"round":%s,"status":"ok","t_s":%s,%s\n' "$server" "$size" "$round" \
-          "$((SECONDS - started))" "${line#\{}" >> "$results"
+        printf '{"server":"%s","size":%s,"round":%s,"status":"ok","t_s":%s,"load":%s}\n' "$server" "$size" \
+          "$round" "$((SECONDS - started))" "$line" >> "$results"
       else
         printf '{"server":"%s","size":%s,"round":%s,"status":"failed","error":"%s"}\n' "$server" "$size" "$round" \
           "$(tail -n 1 "$tmp/load.err" | tr '"\\' "''")" >> "$results"
