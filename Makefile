@@ -12,7 +12,7 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load bench-udp clean jdk \
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-serve bench-proxy bench-load bench-startup bench-tls bench-udp clean jdk \
   artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
@@ -64,7 +64,7 @@ fuzz: | jdk
 gen: | jdk
 	@mkdir -p $(GEN_DIR)
 	$(MAKE) -C native build/keelgen
-	@for kind in constants:LinuxConstants layouts:LinuxLayouts errno:Errno; do \
+	@for kind in constants:LinuxConstants layouts:LinuxLayouts errno:Errno openssl:OpenSslConstants; do \
 	  native/build/keelgen $${kind%%:*} > $(GEN_DIR)/$${kind##*:}.java || exit 1; \
 	done
 	@echo "keel: regenerated $(GEN_DIR)"
@@ -92,6 +92,14 @@ bench-serve: bin/keel
 # keel proxy in front of the C echo server beside a direct connection (~4 min; QUICK=1 for ~1 min).
 bench-proxy: bin/keel
 	bench/proxy-bench.sh
+
+# keel serve over TLS beside nginx over TLS (~2 min).
+bench-tls: bin/keel
+	bench/tls-bench.sh
+
+# keel serve's first seconds with and without the distribution's AOT cache (~2 min).
+bench-startup: | jdk
+	bench/startup-bench.sh
 
 # What a Maven user gets: jars, sources and Javadoc jars of every library module and keel-bom,
 # installed in ~/.m2 (the release profile adds the Javadoc jars; doclint warnings fail it).

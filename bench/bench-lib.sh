@@ -48,3 +48,18 @@ bench_wait_quiet() {
   done
   echo "$waited"
 }
+
+# bench_replace_block FILE NAME TEXT: replaces what FILE holds between the lines
+# "<!-- NAME -->" and "<!-- /NAME -->" by TEXT; returns 1 (and changes nothing) when FILE has
+# no such block.
+bench_replace_block() {
+  [ -f "$1" ] && grep -q "<!-- $2 -->" "$1" || return 1
+  python3 - "$1" "$2" "$3" <<'PY'
+import sys
+path, name, block = sys.argv[1:4]
+text = open(path).read()
+head, rest = text.split(f'<!-- {name} -->', 1)
+_, tail = rest.split(f'<!-- /{name} -->', 1)
+open(path, 'w').write(f'{head}<!-- {name} -->\n{block}\n<!-- /{name} -->{tail}')
+PY
+}

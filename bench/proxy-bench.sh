@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# keel proxy (splice) in front of the C epoll echo server, beside a direct connection to it
+# keel proxy (epoll) in front of the C epoll echo server, beside a direct connection to it
 # (issue 7): throughput and ping-pong latency, in one run.
 #
 #   bench/proxy-bench.sh              # full run (~4 min): a block of BENCH-SERVE.md, bench/results/proxy-<stamp>.csv
@@ -74,7 +74,7 @@ report() {
     echo "### keel proxy in front of the C echo server"
     echo
     echo "Measured $M_DATE by \`bench/proxy-bench.sh\`$([ "$M_QUICK" = 1 ] && echo " (QUICK=1: one short round, for validation only)"):"
-    echo "echo_load (CPU $M_LOAD_CPU) -> \`keel proxy\` (splice, one loop, CPU $M_SERVER_CPU) -> \`c_epoll_echo\` (CPU $M_SERVER_CPU), beside"
+    echo "echo_load (CPU $M_LOAD_CPU) -> \`keel proxy\` (epoll, one loop, CPU $M_SERVER_CPU) -> \`c_epoll_echo\` (CPU $M_SERVER_CPU), beside"
     echo "echo_load -> \`c_epoll_echo\` directly; $M_ROUNDS interleaved round(s) of ${M_DURATION}s per scenario after ${M_WARMUP}s of"
     echo "warm-up; medians of rounds. Every byte echoed is checked. Runs noisier than ${M_NOISE_MAX}% were repeated (up to"
     echo "$M_RETRIES times, bounded); noise of the runs kept: median $(awk -F, 'NR > 1 { print $13 }' "$csv" | sort -n | awk '{ a[NR] = $1 } END { print (NR ? a[int((NR + 1) / 2)] : "?") }')%,"

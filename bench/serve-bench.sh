@@ -172,7 +172,7 @@ report() {
     if [ -s "$plotdir/proxy.md" ]; then
       echo "### keel proxy in front of nginx"
       echo
-      echo "wrk -> \`keel proxy\` (splice, one loop) -> nginx, against wrk -> nginx; proxy and nginx share CPU $M_SERVER_CPU."
+      echo "wrk -> \`keel proxy\` (epoll, one loop) -> nginx, against wrk -> nginx; proxy and nginx share CPU $M_SERVER_CPU."
       echo "CPU µs/req is the proxy's own."
       echo
       echo "| file | conns | via proxy req/s | direct req/s | proxy/direct | via proxy MB/s | proxy CPU µs/req |"

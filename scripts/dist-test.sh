@@ -9,7 +9,10 @@
 #     matches its usable list;
 #   - bin/keel serve on a temporary root answers curl with the files' exact bytes (whole and a
 #     range), then closes its server on SIGTERM (status 143, as the JVM ends on SIGTERM);
-#   - run through a symlink (as from /usr/local/bin), bin/keel still finds its runtime.
+#   - run through a symlink (as from /usr/local/bin), bin/keel still finds its runtime;
+#   - the JDK AOT cache lib/keel.aot is in use (the JVM's own log says so), and a damaged one is
+#     ignored with exactly one line on stderr while keel still runs; the time to serve's ready
+#     line with and without the cache is printed (not asserted: no timed assertions).
 # Every wait is bounded (timeout); the server and the directory are removed however it ends.
 set -euo pipefail
 [ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 keel-<version>-linux-x86_64.tar.gz" >&2; exit 2; }
@@ -33,7 +36,7 @@ user() { "${as_user[@]}" "$@"; }
 tar -xzf "$tarball" -C "$work"
 home="$work/$base"
 [ -d "$home" ] || fail "the tarball has no top directory $base"
-for f in bin/keel bin/java lib/modules LICENSE NOTICE CHANGELOG.md docs/systemd/keel-serve.service docs/systemd.md; do
+for f in bin/keel bin/java lib/modules lib/keel.aot LICENSE NOTICE CHANGELOG.md docs/systemd/keel-serve.service docs/systemd.md; do
   [ -e "$home/$f" ] || fail "$f missing from the image"
 done
 for f in bin/javac bin/jlink bin/jar jmods include; do
@@ -50,6 +53,22 @@ out=$(user timeout 60 "$home/bin/keel" --version 2> "$work/version.err") || fail
 # Nothing on stderr: in particular no JVM warning about native access the launcher did not grant.
 [ ! -s "$work/version.err" ] || { cat "$work/version.err" >&2; fail "bin/keel --version wrote to stderr"; }
 ok "bin/keel --version: $out"
+
+# The AOT cache: mapped and its linked classes used (the JVM's aot log, turned back on).
+user env KEEL_JAVA_OPTS=-Xlog:aot=info timeout 60 "$home/bin/keel" --version > "$work/aot.log" 2>&1 \
+  || { cat "$work/aot.log" >&2; fail "bin/keel with the aot log exited $?"; }
+grep -q 'Using AOT-linked classes: true' "$work/aot.log" \
+  || { cat "$work/aot.log" >&2; fail "the JVM did not use lib/keel.aot"; }
+ok "bin/keel runs with the AOT cache lib/keel.aot ($(( $(stat -c %s "$home/lib/keel.aot") / 1024 / 1024 )) MiB)"
+# A damaged cache: the JVM refuses it, keel says so in one line and runs the slow way.
+cp "$home/lib/keel.aot" "$work/keel.aot.good"
+head -c 100000 "$work/keel.aot.good" > "$home/lib/keel.aot"
+out=$(user timeout 60 "$home/bin/keel" --version 2> "$work/aot.err") || fail "bin/keel with a damaged cache exited $?"
+mv "$work/keel.aot.good" "$home/lib/keel.aot"
+[ "$out" = "keel $version" ] || fail "with a damaged cache, bin/keel --version printed '$out'"
+[ "$(wc -l < "$work/aot.err")" -eq 1 ] && grep -q 'AOT cache .*keel.aot does not match' "$work/aot.err" \
+  || { cat "$work/aot.err" >&2; fail "a damaged cache did not give exactly one line saying so"; }
+ok "a damaged cache is ignored with one line: $(cat "$work/aot.err")"
 
 user timeout 60 "$home/bin/keel" cpus --json > "$work/cpus.json" || fail "bin/keel cpus --json exited $?"
 python3 - "$work/cpus.json" <<'PY' || fail "bin/keel cpus --json: see above"
@@ -79,16 +98,23 @@ mkdir -p "$work/usr-local-bin"
 ln -s "$home/bin/keel" "$work/usr-local-bin/keel"
 # Started straight from this shell (not through a function, which would fork a subshell), so
 # that $! is the server: env and bin/keel exec, and the process is the runtime's java.
-"${as_user[@]}" "$work/usr-local-bin/keel" serve --root "$root" --port 0 --loops 1 > "$log" 2>&1 &
+# Time to the ready line without the AOT cache (printed, not asserted), then the real run with it.
+for aot in 0 1; do
+started=$(date +%s%N)
+"${as_user[@]}" KEEL_AOT=$aot "$work/usr-local-bin/keel" serve --root "$root" --port 0 --loops 1 > "$log" 2>&1 &
 server=$!
 url=
-for _ in $(seq 1 300); do # at most 30 s for the ready line
+for _ in $(seq 1 3000); do # at most 30 s for the ready line
   url=$(sed -n 's|^keel serve: \(http://[^ ]*/\) .*|\1|p' "$log" | head -n 1)
   [ -n "$url" ] && break
   kill -0 "$server" 2>/dev/null || { cat "$log" >&2; fail "keel serve exited before it listened"; }
-  sleep 0.1
+  sleep 0.01
 done
 [ -n "$url" ] || { cat "$log" >&2; fail "keel serve printed no ready line within 30 s"; }
+echo "dist-test: keel serve ready after $(( ($(date +%s%N) - started) / 1000000 )) ms $( [ $aot = 1 ] && echo with || echo without) the AOT cache"
+[ $aot = 1 ] && break
+kill -TERM "$server"; wait "$server" || true; server=
+done
 [ "$(readlink "/proc/$server/exe")" = "$home/bin/java" ] || fail "the server runs $(readlink "/proc/$server/exe"), not the image's java"
 ok "$(head -n 1 "$log")"
 curl -sS --max-time 30 -o "$work/got.bin" "${url}sub/blob.bin" || fail "curl of ${url}sub/blob.bin"

@@ -29,6 +29,10 @@ mkdir -p "$out"
 
 # Every jar of the command: cli's and its runtime dependencies (keel's modules and JCTools).
 jars=("$cli_jar" "$lib"/*.jar)
+# Two versions of one artifact (a target/ left from an older version) would put two copies of a
+# module on jlink's path, and the older one could win.
+dups=$(for j in "${jars[@]}"; do basename "$j" | sed -E 's/-[0-9][0-9A-Za-z.]*(-SNAPSHOT)?\.jar$//'; done | sort | uniq -d)
+[ -z "$dups" ] || { echo "make-dist: more than one version of $dups in $lib: run ./mvnw clean package" >&2; exit 1; }
 jdk_modules=$("$jdk_bin/jdeps" --ignore-missing-deps --print-module-deps -q \
   --multi-release "$("$jdk_bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')" \
   --class-path "$(IFS=:; echo "${jars[*]}")" "${jars[@]}")
@@ -56,12 +60,32 @@ fi
 cat > "$image/bin/keel" <<LAUNCHER
 #!/bin/sh
 # keel $version: runs on the Java runtime of this directory; needs no JDK and no JAVA_HOME.
-# KEEL_JAVA_OPTS adds JVM options (for example -Xmx256m).
+# KEEL_JAVA_OPTS adds JVM options (for example -Xmx256m). lib/keel.aot, when present, is the JDK
+# AOT cache made from a 'keel train' run: classes loaded and linked, method profiles ready, so
+# keel starts fast. A cache this runtime cannot use is ignored, with one line saying so.
 self=\$(readlink -f "\$0") || exit 1
 home=\$(dirname "\$(dirname "\$self")")
+if [ -f "\$home/lib/keel.aot" ] && [ "\${KEEL_AOT:-1}" != 0 ]; then
+  exec "\$home/bin/java" $access -XX:AOTCache="\$home/lib/keel.aot" -Xlog:aot*=off -Xlog:cds*=off \\
+    -Dkeel.aot="\$home/lib/keel.aot" \${KEEL_JAVA_OPTS:-} $launch "\$@"
+fi
 exec "\$home/bin/java" $access \${KEEL_JAVA_OPTS:-} $launch "\$@"
 LAUNCHER
 chmod 0755 "$image/bin/keel"
+
+# The AOT cache (JDK 25, JEPs 483/514/515): one 'keel train' run on the image's own runtime, with
+# the launcher's options, records what keel loads, links and profiles; the JVM writes the cache
+# when the run ends. The cache is the one file of the image that is not reproducible (it holds
+# what this run measured). KEEL_AOT=0 builds the image without it.
+if [ "$mode" = modules ] && [ "${KEEL_AOT:-1}" != 0 ]; then
+  started=$(date +%s)
+  "$image/bin/java" $access -XX:AOTCacheOutput="$image/lib/keel.aot" -Xlog:aot*=off -Xlog:cds*=off \
+    -m dev.keel.cli/dev.keel.cli.Keel train > "$out/train.log" 2>&1 \
+    || { cat "$out/train.log"; echo "make-dist: the training run for the AOT cache failed" >&2; exit 1; }
+  [ -s "$image/lib/keel.aot" ] || { cat "$out/train.log"; echo "make-dist: no AOT cache was written" >&2; exit 1; }
+  echo "make-dist: AOT cache lib/keel.aot, $(( $(stat -c %s "$image/lib/keel.aot") / 1024 / 1024 )) MiB, from a" \
+    "$(( $(date +%s) - started )) s training run: $(grep -c 'keel train:' "$out/train.log") transport(s)"
+fi
 
 cp LICENSE NOTICE README.md CHANGELOG.md "$image/"
 mkdir -p "$image/docs/systemd"

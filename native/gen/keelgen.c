@@ -5,10 +5,14 @@
  *   keelgen constants   -> dev/keel/ffm/gen/LinuxConstants.java
  *   keelgen layouts     -> dev/keel/ffm/gen/LinuxLayouts.java
  *   keelgen errno       -> dev/keel/ffm/gen/Errno.java
+ *   keelgen openssl     -> dev/keel/ffm/gen/OpenSslConstants.java (from <openssl/ssl.h>, libssl-dev)
  *
  * `make gen` at the project root runs it; GeneratedSourcesTest fails when the committed
  * files and this program's output disagree. Nothing here may hold a typed number: every
- * value is the compiler's reading of a header.
+ * value is the compiler's reading of a header. Where the machine's Linux uapi headers predate
+ * the newest names read here (io_uring of Linux 6.15), gen/uapi-flags.sh gives the compiler
+ * Debian's newer ones. Nothing whose value moves with the header version (IORING_OP_LAST) is
+ * printed, so any new enough headers give the same output.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,6 +46,15 @@
 #include <linux/net_tstamp.h>
 #include <linux/errqueue.h>
 #include <linux/seccomp.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/opensslv.h>
+#include <openssl/ssl.h>
+#include <openssl/tls1.h>
+
+#ifndef IORING_ENTER_NO_IOWAIT
+#error "keelgen: these Linux uapi headers predate 6.15; compile with the flags native/gen/uapi-flags.sh prints"
+#endif
 
 /* The audit architecture a seccomp filter of this build checks for, from linux/audit.h. */
 #if defined(__x86_64__)
@@ -119,6 +132,8 @@ static void constants(void) {
     C(IORING_FEAT_CUR_PERSONALITY); C(IORING_FEAT_FAST_POLL); C(IORING_FEAT_POLL_32BITS);
     C(IORING_FEAT_SQPOLL_NONFIXED); C(IORING_FEAT_EXT_ARG); C(IORING_FEAT_NATIVE_WORKERS);
     C(IORING_FEAT_RSRC_TAGS); C(IORING_FEAT_CQE_SKIP); C(IORING_FEAT_LINKED_FILE);
+    C(IORING_FEAT_REG_REG_RING); C(IORING_FEAT_RECVSEND_BUNDLE); C(IORING_FEAT_MIN_TIMEOUT);
+    C(IORING_FEAT_RW_ATTR); C(IORING_FEAT_NO_IOWAIT);
     section("linux/io_uring.h: opcodes");
     C(IORING_OP_NOP); C(IORING_OP_READV); C(IORING_OP_WRITEV); C(IORING_OP_FSYNC); C(IORING_OP_READ_FIXED);
     C(IORING_OP_WRITE_FIXED); C(IORING_OP_POLL_ADD); C(IORING_OP_POLL_REMOVE); C(IORING_OP_SYNC_FILE_RANGE);
@@ -131,11 +146,11 @@ static void constants(void) {
     C(IORING_OP_RENAMEAT); C(IORING_OP_UNLINKAT); C(IORING_OP_MKDIRAT); C(IORING_OP_SYMLINKAT);
     C(IORING_OP_LINKAT); C(IORING_OP_MSG_RING); C(IORING_OP_FSETXATTR); C(IORING_OP_SETXATTR);
     C(IORING_OP_FGETXATTR); C(IORING_OP_GETXATTR); C(IORING_OP_SOCKET); C(IORING_OP_URING_CMD);
-    C(IORING_OP_SEND_ZC); C(IORING_OP_SENDMSG_ZC); C(IORING_OP_LAST);
+    C(IORING_OP_SEND_ZC); C(IORING_OP_SENDMSG_ZC);
     section("linux/io_uring.h: sqe flags and op flags");
     C(IOSQE_FIXED_FILE); C(IOSQE_IO_DRAIN); C(IOSQE_IO_LINK); C(IOSQE_IO_HARDLINK); C(IOSQE_ASYNC);
     C(IOSQE_BUFFER_SELECT); C(IOSQE_CQE_SKIP_SUCCESS);
-    C(IORING_RECVSEND_POLL_FIRST); C(IORING_RECV_MULTISHOT); C(IORING_RECVSEND_FIXED_BUF);
+    C(IORING_RECVSEND_POLL_FIRST); C(IORING_RECV_MULTISHOT); C(IORING_RECVSEND_FIXED_BUF); C(IORING_RECVSEND_BUNDLE);
     C(IORING_SEND_ZC_REPORT_USAGE); C(IORING_ACCEPT_MULTISHOT); C(IORING_FILE_INDEX_ALLOC);
     C(IORING_ASYNC_CANCEL_ALL); C(IORING_ASYNC_CANCEL_FD); C(IORING_ASYNC_CANCEL_ANY); C(IORING_ASYNC_CANCEL_FD_FIXED);
     C(IORING_POLL_ADD_MULTI); C(IORING_POLL_UPDATE_EVENTS); C(IORING_POLL_UPDATE_USER_DATA); C(IORING_POLL_ADD_LEVEL);
@@ -144,10 +159,12 @@ static void constants(void) {
     C(IORING_MSG_DATA); C(IORING_MSG_SEND_FD); C(IORING_MSG_RING_CQE_SKIP);
     section("linux/io_uring.h: enter, rings, completions");
     C(IORING_ENTER_GETEVENTS); C(IORING_ENTER_SQ_WAKEUP); C(IORING_ENTER_SQ_WAIT); C(IORING_ENTER_EXT_ARG);
-    C(IORING_ENTER_REGISTERED_RING);
+    C(IORING_ENTER_REGISTERED_RING); C(IORING_ENTER_ABS_TIMER); C(IORING_ENTER_EXT_ARG_REG);
+    C(IORING_ENTER_NO_IOWAIT);
     C(IORING_SQ_NEED_WAKEUP); C(IORING_SQ_CQ_OVERFLOW); C(IORING_SQ_TASKRUN); C(IORING_CQ_EVENTFD_DISABLED);
     CL(IORING_OFF_SQ_RING); CL(IORING_OFF_CQ_RING); CL(IORING_OFF_SQES);
     C(IORING_CQE_F_BUFFER); C(IORING_CQE_F_MORE); C(IORING_CQE_F_SOCK_NONEMPTY); C(IORING_CQE_F_NOTIF);
+    C(IORING_CQE_F_BUF_MORE); C(IOU_PBUF_RING_INC);
     C(IORING_CQE_BUFFER_SHIFT); C(IO_URING_OP_SUPPORTED); C(IORING_RSRC_REGISTER_SPARSE);
     C(IORING_REGISTER_FILES_SKIP);
     section("linux/io_uring.h: register opcodes");
@@ -159,7 +176,8 @@ static void constants(void) {
     C(IORING_REGISTER_BUFFERS_UPDATE); C(IORING_REGISTER_IOWQ_AFF); C(IORING_UNREGISTER_IOWQ_AFF);
     C(IORING_REGISTER_IOWQ_MAX_WORKERS); C(IORING_REGISTER_RING_FDS); C(IORING_UNREGISTER_RING_FDS);
     C(IORING_REGISTER_PBUF_RING); C(IORING_UNREGISTER_PBUF_RING); C(IORING_REGISTER_SYNC_CANCEL);
-    C(IORING_REGISTER_FILE_ALLOC_RANGE);
+    C(IORING_REGISTER_FILE_ALLOC_RANGE); C(IORING_REGISTER_MEM_REGION);
+    C(IORING_MEM_REGION_TYPE_USER); C(IORING_MEM_REGION_REG_WAIT_ARG); C(IORING_REG_WAIT_TS);
 
     section("sys/socket.h, netinet/in.h, netinet/tcp.h");
     C(AF_UNSPEC); C(AF_UNIX); C(AF_INET); C(AF_INET6);
@@ -183,7 +201,7 @@ static void constants(void) {
     constant("CMSG_SPACE_RECVERR",
              (long long) CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)));
     C(TCP_NODELAY); C(TCP_CORK); C(TCP_QUICKACK); C(TCP_DEFER_ACCEPT); C(TCP_KEEPIDLE); C(TCP_KEEPINTVL);
-    C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT);
+    C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT); C(TCP_ULP); C(SOL_TCP);
     C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_MORE); C(MSG_WAITALL); C(MSG_TRUNC); C(MSG_ZEROCOPY);
     C(SHUT_RD); C(SHUT_WR); C(SHUT_RDWR); C(INADDR_ANY); C(INADDR_LOOPBACK); C(SOMAXCONN);
 
@@ -197,6 +215,7 @@ static void constants(void) {
     C(S_IFMT); C(S_IFREG); C(S_IFDIR); C(S_IFLNK);
     C(S_IRUSR); C(S_IWUSR); C(S_IRGRP); C(S_IWGRP); C(S_IROTH); C(S_IWOTH);
     C(SPLICE_F_MOVE); C(SPLICE_F_NONBLOCK); C(SPLICE_F_MORE); C(SPLICE_F_GIFT);
+    C(O_DIRECT); C(RWF_NOWAIT); C(POSIX_FADV_NORMAL); C(POSIX_FADV_WILLNEED); C(POSIX_FADV_DONTNEED);
     section("linux/openat2.h");
     C(RESOLVE_NO_XDEV); C(RESOLVE_NO_MAGICLINKS); C(RESOLVE_NO_SYMLINKS); C(RESOLVE_BENEATH);
     C(RESOLVE_IN_ROOT); C(RESOLVE_CACHED);
@@ -229,7 +248,11 @@ static void constants(void) {
     C(CLOCK_REALTIME); C(CLOCK_MONOTONIC); C(CLOCK_BOOTTIME);
 
     section("sys/resource.h, signal.h");
-    C(RLIMIT_NOFILE); C(RLIMIT_MEMLOCK); C(SIGPIPE);
+    C(RLIMIT_NOFILE); C(RLIMIT_MEMLOCK); C(SIGPIPE); C(SIGHUP);
+    /* The dispositions are pointers, ((__sighandler_t) 0, 1, -1): printed as the values signal(2) takes and returns. */
+    printf("    public static final long SIG_DFL = %lldL;\n", (long long) (intptr_t) SIG_DFL);
+    printf("    public static final long SIG_IGN = %lldL;\n", (long long) (intptr_t) SIG_IGN);
+    printf("    public static final long SIG_ERR = %lldL;\n", (long long) (intptr_t) SIG_ERR);
 
     section("sys/syscall.h: raw syscall numbers");
     C(SYS_io_uring_setup); C(SYS_io_uring_enter); C(SYS_io_uring_register);
@@ -310,7 +333,7 @@ static void layouts(void) {
 
     S(IoUringBufReg, struct io_uring_buf_reg);
     F(struct io_uring_buf_reg, ring_addr, RING_ADDR); F(struct io_uring_buf_reg, ring_entries, RING_ENTRIES);
-    F(struct io_uring_buf_reg, bgid, BGID); E();
+    F(struct io_uring_buf_reg, bgid, BGID); F(struct io_uring_buf_reg, flags, FLAGS); E();
 
     S(IoUringProbe, struct io_uring_probe);
     F(struct io_uring_probe, last_op, LAST_OP); F(struct io_uring_probe, ops_len, OPS_LEN);
@@ -329,6 +352,19 @@ static void layouts(void) {
     S(IoUringGeteventsArg, struct io_uring_getevents_arg);
     F(struct io_uring_getevents_arg, sigmask, SIGMASK); F(struct io_uring_getevents_arg, sigmask_sz, SIGMASK_SZ);
     F(struct io_uring_getevents_arg, ts, TS); E();
+
+    S(IoUringRegWait, struct io_uring_reg_wait);
+    F(struct io_uring_reg_wait, ts, TS); F(struct io_uring_reg_wait, min_wait_usec, MIN_WAIT_USEC);
+    F(struct io_uring_reg_wait, flags, FLAGS); F(struct io_uring_reg_wait, sigmask, SIGMASK);
+    F(struct io_uring_reg_wait, sigmask_sz, SIGMASK_SZ); E();
+
+    S(IoUringRegionDesc, struct io_uring_region_desc);
+    F(struct io_uring_region_desc, user_addr, USER_ADDR); F(struct io_uring_region_desc, size, REGION_SIZE);
+    F(struct io_uring_region_desc, flags, FLAGS); F(struct io_uring_region_desc, id, ID);
+    F(struct io_uring_region_desc, mmap_offset, MMAP_OFFSET); E();
+
+    S(IoUringMemRegionReg, struct io_uring_mem_region_reg);
+    F(struct io_uring_mem_region_reg, region_uptr, REGION_UPTR); F(struct io_uring_mem_region_reg, flags, FLAGS); E();
 
     S(KernelTimespec, struct __kernel_timespec);
     F(struct __kernel_timespec, tv_sec, TV_SEC); F(struct __kernel_timespec, tv_nsec, TV_NSEC); E();
@@ -480,16 +516,47 @@ static void errnos(void) {
     printf("}\n");
 }
 
+/*
+ * OpenSSL's numbers: error codes of SSL_get_error, option and mode bits, the control codes
+ * behind OpenSSL's function-like macros (SSL_CTX_set_min_proto_version, BIO_get_ktls_send...),
+ * which keel calls through SSL_CTX_ctrl and BIO_ctrl since a macro has no symbol to bind.
+ */
+static void openssl(void) {
+    header("OpenSslConstants", "OpenSSL 3 constants (openssl/ssl.h, bio.h, err.h) used by dev.keel.ffm.OpenSsl.");
+    section("openssl/opensslv.h: the headers' version, for the runtime check against libssl");
+    CL(OPENSSL_VERSION_NUMBER); C(OPENSSL_VERSION_MAJOR);
+    section("openssl/ssl.h: SSL_get_error");
+    C(SSL_ERROR_NONE); C(SSL_ERROR_SSL); C(SSL_ERROR_WANT_READ); C(SSL_ERROR_WANT_WRITE);
+    C(SSL_ERROR_WANT_X509_LOOKUP); C(SSL_ERROR_SYSCALL); C(SSL_ERROR_ZERO_RETURN);
+    section("openssl/ssl.h: options (SSL_CTX_set_options, uint64_t) and modes");
+    CL(SSL_OP_ENABLE_KTLS); CL(SSL_OP_NO_COMPRESSION); CL(SSL_OP_NO_RENEGOTIATION);
+    CL(SSL_OP_CIPHER_SERVER_PREFERENCE); CL(SSL_OP_NO_TICKET); CL(SSL_OP_NO_SSLv3); CL(SSL_OP_NO_TLSv1);
+    CL(SSL_OP_NO_TLSv1_1); CL(SSL_OP_IGNORE_UNEXPECTED_EOF);
+    C(SSL_MODE_ENABLE_PARTIAL_WRITE); C(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); C(SSL_MODE_RELEASE_BUFFERS);
+    C(SSL_SESS_CACHE_OFF); C(SSL_SESS_CACHE_SERVER);
+    C(SSL_FILETYPE_PEM); C(SSL_TLSEXT_ERR_OK); C(SSL_TLSEXT_ERR_ALERT_FATAL); C(SSL_TLSEXT_ERR_NOACK);
+    C(SSL_MAX_SID_CTX_LENGTH);
+    section("openssl/ssl.h, tls1.h: control codes of the SSL_CTX_ and SSL_ macros");
+    C(SSL_CTRL_SET_MIN_PROTO_VERSION); C(SSL_CTRL_SET_MAX_PROTO_VERSION); C(SSL_CTRL_MODE);
+    C(SSL_CTRL_SET_SESS_CACHE_MODE); C(SSL_CTRL_SET_SESS_CACHE_SIZE); C(SSL_CTRL_SESS_HIT);
+    C(TLS1_2_VERSION); C(TLS1_3_VERSION);
+    section("openssl/bio.h: control codes of the BIO_ macros");
+    C(BIO_CTRL_GET_KTLS_SEND); C(BIO_CTRL_GET_KTLS_RECV); C(BIO_CTRL_PENDING); C(BIO_CTRL_WPENDING);
+    C(BIO_C_SET_BUF_MEM_EOF_RETURN); C(BIO_NOCLOSE); C(BIO_CLOSE);
+    printf("}\n");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
-        fprintf(stderr, "usage: keelgen constants|layouts|errno\n");
+        fprintf(stderr, "usage: keelgen constants|layouts|errno|openssl\n");
         return 2;
     }
     if (strcmp(argv[1], "constants") == 0) constants();
     else if (strcmp(argv[1], "layouts") == 0) layouts();
     else if (strcmp(argv[1], "errno") == 0) errnos();
+    else if (strcmp(argv[1], "openssl") == 0) openssl();
     else {
-        fprintf(stderr, "keelgen: unknown output '%s' (constants|layouts|errno)\n", argv[1]);
+        fprintf(stderr, "keelgen: unknown output '%s' (constants|layouts|errno|openssl)\n", argv[1]);
         return 2;
     }
     return ferror(stdout) ? 1 : 0;

@@ -8,4 +8,6 @@ module dev.keel.cli {
     requires dev.keel.numa;
     requires dev.keel.io;
     requires dev.keel.zerocopy;
+    // sun.misc.Signal: SIGHUP reloads keel serve's TLS certificate (TlsOptions)
+    requires jdk.unsupported;
 }

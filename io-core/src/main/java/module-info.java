@@ -5,16 +5,14 @@
  * handlers, options, transports, close reasons, live counters and JFR events), the framers
  * ({@code dev.keel.io.codec}), the read side of the counters ({@code dev.keel.io.stats}:
  * snapshots and Prometheus text), and the pipes that splice moves bytes through
- * ({@code dev.keel.io.pipe}: the io_uring transport's file regions and the splice proxy use
- * them). The loop's machinery
- * ({@code dev.keel.io.loop}) and the transports ({@code dev.keel.io.epoll},
- * {@code dev.keel.io.uring}) are not exported; the SO_REUSEPORT listeners
- * ({@code dev.keel.io.listen}) only to zerocopy, whose splice proxy opens its own.
+ * ({@code dev.keel.io.pipe}: the io_uring transport's file regions and zerocopy's file
+ * regions use them). The loop's machinery ({@code dev.keel.io.loop}), the SO_REUSEPORT
+ * listeners ({@code dev.keel.io.listen}) and the transports ({@code dev.keel.io.epoll},
+ * {@code dev.keel.io.uring}) are not exported.
  *
  * <p>Makes no restricted FFM call itself: every downcall goes through {@code dev.keel.ffm}, the
  * one module granted native access.
  */
-@SuppressWarnings("module") // the qualified export names dev.keel.zerocopy, built after this module
 module dev.keel.io {
     requires transitive dev.keel.ffm;
     requires transitive dev.keel.affinity;
@@ -26,5 +24,4 @@ module dev.keel.io {
     exports dev.keel.io.stats;
     exports dev.keel.io.codec;
     exports dev.keel.io.pipe;
-    exports dev.keel.io.listen to dev.keel.zerocopy;
 }

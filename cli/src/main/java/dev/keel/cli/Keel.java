@@ -36,12 +36,17 @@ public final class Keel {
                 .register(new LoadCommand())
                 .register(new CpusCommand())
                 .register(new NumaCommand())
-                .register(new TuneCommand());
+                .register(new TuneCommand())
+                .register(new TrainCommand());
     }
 
     public static void main(String[] args) {
         // Lock files of the CPUs this process reserves name it the way its user typed it.
         System.setProperty(dev.keel.affinity.CpuReservations.COMMAND_PROPERTY, "keel " + String.join(" ", args));
+        String unused = AotCache.unusedReason(System.getProperty(AotCache.PROPERTY), System.getProperty("java.vm.info"));
+        if (unused != null) {
+            System.err.println("keel: " + unused);
+        }
         System.exit(standard().run(args, System.out, System.err));
     }
 

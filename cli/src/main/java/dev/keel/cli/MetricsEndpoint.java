@@ -6,6 +6,7 @@ import dev.keel.zerocopy.http.MetricsServer;
 
 import java.net.InetAddress;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * {@code --metrics-port P} and {@code --metrics-address ADDR} of the server commands: the loops'
@@ -38,8 +39,13 @@ record MetricsEndpoint(InetAddress address, int port) {
      * command's server, already started) is closed and the failure is a {@link UsageException}.
      */
     MetricsServer start(EventLoopGroup group, AutoCloseable server) {
+        return start(group, () -> "", server);
+    }
+
+    /** As {@link #start(EventLoopGroup, AutoCloseable)}, with the command's own metrics ({@code more}) after the loops'. */
+    MetricsServer start(EventLoopGroup group, Supplier<String> more, AutoCloseable server) {
         try {
-            return MetricsServer.start(address, port, group);
+            return MetricsServer.start(address, port, group::stats, more);
         } catch (SyscallException | IllegalStateException e) {
             try {
                 server.close();

@@ -2,6 +2,7 @@ package dev.keel.cli;
 
 import dev.keel.zerocopy.http.FileServer;
 import dev.keel.zerocopy.http.MetricsServer;
+import dev.keel.zerocopy.tls.TlsContext;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -15,7 +16,8 @@ import java.util.Set;
  * keel serve [--root DIR] [--port 8080] [--host 127.0.0.1] [--loops N|auto] [--cpus LIST]
  *            [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks] [--small-files BYTES]
  *            [--header-timeout SECONDS] [--idle-timeout SECONDS] [--open-files N] [--open-file-validity MS]
- *            [--metrics-port P] [--metrics-address ADDR]
+ *            [--metrics-port P] [--metrics-address ADDR] [--tls-cert FILE --tls-key FILE [--tls-port P]]
+ *            [--precompressed] [--read-ahead N]
  * </pre>
  * Prints one line with the URL, the root and the CPUs of the loops once it listens.
  */
@@ -25,7 +27,8 @@ final class ServeCommand implements Command {
                               [--transport epoll|io_uring|auto] [--access-log FILE] [--refuse-symlinks]
                               [--small-files BYTES] [--header-timeout S] [--idle-timeout S]
                               [--open-files N] [--open-file-validity MS] [--busy-poll US] [--sqpoll MS]
-                              [--metrics-port P] [--metrics-address ADDR]
+                              [--metrics-port P] [--metrics-address ADDR] [--precompressed]
+                              [--read-ahead N] [--tls-cert FILE --tls-key FILE [--tls-port P]]
 
             Serves the files under DIR (default: the current directory) over HTTP/1.1, bodies
             never through Java: GET and HEAD, keep-alive, Range, ETag/Last-Modified, index.html.
@@ -57,13 +60,18 @@ final class ServeCommand implements Command {
                                   the first request MS milliseconds after the last check
                                   (default 1000): a changed file may be answered with its old
                                   content for that long; 0 checks on every request
-            """ + ServerSettings.LOOP_HELP + MetricsEndpoint.HELP + """
+              --precompressed     answer a.css with a.css.br, .zst or .gz when the client's
+                                  Accept-Encoding takes it and the variant is not older
+                                  (Content-Encoding, Vary, the variant's own ETag; default off)
+              --read-ahead N      threads that read cold file chunks into the page cache so a
+                                  loop never waits for the disk (default 2; 0: off)
+            """ + TlsOptions.HELP + ServerSettings.LOOP_HELP + MetricsEndpoint.HELP + """
             Stops cleanly on SIGINT (Ctrl-C) or SIGTERM.
             """;
     private static final Set<String> VALUED = Set.of("root", "port", "host", "loops", "cpus", "transport", "access-log",
             "small-files", "header-timeout", "idle-timeout", "open-files", "open-file-validity", "metrics-port",
-            "metrics-address", "busy-poll", "sqpoll");
-    private static final Set<String> FLAGS = Set.of("refuse-symlinks", "help");
+            "metrics-address", "busy-poll", "sqpoll", "read-ahead", "tls-cert", "tls-key", "tls-port");
+    private static final Set<String> FLAGS = Set.of("refuse-symlinks", "help", "precompressed");
 
     @Override
     public String name() {
@@ -84,20 +92,75 @@ final class ServeCommand implements Command {
         }
         MetricsEndpoint endpoint = MetricsEndpoint.from(o);
         ServerSettings settings = ServerSettings.from(o, 8080);
-        FileServer server = start(o, settings);
+        TlsContext tls = TlsOptions.open(o);
+        boolean separateTlsPort = tls != null && o.has("tls-port");
+        FileServer server;
+        FileServer https = null;
+        try {
+            server = start(o, settings, separateTlsPort ? null : tls);
+            if (separateTlsPort) {
+                try {
+                    https = start(o, new ServerSettings(settings.host(), o.integer("tls-port", 0, 0, 65535),
+                            settings.loops(), settings.cpus(), settings.transport(), settings.loopsWhy()), tls);
+                } catch (RuntimeException e) {
+                    server.close();
+                    throw e;
+                }
+            }
+        } catch (RuntimeException e) {
+            if (tls != null) {
+                tls.close();
+            }
+            throw e;
+        }
         ServerSettings.warn("keel serve", server.group(), settings.loopsWhy(), err);
-        MetricsServer metrics = endpoint == null ? null : endpoint.start(server.group(), server);
-        return UntilStopped.serve("keel serve", readyLine(server) + MetricsEndpoint.readySuffix(metrics),
-                MetricsEndpoint.closing(server, metrics), out, err);
+        AutoCloseable servers = closing(server, https, tls);
+        MetricsServer metrics = null;
+        if (endpoint != null) {
+            FileServer plain = server;
+            FileServer secure = https;
+            metrics = endpoint.start(server.group(),
+                    () -> TlsOptions.prometheus(tls == null ? null : tls.stats(), plain, secure), servers);
+        }
+        if (tls != null) {
+            TlsOptions.report(tls, err);
+            TlsOptions.reloadOnSighup(tls, err);
+        }
+        String ready = readyLine(server) + (https == null ? "" : "; " + httpsUrl(https));
+        return UntilStopped.serve("keel serve", ready + MetricsEndpoint.readySuffix(metrics),
+                MetricsEndpoint.closing(servers, metrics), out, err);
+    }
+
+    /** Closes the servers, then the TLS context they shared. */
+    private static AutoCloseable closing(FileServer server, FileServer https, TlsContext tls) {
+        return () -> {
+            try {
+                if (https != null) {
+                    https.close();
+                }
+            } finally {
+                try {
+                    server.close();
+                } finally {
+                    if (tls != null) {
+                        tls.close();
+                    }
+                }
+            }
+        };
     }
 
     /** Checks the options and starts the server; a bad value is a {@link UsageException}. */
     static FileServer start(CommandOptions o) {
-        return start(o, ServerSettings.from(o, 8080));
+        return start(o, ServerSettings.from(o, 8080), null);
     }
 
-    private static FileServer start(CommandOptions o, ServerSettings settings) {
+    private static FileServer start(CommandOptions o, ServerSettings settings, TlsContext tls) {
+        int readAhead = o.integer("read-ahead", 2, 0, 64);
         FileServer.Builder b = FileServer.builder()
+                .tls(tls)
+                .precompressed(o.flag("precompressed"))
+                .readAhead(readAhead, readAhead == 0 ? 0 : 256)
                 .root(Path.of(o.value("root", ".")))
                 .host(settings.host())
                 .port(settings.port())
@@ -125,10 +188,16 @@ final class ServeCommand implements Command {
         }
     }
 
+    private static String httpsUrl(FileServer https) {
+        String host = https.address().getAddress().getHostAddress();
+        return "https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + https.port() + "/";
+    }
+
     static String readyLine(FileServer server) {
         String host = ServerSettings.hostText(server.address().getAddress());
         int[] cpus = server.cpus();
-        return "keel serve: http://" + host + ":" + server.port() + "/ serving " + server.root() + " with "
+        return "keel serve: " + (server.tls() != null ? "https" : "http") + "://" + host + ":" + server.port()
+                + "/ serving " + server.root() + " with "
                 + cpus.length + (cpus.length == 1 ? " loop " : " loops ")
                 + ServerSettings.placement(cpus, server.group().plannedAround())
                 + " (" + server.transport().label() + ", " + (server.usesOpenat2() ? "openat2" : "O_NOFOLLOW walk") + ")";

@@ -1,11 +1,10 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.testing.ProcessLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -106,8 +105,8 @@ class EchoCommandTest {
         java.util.List<String> command = new java.util.ArrayList<>(KeelModules.keelCommand());
         command.addAll(java.util.List.of(args));
         Process keel = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(keel.getInputStream()))) {
-            String ready = lines.readLine();
+        try {
+            String ready = ProcessLines.firstLine(keel.getInputStream(), "keel", KeelProcess.READY_LIMIT);
             Matcher m = Pattern.compile(readyPattern).matcher(ready == null ? "" : ready);
             assertTrue(m.matches(), "ready line: " + ready);
             try (Socket s = new Socket(connectTo, Integer.parseInt(m.group(1)))) {

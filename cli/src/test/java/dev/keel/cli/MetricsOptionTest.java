@@ -1,12 +1,11 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.testing.ProcessLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.Socket;
 import java.net.URI;
@@ -92,6 +91,31 @@ class MetricsOptionTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void shouldServeProxyMetricsWithTheUpstreamFailuresByReason() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket gone = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = gone.getLocalPort();
+        }
+        try (Keeper keel = Keeper.start("proxy", "--port", "0", "--to", "127.0.0.1:" + closedPort, "--metrics-port", "0")) {
+            Matcher m = Pattern.compile("keel proxy: 127\\.0\\.0\\.1:(\\d+) -> .*").matcher(keel.ready);
+            assertTrue(m.matches(), keel.ready);
+            try (Socket s = new Socket("127.0.0.1", Integer.parseInt(m.group(1)))) {
+                s.setSoTimeout(10_000);
+                assertEquals(-1, s.getInputStream().read(), "the client is reset (or closed) when the upstream refuses");
+            } catch (java.net.SocketException reset) {
+                assertTrue(reset.getMessage().contains("reset"), reset.getMessage());
+            }
+            String text = keel.scrapeUntil("keel_proxy_upstream_failures_total{loop=\"0\",reason=\"refused\"} 1");
+            assertTrue(text.contains("\nkeel_proxy_sessions_opened_total{loop=\"0\"} 1\n"), text);
+            assertTrue(text.contains("\nkeel_connects_attempted_total{loop=\"0\"} 1\n"), text);
+            assertTrue(text.contains("\nkeel_connects_failed_total{loop=\"0\"} 1\n"), text);
+            assertTrue(text.contains("# TYPE keel_proxy_resets_passed_total counter"), text);
+            dev.keel.io.testing.PrometheusTextCheck.parse(text); // well formed, loops' and proxy's metrics together
+        }
+    }
+
     /** A keel process with a metrics endpoint, stopped with SIGTERM. */
     private static final class Keeper implements AutoCloseable {
         final Process process;
@@ -112,7 +136,7 @@ class MetricsOptionTest {
             command.addAll(List.of(args));
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             try {
-                String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
+                String line = ProcessLines.firstLine(p.getInputStream(), "keel", KeelProcess.READY_LIMIT);
                 return new Keeper(p, line);
             } catch (RuntimeException | Error e) {
                 p.destroyForcibly().waitFor();

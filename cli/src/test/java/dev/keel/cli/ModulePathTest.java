@@ -1,11 +1,10 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.testing.ProcessLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,8 +66,8 @@ class ModulePathTest {
         List<String> command = new ArrayList<>(KeelModules.keelCommand("-Xmx128m"));
         command.addAll(List.of("echo", "--port", "0", "--loops", "1", "--transport", transport));
         Process keel = new ProcessBuilder(command).redirectError(err.toFile()).start();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(keel.getInputStream()))) {
-            String ready = out.readLine();
+        try {
+            String ready = ProcessLines.firstLine(keel.getInputStream(), "keel", KeelProcess.READY_LIMIT);
             Matcher m = READY.matcher(ready == null ? "" : ready);
             assertTrue(m.find(), "ready line: " + ready + "; stderr: " + Files.readString(err));
             try (Socket s = new Socket("127.0.0.1", Integer.parseInt(m.group(1)))) {

@@ -1,20 +1,21 @@
 package dev.keel.cli;
 
+import dev.keel.zerocopy.testing.ProcessLines;
+import dev.keel.zerocopy.testing.Subprocess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.tools.ToolProvider;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -98,8 +99,8 @@ class ReadmeConsumerTest {
         command.addAll(javaArgs);
         Path err = dir.resolve("stderr.txt");
         Process server = new ProcessBuilder(command).redirectError(err.toFile()).start();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream()))) {
-            String line = out.readLine();
+        try {
+            String line = ProcessLines.firstLine(server.getInputStream(), "the example", KeelProcess.READY_LIMIT);
             assertNotNull(line, "the example printed its address; stderr: " + Files.readString(err));
             Matcher port = READY.matcher(line);
             assertTrue(port.find(), "ready line: " + line);
@@ -146,20 +147,16 @@ class ReadmeConsumerTest {
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process server = new ProcessBuilder(java, "-Xmx128m", "--enable-native-access=ALL-UNNAMED", "-cp", classPath,
                 "example.EchoServer", "0").redirectError(dir.resolve("server-stderr.txt").toFile()).start();
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream()))) {
-            Matcher port = READY.matcher(String.valueOf(lines.readLine()));
+        try {
+            Matcher port = READY.matcher(String.valueOf(ProcessLines.firstLine(server.getInputStream(), "the echo server",
+                    KeelProcess.READY_LIMIT)));
             assertTrue(port.find(), "the echo server is ready");
-            Process client = new ProcessBuilder(java, "-Xmx128m", "--enable-native-access=ALL-UNNAMED", "-cp",
-                    classPath, "example.FramedClient", "127.0.0.1", port.group(1)).redirectErrorStream(true).start();
-            try {
-                String printed = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertTrue(client.waitFor(60, TimeUnit.SECONDS), "the client finishes");
-                assertEquals(0, client.exitValue(), printed);
-                assertEquals(List.of("answer: hello", "answer: keel", "answer: bye"),
-                        printed.lines().filter(l -> l.startsWith("answer: ")).toList(), printed);
-            } finally {
-                client.destroyForcibly();
-            }
+            Subprocess.Result client = Subprocess.run(Duration.ofSeconds(60), java, "-Xmx128m",
+                    "--enable-native-access=ALL-UNNAMED", "-cp", classPath, "example.FramedClient", "127.0.0.1", port.group(1));
+            String printed = client.utf8() + client.err();
+            assertEquals(0, client.exit(), printed);
+            assertEquals(List.of("answer: hello", "answer: keel", "answer: bye"),
+                    printed.lines().filter(l -> l.startsWith("answer: ")).toList(), printed);
             server.getOutputStream().close();
             assertTrue(server.waitFor(30, TimeUnit.SECONDS), "the echo server stops when its input ends");
         } finally {

@@ -1,14 +1,13 @@
 package dev.keel.cli;
 
 import dev.keel.zerocopy.http.FileServer;
+import dev.keel.zerocopy.testing.ProcessLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -134,8 +133,7 @@ class ServeCommandTest {
         Files.writeString(dir.resolve("index.html"), "<h1>child</h1>\n");
         Process p = KeelProcess.start("serve", "--root", dir.toString(), "--port", "0", "--loops", "2", "--cpus", "0-1");
         try {
-            BufferedReader stdout = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            String ready = stdout.readLine();
+            String ready = ProcessLines.firstLine(p.getInputStream(), "keel", dev.keel.cli.KeelProcess.READY_LIMIT);
             Matcher m = Pattern.compile("keel serve: http://127\\.0\\.0\\.1:(\\d+)/ serving (.+) with 2 loops on CPUs 0,1 \\(epoll, .+\\)")
                     .matcher(ready == null ? "" : ready);
             assertTrue(m.matches(), "ready line: " + ready + "\nstderr: " + KeelProcess.stderr(p));

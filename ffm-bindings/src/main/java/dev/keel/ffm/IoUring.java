@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_BUFFER_SHIFT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_F_BUFFER;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_F_BUF_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_F_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.SYS_io_uring_enter;
 import static dev.keel.ffm.gen.LinuxConstants.SYS_io_uring_register;
@@ -104,6 +105,15 @@ public final class IoUring {
     /** The provided buffer id in a completion's flags; meaningful only when {@link #hasBuffer}. */
     public static int bufferId(int cqeFlags) {
         return cqeFlags >>> IORING_CQE_BUFFER_SHIFT;
+    }
+
+    /**
+     * Whether the provided buffer a completion names stays with the kernel, to be filled further
+     * (IORING_CQE_F_BUF_MORE: a ring registered with IOU_PBUF_RING_INC, 6.12, consumed it only
+     * in part); the completion's bytes are the application's all the same.
+     */
+    public static boolean bufferMore(int cqeFlags) {
+        return (cqeFlags & IORING_CQE_F_BUF_MORE) != 0;
     }
 
     /** Whether a multishot request stays armed after this completion (IORING_CQE_F_MORE). */

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_REGISTERED_RING;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_BUFFERS;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_ENABLE_RINGS;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_EVENTFD;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_EVENTFD_ASYNC;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_REGISTER_FILES2;
@@ -164,16 +165,49 @@ public final class IoUringRegister {
     }
 
     /**
+     * Registers a wait region (IORING_REGISTER_MEM_REGION with IORING_MEM_REGION_REG_WAIT_ARG,
+     * Linux 6.13) from which {@link IoUringRing#submitAndWait(int, long)} then reads its timeout
+     * in place (IORING_ENTER_EXT_ARG_REG), instead of the kernel copying a wait argument in on
+     * every call. Only while the ring is disabled: opened with IORING_SETUP_R_DISABLED and not
+     * yet {@link #enableRings enabled}. Returns false when the kernel has no wait regions (EINVAL).
+     *
+     * @throws IllegalStateException when the ring is not disabled
+     */
+    public static boolean registerWaitRegion(IoUringRing ring) {
+        if (!ring.disabled) {
+            throw new IllegalStateException("a wait region is registered only while the ring is disabled"
+                    + " (IORING_SETUP_R_DISABLED, before enableRings)");
+        }
+        return ring.wait.register(ring.fd(), ring.arena);
+    }
+
+    /** Enables a ring opened with IORING_SETUP_R_DISABLED (IORING_REGISTER_ENABLE_RINGS, 5.10): then it takes submissions. */
+    public static void enableRings(IoUringRing ring) {
+        IoUring.register(ring.fd(), IORING_REGISTER_ENABLE_RINGS, 0L, 0, "IORING_REGISTER_ENABLE_RINGS");
+        ring.disabled = false;
+    }
+
+    /**
      * Registers the provided-buffer ring at {@code ringAddr} (page-aligned, {@code entries}
      * {@code struct io_uring_buf}s, a power of two) as buffer group {@code bgid} (5.19).
      * {@link ProvidedBufferRing} wraps this with the memory and the tail.
      */
     public static void registerPbufRing(IoUringRing ring, long ringAddr, int entries, int bgid) {
+        registerPbufRing(ring, ringAddr, entries, bgid, 0);
+    }
+
+    /**
+     * {@link #registerPbufRing(IoUringRing, long, int, int)} with IOU_PBUF_RING_* {@code flags}
+     * (IOU_PBUF_RING_INC, 6.12: buffers consumed incrementally); a kernel without a flag
+     * refuses it with EINVAL.
+     */
+    public static void registerPbufRing(IoUringRing ring, long ringAddr, int entries, int bgid, int flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment reg = a.allocate(IoUringBufReg.SIZE, IoUringBufReg.ALIGNMENT);
             reg.set(JAVA_LONG, IoUringBufReg.RING_ADDR, ringAddr);
             reg.set(JAVA_INT, IoUringBufReg.RING_ENTRIES, entries);
             reg.set(JAVA_SHORT, IoUringBufReg.BGID, (short) bgid);
+            reg.set(JAVA_SHORT, IoUringBufReg.FLAGS, (short) flags);
             IoUring.register(ring.fd(), IORING_REGISTER_PBUF_RING, reg.address(), 1, "IORING_REGISTER_PBUF_RING");
         }
     }

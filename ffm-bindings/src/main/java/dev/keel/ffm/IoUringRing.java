@@ -3,21 +3,19 @@ package dev.keel.ffm;
 import dev.keel.ffm.gen.LinuxLayouts.IoCqringOffsets;
 import dev.keel.ffm.gen.LinuxLayouts.IoSqringOffsets;
 import dev.keel.ffm.gen.LinuxLayouts.IoUringCqe;
-import dev.keel.ffm.gen.LinuxLayouts.IoUringGeteventsArg;
 import dev.keel.ffm.gen.LinuxLayouts.IoUringParams;
 import dev.keel.ffm.gen.LinuxLayouts.IoUringSqe;
-import dev.keel.ffm.gen.LinuxLayouts.KernelTimespec;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.TimeUnit;
 
-import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_EXT_ARG;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_GETEVENTS;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_NO_IOWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_SQ_WAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_ENTER_SQ_WAKEUP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_EXT_ARG;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_NO_IOWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_SINGLE_MMAP;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OFF_CQ_RING;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OFF_SQES;
@@ -25,6 +23,7 @@ import static dev.keel.ffm.gen.LinuxConstants.IORING_OFF_SQ_RING;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_CQE32;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_CQSIZE;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_IOPOLL;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_R_DISABLED;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SQE128;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SQPOLL;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SQ_AFF;
@@ -90,14 +89,14 @@ public final class IoUringRing implements AutoCloseable {
     private final long sqeSize;
     private final long cqeSize;
 
-    private final Arena arena;
+    final Arena arena;
     private final Mapping sqMap;
     private final Mapping cqMap;
     private final Mapping sqesMap;
     private final MemorySegment sq;
     private final MemorySegment cq;
     private final MemorySegment sqes;
-    private final MemorySegment waitArg;
+    final IoUringWait wait;
     private final IoUringPrep prep;
 
     private final long sqHeadOff;
@@ -119,7 +118,11 @@ public final class IoUringRing implements AutoCloseable {
     int enterFlags;
     /** Thread that registered the ring fd (registered ring fds are per task), or null. */
     Thread ringFdOwner;
+    /** IORING_ENTER_* flags of every enter that waits: NO_IOWAIT once {@link #waitWithoutIowait} took. */
+    int waitFlags;
     private boolean closed;
+    /** Set up with IORING_SETUP_R_DISABLED and not {@link IoUringRegister#enableRings enabled} yet. */
+    boolean disabled;
 
     private record Mapping(long address, long size) {
         void unmap() {
@@ -208,8 +211,8 @@ public final class IoUringRing implements AutoCloseable {
         sq = MemorySegment.ofAddress(sqm.address()).reinterpret(sqm.size(), a, null);
         cq = MemorySegment.ofAddress(cqm.address()).reinterpret(cqm.size(), a, null);
         sqes = MemorySegment.ofAddress(sqesm.address()).reinterpret(sqesm.size(), a, null);
-        waitArg = a.allocate(IoUringGeteventsArg.SIZE + KernelTimespec.SIZE, IoUringGeteventsArg.ALIGNMENT);
-        waitArg.set(JAVA_LONG, IoUringGeteventsArg.TS, waitArg.address() + IoUringGeteventsArg.SIZE);
+        wait = new IoUringWait(a);
+        disabled = (setupFlags & IORING_SETUP_R_DISABLED) != 0;
 
         sqHeadOff = p.get(JAVA_INT, so + IoSqringOffsets.HEAD);
         sqTailOff = p.get(JAVA_INT, so + IoSqringOffsets.TAIL);
@@ -305,25 +308,46 @@ public final class IoUringRing implements AutoCloseable {
 
     /** Submits and waits until at least {@code minComplete} completions are ready. */
     public int submitAndWait(int minComplete) {
-        return enter(flush(), minComplete, IORING_ENTER_GETEVENTS);
+        return enter(flush(), minComplete, IORING_ENTER_GETEVENTS | waitFlags);
+    }
+
+    /**
+     * From now on the waits of {@link #submitAndWait} pass IORING_ENTER_NO_IOWAIT (Linux 6.15):
+     * the kernel otherwise counts a task waiting in io_uring_enter with requests in flight as
+     * in I/O wait, so an idle network loop with a receive armed per connection shows as iowait
+     * in top and /proc/stat. Returns whether the kernel has it (IORING_FEAT_NO_IOWAIT); without
+     * it waits stay as they were.
+     */
+    public boolean waitWithoutIowait() {
+        if ((features & IORING_FEAT_NO_IOWAIT) == 0) {
+            return false;
+        }
+        waitFlags |= IORING_ENTER_NO_IOWAIT;
+        return true;
+    }
+
+    /** Whether waits pass IORING_ENTER_NO_IOWAIT ({@link #waitWithoutIowait}). */
+    public boolean waitsWithoutIowait() {
+        return (waitFlags & IORING_ENTER_NO_IOWAIT) != 0;
     }
 
     /**
      * Submits and waits until {@code minComplete} completions are ready or {@code timeoutNanos}
-     * passed ({@code -ETIME}); needs IORING_FEAT_EXT_ARG (5.11). The wait argument is preallocated
-     * per ring, so this allocates nothing.
+     * passed ({@code -ETIME}); needs IORING_FEAT_EXT_ARG (5.11). The timeout goes through the
+     * registered wait region when there is one ({@link #waitsThroughRegion}), else through a
+     * wait argument preallocated per ring: this allocates nothing.
      */
     public int submitAndWait(int minComplete, long timeoutNanos) {
         if ((features & IORING_FEAT_EXT_ARG) == 0) {
             throw new UnsupportedOperationException("this kernel's io_uring lacks IORING_FEAT_EXT_ARG (timed waits)");
         }
-        long ts = IoUringGeteventsArg.SIZE;
-        long perSecond = TimeUnit.SECONDS.toNanos(1);
-        waitArg.set(JAVA_LONG, ts + KernelTimespec.TV_SEC, timeoutNanos / perSecond);
-        waitArg.set(JAVA_LONG, ts + KernelTimespec.TV_NSEC, timeoutNanos % perSecond);
         int pending = flush();
-        int flags = enterFlags | IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | sqWakeupFlag();
-        return IoUring.enter(enterFd, pending, minComplete, flags, waitArg.address(), IoUringGeteventsArg.SIZE);
+        return wait.enter(enterFd, pending, minComplete, enterFlags | waitFlags | sqWakeupFlag(), timeoutNanos);
+    }
+
+    /** Whether timed waits read their timeout from a registered wait region ({@link IoUringRegister#registerWaitRegion}). */
+    public boolean waitsThroughRegion() {
+        return wait.registered();
     }
 
     /**

@@ -51,6 +51,8 @@ public final class ProvidedBufferRing implements AutoCloseable {
     private static final int BUFFER_IDS = 1 << 16;
 
     private final IoUringRing ring;
+    /** IOU_PBUF_RING_* flags the ring was registered with. */
+    private final int flags;
     private final int bgid;
     private final int entries;
     private final int mask;
@@ -66,8 +68,9 @@ public final class ProvidedBufferRing implements AutoCloseable {
     /** Buffers lent now: added and not yet {@link #taken}. */
     private int lentCount;
 
-    private ProvidedBufferRing(IoUringRing ring, int bgid, int entries, long address, long size) {
+    private ProvidedBufferRing(IoUringRing ring, int bgid, int entries, long address, long size, int flags) {
         this.ring = ring;
+        this.flags = flags;
         this.bgid = bgid;
         this.entries = entries;
         this.mask = entries - 1;
@@ -82,18 +85,31 @@ public final class ProvidedBufferRing implements AutoCloseable {
      * and registers it with {@code ring} as buffer group {@code bgid}. The ring starts empty.
      */
     public static ProvidedBufferRing register(IoUringRing ring, int entries, int bgid) {
+        return register(ring, entries, bgid, 0);
+    }
+
+    /**
+     * {@link #register(IoUringRing, int, int)} with IOU_PBUF_RING_* {@code flags}. With
+     * IOU_PBUF_RING_INC (6.12) a receive takes only the bytes it needs of the buffer at the
+     * head, and the kernel moves that descriptor's address and length past them: the buffer
+     * stays the kernel's, its completions flagged IORING_CQE_F_BUF_MORE ({@link IoUring#bufferMore}),
+     * until one fills it to its end; only that completion hands it back ({@link #taken}). The
+     * application must follow how far each buffer is filled. A kernel without the flag refuses
+     * it (SyscallException, EINVAL).
+     */
+    public static ProvidedBufferRing register(IoUringRing ring, int entries, int bgid, int flags) {
         if (entries <= 0 || Integer.bitCount(entries) != 1) {
             throw new IllegalArgumentException("provided buffer ring entries must be a power of two: " + entries);
         }
         long size = entries * IoUringBuf.SIZE;
         long address = Mman.mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0).address();
         try {
-            IoUringRegister.registerPbufRing(ring, address, entries, bgid);
+            IoUringRegister.registerPbufRing(ring, address, entries, bgid, flags);
         } catch (RuntimeException | Error e) {
             Mman.munmap(MemorySegment.ofAddress(address).reinterpret(size));
             throw e;
         }
-        return new ProvidedBufferRing(ring, bgid, entries, address, size);
+        return new ProvidedBufferRing(ring, bgid, entries, address, size, flags);
     }
 
     /**
@@ -146,6 +162,21 @@ public final class ProvidedBufferRing implements AutoCloseable {
         lentCount--;
     }
 
+    /**
+     * The ring position the next {@link #add} (with index offset 0) writes: positions count up
+     * from 0 and wrap with the kernel's 16-bit head. A bundle receive
+     * (IORING_RECVSEND_BUNDLE) takes buffers at consecutive positions from the one of the buffer
+     * its completion names, so remembering where each buffer was added finds the others.
+     */
+    public int tail() {
+        return tail;
+    }
+
+    /** The id of the buffer last added at ring {@code position} (the kernel never writes ids). */
+    public int bidAt(int position) {
+        return Short.toUnsignedInt(bufs.get(JAVA_SHORT, (position & mask) * IoUringBuf.SIZE + IoUringBuf.BID));
+    }
+
     /** Buffers lent to the kernel now. */
     public int lent() {
         return lentCount;
@@ -155,6 +186,11 @@ public final class ProvidedBufferRing implements AutoCloseable {
     public void provide(long bufAddress, int len, int bid) {
         add(bufAddress, len, bid, 0);
         advance(1);
+    }
+
+    /** IOU_PBUF_RING_* flags the ring was registered with. */
+    public int flags() {
+        return flags;
     }
 
     /** The buffer group id receives select with. */

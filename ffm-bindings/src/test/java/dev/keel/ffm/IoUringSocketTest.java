@@ -2,6 +2,7 @@ package dev.keel.ffm;
 
 import dev.keel.ffm.gen.Errno;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static dev.keel.ffm.gen.LinuxConstants.IORING_CQE_F_BUFFER;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_RECVSEND_BUNDLE;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_RECVSEND_BUNDLE;
+import static dev.keel.ffm.gen.LinuxConstants.IOU_PBUF_RING_INC;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_PROVIDE_BUFFERS;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_OP_RECV;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_DEFER_TASKRUN;
@@ -192,6 +196,64 @@ class IoUringSocketTest {
             assertEquals("legacy", text(pool, (long) (bid - 100) * BUF, 6));
             ring.prep().removeBuffers(Rings.sqe(ring), 2, 9, 43L);
             assertEquals(List.of(new Rings.Cqe(43L, 1, 0)), Rings.await(ring, 1), "one buffer was left");
+        }
+    }
+
+    @Test
+    void shouldFillOneBufferPieceByPieceFromAnIncrementalRing() {
+        IoUringRing ring = IoUringRing.open(8, 0);
+        ProvidedBufferRing pbuf;
+        try {
+            pbuf = ProvidedBufferRing.register(ring, 4, 8, IOU_PBUF_RING_INC);
+        } catch (SyscallException e) {
+            ring.close();
+            Assumptions.assumeTrue(e.errno() != Errno.EINVAL, "this kernel lacks IOU_PBUF_RING_INC (Linux 6.12)");
+            throw e;
+        }
+        try (ring; pbuf) {
+            MemorySegment pool = arena.allocate(BUF);
+            pbuf.provide(pool.address(), BUF, 50);
+            String[] parts = {"abc", "defg", "h".repeat(BUF - 7)};
+            int offset = 0;
+            for (int i = 0; i < parts.length; i++) {
+                ring.prep().recvSelect(Rings.sqe(ring), pair[0], pbuf.bgid(), 0, 0, 60L + i);
+                peerWrites(parts[i]);
+                Rings.Cqe c = Rings.await(ring, 1).get(0);
+                assertEquals(parts[i].length(), c.res());
+                assertEquals(50, IoUring.bufferId(c.flags()), "the one buffer, again");
+                assertEquals(parts[i], text(pool, offset, parts[i].length()), "right after the bytes before");
+                offset += parts[i].length();
+                assertEquals(offset < BUF, IoUring.bufferMore(c.flags()), "kept by the kernel until full");
+            }
+            pbuf.taken(50); // handed back with the completion that filled it
+        }
+    }
+
+    @Test
+    void shouldTakeSeveralBuffersInOneBundleRecv() {
+        try (IoUringRing ring = IoUringRing.open(8, 0);
+             ProvidedBufferRing pbuf = ProvidedBufferRing.register(ring, 4, 9)) {
+            Assumptions.assumeTrue(ring.hasFeature(IORING_FEAT_RECVSEND_BUNDLE),
+                    "this kernel lacks IORING_FEAT_RECVSEND_BUNDLE (Linux 6.10)");
+            MemorySegment pool = arena.allocate(3L * BUF);
+            int first = pbuf.tail();
+            for (int i = 0; i < 3; i++) {
+                pbuf.provide(pool.address() + (long) i * BUF, BUF, 70 + i);
+            }
+            String sent = "b".repeat(BUF) + "c".repeat(BUF / 2);
+            peerWrites(sent);
+            int s = Rings.sqe(ring);
+            ring.prep().recvSelect(s, pair[0], pbuf.bgid(), 0, 0, 80L);
+            ring.prep().addIoprio(s, IORING_RECVSEND_BUNDLE);
+            Rings.Cqe c = Rings.await(ring, 1).get(0);
+            assertEquals(sent.length(), c.res(), "one completion for bytes of two buffers");
+            assertEquals(70, IoUring.bufferId(c.flags()), "named by the first");
+            assertEquals(70, pbuf.bidAt(first));
+            assertEquals(71, pbuf.bidAt(first + 1), "the next one in the ring took the rest");
+            assertEquals(sent, text(pool, 0, sent.length()));
+            pbuf.taken(70);
+            pbuf.taken(71);
+            assertEquals(1, pbuf.lent(), "the third buffer is still the kernel's");
         }
     }
 }

@@ -3,7 +3,8 @@ package dev.keel.io;
 import dev.keel.ffm.gen.Errno;
 
 /**
- * What a loop does when accepting fails, the same on every transport:
+ * The loop's accept switch — whether its transport is accepting now, paused, or stopped for
+ * shutdown — and what a loop does when accepting fails, the same on every transport:
  * <ul>
  * <li>the connection itself went wrong before it was taken (ECONNABORTED, EPERM from a
  *     firewall, and the network errors accept(2) passes on from the new socket: ENETDOWN,
@@ -22,6 +23,9 @@ final class AcceptPolicy {
     private final LoopStats stats;
     /** The errno last logged, so that a listener failing on every retry is logged once; 0 after a success. */
     private int logged;
+    private boolean accepting;
+    /** The pending retry of a paused accept, or -1. */
+    private int resumeTimer = -1;
 
     AcceptPolicy(LoopCore loop) {
         this.loop = loop;
@@ -39,6 +43,37 @@ final class AcceptPolicy {
     /** Whether {@code errno} says the process or system ran out of descriptors or memory. */
     static boolean isExhaustion(int errno) {
         return errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOBUFS || errno == Errno.ENOMEM;
+    }
+
+    /** Whether the transport is accepting now. */
+    boolean accepting() {
+        return accepting;
+    }
+
+    /** Starts accepting (at set-up, and when a pause's retry is due), unless the loop has no listener or stops. */
+    void resume() {
+        resumeTimer = -1;
+        if (!accepting && !loop.shuttingDown() && loop.listenFd() >= 0) {
+            accepting = true;
+            loop.poller.startAccepting();
+        }
+    }
+
+    /** Stops accepting for good (shutdown) or until {@link #resume}. */
+    void stop() {
+        if (accepting) {
+            accepting = false;
+            loop.poller.stopAccepting();
+        }
+    }
+
+    /** Stops accepting and schedules a retry after {@link LoopOptions.Builder#acceptRetry} (at most one pending). */
+    void pause() {
+        stop();
+        if (resumeTimer < 0) {
+            resumeTimer = loop.timers.scheduleInternal(loop.now, loop.options.acceptRetryNanos,
+                    LoopTimers.KIND_ACCEPT_RESUME, 0, 0);
+        }
     }
 
     /** An accept succeeded. */
@@ -62,8 +97,8 @@ final class AcceptPolicy {
                     + Errno.name(errno) + " (" + Errno.message(errno) + "), which no connection explains;"
                     + " accepting pauses and is retried");
         }
-        if (loop.accepting()) {
-            loop.pauseAccepting();
+        if (accepting) {
+            pause();
         }
         return false;
     }

@@ -49,8 +49,9 @@ public final class Connection {
 
     /**
      * Writes {@code data} now as far as the socket takes it and queues the rest (copied into the
-     * loop's buffers), preserving order. Past the high water mark reading pauses until the
-     * queue drains below the low one, then {@link ConnectionHandler#onWritable} runs.
+     * loop's buffers), preserving order. Past the high water mark reading pauses — this
+     * connection's, or its source's after {@link #feedFrom} — until the queue drains below the
+     * low one, then {@link ConnectionHandler#onWritable} runs.
      */
     public void write(MemorySegment data) {
         core.writes.write(core.liveSlot(this), this, data);
@@ -101,6 +102,26 @@ public final class Connection {
     /** Undoes {@link #pauseReading()}; bytes that arrived meanwhile are delivered on the next pass. */
     public void resumeReading() {
         core.writes.resumeReading(core.liveSlot(this));
+    }
+
+    /**
+     * Names {@code source}, another connection of this loop whose input the application writes
+     * to this one (the other side of a relay, a proxy's client or upstream), as the connection
+     * this one's water marks hold back: once this connection's queued output passes the high
+     * water mark, {@code source} stops reading — not this connection — until the queue drains
+     * below the low one; then {@code source} reads again and {@link ConnectionHandler#onWritable}
+     * runs as usual. Pausing the writer's own reading, the default, suits a server answering
+     * its own requests; a relay must go on reading the peer it writes to, or a peer that writes
+     * while it does not read and a relay that waits for it to read wait for each other forever.
+     * A source held back by several connections reads again when the last of them drained; a
+     * connection that closes lets its source read again. {@code null} restores the default.
+     * Allocation-free.
+     *
+     * @throws IllegalArgumentException when {@code source} is of another loop, or is this connection
+     * @throws StaleHandleException     when either connection is closed
+     */
+    public void feedFrom(Connection source) {
+        core.writes.feedFrom(core.liveSlot(this), source);
     }
 
     /**
@@ -176,6 +197,18 @@ public final class Connection {
     }
 
     /**
+     * Closes at once with a TCP reset (RST, by SO_LINGER 0) instead of a FIN, dropping pending
+     * output, as {@link CloseReason#ABORTED}: the peer reads ECONNRESET rather than an end of
+     * stream, so it cannot take a cut-off stream for a complete one. For passing on a reset (a
+     * proxy whose other side was reset). On io_uring with
+     * {@link LoopOptions.Builder#directDescriptors direct descriptors} there is no descriptor
+     * to set the option on, and this is {@link #abort()}.
+     */
+    public void reset() {
+        core.lifecycle.reset(core.liveSlot(this), this);
+    }
+
+    /**
      * Sends FIN once pending output is sent; reading goes on. Once the input has ended too
      * (before or after), the connection can move nothing more and the loop closes it.
      */
@@ -209,13 +242,43 @@ public final class Connection {
      * only in the ring's fixed file table. Package-private: the transport alone makes system
      * calls on a connection's socket (bytes with {@link #write}, files with {@link #writeFile},
      * the peer with {@link #peerAddress}), so that both transports carry everything the same
-     * way and direct descriptors work for every application.
+     * way and direct descriptors work for every application; kernel TLS borrows it only
+     * through {@link #lendForKernelTls}.
      *
      * @throws StaleHandleException once the connection is closed: its number may already be
      *         another socket's
      */
     int fd() {
         requireOpen();
+        return fd;
+    }
+
+    /**
+     * Kernel TLS (the kernel's {@code tls} upper layer protocol, Documentation/networking/tls.rst):
+     * lends the socket's descriptor to the TLS library that switches this socket to kernel
+     * encryption. OpenSSL under {@code SSL_OP_ENABLE_KTLS}, given the descriptor as its write
+     * BIO, writes the handshake records to the socket itself and then hands the transmit keys to
+     * the kernel ({@code setsockopt(TCP_ULP, "tls")}, {@code setsockopt(SOL_TLS, TLS_TX)}) when
+     * the kernel takes them. From then on every byte the transport writes on the socket, with
+     * {@link #write} or {@link #writeFile} alike, leaves encrypted by the kernel, so file bodies
+     * stay zero-copy over TLS.
+     *
+     * <p>The one exception to "only the transport makes system calls on a connection's socket",
+     * kept narrow: the borrower writes to the descriptor only while nothing of the connection's
+     * output waits (this method answers only then, and a TLS handshake is the first output of its
+     * connection), never reads, closes or otherwise changes it, and stops using it when the
+     * connection closes (the number may then be another socket's).
+     *
+     * @return the descriptor, or -1 when none can be lent: io_uring with direct descriptors (the
+     *         socket lives only in the ring), or output waiting in io-core (the borrower's
+     *         bytes would overtake it)
+     * @throws StaleHandleException once the connection is closed
+     */
+    public int lendForKernelTls() {
+        requireOpen();
+        if (fd < 0 || !core.outputDrained(this)) {
+            return -1;
+        }
         return fd;
     }
 

@@ -1,11 +1,15 @@
 package dev.keel.io;
 
+import dev.keel.ffm.Sockets;
 import dev.keel.ffm.SyscallException;
+import dev.keel.ffm.gen.LinuxLayouts.Linger;
 import dev.keel.io.loop.ConnectionTable;
 
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 
+import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
+import static dev.keel.ffm.gen.LinuxConstants.SO_LINGER;
 import static dev.keel.io.loop.ConnectionTable.CLOSE_REASON;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
@@ -14,6 +18,7 @@ import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OUTPUT_SHUT;
 import static dev.keel.io.loop.ConnectionTable.IDLE_TIMER;
 import static dev.keel.io.loop.ConnectionTable.LAST_ACTIVE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * A connection's life on its loop, from the accepted socket to the handler's
@@ -32,11 +37,16 @@ final class ConnectionLifecycle {
     private final LoopCore core;
     private final ConnectionHandler handler;
     private final Connection[] connections;
+    private final MemorySegment linger;
 
     ConnectionLifecycle(LoopCore core, ConnectionHandler handler, int capacity) {
         this.core = core;
         this.handler = handler;
         this.connections = new Connection[capacity];
+        // struct linger { int l_onoff = 1; int l_linger = 0; }: close(2) resets the connection.
+        this.linger = core.arena.allocate(Linger.SIZE, Linger.ALIGNMENT);
+        linger.set(JAVA_INT, Linger.L_ONOFF, 1);
+        linger.set(JAVA_INT, Linger.L_LINGER, 0);
     }
 
     /** The connection in {@code slot} (open, or retired and not yet released), or null. */
@@ -111,6 +121,7 @@ final class ConnectionLifecycle {
             return;
         }
         table.clearFlag(slot, FLAG_CONNECTING);
+        core.stats.connectsSucceeded++;
         core.timers.cancelInternal(table.getInt(slot, IDLE_TIMER));
         table.setInt(slot, IDLE_TIMER, -1);
         LoopEvents.opened(core.index, c);
@@ -206,6 +217,24 @@ final class ConnectionLifecycle {
         }
     }
 
+    /**
+     * {@link Connection#reset()}: SO_LINGER with a zero timeout, so that the close sends a reset
+     * and drops what the kernel still holds to send, then an immediate close. A socket without
+     * a descriptor (io_uring's direct descriptors) gets a plain close.
+     */
+    void reset(int slot, Connection c) {
+        int fd = c.descriptor();
+        if (fd >= 0) {
+            core.stats.syscalls++;
+            try {
+                Sockets.set(fd, SOL_SOCKET, SO_LINGER, linger);
+            } catch (SyscallException ignored) {
+                // a socket the kernel already reset or failed: it is closed below all the same
+            }
+        }
+        closeNow(slot, CloseReason.ABORTED);
+    }
+
     /** Closes a connection whose output went out: with the reason its slot recorded. */
     void closeRecorded(int slot) {
         closeNow(slot, REASONS[core.table.getInt(slot, CLOSE_REASON)]);
@@ -227,6 +256,7 @@ final class ConnectionLifecycle {
             core.timers.cancelInternal(timer);
         }
         table.setInt(slot, CLOSE_REASON, reason.ordinal());
+        core.writes.closed(slot);
         table.retire(slot);
         if (core.poller.close(slot, c)) {
             released(slot);
@@ -259,6 +289,7 @@ final class ConnectionLifecycle {
     }
 
     private void connectFailedNow(Connection c, CloseReason reason) {
+        core.stats.connectsFailed++;
         ConnectFailure failure = c.failure != null ? c.failure
                 : ConnectFailure.other(c.remote, "closed before it connected: " + reason);
         try {

@@ -42,6 +42,7 @@ final class Connector {
     }
 
     void connect(InetSocketAddress remote, ConnectionHandler handler, ConnectOptions options) {
+        core.stats.connectsAttempted++;
         if (core.shuttingDown()) {
             failed(handler, ConnectFailure.other(remote, "loop shutting down"));
             return;
@@ -103,6 +104,7 @@ final class Connector {
     }
 
     private void failed(ConnectionHandler handler, ConnectFailure failure) {
+        core.stats.connectsFailed++;
         try {
             handler.onConnectFailed(failure);
         } catch (Throwable t) {

@@ -59,13 +59,10 @@ final class LoopCore implements PollerHost {
     Connector connector;
     Cumulation cumulation;
     ConnectionTimeouts timeouts;
-    /** The pending retry of a paused accept, or -1. */
-    private int acceptResumeTimer = -1;
     private MemorySegment readBuffer;
     private MemorySegment[] readSlices;
-    private boolean accepting;
     private long shutdownDeadline;
-    /** The clock of this pass (System.nanoTime), read once per pass. */
+    /** The clock of this pass (System.nanoTime): read when the pass begins, and again when it wakes from a blocking wait. */
     long now;
     /** The timer tick of this pass. */
     long tick;
@@ -172,10 +169,7 @@ final class LoopCore implements PollerHost {
         readBuffer = arena.allocate(options.readBufferBytes, 64);
         readSlices = new MemorySegment[options.readBufferBytes + 1];
         poller.setUp(listenFd, wakeup.open());
-        if (listenFd >= 0) {
-            accepting = true;
-            poller.startAccepting();
-        }
+        acceptPolicy.resume();
     }
 
     private boolean finished() {
@@ -184,7 +178,7 @@ final class LoopCore implements PollerHost {
         }
         if (shutdownDeadline == 0) {
             shutdownDeadline = System.nanoTime() + options.shutdownDrainNanos;
-            stopAccepting();
+            acceptPolicy.stop();
             lifecycle.closeAllGracefully(CloseReason.SHUTDOWN);
         }
         return table.used() == 0 || System.nanoTime() - shutdownDeadline >= 0;
@@ -240,25 +234,7 @@ final class LoopCore implements PollerHost {
 
     /** Accepting ran out of something (EMFILE, ENFILE, ...): stop accepting for a while. */
     void pauseAccepting() {
-        stopAccepting();
-        if (acceptResumeTimer < 0) {
-            acceptResumeTimer = timers.scheduleInternal(now, options.acceptRetryNanos, LoopTimers.KIND_ACCEPT_RESUME,
-                    0, 0);
-        }
-    }
-
-    private void stopAccepting() {
-        if (accepting) {
-            accepting = false;
-            poller.stopAccepting();
-        }
-    }
-
-    private void resumeAccepting() {
-        if (!accepting && !shutdownRequested && listenFd >= 0) {
-            accepting = true;
-            poller.startAccepting();
-        }
+        acceptPolicy.pause();
     }
 
     // ---------------------------------------------------------------- the loop's own timers
@@ -276,10 +252,7 @@ final class LoopCore implements PollerHost {
             }
             case LoopTimers.KIND_CONNECT_TIMEOUT -> lifecycle.connectTimedOut(a, b);
             case LoopTimers.KIND_PERIODIC -> timers.runPeriodic(a, b, now, taskFailure);
-            case LoopTimers.KIND_ACCEPT_RESUME -> {
-                acceptResumeTimer = -1;
-                resumeAccepting();
-            }
+            case LoopTimers.KIND_ACCEPT_RESUME -> acceptPolicy.resume();
             default -> throw new IllegalStateException("unknown timer kind " + kind);
         }
     }
@@ -319,6 +292,12 @@ final class LoopCore implements PollerHost {
     long pendingBytes(Connection c) {
         assertInLoop();
         return table.isLive(c.handle()) ? outbound.pending(c.slot()) : 0;
+    }
+
+    /** Whether nothing of {@code c}'s output waits: no queued byte, no file region (false once closed). */
+    boolean outputDrained(Connection c) {
+        assertInLoop();
+        return table.isLive(c.handle()) && outbound.drained(c.slot());
     }
 
     // ---------------------------------------------------------------- PollerHost: state
@@ -428,6 +407,10 @@ final class LoopCore implements PollerHost {
     public void awake() {
         wakeup.awake();
         stats.waitEnded();
+        // The wait may have lasted any time: what follows (accepts, reads, idle clocks) happens
+        // now. With the clock of before it, a connection accepted after a long sleep was idle at once.
+        now = System.nanoTime();
+        tick = timers.tickOf(now);
     }
 
     @Override
@@ -439,7 +422,7 @@ final class LoopCore implements PollerHost {
 
     @Override
     public boolean accepting() {
-        return accepting;
+        return acceptPolicy.accepting();
     }
 
     @Override

@@ -253,7 +253,11 @@ public final class LoopOptions {
             return this;
         }
 
-        /** Queued output that pauses reading (default 1 MiB) and the level that resumes it (default 256 KiB). */
+        /**
+         * Queued output that pauses reading (default 1 MiB) and the level that resumes it
+         * (default 256 KiB): the writing connection's own reading, or its source's
+         * ({@link Connection#feedFrom}).
+         */
         public Builder waterMarks(long low, long high) {
             if (low < 0 || high <= low) {
                 throw new IllegalArgumentException("water marks need 0 <= low < high: " + low + ", " + high);

@@ -37,6 +37,9 @@ public final class LoopStats {
     private static final VarHandle REJECTED = field("rejected");
     private static final VarHandle ACCEPT_FAILURES = field("acceptFailures");
     private static final VarHandle ACCEPT_ABORTED = field("acceptAborted");
+    private static final VarHandle CONNECTS_ATTEMPTED = field("connectsAttempted");
+    private static final VarHandle CONNECTS_SUCCEEDED = field("connectsSucceeded");
+    private static final VarHandle CONNECTS_FAILED = field("connectsFailed");
     private static final VarHandle BYTES_IN = field("bytesIn");
     private static final VarHandle BYTES_OUT = field("bytesOut");
     private static final VarHandle FILE_BYTES_OUT = field("fileBytesOut");
@@ -63,6 +66,10 @@ public final class LoopStats {
     long rejected;
     long acceptFailures;
     long acceptAborted;
+    /** Outbound connects asked of the loop ({@link EventLoop#connect}), each one either succeeded, failed or under way. */
+    long connectsAttempted;
+    long connectsSucceeded;
+    long connectsFailed;
     long bytesIn;
     long bytesOut;
     /** Bytes of file regions ({@link Connection#writeFile}) the sockets took, also counted in bytesOut. */
@@ -173,8 +180,9 @@ public final class LoopStats {
         return new LoopStatsSnapshot(loop, passes(), accepted(), closed(), rejected(), acceptFailures(),
                 openConnections(), connectionCapacity(), bytesIn(), bytesOut(), idleTimeouts(), timersFired(),
                 syscalls(), stalls(), buffersInUse(), bufferCapacity(), handlerFailures(), taskFailures(),
-                loopFailures(), receiveStarvations(), completionOverflows(), acceptAborted(), passBusyNanos.snapshot(),
-                syscallsPerPass.snapshot(), datagrams.snapshot());
+                loopFailures(), receiveStarvations(), completionOverflows(), acceptAborted(), connectsAttempted(),
+                connectsSucceeded(), connectsFailed(), passBusyNanos.snapshot(), syscallsPerPass.snapshot(),
+                datagrams.snapshot());
     }
 
     /** The index of the loop these are the counters of. */
@@ -221,6 +229,28 @@ public final class LoopStats {
      */
     public long acceptAborted() {
         return (long) ACCEPT_ABORTED.getOpaque(this);
+    }
+
+    /**
+     * Outbound connects the loop started ({@link EventLoop#connect}, a {@link Reconnector}'s
+     * attempts included): each one has succeeded, failed, or is still under way, so
+     * attempted - succeeded - failed is the number in progress.
+     */
+    public long connectsAttempted() {
+        return (long) CONNECTS_ATTEMPTED.getOpaque(this);
+    }
+
+    /** Outbound connects that completed: their handler heard {@code onOpen}. */
+    public long connectsSucceeded() {
+        return (long) CONNECTS_SUCCEEDED.getOpaque(this);
+    }
+
+    /**
+     * Outbound connects that never opened — refused, unreachable, timed out, no room on the loop,
+     * the loop stopping: their handler heard {@code onConnectFailed}.
+     */
+    public long connectsFailed() {
+        return (long) CONNECTS_FAILED.getOpaque(this);
     }
 
     /** Bytes received from connections. */

@@ -1,6 +1,5 @@
 package dev.keel.io;
 
-import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -14,11 +13,10 @@ import java.util.Objects;
  * timer on the loop's wheel (its handle kept, so {@link #stop} cancels exactly it), and
  * reconnecting allocates nothing beyond what a connect does.
  */
-public final class Reconnector implements ConnectionHandler {
+public final class Reconnector extends ForwardingHandler {
     private final EventLoop loop;
     private final InetSocketAddress remote;
     private final ConnectOptions options;
-    private final ConnectionHandler handler;
     private final long initialNanos;
     private final long maxNanos;
     private final Runnable attempt = this::attempt;
@@ -31,10 +29,10 @@ public final class Reconnector implements ConnectionHandler {
 
     private Reconnector(EventLoop loop, InetSocketAddress remote, ConnectOptions options, ConnectionHandler handler,
                         Duration initial, Duration max) {
+        super(handler);
         this.loop = Objects.requireNonNull(loop, "loop");
         this.remote = Objects.requireNonNull(remote, "remote");
         this.options = Objects.requireNonNull(options, "options");
-        this.handler = Objects.requireNonNull(handler, "handler");
         if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
             throw new IllegalArgumentException("back-off must be positive and initial <= max: " + initial + ", " + max);
         }
@@ -101,29 +99,14 @@ public final class Reconnector implements ConnectionHandler {
         if (stopped) {
             connection.close();
         }
-        handler.onOpen(connection);
-    }
-
-    @Override
-    public void onData(Connection connection, MemorySegment data) {
-        handler.onData(connection, data);
-    }
-
-    @Override
-    public void onWritable(Connection connection) {
-        handler.onWritable(connection);
-    }
-
-    @Override
-    public void onInputClosed(Connection connection) {
-        handler.onInputClosed(connection);
+        super.onOpen(connection);
     }
 
     @Override
     public void onClose(Connection connection, CloseReason reason) {
         current = null;
         try {
-            handler.onClose(connection, reason);
+            super.onClose(connection, reason);
         } finally {
             retryLater();
         }
@@ -132,7 +115,7 @@ public final class Reconnector implements ConnectionHandler {
     @Override
     public void onConnectFailed(ConnectFailure failure) {
         try {
-            handler.onConnectFailed(failure);
+            super.onConnectFailed(failure);
         } finally {
             retryLater();
         }

@@ -8,10 +8,12 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.keel.io.loop.ConnectionTable.FLAG_APP_READ_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
+import static dev.keel.io.loop.ConnectionTable.FLAG_FEED_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_INPUT_CLOSED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_NOTIFY_WRITABLE;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OUTPUT_SHUT;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OUTPUT_SHUTDOWN_PENDING;
+import static dev.keel.io.loop.ConnectionTable.FLAG_PAUSING_FEEDER;
 import static dev.keel.io.loop.ConnectionTable.FLAG_READ_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.loop.ConnectionTable.LAST_ACTIVE;
@@ -22,6 +24,12 @@ import static dev.keel.io.loop.ConnectionTable.LAST_ACTIVE;
  * waits and call {@code onWritable} once it drained, and the closes and shutdowns that wait for
  * the queue to empty. Kept apart from the connection's life ({@link ConnectionLifecycle}) because
  * back-pressure is its own set of rules. Loop-confined.
+ *
+ * <p>Whose reading the water marks pause: by default the writing connection's own (a server
+ * answering its requests stops taking requests while its answers pile up); for a connection
+ * fed from another ({@link Connection#feedFrom}: a relay, a proxy) that other's, since a
+ * relay must go on reading the peer it writes to. A source may be paused by several
+ * connections at once: it reads again when the last of them drained (a count per slot).
  */
 final class WritePath {
     private final LoopCore core;
@@ -29,6 +37,10 @@ final class WritePath {
     private final OutboundQueue outbound;
     private final FileRegions files;
     private final LoopOptions options;
+    /** Per slot: the handle of the connection whose reading this one's water marks pause, -1 for its own. */
+    private final long[] feeders;
+    /** Per slot: how many connections fed by it have paused its reading now. */
+    private final int[] feedPauses;
 
     WritePath(LoopCore core) {
         this.core = core;
@@ -36,6 +48,9 @@ final class WritePath {
         this.outbound = core.outbound;
         this.files = core.outbound.files();
         this.options = core.options;
+        this.feeders = new long[options.maxConnections];
+        this.feedPauses = new int[options.maxConnections];
+        java.util.Arrays.fill(feeders, -1);
     }
 
     /** Writes {@code data} on live connection {@code c}: at once when the socket takes it, else queued. */
@@ -72,10 +87,71 @@ final class WritePath {
             table.setFlag(slot, FLAG_WANT_WRITE);
             core.poller.update(slot);
         }
-        if (pending >= options.highWaterMark && !table.hasFlag(slot, FLAG_READ_PAUSED)) {
-            table.setFlag(slot, FLAG_READ_PAUSED | FLAG_NOTIFY_WRITABLE);
-            core.poller.update(slot);
+        if (pending >= options.highWaterMark) {
+            overHighWater(slot);
         }
+    }
+
+    /** Output past the high water mark: pause the reading of the feeder, or of the connection itself. */
+    private void overHighWater(int slot) {
+        long feeder = feeders[slot];
+        if (feeder < 0) {
+            if (!table.hasFlag(slot, FLAG_READ_PAUSED)) {
+                table.setFlag(slot, FLAG_READ_PAUSED | FLAG_NOTIFY_WRITABLE);
+                core.poller.update(slot);
+            }
+        } else if (!table.hasFlag(slot, FLAG_PAUSING_FEEDER)) {
+            table.setFlag(slot, FLAG_PAUSING_FEEDER | FLAG_NOTIFY_WRITABLE);
+            if (table.isLive(feeder)) {
+                int source = ConnectionTable.slotOfHandle(feeder);
+                if (feedPauses[source]++ == 0) {
+                    table.setFlag(source, FLAG_FEED_PAUSED);
+                    core.poller.update(source);
+                }
+            }
+        }
+    }
+
+    /** The connection's output drained below the low water mark, or it closed: its feeder may read again. */
+    private void releaseFeeder(int slot) {
+        if (!table.hasFlag(slot, FLAG_PAUSING_FEEDER)) {
+            return;
+        }
+        table.clearFlag(slot, FLAG_PAUSING_FEEDER);
+        long feeder = feeders[slot];
+        if (feeder >= 0 && table.isLive(feeder)) {
+            int source = ConnectionTable.slotOfHandle(feeder);
+            if (--feedPauses[source] == 0) {
+                table.clearFlag(source, FLAG_FEED_PAUSED);
+                core.poller.update(source);
+            }
+        }
+    }
+
+    /** {@link Connection#feedFrom}: {@code source} (live, of this loop) or null for the connection itself. */
+    void feedFrom(int slot, Connection source) {
+        long feeder = -1;
+        if (source != null) {
+            if (source.loop() != core.loop) {
+                throw new IllegalArgumentException(source + " is not of this loop: a source must share its loop");
+            }
+            if (core.liveSlot(source) == slot) {
+                throw new IllegalArgumentException("a connection cannot be its own source: that is the default");
+            }
+            feeder = source.handle();
+        }
+        releaseFeeder(slot); // a source paused under the old link reads again; the next write past the mark pauses the new one
+        feeders[slot] = feeder;
+    }
+
+    /**
+     * The connection in {@code slot} is closing now: a feeder it paused reads again, and the
+     * slot's links are forgotten before it is reused.
+     */
+    void closed(int slot) {
+        releaseFeeder(slot);
+        feeders[slot] = -1;
+        feedPauses[slot] = 0;
     }
 
     /** The socket took {@code n} bytes of the connection's output. */
@@ -195,6 +271,7 @@ final class WritePath {
         }
         if (pending <= options.lowWaterMark && table.hasFlag(slot, FLAG_NOTIFY_WRITABLE)) {
             table.clearFlag(slot, FLAG_NOTIFY_WRITABLE | FLAG_READ_PAUSED);
+            releaseFeeder(slot);
             core.poller.update(slot);
             try {
                 c.handler.onWritable(c);

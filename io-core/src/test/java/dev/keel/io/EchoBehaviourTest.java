@@ -112,6 +112,26 @@ abstract class EchoBehaviourTest {
         assertEquals(200, echo.closedFor(CloseReason.PEER_CLOSED));
     }
 
+    /**
+     * A loop that slept in its blocking wait for longer than the idle timeout (no connection, no
+     * timer: it waits without a limit) must start a connection accepted on waking with the time
+     * of waking. It once used the clock read before the wait, so the new connection counted
+     * as idle for the whole sleep and was closed as IDLE_TIMEOUT in the next pass, before its
+     * first byte was read: an idle server dropped the first client after a quiet spell.
+     */
+    @Test
+    @Timeout(30)
+    void shouldServeAConnectionAcceptedAfterTheLoopSleptLongerThanTheIdleTimeout() throws Exception {
+        EventLoopGroup g = start(options().idleTimeout(Duration.ofMillis(200)).build(), 1);
+        Thread.sleep(1000); // the loop blocks in its wait: nothing to do, no timer
+        try (Socket s = connect(g)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(new byte[] {42});
+            assertEquals(42, s.getInputStream().read(), "the byte echoed, not the connection closed as idle");
+        }
+        await("the connection to close", () -> echo.closedTotal() == 1);
+    }
+
     @Test
     @Timeout(30)
     void shouldStillEchoEveryByteAfterTheClientHalfCloses() throws Exception {

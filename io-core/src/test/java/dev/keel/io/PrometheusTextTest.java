@@ -32,7 +32,8 @@ class PrometheusTextTest {
                 base + 3, base + 2, base + 1, perReceive.snapshot(), perSend.snapshot());
         return new LoopStatsSnapshot(loop, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7,
                 base + 8, base + 9, base + 10, base + 11, base + 12, base + 13, base + 14, base + 15, base + 16,
-                base + 17, base + 18, base + 19, base + 20, base + 21, busy.snapshot(), calls.snapshot(), datagrams);
+                base + 17, base + 18, base + 19, base + 20, base + 21, base + 22, base + 23, base + 24, busy.snapshot(),
+                calls.snapshot(), datagrams);
     }
 
     @Test
@@ -42,6 +43,9 @@ class PrometheusTextTest {
         assertEquals(2.0, samples.get("keel_connections_accepted_total{loop=\"0\"}"));
         assertEquals(102.0, samples.get("keel_connections_accepted_total{loop=\"1\"}"));
         assertEquals(108.0, samples.get("keel_received_bytes_total{loop=\"1\"}"));
+        assertEquals(22.0, samples.get("keel_connects_attempted_total{loop=\"0\"}"));
+        assertEquals(123.0, samples.get("keel_connects_succeeded_total{loop=\"1\"}"));
+        assertEquals(24.0, samples.get("keel_connects_failed_total{loop=\"0\"}"));
         assertEquals(6.0, samples.get("keel_connections_open{loop=\"0\"}"));
         assertEquals(1.0, samples.get("keel_loop_pass_busy_seconds_bucket{loop=\"0\",le=\"0.000001024\"}"));
         assertEquals(2.0, samples.get("keel_loop_pass_busy_seconds_bucket{loop=\"0\",le=\"0.000004096\"}"));

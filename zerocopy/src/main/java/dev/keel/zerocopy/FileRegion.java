@@ -85,6 +85,18 @@ public final class FileRegion {
     }
 
     /**
+     * Records {@code n} bytes delivered by other means than {@link #sendTo} or {@link #spliceTo}
+     * (read with pread and encrypted for TLS, for example).
+     */
+    public void advance(long n) {
+        if (n < 0 || n > count - sent) {
+            throw new IllegalArgumentException("advance by " + n + " with " + (count - sent) + " left");
+        }
+        sent += n;
+        offset.set(JAVA_LONG, 0, start + sent);
+    }
+
+    /**
      * One sendfile(2) of up to {@link #MAX_CHUNK} bytes to {@code socketFd}.
      *
      * @return bytes sent (> 0); 0 when the region is done, or when the file ended before the

@@ -11,6 +11,6 @@
  * </ul>
  *
  * <p>What is built on them lives beside: {@link dev.keel.zerocopy.http} (the HTTP/1.1 static
- * file server and the metrics endpoint) and {@link dev.keel.zerocopy.proxy} (the splice proxy).
+ * file server and the metrics endpoint) and {@link dev.keel.zerocopy.proxy} (the TCP proxy).
  */
 package dev.keel.zerocopy;

@@ -58,6 +58,11 @@ public final class LinuxConstants {
     public static final int IORING_FEAT_RSRC_TAGS = 0x400;
     public static final int IORING_FEAT_CQE_SKIP = 0x800;
     public static final int IORING_FEAT_LINKED_FILE = 0x1000;
+    public static final int IORING_FEAT_REG_REG_RING = 0x2000;
+    public static final int IORING_FEAT_RECVSEND_BUNDLE = 0x4000;
+    public static final int IORING_FEAT_MIN_TIMEOUT = 0x8000;
+    public static final int IORING_FEAT_RW_ATTR = 0x10000;
+    public static final int IORING_FEAT_NO_IOWAIT = 0x20000;
 
     // linux/io_uring.h: opcodes
     public static final int IORING_OP_NOP = 0;
@@ -109,7 +114,6 @@ public final class LinuxConstants {
     public static final int IORING_OP_URING_CMD = 0x2e;
     public static final int IORING_OP_SEND_ZC = 0x2f;
     public static final int IORING_OP_SENDMSG_ZC = 0x30;
-    public static final int IORING_OP_LAST = 0x31;
 
     // linux/io_uring.h: sqe flags and op flags
     public static final int IOSQE_FIXED_FILE = 1;
@@ -122,6 +126,7 @@ public final class LinuxConstants {
     public static final int IORING_RECVSEND_POLL_FIRST = 1;
     public static final int IORING_RECV_MULTISHOT = 2;
     public static final int IORING_RECVSEND_FIXED_BUF = 4;
+    public static final int IORING_RECVSEND_BUNDLE = 0x10;
     public static final int IORING_SEND_ZC_REPORT_USAGE = 8;
     public static final int IORING_ACCEPT_MULTISHOT = 1;
     public static final int IORING_FILE_INDEX_ALLOC = 0xffffffff;
@@ -150,6 +155,9 @@ public final class LinuxConstants {
     public static final int IORING_ENTER_SQ_WAIT = 4;
     public static final int IORING_ENTER_EXT_ARG = 8;
     public static final int IORING_ENTER_REGISTERED_RING = 0x10;
+    public static final int IORING_ENTER_ABS_TIMER = 0x20;
+    public static final int IORING_ENTER_EXT_ARG_REG = 0x40;
+    public static final int IORING_ENTER_NO_IOWAIT = 0x80;
     public static final int IORING_SQ_NEED_WAKEUP = 1;
     public static final int IORING_SQ_CQ_OVERFLOW = 2;
     public static final int IORING_SQ_TASKRUN = 4;
@@ -161,6 +169,8 @@ public final class LinuxConstants {
     public static final int IORING_CQE_F_MORE = 2;
     public static final int IORING_CQE_F_SOCK_NONEMPTY = 4;
     public static final int IORING_CQE_F_NOTIF = 8;
+    public static final int IORING_CQE_F_BUF_MORE = 0x10;
+    public static final int IOU_PBUF_RING_INC = 2;
     public static final int IORING_CQE_BUFFER_SHIFT = 0x10;
     public static final int IO_URING_OP_SUPPORTED = 1;
     public static final int IORING_RSRC_REGISTER_SPARSE = 1;
@@ -193,6 +203,10 @@ public final class LinuxConstants {
     public static final int IORING_UNREGISTER_PBUF_RING = 0x17;
     public static final int IORING_REGISTER_SYNC_CANCEL = 0x18;
     public static final int IORING_REGISTER_FILE_ALLOC_RANGE = 0x19;
+    public static final int IORING_REGISTER_MEM_REGION = 0x22;
+    public static final int IORING_MEM_REGION_TYPE_USER = 1;
+    public static final int IORING_MEM_REGION_REG_WAIT_ARG = 1;
+    public static final int IORING_REG_WAIT_TS = 1;
 
     // sys/socket.h, netinet/in.h, netinet/tcp.h
     public static final int AF_UNSPEC = 0;
@@ -264,6 +278,8 @@ public final class LinuxConstants {
     public static final int TCP_USER_TIMEOUT = 0x12;
     public static final int TCP_FASTOPEN = 0x17;
     public static final int TCP_NOTSENT_LOWAT = 0x19;
+    public static final int TCP_ULP = 0x1f;
+    public static final int SOL_TCP = 6;
     public static final int MSG_PEEK = 2;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
@@ -327,6 +343,11 @@ public final class LinuxConstants {
     public static final int SPLICE_F_NONBLOCK = 2;
     public static final int SPLICE_F_MORE = 4;
     public static final int SPLICE_F_GIFT = 8;
+    public static final int O_DIRECT = 0x4000;
+    public static final int RWF_NOWAIT = 8;
+    public static final int POSIX_FADV_NORMAL = 0;
+    public static final int POSIX_FADV_WILLNEED = 3;
+    public static final int POSIX_FADV_DONTNEED = 4;
 
     // linux/openat2.h
     public static final int RESOLVE_NO_XDEV = 1;
@@ -412,6 +433,10 @@ public final class LinuxConstants {
     public static final int RLIMIT_NOFILE = 7;
     public static final int RLIMIT_MEMLOCK = 8;
     public static final int SIGPIPE = 0xd;
+    public static final int SIGHUP = 1;
+    public static final long SIG_DFL = 0L;
+    public static final long SIG_IGN = 1L;
+    public static final long SIG_ERR = -1L;
 
     // sys/syscall.h: raw syscall numbers
     public static final int SYS_io_uring_setup = 0x1a9;

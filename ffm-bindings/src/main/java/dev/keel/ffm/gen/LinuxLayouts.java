@@ -206,6 +206,8 @@ public final class LinuxLayouts {
         public static final long RING_ENTRIES_SIZE = 4;
         public static final long BGID = 12;
         public static final long BGID_SIZE = 2;
+        public static final long FLAGS = 14;
+        public static final long FLAGS_SIZE = 2;
     }
 
     /** Layout of {@code struct io_uring_probe}. */
@@ -278,6 +280,57 @@ public final class LinuxLayouts {
         public static final long SIGMASK_SZ_SIZE = 4;
         public static final long TS = 16;
         public static final long TS_SIZE = 8;
+    }
+
+    /** Layout of {@code struct io_uring_reg_wait}. */
+    public static final class IoUringRegWait {
+        private IoUringRegWait() {
+        }
+
+        public static final long SIZE = 64;
+        public static final long ALIGNMENT = 8;
+        public static final long TS = 0;
+        public static final long TS_SIZE = 16;
+        public static final long MIN_WAIT_USEC = 16;
+        public static final long MIN_WAIT_USEC_SIZE = 4;
+        public static final long FLAGS = 20;
+        public static final long FLAGS_SIZE = 4;
+        public static final long SIGMASK = 24;
+        public static final long SIGMASK_SIZE = 8;
+        public static final long SIGMASK_SZ = 32;
+        public static final long SIGMASK_SZ_SIZE = 4;
+    }
+
+    /** Layout of {@code struct io_uring_region_desc}. */
+    public static final class IoUringRegionDesc {
+        private IoUringRegionDesc() {
+        }
+
+        public static final long SIZE = 64;
+        public static final long ALIGNMENT = 8;
+        public static final long USER_ADDR = 0;
+        public static final long USER_ADDR_SIZE = 8;
+        public static final long REGION_SIZE = 8;
+        public static final long REGION_SIZE_SIZE = 8;
+        public static final long FLAGS = 16;
+        public static final long FLAGS_SIZE = 4;
+        public static final long ID = 20;
+        public static final long ID_SIZE = 4;
+        public static final long MMAP_OFFSET = 24;
+        public static final long MMAP_OFFSET_SIZE = 8;
+    }
+
+    /** Layout of {@code struct io_uring_mem_region_reg}. */
+    public static final class IoUringMemRegionReg {
+        private IoUringMemRegionReg() {
+        }
+
+        public static final long SIZE = 32;
+        public static final long ALIGNMENT = 8;
+        public static final long REGION_UPTR = 0;
+        public static final long REGION_UPTR_SIZE = 8;
+        public static final long FLAGS = 8;
+        public static final long FLAGS_SIZE = 8;
     }
 
     /** Layout of {@code struct __kernel_timespec}. */

@@ -1,21 +1,20 @@
 package dev.keel.io.codec;
 
 import dev.keel.io.CloseReason;
-import dev.keel.io.ConnectFailure;
 import dev.keel.io.Connection;
-import dev.keel.io.ConnectionHandler;
+import dev.keel.io.ForwardingHandler;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 
 /**
  * The part every framer shares: the connection's events go to the {@link FrameHandler}, and
  * {@code onData} cuts whole frames from the bytes, handing the unfinished rest back to the loop
  * ({@link Connection#keep}) to come again in front of the next bytes. A subclass only finds
  * where the next frame ends. One framer serves every connection of a handler (it keeps no
- * per-connection state: the loop keeps the partial bytes). Loop thread, allocation-free.
+ * per-connection state: the loop keeps the partial bytes). The other events of the connection
+ * go on to the handler unchanged ({@link ForwardingHandler}). Loop thread, allocation-free.
  */
-public abstract class Framer implements ConnectionHandler {
+public abstract class Framer extends ForwardingHandler {
     /** {@link #frameEnd}: the bytes from {@code from} hold no whole frame yet. */
     protected static final long INCOMPLETE = -1;
     /** {@link #frameEnd}: the frame is refused (too large); the connection was aborted. */
@@ -25,7 +24,8 @@ public abstract class Framer implements ConnectionHandler {
 
     /** A framer handing each whole frame to {@code handler}, on the connection's loop thread. */
     protected Framer(FrameHandler handler) {
-        this.handler = Objects.requireNonNull(handler, "handler");
+        super(handler);
+        this.handler = handler;
     }
 
     /**
@@ -61,30 +61,5 @@ public abstract class Framer implements ConnectionHandler {
             }
             at = end;
         }
-    }
-
-    @Override
-    public void onOpen(Connection connection) {
-        handler.onOpen(connection);
-    }
-
-    @Override
-    public void onWritable(Connection connection) {
-        handler.onWritable(connection);
-    }
-
-    @Override
-    public void onInputClosed(Connection connection) {
-        handler.onInputClosed(connection);
-    }
-
-    @Override
-    public void onClose(Connection connection, CloseReason reason) {
-        handler.onClose(connection, reason);
-    }
-
-    @Override
-    public void onConnectFailed(ConnectFailure failure) {
-        handler.onConnectFailed(failure);
     }
 }

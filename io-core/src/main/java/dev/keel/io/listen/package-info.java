@@ -1,5 +1,5 @@
 /**
- * Listening sockets: N non-blocking listeners on one port with SO_REUSEPORT, one per loop. Used
- * by the loop group and, through a qualified export, by zerocopy's splice proxy; not an API.
+ * Listening sockets: N non-blocking listeners on one port with SO_REUSEPORT, one per loop, for
+ * the loop group; not an API.
  */
 package dev.keel.io.listen;

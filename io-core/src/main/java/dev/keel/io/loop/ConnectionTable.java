@@ -61,9 +61,17 @@ public final class ConnectionTable {
     public static final int FLAG_OUTPUT_SHUT = 1 << 9;
     /** An outbound connection whose connect(2) has not completed: no reading, no writing, no handler calls yet. */
     public static final int FLAG_CONNECTING = 1 << 10;
+    /**
+     * Reading paused because a connection this one feeds ({@link dev.keel.io.Connection#feedFrom})
+     * has its output past the high water mark; cleared when the last such connection drained.
+     */
+    public static final int FLAG_FEED_PAUSED = 1 << 11;
+    /** This connection's output, past the high water mark, paused the reading of its feeder. */
+    public static final int FLAG_PAUSING_FEEDER = 1 << 12;
+    /** Any of these pauses reading for a while; bytes that arrive meanwhile wait (in the kernel or held). */
+    public static final int READ_PAUSES = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_FEED_PAUSED;
     /** Any of these stops reading: water marks, the application, end of input, a graceful close. */
-    public static final int READ_BLOCKED = FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED | FLAG_INPUT_CLOSED | FLAG_CLOSING
-            | FLAG_CONNECTING;
+    public static final int READ_BLOCKED = READ_PAUSES | FLAG_INPUT_CLOSED | FLAG_CLOSING | FLAG_CONNECTING;
 
     private final MemorySegment records;
     private final MemorySegment userArea;

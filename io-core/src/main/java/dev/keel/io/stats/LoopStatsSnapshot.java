@@ -29,6 +29,9 @@ import java.util.List;
  * @param receiveStarvations  io_uring receives stopped for want of provided buffers
  * @param completionOverflows io_uring completion queue overflows seen
  * @param acceptAborted       accepts that failed for the one connection (ECONNABORTED, ...), accepting went on
+ * @param connectsAttempted   outbound connects started
+ * @param connectsSucceeded   outbound connects that opened
+ * @param connectsFailed      outbound connects that failed (refused, timed out, ...)
  * @param passBusyNanos       busy time per pass, nanoseconds
  * @param syscallsPerPass     system calls per pass
  * @param datagrams           the datagram endpoints' counters
@@ -38,8 +41,9 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
                                 long bytesOut, long idleTimeouts, long timersFired, long syscalls, long stalls,
                                 long buffersInUse, long bufferCapacity, long handlerFailures, long taskFailures,
                                 long loopFailures, long receiveStarvations, long completionOverflows,
-                                long acceptAborted, HistogramSnapshot passBusyNanos, HistogramSnapshot syscallsPerPass,
-                                DatagramStatsSnapshot datagrams) {
+                                long acceptAborted, long connectsAttempted, long connectsSucceeded,
+                                long connectsFailed, HistogramSnapshot passBusyNanos,
+                                HistogramSnapshot syscallsPerPass, DatagramStatsSnapshot datagrams) {
 
     /** The sum over {@code loops} (at least one), with loop index -1. */
     public static LoopStatsSnapshot total(List<LoopStatsSnapshot> loops) {
@@ -58,7 +62,8 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
             return new LoopStatsSnapshot(-1, passes, accepted, closed, rejected, acceptFailures, openConnections,
                     connectionCapacity, bytesIn, bytesOut, idleTimeouts, timersFired, syscalls, stalls, buffersInUse,
                     bufferCapacity, handlerFailures, taskFailures, loopFailures, receiveStarvations,
-                    completionOverflows, acceptAborted, passBusyNanos, syscallsPerPass, datagrams);
+                    completionOverflows, acceptAborted, connectsAttempted, connectsSucceeded, connectsFailed,
+                    passBusyNanos, syscallsPerPass, datagrams);
         }
         return new LoopStatsSnapshot(-1, passes + o.passes, accepted + o.accepted, closed + o.closed,
                 rejected + o.rejected, acceptFailures + o.acceptFailures, openConnections + o.openConnections,
@@ -67,8 +72,9 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
                 buffersInUse + o.buffersInUse, bufferCapacity + o.bufferCapacity, handlerFailures + o.handlerFailures,
                 taskFailures + o.taskFailures, loopFailures + o.loopFailures,
                 receiveStarvations + o.receiveStarvations, completionOverflows + o.completionOverflows,
-                acceptAborted + o.acceptAborted, passBusyNanos.plus(o.passBusyNanos), syscallsPerPass.plus(o.syscallsPerPass),
-                datagrams.plus(o.datagrams));
+                acceptAborted + o.acceptAborted, connectsAttempted + o.connectsAttempted,
+                connectsSucceeded + o.connectsSucceeded, connectsFailed + o.connectsFailed,
+                passBusyNanos.plus(o.passBusyNanos), syscallsPerPass.plus(o.syscallsPerPass), datagrams.plus(o.datagrams));
     }
 
     /** Average system calls per pass, 0 before the first pass. */

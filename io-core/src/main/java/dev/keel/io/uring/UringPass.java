@@ -39,11 +39,13 @@ final class UringPass {
     private final PollerHost loop;
     private final boolean deferTaskrun;
     private final boolean sqPoll;
+    private final UringStats stats;
 
-    UringPass(IoUringRing ring, IoUringRing.CompletionHandler handler, PollerHost loop) {
+    UringPass(IoUringRing ring, IoUringRing.CompletionHandler handler, PollerHost loop, UringStats stats) {
         this.ring = ring;
         this.handler = handler;
         this.loop = loop;
+        this.stats = stats;
         this.deferTaskrun = (ring.setupFlags() & IORING_SETUP_DEFER_TASKRUN) != 0;
         this.sqPoll = (ring.setupFlags() & IORING_SETUP_SQPOLL) != 0;
     }
@@ -104,6 +106,7 @@ final class UringPass {
     /** Submits and waits for one completion, up to {@code timeoutMillis} (-1: no limit). */
     void enterAndWait(int timeoutMillis) {
         loop.countSyscalls(1);
+        stats.waited(ring.waitsWithoutIowait(), timeoutMillis >= 0 && ring.waitsThroughRegion());
         if (timeoutMillis < 0) {
             refused(ring.submitAndWait(1));
         } else {

@@ -9,7 +9,6 @@ import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
 import dev.keel.io.loop.DatagramDriver;
 import dev.keel.io.loop.DatagramSink;
-import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.ffm.EventFd;
@@ -20,10 +19,8 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.ffm.gen.Errno;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 import static dev.keel.io.uring.UringOps.CLOSE_DEFERRED;
-import static dev.keel.io.uring.UringOps.EOF_HELD;
 import static dev.keel.io.uring.UringOps.FILE_WAIT;
 import static dev.keel.io.uring.UringOps.OP_ACCEPT;
 import static dev.keel.io.uring.UringOps.OP_CANCEL;
@@ -41,22 +38,14 @@ import static dev.keel.io.uring.UringOps.OP_SEND;
 import static dev.keel.io.uring.UringOps.OP_SHUTDOWN;
 import static dev.keel.io.uring.UringOps.OP_WAKE;
 import static dev.keel.io.uring.UringOps.POLL_OUT_ARMED;
-import static dev.keel.io.uring.UringOps.RECV_ARMED;
-import static dev.keel.io.uring.UringOps.RECV_CANCELLING;
 import static dev.keel.io.uring.UringOps.SEND_BUSY;
 import static dev.keel.io.uring.UringOps.SHUTDOWN_BUSY;
-import static dev.keel.io.uring.UringOps.STARVED;
 import static dev.keel.io.uring.UringOps.userData;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
-import static dev.keel.ffm.gen.LinuxConstants.EPOLLOUT;
 import static dev.keel.ffm.gen.LinuxConstants.IOSQE_FIXED_FILE;
-import static dev.keel.ffm.gen.LinuxConstants.MSG_MORE;
 import static dev.keel.ffm.gen.LinuxConstants.SHUT_WR;
 import static dev.keel.io.loop.ConnectionTable.FD;
-import static dev.keel.io.loop.ConnectionTable.FLAG_CONNECTING;
-import static dev.keel.io.loop.ConnectionTable.FLAG_DIRTY;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.loop.ConnectionTable.FLAG_WANT_WRITE;
 import static dev.keel.io.loop.ConnectionTable.IN_FLIGHT;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 
@@ -69,9 +58,10 @@ import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
  * <ul>
  * <li>one multishot accept on the listener, into process fds or fixed file slots;</li>
  * <li>one multishot recv per connection, into a provided buffer ring lent from the loop's pool
- *     and refilled as each completion is handled; while a connection's reading is paused (its
- *     output above the high water mark) the recv is cancelled and what still arrives is held,
- *     in order, for when reading resumes;</li>
+ *     and refilled as each completion is handled — taking bundles of buffers per completion
+ *     and consuming buffers incrementally where the kernel can ({@link UringReceiveBuffers});
+ *     while a connection's reading is paused (its output above the high water mark) the recv
+ *     is cancelled and what still arrives is held, in order, for when reading resumes;</li>
  * <li>output is copied into the connection's queue ({@link OutboundQueue}) and sent at the end
  *     of the pass, one send in flight per connection (a send of the oldest buffer, a gathered
  *     sendmsg, or SEND_ZC above a threshold), partial sends continued from where they stopped;
@@ -82,6 +72,10 @@ import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
  *     ({@link UringFiles});</li>
  * <li>cross-thread wake-ups arrive as a multishot poll on the loop's eventfd.</li>
  * </ul>
+ * The newer kernel tools it uses where present (NO_IOWAIT waits, receive bundles, incremental
+ * buffer rings, a registered wait region) are listed, with their counters, in
+ * {@link #uringStats()}.
+
  *
  * <p>Kernel ownership: a connection's slot counts the requests in flight that name it
  * ({@link ConnectionTable#IN_FLIGHT}). Closing cancels them all and closes the socket through
@@ -112,16 +106,15 @@ public final class UringPoller extends Poller {
     private int zombies;
     private boolean drained = true;
 
-    private int[] dirty;
-    private int dirtyCount;
+    private UringSweep sweep;
 
     private UringSends sends;
     private UringReceives receives;
     private UringConnects connects;
     private UringFiles fileSteps;
     private UringCloses closes;
-    private FileRegions files;
     private UringDatagrams datagrams;
+    private final UringStats stats = new UringStats();
 
     public UringPoller(PollerHost loop) {
         super(loop);
@@ -148,9 +141,11 @@ public final class UringPoller extends Poller {
         this.wakeFd = wakeFd;
         direct = options.directDescriptors();
         fileFlag = direct ? IOSQE_FIXED_FILE : 0;
-        ring = UringRings.open(options, loop.cpu());
+        ring = UringRings.open(options, loop.cpu(), stats);
         prep = ring.prep();
-        pass = new UringPass(ring, onCompletion, loop);
+        UringRings.avoidIowait(ring, stats);
+        UringRings.receiveBundles(ring, stats);
+        pass = new UringPass(ring, onCompletion, loop, stats);
         acceptor = new UringAcceptor(loop, pass, prep, listenFd, direct);
         UringRings.registerRingFd(ring);
         UringRings.limitWorkers(ring, UringFiles.MAX_WORKERS);
@@ -164,14 +159,13 @@ public final class UringPoller extends Poller {
         if (options.registeredBuffers()) {
             UringRings.registerPool(ring, pool.region(), loop.arena());
         }
-        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer());
-        receives = new UringReceives(this, loop, receive, prep, fileFlag);
-        dirty = new int[Math.max(64, options.maxConnections())];
+        receive = new UringReceiveBuffers(ring, pool, options, loop.readBuffer(), stats);
+        receives = new UringReceives(this, loop, receive, prep, fileFlag, stats);
         sends = new UringSends(prep, outbound, options, loop.arena());
         connects = new UringConnects(this, loop, prep, direct, fileFlag);
-        files = outbound.files();
         fileSteps = new UringFiles(this, loop, prep, outbound, options.maxConnections(), fileFlag);
         closes = new UringCloses(this, table, pass, prep, direct, fileSteps);
+        sweep = new UringSweep(this, loop, receive, receives, sends, fileSteps, prep, fileFlag);
         wakeScratch = loop.arena().allocate(Long.BYTES, Long.BYTES);
         prep.pollMultishot(sqe(), wakeFd, EPOLLIN, userData(OP_WAKE, 0));
     }
@@ -180,7 +174,7 @@ public final class UringPoller extends Poller {
 
     @Override
     public int poll(int timeoutMillis) {
-        flushDirty();
+        sweep.flush();
         if (datagrams != null) {
             datagrams.flush();
         }
@@ -346,14 +340,6 @@ public final class UringPoller extends Poller {
         return 0;
     }
 
-    private void send(int slot) {
-        int s = sqe();
-        // Bytes before a file region (a response head) go with MSG_MORE: they share a segment with the file's first.
-        sends.prepare(s, slot, kernelFd(slot), userData(OP_SEND, slot), files.active(slot) ? MSG_MORE : 0);
-        prep.addFlags(s, fileFlag);
-        opStarted(slot, SEND_BUSY);
-    }
-
     private void sendDone(int slot, int res) {
         clearState(slot, SEND_BUSY);
         if (table.hasFlag(slot, FLAG_OPEN)) {
@@ -380,13 +366,6 @@ public final class UringPoller extends Poller {
         markDirty(slot); // the region's first splice goes with the pass's submissions
     }
 
-    private void armPollOut(int slot) {
-        int s = sqe();
-        prep.pollAdd(s, kernelFd(slot), EPOLLOUT, userData(OP_POLL_OUT, slot));
-        prep.addFlags(s, fileFlag);
-        opStarted(slot, POLL_OUT_ARMED);
-    }
-
     @Override
     public void shutdownOutput(int slot, Connection c) {
         int s = sqe();
@@ -403,70 +382,7 @@ public final class UringPoller extends Poller {
     }
 
     void markDirty(int slot) {
-        if (!table.hasFlag(slot, FLAG_DIRTY)) {
-            table.setFlag(slot, FLAG_DIRTY);
-            if (dirtyCount == dirty.length) {
-                dirty = Arrays.copyOf(dirty, dirty.length * 2);
-            }
-            dirty[dirtyCount++] = slot;
-        }
-    }
-
-    /**
-     * Brings every connection touched in this pass in line with its flags, just before the
-     * pass's io_uring_enter: delivers input held while reading was paused, arms or cancels its
-     * recv, sends its queue or asks for writability. Handlers called from here may touch more
-     * connections; they are served in the same sweep.
-     */
-    private void flushDirty() {
-        for (int i = 0; i < dirtyCount; i++) {
-            service(dirty[i]);
-        }
-        dirtyCount = 0;
-        int slot;
-        while ((slot = receive.nextUnstarved()) >= 0) {
-            clearState(slot, STARVED);
-            service(slot);
-        }
-    }
-
-    private void service(int slot) {
-        table.clearFlag(slot, FLAG_DIRTY);
-        if (!table.hasFlag(slot, FLAG_OPEN) || table.hasFlag(slot, FLAG_CONNECTING)) {
-            return;
-        }
-        Connection c = loop.connection(slot);
-        if ((receive.holds(slot) || hasState(slot, EOF_HELD)) && receives.wantsInput(slot)) {
-            receives.deliverHeld(slot, c);
-            if (!table.isLive(c.handle())) {
-                return;
-            }
-        }
-        if (receives.readable(slot)) {
-            if (!hasState(slot, RECV_ARMED)) {
-                if (receive.available() > 0) {
-                    receives.armRecv(slot);
-                } else if (!hasState(slot, STARVED)) {
-                    table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | STARVED);
-                    receive.starve(slot);
-                }
-            }
-        } else if (hasState(slot, RECV_ARMED) && !hasState(slot, RECV_CANCELLING)) {
-            receives.cancelRecv(slot);
-        }
-        if (!hasState(slot, SEND_BUSY)) {
-            if (outbound.sendable(slot) > 0) {
-                send(slot);
-            } else if (files.active(slot)) {
-                if (!hasState(slot, FILE_WAIT)) {
-                    fileSteps.step(slot);
-                } else if (!hasState(slot, POLL_OUT_ARMED)) {
-                    armPollOut(slot);
-                }
-            } else if (table.hasFlag(slot, FLAG_WANT_WRITE) && !hasState(slot, POLL_OUT_ARMED)) {
-                armPollOut(slot);
-            }
-        }
+        sweep.markDirty(slot);
     }
 
     // ---------------------------------------------------------------- close
@@ -494,7 +410,7 @@ public final class UringPoller extends Poller {
             datagrams.closeAll();
         }
         while ((zombies > 0 || acceptor.armed() || datagramsBusy()) && System.nanoTime() - deadlineNanos < 0) {
-            flushDirty();
+            sweep.flush();
             pass.enterAndWait(10);
             pass.reap();
         }
@@ -513,6 +429,11 @@ public final class UringPoller extends Poller {
     /** Splice requests of file regions that moved bytes through the ring; loop thread only. */
     public long fileSplices() {
         return fileSteps == null ? 0 : fileSteps.splices();
+    }
+
+    /** Which of io_uring's newer tools this loop uses, and their counters; readable from any thread. */
+    public UringStats uringStats() {
+        return stats;
     }
 
     /** Writes queued by adopting their receive buffer instead of copying it; loop thread only. */

@@ -3,6 +3,7 @@ package dev.keel.io.uring;
 import dev.keel.ffm.IoUring;
 import dev.keel.ffm.IoUringPrep;
 import dev.keel.ffm.gen.Errno;
+import dev.keel.io.CloseReason;
 import dev.keel.io.Connection;
 import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
@@ -12,12 +13,12 @@ import dev.keel.io.loop.SocketErrors;
 
 import java.lang.foreign.MemorySegment;
 
-import static dev.keel.io.loop.ConnectionTable.FLAG_APP_READ_PAUSED;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_RECVSEND_BUNDLE;
 import static dev.keel.io.loop.ConnectionTable.FLAG_CLOSING;
 import static dev.keel.io.loop.ConnectionTable.FLAG_OPEN;
-import static dev.keel.io.loop.ConnectionTable.FLAG_READ_PAUSED;
 import static dev.keel.io.loop.ConnectionTable.POLLER_STATE;
 import static dev.keel.io.loop.ConnectionTable.READ_BLOCKED;
+import static dev.keel.io.loop.ConnectionTable.READ_PAUSES;
 import static dev.keel.io.uring.UringOps.EOF_HELD;
 import static dev.keel.io.uring.UringOps.OP_CANCEL;
 import static dev.keel.io.uring.UringOps.OP_RECV;
@@ -44,6 +45,9 @@ final class UringReceives {
     private final UringReceiveBuffers receive;
     private final IoUringPrep prep;
     private final int fileFlag;
+    private final UringStats stats;
+    /** IORING_RECVSEND_BUNDLE when the recv takes bundles of buffers, else 0. */
+    private final int bundle;
 
     /** The receive buffer whose bytes the handler is reading now, while it may adopt them; else -1. */
     private int deliveringBid = -1;
@@ -55,7 +59,8 @@ final class UringReceives {
     /** Writes queued by adopting their receive buffer instead of copying. */
     private long adoptedWrites;
 
-    UringReceives(UringPoller poller, PollerHost loop, UringReceiveBuffers receive, IoUringPrep prep, int fileFlag) {
+    UringReceives(UringPoller poller, PollerHost loop, UringReceiveBuffers receive, IoUringPrep prep, int fileFlag,
+            UringStats stats) {
         this.poller = poller;
         this.loop = loop;
         this.table = loop.table();
@@ -64,6 +69,8 @@ final class UringReceives {
         this.receive = receive;
         this.prep = prep;
         this.fileFlag = fileFlag;
+        this.stats = stats;
+        this.bundle = stats.uses(UringStats.RECEIVE_BUNDLES) ? IORING_RECVSEND_BUNDLE : 0;
     }
 
     void recvDone(int slot, int res, int flags) {
@@ -71,34 +78,44 @@ final class UringReceives {
         if (!more) {
             poller.clearState(slot, RECV_ARMED | RECV_CANCELLING);
         }
-        int bid = IoUring.hasBuffer(flags) ? IoUring.bufferId(flags) : -1;
-        if (bid >= 0) {
-            receive.taken(bid);
+        int pieces = 0;
+        if (IoUring.hasBuffer(flags)) {
+            boolean bufferMore = IoUring.bufferMore(flags);
+            pieces = receive.take(IoUring.bufferId(flags), res, bufferMore);
+            if (pieces > 1) {
+                stats.bundle(pieces);
+            }
+            if (bufferMore) {
+                stats.partialBuffer();
+            }
         }
-        if (!table.hasFlag(slot, FLAG_OPEN)) {
-            if (bid >= 0) {
-                receive.provide(bid);
+        if (res > 0 && pieces > 0) {
+            receivedAll(slot, pieces);
+        } else {
+            if (pieces > 0) {
+                receive.provideTaken(); // buffers without bytes go straight back
             }
-        } else if (res > 0 && bid >= 0) {
-            received(slot, bid, res);
-        } else if (res == 0) {
-            if (receive.holds(slot)) {
-                table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | EOF_HELD);
-            } else {
-                loop.inputClosed(slot, loop.connection(slot));
-            }
-        } else if (res == -Errno.ENOBUFS) {
-            loop.receiveStarved();
-            poller.markDirty(slot);
-        } else if (res != -Errno.ECANCELED) {
-            try {
-                SocketErrors.closeFor(loop, slot, "recv", -res);
-            } finally {
-                if (!more) {
-                    poller.opDone(slot);
+            if (!table.hasFlag(slot, FLAG_OPEN)) {
+                // a closed connection's last completions: nothing to tell
+            } else if (res == 0) {
+                if (receive.holds(slot)) {
+                    table.setInt(slot, POLLER_STATE, table.getInt(slot, POLLER_STATE) | EOF_HELD);
+                } else {
+                    loop.inputClosed(slot, loop.connection(slot));
                 }
+            } else if (res == -Errno.ENOBUFS) {
+                loop.receiveStarved();
+                poller.markDirty(slot);
+            } else if (res != -Errno.ECANCELED) {
+                try {
+                    SocketErrors.closeFor(loop, slot, "recv", -res);
+                } finally {
+                    if (!more) {
+                        poller.opDone(slot);
+                    }
+                }
+                return;
             }
-            return;
         }
         if (!more) {
             if (table.hasFlag(slot, FLAG_OPEN)) {
@@ -108,10 +125,58 @@ final class UringReceives {
         }
     }
 
+    /**
+     * Hands the pieces of one completion over in order: a buffer that is wholly the loop's with
+     * its bytes at the start to {@link #received}, a piece of a buffer the kernel still fills
+     * (incremental ring) to {@link #receivedPiece}; once the connection closed, the buffers go
+     * back to the ring.
+     */
+    private void receivedAll(int slot, int pieces) {
+        for (int i = 0; i < pieces; i++) {
+            int bid = receive.pieceId(i);
+            boolean done = receive.pieceDone(i);
+            if (!table.hasFlag(slot, FLAG_OPEN)) {
+                if (done) {
+                    receive.provide(bid); // the handler closed the connection on an earlier piece
+                }
+            } else if (done && receive.pieceOffset(i) == 0) {
+                received(slot, bid, receive.pieceLength(i));
+            } else {
+                receivedPiece(slot, bid, receive.pieceOffset(i), receive.pieceLength(i), done);
+            }
+        }
+    }
+
+    /**
+     * Bytes in the middle of a receive buffer of an incremental ring, whose other bytes belong
+     * to other receives: delivered through the loop's read buffer, or held as a copy while
+     * reading is paused (none left in the pool closes the connection: POOL_EXHAUSTED); never
+     * held in place nor adopted. The buffer is lent again once the kernel is done with it.
+     */
+    private void receivedPiece(int slot, int bid, int offset, int n, boolean done) {
+        try {
+            if (table.hasFlag(slot, FLAG_CLOSING)) {
+                return; // a graceful close reads no more
+            }
+            if (table.hasFlag(slot, READ_PAUSES) || receive.holds(slot)) {
+                if (receive.holdCopy(slot, bid, offset, n) < 0) {
+                    loop.closeNow(slot, CloseReason.POOL_EXHAUSTED);
+                }
+                return;
+            }
+            receive.copyOut(bid, offset, n);
+            loop.received(slot, loop.connection(slot), loop.readSlice(n));
+        } finally {
+            if (done) {
+                receive.provide(bid);
+            }
+        }
+    }
+
     private void received(int slot, int bid, int n) {
         if (table.hasFlag(slot, FLAG_CLOSING)) {
             receive.provide(bid); // a graceful close reads no more
-        } else if (table.hasFlag(slot, FLAG_READ_PAUSED | FLAG_APP_READ_PAUSED) || receive.holds(slot)) {
+        } else if (table.hasFlag(slot, READ_PAUSES) || receive.holds(slot)) {
             receive.hold(slot, bid, n); // paused: kept, in order, until reading resumes
         } else {
             deliver(slot, loop.connection(slot), bid, n);
@@ -125,7 +190,7 @@ final class UringReceives {
     private boolean deliver(int slot, Connection c, int bid, int n) {
         MemorySegment data = receive.view(bid, n);
         if (data == null) {
-            receive.copyOut(bid, n);
+            receive.copyOut(bid, 0, n);
             data = loop.readSlice(n);
         } else {
             deliveringBid = bid;
@@ -141,7 +206,7 @@ final class UringReceives {
                 lend = replacementBid; // bid now belongs to a connection's queue
                 replacementBid = -1;
             }
-            receive.provide(lend); // only now: the kernel may refill it as soon as it is lent
+            receive.giveBack(lend); // only now: the kernel may refill it as soon as it is lent
         }
     }
 
@@ -171,6 +236,7 @@ final class UringReceives {
     void armRecv(int slot) {
         int s = poller.sqe();
         prep.recvMultishot(s, poller.kernelFd(slot), receive.bgid(), 0, userData(OP_RECV, slot));
+        prep.addIoprio(s, bundle);
         prep.addFlags(s, fileFlag);
         poller.opStarted(slot, RECV_ARMED);
     }

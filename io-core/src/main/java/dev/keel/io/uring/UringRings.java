@@ -10,8 +10,10 @@ import dev.keel.ffm.gen.Errno;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import static dev.keel.ffm.gen.LinuxConstants.IORING_FEAT_RECVSEND_BUNDLE;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_COOP_TASKRUN;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_DEFER_TASKRUN;
+import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_R_DISABLED;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SINGLE_ISSUER;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SQPOLL;
 import static dev.keel.ffm.gen.LinuxConstants.IORING_SETUP_SUBMIT_ALL;
@@ -44,32 +46,93 @@ final class UringRings {
         IORING_SETUP_SQPOLL,
     };
 
+    /**
+     * System property naming newer kernel tools the transport leaves unused, as a kernel without
+     * them would (comma-separated: {@value #NO_IOWAIT}, {@value #BUNDLES}, {@value #INCREMENTAL},
+     * {@value #WAIT_REGION}); the fallbacks' tests run with it. Read at each loop's set-up.
+     */
+    static final String WITHOUT_PROPERTY = "keel.io_uring.without";
+    static final String NO_IOWAIT = "no-iowait";
+    static final String BUNDLES = "bundles";
+    static final String INCREMENTAL = "incremental";
+    static final String WAIT_REGION = "wait-region";
+
     private UringRings() {
+    }
+
+    /** Whether {@link #WITHOUT_PROPERTY} leaves {@code tool} to the transport (set-up only: this allocates). */
+    static boolean allowed(String tool) {
+        for (String t : System.getProperty(WITHOUT_PROPERTY, "").split(",")) {
+            if (t.strip().equals(tool)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Lets the multishot recv take bundles of buffers where the kernel can (IORING_RECVSEND_BUNDLE, 6.10). */
+    static void receiveBundles(IoUringRing ring, UringStats stats) {
+        if (allowed(BUNDLES) && ring.hasFeature(IORING_FEAT_RECVSEND_BUNDLE)) {
+            stats.use(UringStats.RECEIVE_BUNDLES);
+        }
+    }
+
+    /** Waits without counting as I/O wait where the kernel can (IORING_ENTER_NO_IOWAIT, 6.15). */
+    static void avoidIowait(IoUringRing ring, UringStats stats) {
+        if (allowed(NO_IOWAIT) && ring.waitWithoutIowait()) {
+            stats.use(UringStats.NO_IOWAIT);
+        }
     }
 
     /**
      * Opens the loop's ring; must run on the loop thread (SINGLE_ISSUER ties the ring to its
      * creator). {@code loopCpu} is the CPU the loop runs on (-1: unpinned), where an SQPOLL
-     * thread asked for on the loop's CPU is pinned.
+     * thread asked for on the loop's CPU is pinned. The ring starts disabled
+     * (IORING_SETUP_R_DISABLED) so that a wait region can be registered, which the kernel takes
+     * only then ({@link #registerWaitRegion}), and is enabled before it is returned.
      */
-    static IoUringRing open(LoopOptions o, int loopCpu) {
+    static IoUringRing open(LoopOptions o, int loopCpu, UringStats stats) {
         int sq = o.ringEntries();
         int sqThreadCpu = o.sqPollCpu() == LoopOptions.SQPOLL_ON_LOOP_CPU ? loopCpu : o.sqPollCpu();
         int cq = Math.min(MAX_CQ_ENTRIES, sq * CQ_PER_SQ);
         boolean sqPoll = o.sqPollIdleNanos() >= 0;
         int idleMillis = sqPoll ? (int) Math.min(Integer.MAX_VALUE, (o.sqPollIdleNanos() + 999_999) / 1_000_000) : 0;
+        int disabled = allowed(WAIT_REGION) ? IORING_SETUP_R_DISABLED : 0;
         SyscallException refused = null;
         for (int flags : sqPoll ? SQPOLL : PLAIN) {
+            IoUringRing ring;
             try {
-                return IoUringRing.open(sq, flags, cq, sqPoll ? sqThreadCpu : -1, idleMillis);
+                ring = IoUringRing.open(sq, flags | disabled, cq, sqPoll ? sqThreadCpu : -1, idleMillis);
             } catch (SyscallException e) {
                 if (e.errno() != Errno.EINVAL) {
                     throw e;
                 }
                 refused = e;
+                continue;
             }
+            if (disabled != 0) {
+                try {
+                    registerWaitRegion(ring, stats);
+                    IoUringRegister.enableRings(ring);
+                } catch (RuntimeException e) {
+                    ring.close();
+                    throw e;
+                }
+            }
+            return ring;
         }
         throw refused;
+    }
+
+    /**
+     * Registers the wait region from which blocking waits read their timeout in place
+     * (IORING_ENTER_EXT_ARG_REG, 6.13) instead of the kernel copying a wait argument in on each
+     * io_uring_enter; an older kernel refuses it and waits copy as before.
+     */
+    private static void registerWaitRegion(IoUringRing ring, UringStats stats) {
+        if (IoUringRegister.registerWaitRegion(ring)) {
+            stats.use(UringStats.WAIT_REGION);
+        }
     }
 
     /** Registers the ring fd for this thread (5.18), sparing a file lookup per io_uring_enter; optional. */

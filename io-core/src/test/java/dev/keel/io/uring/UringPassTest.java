@@ -33,8 +33,9 @@ class UringPassTest {
     void shouldReserveRoomForALinkedPairOnAFullSqpollRing() throws Exception {
         LoopOptions options = LoopOptions.builder().ringEntries(ENTRIES).sqPoll(Duration.ofMillis(1), -1).build();
         int[] completions = new int[1];
-        try (IoUringRing ring = UringRings.open(options, -1)) {
-            UringPass pass = new UringPass(ring, (userData, res, flags) -> completions[0]++, idleHost());
+        UringStats stats = new UringStats();
+        try (IoUringRing ring = UringRings.open(options, -1, stats)) {
+            UringPass pass = new UringPass(ring, (userData, res, flags) -> completions[0]++, idleHost(), stats);
             for (int round = 0; round < 20; round++) {
                 // The SQ thread asleep: the next submit only wakes it, and it consumes later.
                 long deadline = System.nanoTime() + 10_000_000_000L;

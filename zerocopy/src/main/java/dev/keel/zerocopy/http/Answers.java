@@ -62,10 +62,23 @@ final class Answers {
     }
 
     /** An answer with a file found: {@code f} is retained for this call and released by it or its transfer. */
-    private void file(LoopResources r, HttpSession s, HttpRequest q, CachedFile f, boolean keepAlive) {
+    private void file(LoopResources r, HttpSession s, HttpRequest q, CachedFile original, boolean keepAlive) {
         long now = System.currentTimeMillis();
+        CachedFile f = original;
+        int coding = ContentCoding.IDENTITY;
+        if (config.precompressed()) {
+            CachedFile v = Precompressed.variant(r, q, original, System.nanoTime());
+            if (v != null) {
+                f = v;
+                coding = r.coding;
+                original.release(); // the variant is answered: its bytes, its validators
+            }
+        }
+        byte[] contentType = original.contentType;
         if (notModified(q, f)) {
-            r.head.start(NOT_MODIFIED, now).validators(f).end(keepAlive, q.minorVersion);
+            ResponseHead h = r.head.start(NOT_MODIFIED, now).validators(f);
+            vary(h, coding);
+            h.end(keepAlive, q.minorVersion);
             log(r, s, q, NOT_MODIFIED, 0);
             f.release();
             sendHeadOnly(r, s, keepAlive);
@@ -76,6 +89,9 @@ final class Answers {
         int status = 200;
         if (q.hasRange() && ifRangeHolds(q, f)) {
             int n = r.ranges.parse(q.source, q.rangeStart, q.rangeEnd, f.size);
+            if (n > 1 && coding != ContentCoding.IDENTITY) {
+                n = ByteRanges.IGNORE; // several ranges of a variant: the whole variant (RFC 9110 14.2 lets a server ignore Range)
+            }
             if (n == ByteRanges.UNSATISFIABLE) {
                 f.release();
                 rangeNotSatisfiable(r, s, q, f.size, keepAlive);
@@ -90,8 +106,9 @@ final class Answers {
                 return;
             }
         }
-        ResponseHead h = r.head.start(status, now).contentType(f.contentType).contentLength(length).validators(f)
+        ResponseHead h = r.head.start(status, now).contentType(contentType).contentLength(length).validators(f)
                 .acceptRanges();
+        vary(h, coding);
         if (status == 206) {
             h.contentRange(first, first + length - 1, f.size);
         }
@@ -108,6 +125,16 @@ final class Answers {
             s.file = f; // held by the session from here: a close releases it
             s.closeAfter = !keepAlive;
             sender.startFile(r, s, first, length);
+        }
+    }
+
+    /** Content-Encoding for a variant, and Vary whenever variants are served at all (the answer depends on the field). */
+    private void vary(ResponseHead h, int coding) {
+        if (coding != ContentCoding.IDENTITY) {
+            h.contentEncoding(ContentCoding.NAMES[coding]);
+        }
+        if (config.precompressed()) {
+            h.varyAcceptEncoding();
         }
     }
 

@@ -5,8 +5,10 @@ import dev.keel.ffm.SyscallException;
 import dev.keel.io.EventLoopGroup;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
+import dev.keel.zerocopy.LoopServerBuilder;
+import dev.keel.zerocopy.tls.TlsContext;
+import dev.keel.zerocopy.tls.TlsStats;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -39,10 +41,14 @@ public final class FileServer implements AutoCloseable {
     private final Path root;
     private final boolean openat2;
     private final AccessLog accessLog;
+    private final ReadAhead readAhead;
+    private final TlsContext tls;
     private boolean closed;
 
     private FileServer(EventLoopGroup group, StaticFileHandler handler, int rootFd, Path root, boolean openat2,
-                       AccessLog accessLog) {
+                       AccessLog accessLog, ReadAhead readAhead, TlsContext tls) {
+        this.readAhead = readAhead;
+        this.tls = tls;
         this.group = group;
         this.handler = handler;
         this.rootFd = rootFd;
@@ -103,6 +109,32 @@ public final class FileServer implements AutoCloseable {
         return group;
     }
 
+    /**
+     * Cold chunks read off the loops so far: {@code [submitted, completed, refused (queue full:
+     * sent at once), bytes read]}; all zero when read-ahead is off.
+     */
+    public long[] readAheadCounts() {
+        if (readAhead == null) {
+            return new long[4];
+        }
+        return new long[] {readAhead.submitted(), readAhead.completed(), readAhead.refused(), readAhead.bytesRead()};
+    }
+
+    /** The TLS counters (handshakes, failures by reason), or null for a plain HTTP server. */
+    public TlsStats tlsStats() {
+        return tls == null ? null : tls.stats();
+    }
+
+    /** The TLS context, or null for a plain HTTP server. */
+    public TlsContext tls() {
+        return tls;
+    }
+
+    /** The read-ahead pool, or null when off (tests). */
+    ReadAhead readAhead() {
+        return readAhead;
+    }
+
     /** Loop {@code i}'s resources, or null before its first connection; touch them on its thread only (tests). */
     LoopResources resources(int i) {
         return handler.allResources()[i];
@@ -127,20 +159,17 @@ public final class FileServer implements AutoCloseable {
             if (accessLog != null) {
                 accessLog.close();
             }
+            if (readAhead != null) {
+                readAhead.close();
+            }
         }
     }
 
     /** Settings; {@link #start()} checks the root, binds and starts the loops. */
-    public static final class Builder {
+    public static final class Builder extends LoopServerBuilder<Builder> {
         /** The longest request head (431 past it), and so the smallest read buffer. */
         public static final int MIN_READ_BUFFER = 16 * 1024;
         private Path root;
-        private InetAddress host = InetAddress.getLoopbackAddress();
-        private int port;
-        private int loops = 1;
-        private int[] cpus = new int[0];
-        private Transport transport = Transport.EPOLL;
-        private LoopOptions options = loopOptions().build();
         private Duration headerTimeout = Duration.ofSeconds(10);
         private int maxRequests = 1000;
         private boolean refuseSymlinks;
@@ -150,8 +179,13 @@ public final class FileServer implements AutoCloseable {
         private int smallFileMax = 8 * 1024;
         private long smallFileBudget = 32L * 1024 * 1024;
         private Path accessLog;
+        private boolean precompressed;
+        private TlsContext tls;
+        private int readAheadThreads = 2;
+        private int readAheadQueue = 256;
 
         private Builder() {
+            super(FileServer.loopOptions().build());
         }
 
         /** The directory to serve (required). */
@@ -160,49 +194,19 @@ public final class FileServer implements AutoCloseable {
             return this;
         }
 
-        /** Address to listen on (default 127.0.0.1). */
-        public Builder host(InetAddress address) {
-            host = Objects.requireNonNull(address);
-            return this;
-        }
-
-        /** Port (default 0: any free one, see {@link FileServer#port()}). */
-        public Builder port(int p) {
-            port = p;
-            return this;
-        }
-
-        /** Event loops (default 1). */
-        public Builder loops(int n) {
-            loops = n;
-            return this;
-        }
-
-        /** One CPU per loop (default: the core plan of {@link EventLoopGroup.Builder#cpus}). */
-        public Builder cpus(int... list) {
-            cpus = list.clone();
-            return this;
-        }
-
-        /** The transport of the loops (default epoll). */
-        public Builder transport(Transport t) {
-            transport = Objects.requireNonNull(t);
-            return this;
-        }
-
         /**
          * The loops' options: connections per loop, buffers, idle timeout, io_uring settings and
          * the rest of {@link LoopOptions} (default {@link FileServer#loopOptions()}). Their read buffers
          * hold a request head whole, so they must be at least {@value #MIN_READ_BUFFER} bytes.
          */
+        @Override
         public Builder options(LoopOptions loopOptions) {
             Objects.requireNonNull(loopOptions, "options");
             if (loopOptions.readBufferBytes() < MIN_READ_BUFFER) {
                 throw new IllegalArgumentException("the file server's read buffers hold a request head (up to "
                         + MIN_READ_BUFFER + " bytes); readBufferBytes " + loopOptions.readBufferBytes() + " is smaller");
             }
-            options = loopOptions;
-            return this;
+            return super.options(loopOptions);
         }
 
         /**
@@ -276,6 +280,48 @@ public final class FileServer implements AutoCloseable {
         }
 
         /**
+         * Serve precompressed variants ({@code a.css.br}, {@code .zst}, {@code .gz} beside
+         * {@code a.css}) to clients whose Accept-Encoding takes them (default off: each request
+         * for a file without variants then costs up to three failed opens, and a site must have
+         * made its variants on purpose). See {@link Precompressed}.
+         */
+        public Builder precompressed(boolean on) {
+            precompressed = on;
+            return this;
+        }
+
+        /**
+         * Cold files: before each chunk of a body is handed to the transport, its first and last
+         * pages are checked in the page cache ({@link Residency}); a cold chunk is read by one
+         * of {@code threads} reader threads ({@link ReadAhead}, at most {@code queue} chunks
+         * waiting) while the loop serves its other connections, and sent once cached. Default
+         * 2 threads, 256 chunks; 0 threads turns it off (a cold chunk is then read by the
+         * transport on the loop thread, stalling that loop's connections for as long as the disk takes).
+         */
+        public Builder readAhead(int threads, int queue) {
+            if (threads < 0 || threads > 0 && queue <= 0) {
+                throw new IllegalArgumentException("read-ahead: threads >= 0 and a positive queue");
+            }
+            readAheadThreads = threads;
+            readAheadQueue = queue;
+            return this;
+        }
+
+        /**
+         * Speak HTTPS with {@code context}'s certificate (default: plain HTTP). The context is
+         * the caller's: it outlives the server and is closed by the caller, and
+         * {@link TlsContext#reload()} on it is seen by new connections. Bodies are read into an
+         * off-heap buffer of the loop with pread(2), encrypted there and written with
+         * {@code Connection.write}; where the context uses kernel TLS and the transport lends the
+         * socket, the kernel encrypts and bodies go out with sendfile like plain HTTP (see the
+         * README).
+         */
+        public Builder tls(TlsContext context) {
+            tls = context;
+            return this;
+        }
+
+        /**
          * Log requests to {@code file}, asynchronously (default: no log). On io_uring with direct
          * descriptors (the default options) the peer address is left empty: there is no
          * descriptor to ask getpeername(2).
@@ -294,23 +340,23 @@ public final class FileServer implements AutoCloseable {
             Path dir = root.toAbsolutePath().normalize();
             int rootFd = openRoot(dir);
             AccessLog log = null;
+            ReadAhead readAhead = null;
             try {
+                readAhead = readAheadThreads > 0 ? new ReadAhead(readAheadThreads, readAheadQueue) : null;
                 boolean useOpenat2 = openat2 != null ? openat2 : FileResolver.openat2Available(rootFd);
                 log = accessLog == null ? null : AccessLog.open(accessLog);
                 byte[] boundary = ("keel-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(8)))
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 ServerConfig config = new ServerConfig(rootFd, refuseSymlinks, useOpenat2, maxRequests, 8192, MIN_READ_BUFFER,
                         100, 64 * 1024, headerTimeout.toNanos(), cacheEntries, cacheValidity.toNanos(), smallFileMax,
-                        smallFileBudget, log, boundary);
-                StaticFileHandler handler = new StaticFileHandler(config, loops, options.readBufferBytes());
-                EventLoopGroup.Builder g = EventLoopGroup.builder().loops(loops).host(host).port(port).options(options)
-                        .transport(transport).handler(handler);
-                if (cpus.length > 0) {
-                    g.cpus(cpus);
-                }
-                return new FileServer(g.start(), handler, rootFd, dir, useOpenat2, log);
+                        smallFileBudget, log, boundary, readAhead, tls, precompressed);
+                StaticFileHandler handler = new StaticFileHandler(config, loopCount(), chosenOptions().readBufferBytes());
+                return new FileServer(group(handler).start(), handler, rootFd, dir, useOpenat2, log, readAhead, tls);
             } catch (RuntimeException e) {
                 Files.close(rootFd);
+                if (readAhead != null) {
+                    readAhead.close();
+                }
                 if (log != null) {
                     log.close();
                 }

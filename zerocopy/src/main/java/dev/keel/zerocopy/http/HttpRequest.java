@@ -47,6 +47,9 @@ final class HttpRequest {
     long ifNoneMatchEnd;
     long ifModifiedSinceStart;
     long ifModifiedSinceEnd;
+    /** The first Accept-Encoding field's value (later ones are ignored), or NONE. */
+    long acceptEncodingStart;
+    long acceptEncodingEnd;
 
     void reset(MemorySegment segment) {
         source = segment;
@@ -64,6 +67,7 @@ final class HttpRequest {
         ifRangeStart = ifRangeEnd = NONE;
         ifNoneMatchStart = ifNoneMatchEnd = NONE;
         ifModifiedSinceStart = ifModifiedSinceEnd = NONE;
+        acceptEncodingStart = acceptEncodingEnd = NONE;
     }
 
     boolean isHead() {

@@ -44,6 +44,7 @@ final class HttpRequestParser {
     private static final byte[] H_IF_NONE_MATCH = Ascii.bytes("if-none-match");
     private static final byte[] H_CONTENT_LENGTH = Ascii.bytes("content-length");
     private static final byte[] H_IF_MODIFIED_SINCE = Ascii.bytes("if-modified-since");
+    private static final byte[] H_ACCEPT_ENCODING = Ascii.bytes("accept-encoding");
     private static final byte[] H_TRANSFER_ENCODING = Ascii.bytes("transfer-encoding");
     private static final byte[] CLOSE = Ascii.bytes("close");
     private static final byte[] KEEP_ALIVE = Ascii.bytes("keep-alive");
@@ -293,6 +294,13 @@ final class HttpRequestParser {
                         return BAD_REQUEST;
                     }
                     r.contentLength = n;
+                }
+            }
+            case 15 -> {
+                if (r.acceptEncodingStart == HttpRequest.NONE
+                        && Ascii.equalsIgnoreCase(s, from, colon, H_ACCEPT_ENCODING)) {
+                    r.acceptEncodingStart = vs;
+                    r.acceptEncodingEnd = ve;
                 }
             }
             case 17 -> {

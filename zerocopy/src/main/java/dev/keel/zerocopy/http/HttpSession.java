@@ -1,6 +1,7 @@
 package dev.keel.zerocopy.http;
 
 import dev.keel.io.Connection;
+import dev.keel.zerocopy.tls.TlsConnection;
 
 import java.lang.foreign.MemorySegment;
 
@@ -37,9 +38,16 @@ final class HttpSession {
     boolean done;
     /** Inside the parse loop: an answer finishing there must not start a second, nested one. */
     boolean consuming;
+    /** The connection's TLS engine on an HTTPS server, else null. */
+    TlsConnection tls;
+    /** The body's next chunk is being read into the page cache off the loop ({@link ReadAhead}). */
+    boolean awaitingDisk;
 
     /** The file of the answer in progress, held until its region is over or the connection closed. */
     CachedFile file;
+    /** The region of that file still to send: its next byte and how many are left (HTTPS, read-ahead chunks). */
+    long sendPosition;
+    long sendRemaining;
     /** Multipart answer: the ranges, the part being sent, and whether its head went out. */
     long[] partFirst;
     long[] partLast;
@@ -67,6 +75,7 @@ final class HttpSession {
         closeAfter = false;
         done = false;
         consuming = false;
+        awaitingDisk = false;
         parts = 0;
         part = 0;
         partHeadSent = false;

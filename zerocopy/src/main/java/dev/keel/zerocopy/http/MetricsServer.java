@@ -49,12 +49,24 @@ public final class MetricsServer implements AutoCloseable {
      * scrape; {@code source} runs on the metrics loop and must not block.
      */
     public static MetricsServer start(InetAddress host, int port, Supplier<List<LoopStatsSnapshot>> source) {
+        return start(host, port, source, () -> "");
+    }
+
+    /**
+     * As {@link #start(InetAddress, int, Supplier)}, with the text {@code more} returns at each
+     * scrape after the loops' metrics: an application's own metrics, already in the Prometheus
+     * text format (a {@code # HELP} and {@code # TYPE} line per metric, names of its own). Runs
+     * on the metrics loop and must not block.
+     */
+    public static MetricsServer start(InetAddress host, int port, Supplier<List<LoopStatsSnapshot>> source,
+                                      Supplier<String> more) {
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(more, "more");
         EventLoopGroup group = EventLoopGroup.builder().loops(1).unpinned().transport(Transport.EPOLL)
                 .host(host).port(port)
                 .options(LoopOptions.builder().maxConnections(64).readBufferBytes(MAX_HEAD)
                         .idleTimeout(Duration.ofSeconds(60)).build())
-                .handler(new Handler(source)).start();
+                .handler(new Handler(source, more)).start();
         return new MetricsServer(group);
     }
 
@@ -88,12 +100,14 @@ public final class MetricsServer implements AutoCloseable {
 
     private static final class Handler implements ConnectionHandler {
         private final Supplier<List<LoopStatsSnapshot>> source;
+        private final Supplier<String> more;
         private final HttpRequestParser parser = new HttpRequestParser(MAX_HEAD / 2, MAX_HEAD, 64);
         private final HttpRequest request = new HttpRequest();
         private final ResponseHead head = new ResponseHead(Arena.ofAuto().allocate(HEAD_BUFFER));
 
-        Handler(Supplier<List<LoopStatsSnapshot>> source) {
+        Handler(Supplier<List<LoopStatsSnapshot>> source, Supplier<String> more) {
             this.source = source;
+            this.more = more;
         }
 
         @Override
@@ -149,7 +163,7 @@ public final class MetricsServer implements AutoCloseable {
             } else if (!isMetricsPath()) {
                 answer(connection, 404, null, request.isHead(), keepAlive);
             } else {
-                byte[] body = PrometheusText.render(source.get()).getBytes(StandardCharsets.UTF_8);
+                byte[] body = (PrometheusText.render(source.get()) + more.get()).getBytes(StandardCharsets.UTF_8);
                 answer(connection, 200, body, request.isHead(), keepAlive);
             }
         }

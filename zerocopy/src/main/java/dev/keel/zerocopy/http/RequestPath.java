@@ -218,6 +218,26 @@ final class RequestPath {
         length = w;
     }
 
+    /**
+     * Appends {@code suffix} (such as {@code .br}) to the path, for a precompressed variant;
+     * false, leaving the path alone, when it would not fit. {@link #truncate} takes it off.
+     */
+    boolean appendSuffix(byte[] suffix) {
+        if (length + suffix.length + 1 > buffer.byteSize()) {
+            return false;
+        }
+        MemorySegment.copy(suffix, 0, buffer, JAVA_BYTE, length, suffix.length);
+        length += suffix.length;
+        buffer.set(JAVA_BYTE, length, (byte) 0);
+        return true;
+    }
+
+    /** Cuts the path back to {@code n} bytes (after {@link #appendSuffix}). */
+    void truncate(int n) {
+        length = n;
+        buffer.set(JAVA_BYTE, n, (byte) 0);
+    }
+
     /** Sets the buffer to {@code path} (ASCII/UTF-8, relative); for tests and revalidation. */
     void set(byte[] path, boolean slash) {
         MemorySegment.copy(path, 0, buffer, JAVA_BYTE, 0, path.length);

@@ -19,6 +19,8 @@ final class ResponseHead {
     private static final byte[] ETAG = Ascii.bytes("ETag: ");
     private static final byte[] ACCEPT_RANGES = Ascii.bytes("Accept-Ranges: bytes\r\n");
     private static final byte[] CONTENT_RANGE = Ascii.bytes("Content-Range: bytes ");
+    private static final byte[] CONTENT_ENCODING = Ascii.bytes("Content-Encoding: ");
+    private static final byte[] VARY_ACCEPT_ENCODING = Ascii.bytes("Vary: Accept-Encoding\r\n");
     private static final byte[] CONNECTION_CLOSE = Ascii.bytes("Connection: close\r\n");
     private static final byte[] CONNECTION_KEEP_ALIVE = Ascii.bytes("Connection: keep-alive\r\n");
     private static final byte[] LOCATION = Ascii.bytes("Location: ");
@@ -97,6 +99,16 @@ final class ResponseHead {
 
     ResponseHead validators(CachedFile f) {
         return put(LAST_MODIFIED).put(f.lastModified).put(CRLF).put(ETAG).put(f.etag).put(CRLF);
+    }
+
+    /** {@code Content-Encoding: coding} for a precompressed variant. */
+    ResponseHead contentEncoding(byte[] coding) {
+        return put(CONTENT_ENCODING).put(coding).put(CRLF);
+    }
+
+    /** {@code Vary: Accept-Encoding}: the answer depends on it when precompressed variants are served. */
+    ResponseHead varyAcceptEncoding() {
+        return put(VARY_ACCEPT_ENCODING);
     }
 
     ResponseHead acceptRanges() {

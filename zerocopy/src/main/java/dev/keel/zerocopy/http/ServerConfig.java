@@ -18,9 +18,13 @@ package dev.keel.zerocopy.http;
  * @param bodyBudget        memory for such files per loop
  * @param accessLog         where requests are logged, or null (the default: off)
  * @param boundary          multipart/byteranges boundary of this server
+ * @param readAhead         reads cold file ranges off the loops before they are sent, or null (off)
+ * @param tls               the certificate and TLS settings when this server speaks HTTPS, else null
+ * @param precompressed     serve a.css.br/.zst/.gz for a.css when Accept-Encoding allows ({@link Precompressed})
  */
 record ServerConfig(int rootFd, boolean refuseSymlinks, boolean useOpenat2, int maxRequests, int maxRequestLine,
                     int maxHeadBytes, int maxHeaders, long maxBodySkip, long headerTimeoutNanos, int cacheEntries, long cacheValidityNanos,
                     int smallFileMax, long bodyBudget, AccessLog accessLog,
-                    byte[] boundary) {
+                    byte[] boundary, ReadAhead readAhead, dev.keel.zerocopy.tls.TlsContext tls,
+                    boolean precompressed) {
 }

@@ -6,6 +6,8 @@ import dev.keel.io.CloseReason;
 import dev.keel.io.Connection;
 import dev.keel.io.ConnectionHandler;
 import dev.keel.io.EventLoop;
+import dev.keel.zerocopy.tls.TlsFailure;
+import dev.keel.zerocopy.tls.TlsIo;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -79,6 +81,10 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
         if (r.log != null) {
             formatPeer(r, s);
         }
+        if (r.tls != null) {
+            s.tls = r.tlsConnection(c);
+            r.heads.start(s); // the header timeout covers the handshake: a stalled one is closed with it
+        }
     }
 
     /**
@@ -106,7 +112,15 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             return; // lingering: whatever the client still sends is dropped
         }
         LoopResources r = resources(c.loop());
-        long size = data.byteSize();
+        if (s.tls != null) {
+            tlsData(r, s, data);
+            return;
+        }
+        plain(r, s, data, data.byteSize());
+    }
+
+    /** Request bytes in {@code [0, size)} of {@code data}, straight from the socket or decrypted. */
+    private void plain(LoopResources r, HttpSession s, MemorySegment data, long size) {
         if (s.inputLength == 0) {
             consume(r, s, data, size, true);
             return;
@@ -118,6 +132,60 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
         MemorySegment.copy(data, 0, s.input, s.inputLength, size);
         s.inputLength += (int) size;
         consume(r, s, s.input, s.inputLength, false);
+    }
+
+    /**
+     * Ciphertext arrived on an HTTPS connection: the handshake moves on, or the records are
+     * decrypted and their bytes handled like plain input. Plain HTTP on this port is answered
+     * 400 and closed by {@link TlsIo#feed}; a failed handshake sends its alert and closes.
+     */
+    private void tlsData(LoopResources r, HttpSession s, MemorySegment data) {
+        boolean wasEstablished = s.tls.established();
+        int state = r.tls.feed(s.connection, s.tls, data, 0, (int) data.byteSize());
+        afterHandshakeStep(r, s, wasEstablished, state);
+    }
+
+    private void afterHandshakeStep(LoopResources r, HttpSession s, boolean wasEstablished, int state) {
+        if (state == TlsIo.FAILED) {
+            s.done = true;
+            return;
+        }
+        if (state == TlsIo.HANDSHAKING) {
+            return;
+        }
+        if (!wasEstablished) {
+            r.heads.stop(s); // handshake done: the next head gets its own timeout from its first byte
+        }
+        tlsPull(r, s);
+    }
+
+    /**
+     * Decrypts and handles records while no answer is in progress. With one in progress the
+     * records wait inside OpenSSL and reading pauses (so a client cannot make the server buffer
+     * more), and {@link #resume} pulls them when the answer is done.
+     */
+    private void tlsPull(LoopResources r, HttpSession s) {
+        Connection c = s.connection;
+        while (!s.done) {
+            if (s.phase != HttpSession.IDLE) {
+                if (!s.readPaused) {
+                    s.readPaused = true;
+                    c.pauseReading();
+                }
+                return;
+            }
+            int n = r.tls.read(c, s.tls);
+            if (n > 0) {
+                plain(r, s, r.tls.plaintext(), n);
+                continue;
+            }
+            if (n == TlsIo.CLOSED) {
+                onInputClosed(c); // close_notify: the end of the client's requests
+            } else if (n == TlsIo.FAILED) {
+                s.done = true; // a bad record: TlsIo closed the connection
+            }
+            return;
+        }
     }
 
     /**
@@ -218,6 +286,12 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
      */
     @Override
     public void headerTimedOut(HttpSession s) {
+        if (s.tls != null && !s.tls.established() && !s.done) {
+            s.tls.fail(TlsFailure.TIMEOUT, "no TLS handshake within the header timeout");
+            s.done = true;
+            s.connection.abort(); // no HTTP to answer with before the handshake
+            return;
+        }
         if (!s.done && s.phase == HttpSession.IDLE) {
             refuse(resources(s.connection.loop()), s, 408);
         }
@@ -255,6 +329,12 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
         if (s.done || s.phase != HttpSession.IDLE) {
             return;
         }
+        if (s.tls != null) {
+            tlsPull(r, s); // records that waited inside OpenSSL while the answer went out
+            if (s.done || s.phase != HttpSession.IDLE) {
+                return;
+            }
+        }
         if (s.readPaused) {
             s.readPaused = false;
             s.connection.resumeReading();
@@ -272,7 +352,13 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
             return;
         }
         LoopResources r = resources(c.loop());
-        if (s.phase == HttpSession.DRAINING) {
+        if (s.tls != null && !s.tls.established()) {
+            afterHandshakeStep(r, s, false, r.tls.handshake(c, s.tls));
+            return;
+        }
+        if (s.phase == HttpSession.SENDING) {
+            sender.pump(r, s); // HTTPS: the next records of a body encrypted here
+        } else if (s.phase == HttpSession.DRAINING) {
             s.phase = HttpSession.IDLE;
             resume(r, s);
         }
@@ -314,6 +400,13 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
         s.done = true;
         r.heads.stop(s);
         BodySender.release(s);
+        if (s.tls != null) {
+            if (!s.tls.established() && s.tls.failure() == null) {
+                s.tls.fail(TlsFailure.PEER_CLOSED, "closed during the handshake: " + reason);
+            }
+            r.recycle(s.tls);
+            s.tls = null;
+        }
         if (s.input != null) {
             r.recycle(s.input);
             s.input = null;
@@ -338,6 +431,16 @@ final class StaticFileHandler implements ConnectionHandler, HeaderDeadlines.Expi
     private void closeAfterOutput(HttpSession s) {
         s.done = true;
         Connection c = s.connection;
+        if (s.tls != null && s.tls.established() && (!s.tls.kernelMode() || c.pendingOutputBytes() == 0)) {
+            LoopResources r = resources(c.loop());
+            // The polite end of a TLS session, before the FIN. In kernel mode OpenSSL writes it to
+            // the socket itself, so only when nothing queued would be overtaken.
+            s.tls.closeNotify();
+            r.tls.flush(c, s.tls);
+            if (!c.isOpen()) {
+                return;
+            }
+        }
         if (s.inputClosed) {
             c.close();
             return;

@@ -1,5 +1,7 @@
 /**
- * The splice proxy: {@link dev.keel.zerocopy.proxy.SpliceProxy} forwards TCP connections to an
- * upstream, and the payload moves socket -> pipe -> socket without entering Java.
+ * The TCP proxy: {@link dev.keel.zerocopy.proxy.TcpProxy} forwards every connection accepted on
+ * its port to one upstream, over an outbound connection of the same io-core loop, both ways,
+ * with back-pressure, half-closes and resets passed on, and counters of what became of each
+ * session ({@link dev.keel.zerocopy.proxy.ProxyStats}).
  */
 package dev.keel.zerocopy.proxy;

@@ -37,7 +37,7 @@ class NoSessionTest {
         int rootFd = Files.open(root.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
         try {
             ServerConfig config = new ServerConfig(rootFd, false, true, 1000, 8192, 16 * 1024, 100, 64 * 1024, 0, 16,
-                    1_000_000_000L, 8192, 1 << 20, null, "b".getBytes());
+                    1_000_000_000L, 8192, 1 << 20, null, "b".getBytes(), null, null, false);
             StaticFileHandler files = new StaticFileHandler(config, 1, 16 * 1024);
             CompletableFuture<Throwable> outcome = new CompletableFuture<>();
             ConnectionHandler withoutOpen = new ConnectionHandler() {

@@ -1,5 +1,7 @@
 package dev.keel.zerocopy.proxy;
 
+import dev.keel.io.Transport;
+
 import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -12,10 +14,11 @@ import java.util.Deque;
 import java.util.stream.Stream;
 
 /**
- * A child-process splice proxy for {@link ProxyEmfileTest}: proxies to 127.0.0.1:ARG0, prints
- * its port, then answers on stdin: "squeeze K" (takes every free descriptor, then gives K
- * back), "release" (gives them all back), "fds" (descriptors open), "sessions" (sessions
- * open); it exits when stdin closes.
+ * A child-process proxy for {@link ProxyEmfileTest}: on transport ARG1 (EPOLL or IO_URING),
+ * proxies to 127.0.0.1:ARG0, prints its port, then answers on stdin: "squeeze K" (takes every
+ * free descriptor, then gives K back), "release" (gives them all back), "fds" (descriptors
+ * open), "sessions" (sessions open), "failed" (upstream connects failed otherwise than refused
+ * or timed out); it exits when stdin closes.
  */
 public final class ProxyEmfileProbe {
     private ProxyEmfileProbe() {
@@ -23,8 +26,8 @@ public final class ProxyEmfileProbe {
 
     public static void main(String[] args) throws Exception {
         Deque<FileInputStream> held = new ArrayDeque<>();
-        try (SpliceProxy proxy = SpliceProxy.builder().target(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])))
-                .start()) {
+        try (TcpProxy proxy = TcpProxy.builder().unpinned().transport(Transport.valueOf(args[1]))
+                .upstream(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0]))).start()) {
             System.out.println("port " + proxy.port());
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
             String line;
@@ -51,7 +54,9 @@ public final class ProxyEmfileProbe {
                         System.out.println("fds " + fds.count());
                     }
                 } else if (line.equals("sessions")) {
-                    System.out.println("sessions " + proxy.openSessions());
+                    System.out.println("sessions " + proxy.totalStats().sessionsOpen());
+                } else if (line.equals("failed")) {
+                    System.out.println("failed " + proxy.totalStats().upstreamFailed());
                 }
             }
         }
