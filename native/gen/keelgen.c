@@ -195,6 +195,7 @@ static void constants(void) {
     constant("CMSG_ALIGNMENT", (long long) CMSG_ALIGN(1));
     constant("CMSG_SPACE_TIMESTAMPING", (long long) CMSG_SPACE(sizeof(struct scm_timestamping)));
     C(SO_TIMESTAMPING); C(SCM_TIMESTAMPING); C(SOF_TIMESTAMPING_RX_SOFTWARE); C(SOF_TIMESTAMPING_SOFTWARE);
+    C(SOF_TIMESTAMPING_TX_SOFTWARE); C(SOF_TIMESTAMPING_OPT_ID); C(SOF_TIMESTAMPING_OPT_TSONLY); C(SCM_TSTAMP_SND);
     C(IP_RECVERR); C(IPV6_RECVERR); C(SO_EE_ORIGIN_LOCAL); C(SO_EE_ORIGIN_ICMP); C(SO_EE_ORIGIN_ICMP6);
     C(SO_EE_ORIGIN_TIMESTAMPING);
     /* An error-queue entry's control message: the extended error, then the offender's address. */

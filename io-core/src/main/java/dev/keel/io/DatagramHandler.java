@@ -23,4 +23,15 @@ public interface DatagramHandler {
      */
     default void onSendDropped(DatagramEndpoint endpoint, int count, int errno) {
     }
+
+    /**
+     * The kernel's software transmit timestamp of datagram {@code sendId}, in nanoseconds since
+     * the epoch (CLOCK_REALTIME, the clock of {@link Datagram#receivedAtNanos}), when the endpoint
+     * asked for them ({@link DatagramOptions.Builder#transmitTimestamps}). {@code sendId} is the
+     * kernel's 32-bit count of the endpoint's datagrams sent before this one (0 for the first),
+     * so it wraps after 2^32; stamps come in the order the datagrams left. A datagram the kernel
+     * dropped before the device gets none.
+     */
+    default void onSendTimestamp(DatagramEndpoint endpoint, int sendId, long sentAtNanos) {
+    }
 }

@@ -19,9 +19,11 @@ public final class DatagramOptions {
     final int sendSegmentSize;
     final boolean receiveGro;
     final boolean receiveTimestamps;
+    final boolean transmitTimestamps;
 
     private DatagramOptions(Builder b) {
         receiveTimestamps = b.receiveTimestamps;
+        transmitTimestamps = b.transmitTimestamps;
         receiveGro = b.receiveGro;
         sendSegmentSize = b.sendSegmentSize;
         batchSize = b.batchSize;
@@ -82,6 +84,7 @@ public final class DatagramOptions {
         private int sendSegmentSize;
         private boolean receiveGro;
         private boolean receiveTimestamps;
+        private boolean transmitTimestamps;
 
         private Builder() {
         }
@@ -169,6 +172,19 @@ public final class DatagramOptions {
         /** SO_TIMESTAMPING software receive timestamps, read per datagram with {@link Datagram#receivedAtNanos}. */
         public Builder receiveTimestamps(boolean on) {
             receiveTimestamps = on;
+            return this;
+        }
+
+        /**
+         * SO_TIMESTAMPING software transmit timestamps: the kernel stamps each datagram as the
+         * device takes it and queues the stamp on the socket's error queue, numbered by a
+         * counter that starts at 0 with the endpoint and counts every datagram sent (one per
+         * send with {@link #sendSegmentSize}); the endpoint reads the queue and hands each one to
+         * {@link DatagramHandler#onSendTimestamp}. Opening fails with setsockopt's errno where the
+         * kernel refuses.
+         */
+        public Builder transmitTimestamps(boolean on) {
+            transmitTimestamps = on;
             return this;
         }
 

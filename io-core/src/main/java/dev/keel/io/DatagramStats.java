@@ -29,6 +29,7 @@ public final class DatagramStats {
     private static final VarHandle ERRORS = field("errors");
     private static final VarHandle RECEIVE_BATCHES = field("receiveBatches");
     private static final VarHandle SEND_BATCHES = field("sendBatches");
+    private static final VarHandle SEND_TIMESTAMPS = field("sendTimestamps");
 
     long in;
     long out;
@@ -37,6 +38,7 @@ public final class DatagramStats {
     long errors;
     long receiveBatches;
     long sendBatches;
+    long sendTimestamps;
     private final Log2Histogram perReceiveBatch = new Log2Histogram(0, BATCH_BUCKETS);
     private final Log2Histogram perSendBatch = new Log2Histogram(0, BATCH_BUCKETS);
 
@@ -90,6 +92,14 @@ public final class DatagramStats {
     /** Socket errors reported to datagram handlers (ECONNREFUSED and the like). */
     public long errors() {
         return (long) ERRORS.getOpaque(this);
+    }
+
+    /**
+     * Software transmit timestamps read from the endpoints' error queues and handed to their
+     * handlers ({@link DatagramOptions.Builder#transmitTimestamps}). Not in the snapshot.
+     */
+    public long sendTimestamps() {
+        return (long) SEND_TIMESTAMPS.getOpaque(this);
     }
 
     /** Receive batches (see the class comment). */

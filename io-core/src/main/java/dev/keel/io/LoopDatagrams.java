@@ -41,7 +41,10 @@ import static dev.keel.ffm.gen.LinuxConstants.SO_REUSEPORT;
 import static dev.keel.ffm.gen.LinuxConstants.SO_SNDBUF;
 import static dev.keel.ffm.gen.LinuxConstants.SO_TIMESTAMPING;
 import static dev.keel.ffm.gen.LinuxConstants.SOF_TIMESTAMPING_RX_SOFTWARE;
+import static dev.keel.ffm.gen.LinuxConstants.SOF_TIMESTAMPING_OPT_ID;
+import static dev.keel.ffm.gen.LinuxConstants.SOF_TIMESTAMPING_OPT_TSONLY;
 import static dev.keel.ffm.gen.LinuxConstants.SOF_TIMESTAMPING_SOFTWARE;
+import static dev.keel.ffm.gen.LinuxConstants.SOF_TIMESTAMPING_TX_SOFTWARE;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_UDP;
 import static dev.keel.ffm.gen.LinuxConstants.UDP_GRO;
 import static dev.keel.ffm.gen.LinuxConstants.UDP_SEGMENT;
@@ -84,8 +87,8 @@ final class LoopDatagrams implements DatagramSink {
             if (o.socketSendBuffer > 0) {
                 Sockets.setInt(fd, SOL_SOCKET, SO_SNDBUF, o.socketSendBuffer);
             }
-            if (o.receiveTimestamps) {
-                Sockets.setInt(fd, SOL_SOCKET, SO_TIMESTAMPING, SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
+            if (o.receiveTimestamps || o.transmitTimestamps) {
+                Sockets.setInt(fd, SOL_SOCKET, SO_TIMESTAMPING, timestampingFlags(o));
             }
             if (o.receiveGro) {
                 Sockets.setInt(fd, SOL_UDP, UDP_GRO, 1);
@@ -106,7 +109,7 @@ final class LoopDatagrams implements DatagramSink {
             DatagramEndpoint e = new DatagramEndpoint(this, loop, id, fd, family, port, ring, handler, name);
             endpoints[id] = e;
             arenas[id] = arena;
-            driver.open(id, fd, ring, o.batchSize, o.maxDatagramSize, o.receiveBuffers);
+            driver.open(id, fd, ring, o.batchSize, o.maxDatagramSize, o.receiveBuffers, o.transmitTimestamps);
             return e;
         } catch (RuntimeException | Error failure) {
             if (endpoints[id] != null) {
@@ -119,6 +122,22 @@ final class LoopDatagrams implements DatagramSink {
             arena.close();
             throw failure;
         }
+    }
+
+    /**
+     * SO_TIMESTAMPING's flags: software stamps reported (SOFTWARE), made on receive
+     * (RX_SOFTWARE) and on transmit (TX_SOFTWARE), the latter numbered (OPT_ID) and queued
+     * without a copy of the datagram (OPT_TSONLY: the error queue holds only the stamp).
+     */
+    private static int timestampingFlags(DatagramOptions o) {
+        int flags = SOF_TIMESTAMPING_SOFTWARE;
+        if (o.receiveTimestamps) {
+            flags |= SOF_TIMESTAMPING_RX_SOFTWARE;
+        }
+        if (o.transmitTimestamps) {
+            flags |= SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+        }
+        return flags;
     }
 
     /**
@@ -267,6 +286,20 @@ final class LoopDatagrams implements DatagramSink {
         }
         try {
             e.handler.onSendDropped(e, count, errno);
+        } catch (RuntimeException t) {
+            handlerFailed(t);
+        }
+    }
+
+    @Override
+    public void sentAt(int id, int sendId, long timestampNanos) {
+        DatagramEndpoint e = endpoints[id];
+        core.stats.datagrams().sendTimestamps++;
+        if (e == null || e.closed) {
+            return;
+        }
+        try {
+            e.handler.onSendTimestamp(e, sendId, timestampNanos);
         } catch (RuntimeException t) {
             handlerFailed(t);
         }

@@ -261,6 +261,10 @@ public final class LinuxConstants {
     public static final int SCM_TIMESTAMPING = 0x25;
     public static final int SOF_TIMESTAMPING_RX_SOFTWARE = 8;
     public static final int SOF_TIMESTAMPING_SOFTWARE = 0x10;
+    public static final int SOF_TIMESTAMPING_TX_SOFTWARE = 2;
+    public static final int SOF_TIMESTAMPING_OPT_ID = 0x80;
+    public static final int SOF_TIMESTAMPING_OPT_TSONLY = 0x800;
+    public static final int SCM_TSTAMP_SND = 0;
     public static final int IP_RECVERR = 0xb;
     public static final int IPV6_RECVERR = 0x19;
     public static final int SO_EE_ORIGIN_LOCAL = 1;

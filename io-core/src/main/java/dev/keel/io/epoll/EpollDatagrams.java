@@ -4,7 +4,6 @@ import dev.keel.ffm.Datagrams;
 import dev.keel.ffm.Epoll;
 import dev.keel.ffm.Files;
 import dev.keel.ffm.SocketAddresses;
-import dev.keel.ffm.Sockets;
 import dev.keel.ffm.gen.Errno;
 import dev.keel.ffm.gen.LinuxLayouts.Iovec;
 import dev.keel.ffm.gen.LinuxLayouts.Mmsghdr;
@@ -18,14 +17,11 @@ import dev.keel.io.loop.PollerHost;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-import static dev.keel.ffm.gen.LinuxConstants.CMSG_SPACE_RECVERR;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLERR;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLLIN;
 import static dev.keel.ffm.gen.LinuxConstants.EPOLL_CTL_ADD;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
-import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
-import static dev.keel.ffm.gen.LinuxConstants.SO_ERROR;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -41,17 +37,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link Datagrams}), and the pending socket error an ICMP message sets is consumed by the
  * failing call. So a connected endpoint also keeps its ICMP errors on its error queue
  * ({@link #readsErrorQueue}), and EPOLLERR — which the kernel raises while the queue holds
- * anything — is answered by reading the queue (recvmmsg with MSG_ERRQUEUE) and telling each
+ * anything — is answered by reading the queue ({@link #readErrorQueue}) and telling each
  * error's errno (struct sock_extended_err) to the sink; reading the last one clears the
- * pending error too. EPOLLERR with nothing queued is a pending error alone, read (and cleared)
- * from SO_ERROR. Each ICMP error is told once — twice only if a second one arrives between a
- * failed receive and its retry.
+ * pending error too. The same reads bring the transmit timestamps an endpoint asked for.
+ * EPOLLERR with nothing queued is a pending error alone, read (and cleared) from SO_ERROR.
+ * Each ICMP error is told once — twice only if a second one arrives between a failed
+ * receive and its retry.
  */
 final class EpollDatagrams extends DatagramDriver {
-    /** Error-queue entries read per recvmmsg(MSG_ERRQUEUE). */
-    static final int ERROR_SLOTS = 8;
-    /** Bytes of one error-queue read slot: mmsghdr, sockaddr (the datagram's destination), control. */
-    private static final long ERROR_SLOT = Mmsghdr.SIZE + SocketAddresses.STORAGE_SIZE + CMSG_SPACE_RECVERR;
     /** Epoll tokens of endpoints: {@code TOKEN_BASE - id}, below the poller's own negative tokens. */
     static final long TOKEN_BASE = -1_000L;
 
@@ -63,7 +56,7 @@ final class EpollDatagrams extends DatagramDriver {
     /** Per endpoint, per receive slot: the payload and sockaddr views handed to the sink, made once. */
     private final MemorySegment[][] payloadViews = new MemorySegment[MAX_ENDPOINTS][];
     private final MemorySegment[][] nameViews = new MemorySegment[MAX_ENDPOINTS][];
-    /** Per endpoint: the mmsghdr array of {@link #ERROR_SLOTS} error-queue reads, inside its receive memory. */
+    /** Per endpoint: its error-queue reads ({@link #layOutErrorQueue}), inside its receive memory. */
     private final MemorySegment[] errorQueues = new MemorySegment[MAX_ENDPOINTS];
     private final Arena[] arenas = new Arena[MAX_ENDPOINTS];
     private final int[] batches = new int[MAX_ENDPOINTS];
@@ -99,24 +92,19 @@ final class EpollDatagrams extends DatagramDriver {
     /**
      * Receive memory of one endpoint: {@code batch} slots laid out as an mmsghdr array, then
      * iovecs, sockaddrs, control areas and payloads of {@code maxDatagram} bytes; then the
-     * {@link #ERROR_SLOTS} slots of error-queue reads (mmsghdr array, sockaddrs, controls; no
-     * payload: the datagram an error is about is cut, MSG_TRUNC).
+     * error-queue reads ({@link #layOutErrorQueue}).
      */
     @Override
-    public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram, int receiveBuffers) {
+    public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram, int receiveBuffers,
+                     boolean sendTimestamps) {
         Arena arena = Arena.ofConfined();
         long names = Mmsghdr.SIZE * batch + Iovec.SIZE * batch;
         long controls = names + SocketAddresses.STORAGE_SIZE * batch;
         long payloads = controls + (long) DatagramControl.SPACE * batch;
         long errors = payloads + (long) maxDatagram * batch;
-        MemorySegment m = arena.allocate(errors + ERROR_SLOT * ERROR_SLOTS, 64);
-        MemorySegment e = m.asSlice(errors, ERROR_SLOT * ERROR_SLOTS);
-        for (int i = 0; i < ERROR_SLOTS; i++) {
-            long name = Mmsghdr.SIZE * ERROR_SLOTS + SocketAddresses.STORAGE_SIZE * i;
-            long control = (Mmsghdr.SIZE + SocketAddresses.STORAGE_SIZE) * ERROR_SLOTS + CMSG_SPACE_RECVERR * i;
-            Datagrams.setMsghdr(e, Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR, e.address() + name,
-                    (int) SocketAddresses.STORAGE_SIZE, 0, e.address() + control, CMSG_SPACE_RECVERR);
-        }
+        MemorySegment m = arena.allocate(errors + ERROR_QUEUE_BYTES, 64);
+        MemorySegment e = m.asSlice(errors, ERROR_QUEUE_BYTES);
+        layOutErrorQueue(e);
         errorQueues[id] = e;
         for (int i = 0; i < batch; i++) {
             long iov = Mmsghdr.SIZE * batch + Iovec.SIZE * i;
@@ -144,7 +132,7 @@ final class EpollDatagrams extends DatagramDriver {
     /** Epoll reported endpoint {@code id} ready: errors first (EPOLLERR), then datagrams (EPOLLIN). */
     void ready(int id, int events) {
         if ((events & EPOLLERR) != 0) {
-            readErrors(id);
+            readErrorQueue(loop, id, fds[id], errorQueues[id]);
         }
         if ((events & EPOLLIN) != 0) {
             receive(id);
@@ -197,48 +185,9 @@ final class EpollDatagrams extends DatagramDriver {
         }
     }
 
-    /**
-     * Reads endpoint {@code id}'s error queue dry, telling the sink each error's errno; with
-     * nothing queued, reads (and so clears) the pending socket error, which level-triggered
-     * epoll would otherwise report on every wait. Off the hot path.
-     */
-    private void readErrors(int id) {
-        int fd = fds[id];
-        MemorySegment e = errorQueues[id];
-        int n;
-        int read = 0;
-        do {
-            for (int i = 0; i < ERROR_SLOTS; i++) {
-                long h = Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR;
-                e.set(JAVA_INT, h + Msghdr.MSG_NAMELEN, (int) SocketAddresses.STORAGE_SIZE);
-                e.set(JAVA_INT, h + Msghdr.MSG_FLAGS, 0);
-                e.set(JAVA_LONG, h + Msghdr.MSG_CONTROLLEN, CMSG_SPACE_RECVERR);
-            }
-            loop.countSyscalls(1);
-            n = Datagrams.recvmmsg(fd, e, ERROR_SLOTS, Datagrams.MSG_ERRQUEUE_FLAGS);
-            for (int i = 0; i < n && fds[id] == fd; i++) {
-                long controlLen = e.get(JAVA_LONG, Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR + Msghdr.MSG_CONTROLLEN);
-                long control = (Mmsghdr.SIZE + SocketAddresses.STORAGE_SIZE) * ERROR_SLOTS + CMSG_SPACE_RECVERR * i;
-                int errno = DatagramControl.queuedErrno(e, control, controlLen);
-                if (errno != 0) {
-                    sink.failed(id, errno);
-                }
-            }
-            read += Math.max(n, 0);
-        } while (n == ERROR_SLOTS && fds[id] == fd);
-        if (fds[id] != fd) {
-            return;
-        }
-        if (n < 0 && n != -Errno.EAGAIN) {
-            sink.failed(id, -n);
-        }
-        if (read == 0) {
-            loop.countSyscalls(1);
-            int error = Sockets.getInt(fd, SOL_SOCKET, SO_ERROR);
-            if (error != 0) {
-                sink.failed(id, error);
-            }
-        }
+    @Override
+    protected boolean stillOpen(int id, int fd) {
+        return fds[id] == fd;
     }
 
     @Override

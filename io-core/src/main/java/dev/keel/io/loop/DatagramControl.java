@@ -9,15 +9,18 @@ import java.lang.foreign.MemorySegment;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_ALIGNMENT;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_DATA_OFFSET;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_SPACE_INT;
+import static dev.keel.ffm.gen.LinuxConstants.CMSG_SPACE_RECVERR;
 import static dev.keel.ffm.gen.LinuxConstants.CMSG_SPACE_TIMESTAMPING;
 import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_IP;
 import static dev.keel.ffm.gen.LinuxConstants.IPPROTO_IPV6;
 import static dev.keel.ffm.gen.LinuxConstants.IPV6_RECVERR;
 import static dev.keel.ffm.gen.LinuxConstants.IP_RECVERR;
 import static dev.keel.ffm.gen.LinuxConstants.SCM_TIMESTAMPING;
+import static dev.keel.ffm.gen.LinuxConstants.SCM_TSTAMP_SND;
 import static dev.keel.ffm.gen.LinuxConstants.SO_EE_ORIGIN_ICMP;
 import static dev.keel.ffm.gen.LinuxConstants.SO_EE_ORIGIN_ICMP6;
 import static dev.keel.ffm.gen.LinuxConstants.SO_EE_ORIGIN_LOCAL;
+import static dev.keel.ffm.gen.LinuxConstants.SO_EE_ORIGIN_TIMESTAMPING;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_SOCKET;
 import static dev.keel.ffm.gen.LinuxConstants.SOL_UDP;
 import static dev.keel.ffm.gen.LinuxConstants.UDP_GRO;
@@ -27,12 +30,18 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The control data a datagram receive asks for: room for a UDP_GRO segment size and an
- * SO_TIMESTAMPING software receive timestamp per datagram ({@link #SPACE} bytes), read back
- * here by walking the control messages the kernel wrote. Allocation-free.
+ * SO_TIMESTAMPING software receive timestamp per datagram ({@link #SPACE} bytes), and for an
+ * extended error or transmit timestamp per error-queue entry ({@link #ERROR_SPACE}), read
+ * back here by walking the control messages the kernel wrote. Allocation-free.
  */
 public final class DatagramControl {
     /** Control bytes reserved per received datagram: CMSG_SPACE(int) + CMSG_SPACE(scm_timestamping). */
     public static final int SPACE = CMSG_SPACE_INT + CMSG_SPACE_TIMESTAMPING;
+    /**
+     * Control bytes reserved per error-queue entry: CMSG_SPACE of the extended error (with the
+     * offender's address) + CMSG_SPACE(scm_timestamping) of a transmit timestamp.
+     */
+    public static final int ERROR_SPACE = CMSG_SPACE_RECVERR + CMSG_SPACE_TIMESTAMPING;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private DatagramControl() {
@@ -60,24 +69,38 @@ public final class DatagramControl {
     }
 
     /**
-     * The errno of an error-queue entry (MSG_ERRQUEUE) whose control bytes are at {@code offset}
-     * of {@code m}: {@code ee_errno} of the {@code struct sock_extended_err} of an IP_RECVERR or
-     * IPV6_RECVERR message that an ICMP error or a local one (EMSGSIZE) queued; 0 for anything
-     * else (a transmit timestamp, say).
+     * Tells {@code sink} what one error-queue entry (MSG_ERRQUEUE) of endpoint {@code id} says,
+     * its control bytes at {@code offset} of {@code m}: the {@code struct sock_extended_err} of
+     * its IP_RECVERR or IPV6_RECVERR message is either an error — an ICMP error or a local one
+     * (EMSGSIZE) queued with {@code ee_errno}: {@link DatagramSink#failed} — or a transmit
+     * timestamp (origin SO_EE_ORIGIN_TIMESTAMPING, {@code ee_info} SCM_TSTAMP_SND,
+     * {@code ee_data} the datagram's number under SOF_TIMESTAMPING_OPT_ID) with the stamp in
+     * the SCM_TIMESTAMPING message beside it: {@link DatagramSink#sentAt}. Anything else is
+     * skipped. Returns whether the entry was one of the two.
      */
-    public static int queuedErrno(MemorySegment m, long offset, long length) {
+    public static boolean tellQueued(DatagramSink sink, int id, MemorySegment m, long offset, long length) {
         long data = find(m, offset, length, IPPROTO_IP, IP_RECVERR, SockExtendedErr.SIZE);
         if (data < 0) {
             data = find(m, offset, length, IPPROTO_IPV6, IPV6_RECVERR, SockExtendedErr.SIZE);
         }
         if (data < 0) {
-            return 0;
+            return false;
         }
         int origin = m.get(JAVA_BYTE, data + SockExtendedErr.EE_ORIGIN);
-        if (origin != SO_EE_ORIGIN_ICMP && origin != SO_EE_ORIGIN_ICMP6 && origin != SO_EE_ORIGIN_LOCAL) {
-            return 0;
+        if (origin == SO_EE_ORIGIN_TIMESTAMPING) {
+            long at = softwareTimestamp(m, offset, length);
+            if (m.get(JAVA_INT, data + SockExtendedErr.EE_INFO) != SCM_TSTAMP_SND || at == 0) {
+                return false;
+            }
+            sink.sentAt(id, m.get(JAVA_INT, data + SockExtendedErr.EE_DATA), at);
+            return true;
         }
-        return m.get(JAVA_INT, data + SockExtendedErr.EE_ERRNO);
+        int errno = m.get(JAVA_INT, data + SockExtendedErr.EE_ERRNO);
+        if ((origin != SO_EE_ORIGIN_ICMP && origin != SO_EE_ORIGIN_ICMP6 && origin != SO_EE_ORIGIN_LOCAL) || errno == 0) {
+            return false;
+        }
+        sink.failed(id, errno);
+        return true;
     }
 
     /** Offset of the data of the control message of {@code level}/{@code type} with at least {@code size} bytes, or -1. */

@@ -25,6 +25,12 @@ public interface DatagramSink {
     /** {@code count} queued datagrams of endpoint {@code id} were not sent, the kernel said {@code errno}. */
     void sendDropped(int id, int count, int errno);
 
+    /**
+     * The software transmit timestamp (nanoseconds since the epoch) of the datagram endpoint
+     * {@code id} sent as number {@code sendId} (SOF_TIMESTAMPING_OPT_ID), read from its error queue.
+     */
+    void sentAt(int id, int sendId, long timestampNanos);
+
     /** {@code count} datagrams of endpoint {@code id} left. */
     void sent(int id, int count);
 

@@ -21,6 +21,7 @@ import java.lang.foreign.MemorySegment;
 
 import static dev.keel.ffm.gen.LinuxConstants.IORING_RECV_MULTISHOT;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_DONTWAIT;
+import static dev.keel.ffm.gen.LinuxConstants.EPOLLERR;
 import static dev.keel.ffm.gen.LinuxConstants.MSG_TRUNC;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -35,8 +36,11 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * EAGAIN (dropped, counted) instead of waiting. Completions free send slots in order: a
  * sendmsg with MSG_DONTWAIT completes inline, in submission order.
  *
- * <p>Closing cancels the receive and closes the socket; the endpoint's memory is freed when
- * the receive's last completion and every send came back.
+ * <p>An endpoint with transmit timestamps also keeps a POLLERR poll in the kernel and reads
+ * its error queue when it completes ({@link #armErrorQueue}).
+ *
+ * <p>Closing cancels the receive (and the poll) and closes the socket; the endpoint's memory
+ * is freed when the receive's last completion, the poll's and every send's came back.
  */
 final class UringDatagrams extends DatagramDriver {
     private static final long HEADER = IoUringRecvmsgOut.SIZE;
@@ -50,6 +54,12 @@ final class UringDatagrams extends DatagramDriver {
     private final int[] fds = new int[MAX_ENDPOINTS];
     private final boolean[] live = new boolean[MAX_ENDPOINTS];
     private final boolean[] recvArmed = new boolean[MAX_ENDPOINTS];
+    /**
+     * Per endpoint with transmit timestamps: its error-queue reads ({@link #layOutErrorQueue}),
+     * and whether its POLLERR poll is in the kernel.
+     */
+    private final MemorySegment[] errorQueues = new MemorySegment[MAX_ENDPOINTS];
+    private final boolean[] errorQueueArmed = new boolean[MAX_ENDPOINTS];
     private final DatagramSendRing[] rings = new DatagramSendRing[MAX_ENDPOINTS];
     private final ProvidedBufferRing[] buffers = new ProvidedBufferRing[MAX_ENDPOINTS];
     private final MemorySegment[] memory = new MemorySegment[MAX_ENDPOINTS];
@@ -75,7 +85,8 @@ final class UringDatagrams extends DatagramDriver {
     }
 
     @Override
-    public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram, int receiveBuffers) {
+    public void open(int id, int fd, DatagramSendRing sends, int batch, int maxDatagram, int receiveBuffers,
+                     boolean sendTimestamps) {
         Arena arena = Arena.ofConfined();
         int size = (int) (HEADER + NAME + CONTROL + maxDatagram);
         MemorySegment m = arena.allocate(Msghdr.SIZE + (long) size * receiveBuffers, 64);
@@ -103,6 +114,11 @@ final class UringDatagrams extends DatagramDriver {
         bufferSizes[id] = size;
         open++;
         arm(id);
+        if (sendTimestamps) {
+            errorQueues[id] = arena.allocate(ERROR_QUEUE_BYTES, 64);
+            layOutErrorQueue(errorQueues[id]);
+            armErrorQueue(id);
+        }
     }
 
     private void arm(int id) {
@@ -164,6 +180,50 @@ final class UringDatagrams extends DatagramDriver {
         receivedThisPass++;
         sink.received(id, payloadViews[id][bid], got, payloadLen, nameViews[id][bid], (int) Math.min(nameLen, NAME),
                 msgFlags, segment, timestamp);
+    }
+
+    /**
+     * A one-shot IORING_OP_POLL_ADD for POLLERR on endpoint {@code id}'s socket, which the
+     * kernel raises while its error queue holds anything. It completes at once when the queue
+     * is not empty, and the loop is the queue's only reader, so the read that follows finds at
+     * least one entry: a recvmmsg that does not fail, as it would (and learn its errno by a
+     * capturing call) on an empty queue. A multishot recvmsg of the error queue was tried
+     * first: this kernel ended it after every entry, one entry per loop pass, and stamps
+     * queued faster than that took the socket's receive buffer from its datagrams.
+     */
+    private void armErrorQueue(int id) {
+        prep.pollAdd(poller.sqe(), fds[id], EPOLLERR, UringOps.userData(UringOps.OP_DGRAM_ERRQUEUE, id));
+        errorQueueArmed[id] = true;
+    }
+
+    /**
+     * The POLLERR poll of endpoint {@code id} completed: the error queue read
+     * ({@link #readErrorQueue}: read dry, or the pending error read), the
+     * poll made again. A failed poll is told once and not made again: it would fail at once.
+     */
+    void errorQueueDone(int id, int res) {
+        errorQueueArmed[id] = false;
+        if (!live[id]) {
+            releaseIfIdle(id);
+            return;
+        }
+        if (res < 0) {
+            if (res != -Errno.ECANCELED) {
+                sink.failed(id, -res);
+            }
+            return;
+        }
+        readErrorQueue(loop, id, fds[id], errorQueues[id]);
+        if (live[id]) {
+            armErrorQueue(id);
+        } else {
+            releaseIfIdle(id);
+        }
+    }
+
+    @Override
+    protected boolean stillOpen(int id, int fd) {
+        return live[id] && fds[id] == fd;
     }
 
     @Override
@@ -246,6 +306,10 @@ final class UringDatagrams extends DatagramDriver {
             prep.asyncCancel(poller.sqe(), UringOps.userData(UringOps.OP_DGRAM_RECV, id), 0,
                     UringOps.userData(UringOps.OP_IGNORE, 0));
         }
+        if (errorQueueArmed[id]) {
+            prep.asyncCancel(poller.sqe(), UringOps.userData(UringOps.OP_DGRAM_ERRQUEUE, id), 0,
+                    UringOps.userData(UringOps.OP_IGNORE, 0));
+        }
         // The ring's requests hold their own reference to the socket: closing the fd is safe now.
         loop.countSyscalls(1);
         Files.closeQuietly(fds[id]);
@@ -254,17 +318,19 @@ final class UringDatagrams extends DatagramDriver {
     }
 
     private void releaseIfIdle(int id) {
-        if (!live[id] && !recvArmed[id] && rings[id] != null && rings[id].inFlight() == 0) {
+        if (!live[id] && !recvArmed[id] && !errorQueueArmed[id] && rings[id] != null && rings[id].inFlight() == 0) {
             free(id);
         }
     }
 
     private void free(int id) {
+        errorQueueArmed[id] = false;
         buffers[id].close();
         buffers[id] = null;
         arenas[id].close();
         arenas[id] = null;
         memory[id] = null;
+        errorQueues[id] = null;
         views[id] = null;
         payloadViews[id] = null;
         nameViews[id] = null;

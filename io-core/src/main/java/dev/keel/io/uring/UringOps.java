@@ -26,6 +26,8 @@ final class UringOps {
     static final int OP_DGRAM_RECV = 14;
     /** A datagram endpoint's sendmsg. */
     static final int OP_DGRAM_SEND = 15;
+    /** A datagram endpoint's one-shot POLLERR poll: its error queue holds something (a transmit timestamp). */
+    static final int OP_DGRAM_ERRQUEUE = 16;
 
     // Bits of a connection's poller state.
     static final int RECV_ARMED = 1;

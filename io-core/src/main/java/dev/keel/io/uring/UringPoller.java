@@ -27,6 +27,7 @@ import static dev.keel.io.uring.UringOps.OP_CANCEL;
 import static dev.keel.io.uring.UringOps.OP_CLOSE;
 import static dev.keel.io.uring.UringOps.OP_CONNECT;
 import static dev.keel.io.uring.UringOps.OP_FILES_UPDATE;
+import static dev.keel.io.uring.UringOps.OP_DGRAM_ERRQUEUE;
 import static dev.keel.io.uring.UringOps.OP_DGRAM_RECV;
 import static dev.keel.io.uring.UringOps.OP_DGRAM_SEND;
 import static dev.keel.io.uring.UringOps.OP_FILE_IN;
@@ -223,6 +224,7 @@ public final class UringPoller extends Poller {
             case OP_FILES_UPDATE -> connects.adopted(slot, res);
             case OP_DGRAM_RECV -> datagrams.recvDone(slot, res, flags);
             case OP_DGRAM_SEND -> datagrams.sendDone(slot, res);
+            case OP_DGRAM_ERRQUEUE -> datagrams.errorQueueDone(slot, res);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
                 loop.countSyscalls(1);
