@@ -161,27 +161,7 @@ port=$PORT_BASE
 start_server() { # name -> sets spid and port; 1 when it did not come up
   port=$((port + 1))
   server_cmd "$1" "$port"
-  KEEL_JAVA_OPTS="$JAVA_OPTS" taskset -c "$SERVER_CPU" "${cmd[@]}" >"$tmp/server.out" 2>"$tmp/server.err" &
-  spid=$!
-  local i
-  for i in $(seq 300); do
-    [ -s "$tmp/server.out" ] && return 0
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.1
-  done
-  return 1
-}
-stop_server() {
-  [ -n "$spid" ] || return 0
-  kill -TERM "$spid" 2>/dev/null || true
-  local i
-  for i in $(seq 50); do
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$spid" 2>/dev/null || true
-  wait "$spid" 2>/dev/null || true
-  spid=
+  bench_start_server "$SERVER_CPU" "$tmp/server" "${cmd[@]}"
 }
 
 load() { # size seconds -> keel load's JSON on stdout, on one line
@@ -197,7 +177,7 @@ for round in $(seq "$ROUNDS"); do
     if ! start_server "$server"; then
       printf '{"server":"%s","round":%s,"status":"failed","error":"did not start: %s"}\n' "$server" "$round" \
         "$(tail -n 1 "$tmp/server.err" | tr '"\\' "''")" >> "$results"
-      stop_server
+      bench_stop_server
       continue
     fi
     [ "$round" = 1 ] && { load 64 "$WARMUP" >/dev/null 2>&1 || true; }
@@ -212,7 +192,7 @@ for round in $(seq "$ROUNDS"); do
         say "  $size B: FAILED: $(tail -n 1 "$tmp/load.err")"
       fi
     done
-    stop_server
+    bench_stop_server
   done
 done
 

@@ -39,7 +39,7 @@ final class LoadRun {
     }
 
     private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration PACER_PERIOD = Duration.ofMillis(1);
+    static final Duration PACER_PERIOD = Duration.ofMillis(1);
 
     private LoadRun() {
     }
@@ -53,13 +53,8 @@ final class LoadRun {
         if (s.rate() > 0) {
             options.tick(PACER_PERIOD); // the pacer fires every tick: requests leave within a millisecond of due
         }
-        EventLoopGroup.Builder builder = EventLoopGroup.builder().withoutListener().loops(s.loops())
-                .transport(s.transport()).options(options.build());
-        if (s.cpus().length != 0) {
-            builder.cpus(s.cpus());
-        }
         LoadLoop.Shared shared = new LoadLoop.Shared();
-        try (Arena arena = Arena.ofShared(); EventLoopGroup group = builder.start()) {
+        try (Arena arena = Arena.ofShared(); EventLoopGroup group = clientGroup(s, options.build())) {
             LoadPattern pattern = new LoadPattern(arena, s.size(), 42);
             int n = group.loops().size();
             LoadLoop[] loops = new LoadLoop[n];
@@ -74,46 +69,77 @@ final class LoadRun {
                 group.connect(i, s.remote(), new LoadConnection(pattern, loops[i % n], i, s.size(), s.depth(),
                         interval, offset), connect);
             }
-            boolean allOpen = await(() -> shared.opened.get() + shared.connectFailed.get() >= s.connections(),
-                    OPEN_TIMEOUT);
-            long start = System.nanoTime();
-            long end = start;
-            if (allOpen && shared.errors.get() == 0) {
-                long[] pacers = new long[n];
-                onEachLoop(group, i -> {
-                    loops[i].start(start);
-                    if (s.rate() > 0) {
-                        LoadLoop l = loops[i];
-                        pacers[i] = group.loops().get(i).scheduleAtFixedRate(Duration.ZERO, PACER_PERIOD, l::pace);
-                    }
-                });
-                sleepUntil(start + s.duration().toNanos(), shared);
-                end = System.nanoTime();
-                onEachLoop(group, i -> {
-                    if (s.rate() > 0) {
-                        group.loops().get(i).cancelTimer(pacers[i]);
-                    }
-                    loops[i].stop();
-                });
-            } else {
-                onEachLoop(group, i -> loops[i].stop());
-                if (!allOpen) {
-                    shared.errors.incrementAndGet();
-                    shared.firstError.compareAndSet(null, "connections not open after " + OPEN_TIMEOUT + ": "
-                            + shared.opened.get() + " of " + s.connections());
-                }
-            }
+            long nanos = measure(group, loops, s, shared, "connections", i -> { });
             await(() -> shared.finished() >= s.connections(), Duration.ofSeconds(20));
             group.close();
-            LatencyHistogram total = new LatencyHistogram();
-            long bytes = 0;
-            for (LoadLoop l : loops) {
-                total.add(l.histogram());
-                bytes += l.bytesChecked();
-            }
-            return new Result(s, group.transport(), group.cpus(), end - start, total.count(), bytes,
-                    shared.errors.get(), shared.firstError.get(), total, 0, 0, 0);
+            return result(s, group, loops, nanos, shared, 0, 0, 0);
         }
+    }
+
+    /** A client group of the settings' loops, transport and CPUs, with {@code options}, started. */
+    static EventLoopGroup clientGroup(Settings s, LoopOptions options) {
+        EventLoopGroup.Builder builder = EventLoopGroup.builder().withoutListener().loops(s.loops())
+                .transport(s.transport()).options(options);
+        if (s.cpus().length != 0) {
+            builder.cpus(s.cpus());
+        }
+        return builder.start();
+    }
+
+    /**
+     * The timed part of a run, TCP or UDP, once every flow was asked to open: waits until all
+     * opened or failed, then runs {@code onOpen(i)} on each loop i (whatever came of it); when
+     * all opened and nothing failed, starts each loop's flows, paces them
+     * when the settings give a rate, sleeps for the duration (waking early on a failure) and
+     * stops them; otherwise stops them at once, counting flows not open in time as an error
+     * (they are {@code what}). Returns the nanoseconds measured, 0 when nothing ran.
+     */
+    static long measure(EventLoopGroup group, LoadLoop[] loops, Settings s, LoadLoop.Shared shared, String what,
+                        java.util.function.IntConsumer onOpen) throws InterruptedException {
+        boolean allOpen = await(() -> shared.opened.get() + shared.connectFailed.get() >= s.connections(),
+                OPEN_TIMEOUT);
+        onEachLoop(group, onOpen);
+        long start = System.nanoTime();
+        long end = start;
+        if (allOpen && shared.errors.get() == 0) {
+            long[] pacers = new long[loops.length];
+            onEachLoop(group, i -> {
+                loops[i].start(start);
+                if (s.rate() > 0) {
+                    LoadLoop l = loops[i];
+                    pacers[i] = group.loops().get(i).scheduleAtFixedRate(Duration.ZERO, PACER_PERIOD, l::pace);
+                }
+            });
+            sleepUntil(start + s.duration().toNanos(), shared);
+            end = System.nanoTime();
+            onEachLoop(group, i -> {
+                if (s.rate() > 0) {
+                    group.loops().get(i).cancelTimer(pacers[i]);
+                }
+                loops[i].stop();
+            });
+        } else {
+            onEachLoop(group, i -> loops[i].stop());
+            if (!allOpen) {
+                shared.errors.incrementAndGet();
+                shared.firstError.compareAndSet(null, what + " not open after " + OPEN_TIMEOUT + ": "
+                        + shared.opened.get() + " of " + s.connections());
+            }
+        }
+        return end - start;
+    }
+
+    /** The run's result: every loop's latencies and checked bytes added up, with the shared counters. */
+    static Result result(Settings s, EventLoopGroup group, LoadLoop[] loops, long nanos, LoadLoop.Shared shared,
+                         long lost, long late, long dropped) {
+        LatencyHistogram total = new LatencyHistogram();
+        long bytes = 0;
+        for (LoadLoop l : loops) {
+            total.add(l.histogram());
+            bytes += l.bytesChecked();
+        }
+        return new Result(s, group.transport(), group.cpus(), nanos, total.count(), bytes, shared.errors.get(),
+                shared.firstError.get(), total, lost, late, dropped);
     }
 
     /** Runs {@code action(i)} on loop i of the group, for every loop, and waits for all. */

@@ -23,21 +23,14 @@ final class UdpLoadRun {
     /** How long a datagram may go without its echo before it counts as lost. */
     static final Duration LOSS_TIMEOUT = Duration.ofMillis(500);
     private static final Duration LOSS_CHECK = Duration.ofMillis(10);
-    private static final Duration PACER_PERIOD = Duration.ofMillis(1);
-    private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(30);
 
     private UdpLoadRun() {
     }
 
     static LoadRun.Result run(LoadRun.Settings s) throws InterruptedException {
-        LoopOptions.Builder options = LoopOptions.builder().tick(s.rate() > 0 ? PACER_PERIOD : LOSS_CHECK);
-        EventLoopGroup.Builder builder = EventLoopGroup.builder().withoutListener().loops(s.loops())
-                .transport(s.transport()).options(options.build());
-        if (s.cpus().length != 0) {
-            builder.cpus(s.cpus());
-        }
+        LoopOptions options = LoopOptions.builder().tick(s.rate() > 0 ? LoadRun.PACER_PERIOD : LOSS_CHECK).build();
         LoadLoop.Shared shared = new LoadLoop.Shared();
-        try (Arena arena = Arena.ofShared(); EventLoopGroup group = builder.start()) {
+        try (Arena arena = Arena.ofShared(); EventLoopGroup group = LoadRun.clientGroup(s, options)) {
             int n = group.loops().size();
             if (s.connections() > n * DatagramEndpoint.MAX_PER_LOOP) {
                 throw new UsageException("--connections with --udp: at most " + DatagramEndpoint.MAX_PER_LOOP
@@ -67,50 +60,15 @@ final class UdpLoadRun {
                     }
                 });
             }
-            boolean allOpen = LoadRun.await(() -> shared.opened.get() + shared.connectFailed.get() >= s.connections(),
-                    OPEN_TIMEOUT);
-            long start = System.nanoTime();
-            long end = start;
-            long[] pacers = new long[n];
+            // A loss check every LOSS_CHECK on each loop once the flows are open, until they all closed.
             long[] checks = new long[n];
-            LoadRun.onEachLoop(group, i -> checks[i] = group.loops().get(i).scheduleAtFixedRate(LOSS_CHECK,
-                    LOSS_CHECK, loops[i]::expire));
-            if (allOpen && shared.errors.get() == 0) {
-                LoadRun.onEachLoop(group, i -> {
-                    loops[i].start(start);
-                    if (s.rate() > 0) {
-                        pacers[i] = group.loops().get(i).scheduleAtFixedRate(Duration.ZERO, PACER_PERIOD,
-                                loops[i]::pace);
-                    }
-                });
-                LoadRun.sleepUntil(start + s.duration().toNanos(), shared);
-                end = System.nanoTime();
-                LoadRun.onEachLoop(group, i -> {
-                    if (s.rate() > 0) {
-                        group.loops().get(i).cancelTimer(pacers[i]);
-                    }
-                    loops[i].stop();
-                });
-            } else {
-                LoadRun.onEachLoop(group, i -> loops[i].stop());
-                if (!allOpen) {
-                    shared.errors.incrementAndGet();
-                    shared.firstError.compareAndSet(null, "udp endpoints not open after " + OPEN_TIMEOUT + ": "
-                            + shared.opened.get() + " of " + s.connections());
-                }
-            }
+            long nanos = LoadRun.measure(group, loops, s, shared, "udp endpoints", i -> checks[i] = group.loops()
+                    .get(i).scheduleAtFixedRate(LOSS_CHECK, LOSS_CHECK, loops[i]::expire));
             // Each flow closes once its last datagrams came back or were given up on (the loss timeout).
             LoadRun.await(() -> shared.finished() >= s.connections(), LOSS_TIMEOUT.plusSeconds(20));
             LoadRun.onEachLoop(group, i -> group.loops().get(i).cancelTimer(checks[i]));
             group.close();
-            LatencyHistogram total = new LatencyHistogram();
-            long bytes = 0;
-            for (LoadLoop l : loops) {
-                total.add(l.histogram());
-                bytes += l.bytesChecked();
-            }
-            return new LoadRun.Result(s, group.transport(), group.cpus(), end - start, total.count(), bytes,
-                    shared.errors.get(), shared.firstError.get(), total, shared.lost.get(), shared.late.get(),
+            return LoadRun.result(s, group, loops, nanos, shared, shared.lost.get(), shared.late.get(),
                     shared.dropped.get());
         }
     }

@@ -51,7 +51,6 @@ final class EpollDatagrams extends DatagramDriver {
     private final PollerHost loop;
     private final int epfd;
     private final int[] fds = new int[MAX_ENDPOINTS];
-    private final DatagramSendRing[] rings = new DatagramSendRing[MAX_ENDPOINTS];
     private final MemorySegment[] receives = new MemorySegment[MAX_ENDPOINTS];
     /** Per endpoint, per receive slot: the payload and sockaddr views handed to the sink, made once. */
     private final MemorySegment[][] payloadViews = new MemorySegment[MAX_ENDPOINTS][];
@@ -61,8 +60,6 @@ final class EpollDatagrams extends DatagramDriver {
     private final Arena[] arenas = new Arena[MAX_ENDPOINTS];
     private final int[] batches = new int[MAX_ENDPOINTS];
     private final int[] slotSizes = new int[MAX_ENDPOINTS];
-    private final boolean[] dirty = new boolean[MAX_ENDPOINTS];
-    private boolean anyDirty;
 
     EpollDatagrams(DatagramSink sink, PollerHost loop, int epfd) {
         super(sink);
@@ -147,12 +144,7 @@ final class EpollDatagrams extends DatagramDriver {
         }
         MemorySegment m = receives[id];
         int batch = batches[id];
-        for (int i = 0; i < batch; i++) {
-            long h = Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR;
-            m.set(JAVA_INT, h + Msghdr.MSG_NAMELEN, (int) SocketAddresses.STORAGE_SIZE);
-            m.set(JAVA_INT, h + Msghdr.MSG_FLAGS, 0);
-            m.set(JAVA_LONG, h + Msghdr.MSG_CONTROLLEN, DatagramControl.SPACE);
-        }
+        resetHeaders(m, batch, DatagramControl.SPACE);
         loop.countSyscalls(1);
         // MSG_TRUNC: msg_len says the datagram's real size, even when it was cut.
         int n = Datagrams.recvmmsg(fd, m, batch, MSG_DONTWAIT | MSG_TRUNC);
@@ -191,34 +183,18 @@ final class EpollDatagrams extends DatagramDriver {
     }
 
     @Override
-    public void queued(int id) {
-        DatagramSendRing r = rings[id];
-        if (r.unsubmitted() == r.capacity()) {
-            send(id);
-        } else if (!dirty[id]) {
-            dirty[id] = true;
-            anyDirty = true;
-        }
+    protected boolean isOpen(int id) {
+        return fds[id] >= 0;
     }
 
     @Override
     public void flush() {
-        if (!anyDirty) {
-            return;
-        }
-        anyDirty = false;
-        for (int id = 0; id < MAX_ENDPOINTS; id++) {
-            if (dirty[id]) {
-                dirty[id] = false;
-                if (fds[id] >= 0) {
-                    send(id);
-                }
-            }
-        }
+        sendQueued();
     }
 
     /** sendmmsg of everything queued; a refusal drops the rest of the queue, counted. */
-    private void send(int id) {
+    @Override
+    protected void send(int id) {
         DatagramSendRing r = rings[id];
         while (r.unsubmitted() > 0) {
             int n = r.contiguousUnsubmitted();
@@ -253,7 +229,7 @@ final class EpollDatagrams extends DatagramDriver {
             return;
         }
         fds[id] = -1;
-        dirty[id] = false;
+        forgetQueued(id);
         loop.countSyscalls(1);
         Files.closeQuietly(fd); // also leaves the epoll set
         arenas[id].close();

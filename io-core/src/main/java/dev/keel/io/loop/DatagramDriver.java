@@ -40,6 +40,11 @@ public abstract class DatagramDriver {
     private static final long ERROR_CONTROLS = (Mmsghdr.SIZE + SocketAddresses.STORAGE_SIZE) * ERROR_SLOTS;
 
     protected final DatagramSink sink;
+    /** Per endpoint: its send ring, from open until its memory is freed. */
+    protected final DatagramSendRing[] rings = new DatagramSendRing[MAX_ENDPOINTS];
+    /** Per endpoint: it queued datagrams since the last flush. */
+    private final boolean[] dirty = new boolean[MAX_ENDPOINTS];
+    private boolean anyDirty;
 
     protected DatagramDriver(DatagramSink sink) {
         this.sink = sink;
@@ -56,7 +61,42 @@ public abstract class DatagramDriver {
                               int receiveBuffers, boolean sendTimestamps);
 
     /** Endpoint {@code id} queued datagrams: they leave at the next {@link #flush} (or now, if its ring is full). */
-    public abstract void queued(int id);
+    public final void queued(int id) {
+        DatagramSendRing r = rings[id];
+        if (r.unsubmitted() == r.capacity()) {
+            send(id);
+        } else if (!dirty[id]) {
+            dirty[id] = true;
+            anyDirty = true;
+        }
+    }
+
+    /** For {@link #flush}: sends what each open endpoint queued since the last time. */
+    protected final void sendQueued() {
+        if (!anyDirty) {
+            return;
+        }
+        anyDirty = false;
+        for (int id = 0; id < MAX_ENDPOINTS; id++) {
+            if (dirty[id]) {
+                dirty[id] = false;
+                if (isOpen(id)) {
+                    send(id);
+                }
+            }
+        }
+    }
+
+    /** Endpoint {@code id} is closing: what it queued is not sent. */
+    protected final void forgetQueued(int id) {
+        dirty[id] = false;
+    }
+
+    /** Sends (or prepares the sending of) everything endpoint {@code id}'s ring holds unsent. */
+    protected abstract void send(int id);
+
+    /** Whether endpoint {@code id} is open (not closed by the application). */
+    protected abstract boolean isOpen(int id);
 
     /** Sends what every endpoint queued. */
     public abstract void flush();
@@ -95,6 +135,20 @@ public abstract class DatagramDriver {
     protected abstract boolean stillOpen(int id, int fd);
 
     /**
+     * Makes the {@code n} mmsghdrs at {@code m} ready for the next recvmmsg: the lengths the
+     * kernel wrote back into them (sockaddr, control: {@code controlLength}) and their flags
+     * set again.
+     */
+    protected static void resetHeaders(MemorySegment m, int n, long controlLength) {
+        for (int i = 0; i < n; i++) {
+            long h = Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR;
+            m.set(JAVA_INT, h + Msghdr.MSG_NAMELEN, (int) SocketAddresses.STORAGE_SIZE);
+            m.set(JAVA_INT, h + Msghdr.MSG_FLAGS, 0);
+            m.set(JAVA_LONG, h + Msghdr.MSG_CONTROLLEN, controlLength);
+        }
+    }
+
+    /**
      * Lays out {@link #ERROR_QUEUE_BYTES} at {@code e} as {@link #ERROR_SLOTS} error-queue reads:
      * an mmsghdr array, then sockaddrs, then control areas; no payload (the datagram an error is
      * about is cut, MSG_TRUNC; a transmit timestamp comes without one, OPT_TSONLY).
@@ -125,12 +179,7 @@ public abstract class DatagramDriver {
         int n;
         int read = 0;
         do {
-            for (int i = 0; i < ERROR_SLOTS; i++) {
-                long h = Mmsghdr.SIZE * i + Mmsghdr.MSG_HDR;
-                e.set(JAVA_INT, h + Msghdr.MSG_NAMELEN, (int) SocketAddresses.STORAGE_SIZE);
-                e.set(JAVA_INT, h + Msghdr.MSG_FLAGS, 0);
-                e.set(JAVA_LONG, h + Msghdr.MSG_CONTROLLEN, DatagramControl.ERROR_SPACE);
-            }
+            resetHeaders(e, ERROR_SLOTS, DatagramControl.ERROR_SPACE);
             loop.countSyscalls(1);
             n = Datagrams.recvmmsg(fd, e, ERROR_SLOTS, Datagrams.MSG_ERRQUEUE_FLAGS);
             for (int i = 0; i < n && stillOpen(id, fd); i++) {

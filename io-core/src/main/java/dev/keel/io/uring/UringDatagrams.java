@@ -60,7 +60,6 @@ final class UringDatagrams extends DatagramDriver {
      */
     private final MemorySegment[] errorQueues = new MemorySegment[MAX_ENDPOINTS];
     private final boolean[] errorQueueArmed = new boolean[MAX_ENDPOINTS];
-    private final DatagramSendRing[] rings = new DatagramSendRing[MAX_ENDPOINTS];
     private final ProvidedBufferRing[] buffers = new ProvidedBufferRing[MAX_ENDPOINTS];
     private final MemorySegment[] memory = new MemorySegment[MAX_ENDPOINTS];
     private final MemorySegment[] views = new MemorySegment[MAX_ENDPOINTS];
@@ -69,8 +68,6 @@ final class UringDatagrams extends DatagramDriver {
     private final MemorySegment[][] nameViews = new MemorySegment[MAX_ENDPOINTS][];
     private final Arena[] arenas = new Arena[MAX_ENDPOINTS];
     private final int[] bufferSizes = new int[MAX_ENDPOINTS];
-    private final boolean[] dirty = new boolean[MAX_ENDPOINTS];
-    private boolean anyDirty;
     private int open;
     /** Datagrams delivered, and sendmsg SQEs prepared, since the last flush: one batch each way per pass. */
     private int receivedThisPass;
@@ -227,14 +224,8 @@ final class UringDatagrams extends DatagramDriver {
     }
 
     @Override
-    public void queued(int id) {
-        DatagramSendRing r = rings[id];
-        if (r.unsubmitted() == r.capacity()) {
-            send(id);
-        } else if (!dirty[id]) {
-            dirty[id] = true;
-            anyDirty = true;
-        }
+    protected boolean isOpen(int id) {
+        return live[id];
     }
 
     /**
@@ -248,17 +239,7 @@ final class UringDatagrams extends DatagramDriver {
             loop.countReceiveBatch(receivedThisPass);
             receivedThisPass = 0;
         }
-        if (anyDirty) {
-            anyDirty = false;
-            for (int id = 0; id < MAX_ENDPOINTS; id++) {
-                if (dirty[id]) {
-                    dirty[id] = false;
-                    if (live[id]) {
-                        send(id);
-                    }
-                }
-            }
-        }
+        sendQueued();
         if (sendsThisPass > 0) {
             loop.countSendBatch(sendsThisPass);
             sendsThisPass = 0;
@@ -266,7 +247,8 @@ final class UringDatagrams extends DatagramDriver {
     }
 
     /** One sendmsg SQE per queued datagram; the pass's io_uring_enter submits them. */
-    private void send(int id) {
+    @Override
+    protected void send(int id) {
         DatagramSendRing r = rings[id];
         int fd = fds[id];
         long userData = UringOps.userData(UringOps.OP_DGRAM_SEND, id);
@@ -301,7 +283,7 @@ final class UringDatagrams extends DatagramDriver {
             return;
         }
         live[id] = false;
-        dirty[id] = false;
+        forgetQueued(id);
         if (recvArmed[id]) {
             prep.asyncCancel(poller.sqe(), UringOps.userData(UringOps.OP_DGRAM_RECV, id), 0,
                     UringOps.userData(UringOps.OP_IGNORE, 0));
