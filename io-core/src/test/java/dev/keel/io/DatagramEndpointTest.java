@@ -193,6 +193,38 @@ class DatagramEndpointTest {
         }
     }
 
+    /**
+     * An endpoint (with transmit timestamps) closed and another opened in the same task: on
+     * io_uring the first one's receive and POLLERR poll are prepared but not yet submitted when
+     * it closes, naming its socket by number, and the second socket would get that number. The
+     * first socket stays open until the kernel is done with the first endpoint; closed at once,
+     * the second endpoint heard none of its datagrams here.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
+    @Timeout(60)
+    void shouldServeAnEndpointOpenedInTheTaskThatClosedAnother(Transport transport) throws Exception {
+        try (EventLoopGroup g = group(transport, 1); DatagramSocket c = client()) {
+            EventLoop loop = g.loops().get(0);
+            CompletableFuture<DatagramEndpoint> second = new CompletableFuture<>();
+            loop.execute(() -> {
+                loop.openDatagram(new InetSocketAddress(LOOPBACK, 0),
+                        DatagramOptions.builder().transmitTimestamps(true).build(), ECHO).close();
+                second.complete(loop.openDatagram(new InetSocketAddress(LOOPBACK, 0), DatagramOptions.defaults(),
+                        ECHO));
+            });
+            InetSocketAddress server = new InetSocketAddress(LOOPBACK, second.get(10, TimeUnit.SECONDS).localPort());
+            byte[] buf = new byte[64];
+            for (int k = 0; k < 10; k++) {
+                byte[] msg = ("datagram " + k).getBytes();
+                c.send(new DatagramPacket(msg, msg.length, server));
+                DatagramPacket p = new DatagramPacket(buf, buf.length);
+                receive(c, p, loop, k);
+                assertEquals("datagram " + k, new String(buf, 0, p.getLength()));
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
     @Timeout(60)

@@ -39,8 +39,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * <p>An endpoint with transmit timestamps also keeps a POLLERR poll in the kernel and reads
  * its error queue when it completes ({@link #armErrorQueue}).
  *
- * <p>Closing cancels the receive (and the poll) and closes the socket; the endpoint's memory
- * is freed when the receive's last completion, the poll's and every send's came back.
+ * <p>Closing cancels the receive (and the poll); the socket is closed and the endpoint's
+ * memory freed when the receive's last completion, the poll's and every send's came back.
  */
 final class UringDatagrams extends DatagramDriver {
     private static final long HEADER = IoUringRecvmsgOut.SIZE;
@@ -79,6 +79,7 @@ final class UringDatagrams extends DatagramDriver {
         this.poller = poller;
         this.ring = ring;
         this.prep = ring.prep();
+        java.util.Arrays.fill(fds, -1);
     }
 
     @Override
@@ -292,10 +293,10 @@ final class UringDatagrams extends DatagramDriver {
             prep.asyncCancel(poller.sqe(), UringOps.userData(UringOps.OP_DGRAM_ERRQUEUE, id), 0,
                     UringOps.userData(UringOps.OP_IGNORE, 0));
         }
-        // The ring's requests hold their own reference to the socket: closing the fd is safe now.
-        loop.countSyscalls(1);
-        Files.closeQuietly(fds[id]);
-        fds[id] = -1;
+        // The socket is closed in free, once the kernel holds nothing of the endpoint: a request
+        // prepared this pass and not yet submitted names the socket by its number, and a socket
+        // opened meanwhile (another endpoint, in the same pass) would get that number and the
+        // request with it — its datagrams taken by a receive cancelled a moment later.
         releaseIfIdle(id);
     }
 
@@ -307,6 +308,11 @@ final class UringDatagrams extends DatagramDriver {
 
     private void free(int id) {
         errorQueueArmed[id] = false;
+        if (fds[id] >= 0) {
+            loop.countSyscalls(1);
+            Files.closeQuietly(fds[id]);
+            fds[id] = -1;
+        }
         buffers[id].close();
         buffers[id] = null;
         arenas[id].close();
@@ -338,10 +344,6 @@ final class UringDatagrams extends DatagramDriver {
         for (int id = 0; id < MAX_ENDPOINTS; id++) {
             if (rings[id] != null) {
                 live[id] = false;
-                if (fds[id] >= 0) {
-                    Files.closeQuietly(fds[id]);
-                    fds[id] = -1;
-                }
                 free(id);
             }
         }
