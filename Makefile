@@ -12,7 +12,7 @@ PORT ?= 8080
 ROOT ?= sample
 FUZZ_TIME ?= 600
 
-.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-echo-matrix bench-serve bench-proxy bench-load bench-startup bench-tls clean jdk \
+.PHONY: all build run test stress soak fuzz gen bench bench-echo bench-echo-matrix bench-serve bench-proxy bench-load bench-startup bench-tls bench-udp clean jdk \
   artifacts javadoc check-reproducible consumer-test dist dist-test
 
 all: build
@@ -83,6 +83,11 @@ bench-echo-matrix: bin/keel
 # keel load beside native/echo/echo_load against the C epoll echo server (~2 min; QUICK=1 for ~20 s).
 bench-load: bin/keel
 	bench/load-bench.sh
+
+# keel udp-echo (epoll, io_uring) beside a C recvmmsg/sendmmsg echo and Netty's epoll
+# DatagramChannel, 64 B and 1,200 B datagrams (~3 min; QUICK=1 for ~40 s).
+bench-udp: bin/keel
+	bench/udp-bench.sh
 
 # keel serve beside nginx and Netty on static files (~15 min; QUICK=1 for ~4 min).
 bench-serve: bin/keel

@@ -63,3 +63,34 @@ _, tail = rest.split(f'<!-- /{name} -->', 1)
 open(path, 'w').write(f'{head}<!-- {name} -->\n{block}\n<!-- /{name} -->{tail}')
 PY
 }
+
+# bench_start_server CPU PREFIX COMMAND...: starts COMMAND pinned to CPU (KEEL_JAVA_OPTS from
+# JAVA_OPTS), its output in PREFIX.out and PREFIX.err, and sets spid; returns 1 when it did not
+# print its ready line within 30 s, or died first. Stop it with bench_stop_server.
+bench_start_server() {
+  local cpu=$1 prefix=$2 i
+  shift 2
+  KEEL_JAVA_OPTS="${JAVA_OPTS:-}" taskset -c "$cpu" "$@" >"$prefix.out" 2>"$prefix.err" &
+  spid=$!
+  for i in $(seq 300); do
+    [ -s "$prefix.out" ] && return 0
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.1
+  done
+  return 1
+}
+
+# bench_stop_server: stops the server bench_start_server started (SIGTERM, then SIGKILL after
+# 5 s), waits for it and clears spid; nothing when none runs.
+bench_stop_server() {
+  [ -n "${spid:-}" ] || return 0
+  kill -TERM "$spid" 2>/dev/null || true
+  local i
+  for i in $(seq 50); do
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  spid=
+}

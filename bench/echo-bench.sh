@@ -251,28 +251,11 @@ port=$PORT_BASE
 start_server() { # name -> sets spid, port; returns 1 when it did not come up
   port=$((port + 1))
   server_cmd "$1" "$port"
-  KEEL_JAVA_OPTS="$JAVA_OPTS" taskset -c "$SERVER_CPU" "${cmd[@]}" >"$tmp/server.out" 2>"$tmp/server.err" &
-  spid=$!
-  local i
-  for i in $(seq 300); do
-    [ -s "$tmp/server.out" ] && return 0
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.1
-  done
-  return 1
+  bench_start_server "$SERVER_CPU" "$tmp/server" "${cmd[@]}"
 }
 
 stop_server() { # and files what the server said on stderr, if anything, as a "log" row
-  [ -n "$spid" ] || return 0
-  kill -TERM "$spid" 2>/dev/null || true
-  local i
-  for i in $(seq 50); do
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$spid" 2>/dev/null || true
-  wait "$spid" 2>/dev/null || true
-  spid=
+  bench_stop_server
   if [ -s "$tmp/server.err" ]; then
     record "$server" log "$round" log "\"text\":\"$(sort "$tmp/server.err" | uniq -c | sort -rn | head -n 5 | cut -c1-300 | json_escape)\"}"
   fi

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -42,6 +43,8 @@
 #include <linux/io_uring.h>
 #include <linux/mempolicy.h>
 #include <linux/openat2.h>
+#include <linux/net_tstamp.h>
+#include <linux/errqueue.h>
 #include <linux/seccomp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -182,6 +185,22 @@ static void constants(void) {
     C(SOL_SOCKET); C(SO_REUSEADDR); C(SO_REUSEPORT); C(SO_KEEPALIVE); C(SO_LINGER); C(SO_RCVBUF); C(SO_SNDBUF);
     C(SO_ERROR); C(SO_TYPE); C(SO_BUSY_POLL); C(SO_INCOMING_CPU); C(SO_RCVLOWAT); C(SO_ZEROCOPY);
     C(IPPROTO_IP); C(IPPROTO_IPV6); C(IPPROTO_TCP); C(IPV6_V6ONLY);
+    C(IPPROTO_UDP); C(SOL_UDP); C(UDP_SEGMENT); C(UDP_GRO); C(MSG_CTRUNC); C(MSG_ERRQUEUE);
+    C(IP_ADD_MEMBERSHIP); C(IP_DROP_MEMBERSHIP); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_TTL); C(IP_MULTICAST_IF);
+    C(IPV6_JOIN_GROUP); C(IPV6_LEAVE_GROUP); C(IPV6_MULTICAST_LOOP); C(IPV6_MULTICAST_HOPS); C(IPV6_MULTICAST_IF);
+    C(MCAST_JOIN_SOURCE_GROUP); C(MCAST_LEAVE_SOURCE_GROUP);
+    C(CLONE_NEWNET);
+    constant("CMSG_SPACE_INT", (long long) CMSG_SPACE(sizeof(int)));
+    constant("CMSG_DATA_OFFSET", (long long) CMSG_LEN(0));
+    constant("CMSG_ALIGNMENT", (long long) CMSG_ALIGN(1));
+    constant("CMSG_SPACE_TIMESTAMPING", (long long) CMSG_SPACE(sizeof(struct scm_timestamping)));
+    C(SO_TIMESTAMPING); C(SCM_TIMESTAMPING); C(SOF_TIMESTAMPING_RX_SOFTWARE); C(SOF_TIMESTAMPING_SOFTWARE);
+    C(SOF_TIMESTAMPING_TX_SOFTWARE); C(SOF_TIMESTAMPING_OPT_ID); C(SOF_TIMESTAMPING_OPT_TSONLY); C(SCM_TSTAMP_SND);
+    C(IP_RECVERR); C(IPV6_RECVERR); C(SO_EE_ORIGIN_LOCAL); C(SO_EE_ORIGIN_ICMP); C(SO_EE_ORIGIN_ICMP6);
+    C(SO_EE_ORIGIN_TIMESTAMPING);
+    /* An error-queue entry's control message: the extended error, then the offender's address. */
+    constant("CMSG_SPACE_RECVERR",
+             (long long) CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)));
     C(TCP_NODELAY); C(TCP_CORK); C(TCP_QUICKACK); C(TCP_DEFER_ACCEPT); C(TCP_KEEPIDLE); C(TCP_KEEPINTVL);
     C(TCP_KEEPCNT); C(TCP_USER_TIMEOUT); C(TCP_FASTOPEN); C(TCP_NOTSENT_LOWAT); C(TCP_ULP); C(SOL_TCP);
     C(MSG_PEEK); C(MSG_DONTWAIT); C(MSG_NOSIGNAL); C(MSG_MORE); C(MSG_WAITALL); C(MSG_TRUNC); C(MSG_ZEROCOPY);
@@ -371,6 +390,33 @@ static void layouts(void) {
     F(struct msghdr, msg_iov, MSG_IOV); F(struct msghdr, msg_iovlen, MSG_IOVLEN);
     F(struct msghdr, msg_control, MSG_CONTROL); F(struct msghdr, msg_controllen, MSG_CONTROLLEN);
     F(struct msghdr, msg_flags, MSG_FLAGS); E();
+
+    S(Mmsghdr, struct mmsghdr);
+    F(struct mmsghdr, msg_hdr, MSG_HDR); F(struct mmsghdr, msg_len, MSG_LEN); E();
+
+    S(IoUringRecvmsgOut, struct io_uring_recvmsg_out);
+    F(struct io_uring_recvmsg_out, namelen, NAMELEN); F(struct io_uring_recvmsg_out, controllen, CONTROLLEN);
+    F(struct io_uring_recvmsg_out, payloadlen, PAYLOADLEN); F(struct io_uring_recvmsg_out, flags, FLAGS); E();
+
+    S(IpMreqn, struct ip_mreqn);
+    F(struct ip_mreqn, imr_multiaddr, IMR_MULTIADDR); F(struct ip_mreqn, imr_address, IMR_ADDRESS);
+    F(struct ip_mreqn, imr_ifindex, IMR_IFINDEX); E();
+
+    S(Ipv6Mreq, struct ipv6_mreq);
+    F(struct ipv6_mreq, ipv6mr_multiaddr, IPV6MR_MULTIADDR); F(struct ipv6_mreq, ipv6mr_interface, IPV6MR_INTERFACE); E();
+
+    S(GroupSourceReq, struct group_source_req);
+    F(struct group_source_req, gsr_interface, GSR_INTERFACE); F(struct group_source_req, gsr_group, GSR_GROUP);
+    F(struct group_source_req, gsr_source, GSR_SOURCE); E();
+
+    S(Cmsghdr, struct cmsghdr);
+    F(struct cmsghdr, cmsg_len, CMSG_LEN); F(struct cmsghdr, cmsg_level, CMSG_LEVEL);
+    F(struct cmsghdr, cmsg_type, CMSG_TYPE); E();
+
+    S(SockExtendedErr, struct sock_extended_err);
+    F(struct sock_extended_err, ee_errno, EE_ERRNO); F(struct sock_extended_err, ee_origin, EE_ORIGIN);
+    F(struct sock_extended_err, ee_type, EE_TYPE); F(struct sock_extended_err, ee_code, EE_CODE);
+    F(struct sock_extended_err, ee_info, EE_INFO); F(struct sock_extended_err, ee_data, EE_DATA); E();
 
     S(Linger, struct linger);
     F(struct linger, l_onoff, L_ONOFF); F(struct linger, l_linger, L_LINGER); E();

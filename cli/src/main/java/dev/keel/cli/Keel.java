@@ -31,6 +31,7 @@ public final class Keel {
         return new Keel()
                 .register(new ServeCommand())
                 .register(new EchoCommand())
+                .register(new UdpEchoCommand())
                 .register(new ProxyCommand())
                 .register(new LoadCommand())
                 .register(new CpusCommand())

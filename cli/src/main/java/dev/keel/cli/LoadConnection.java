@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * for the requests it kept from being sent (coordinated omission). Runs on its loop thread and
  * allocates nothing per request.
  */
-final class LoadConnection implements ConnectionHandler {
+final class LoadConnection implements ConnectionHandler, LoadFlow {
     private final LoadPattern pattern;
     private final LoadLoop stats;
     private final int id;
@@ -59,7 +59,8 @@ final class LoadConnection implements ConnectionHandler {
     }
 
     /** The run starts at {@code startNanos}: a closed loop sends its first {@code depth} requests. */
-    void start(long startNanos) {
+    @Override
+    public void start(long startNanos) {
         if (intervalNanos == 0) {
             for (int i = 0; i < depth; i++) {
                 send(System.nanoTime());
@@ -71,7 +72,8 @@ final class LoadConnection implements ConnectionHandler {
     }
 
     /** Fixed rate: sends what is due at {@code now}, as far as the depth allows (the rest waits, its clock running). */
-    void pace(long now) {
+    @Override
+    public void pace(long now) {
         while (!stopping && connection != null && nextDue - now <= 0 && sent - answered < depth) {
             send(nextDue);
             nextDue += intervalNanos;
@@ -116,7 +118,8 @@ final class LoadConnection implements ConnectionHandler {
     }
 
     /** The run is over: no new request; the connection closes once its answers are in. */
-    void stop() {
+    @Override
+    public void stop() {
         stopping = true;
         if (connection != null && connection.isOpen() && answered == sent) {
             connection.close();

@@ -160,7 +160,7 @@ final class TrainCommand implements Command {
             long echoes = 0;
             for (int size : new int[] {64, 16 * 1024}) {
                 LoadRun.Result r = LoadRun.run(new LoadRun.Settings(remote, 16, 4, size, time.dividedBy(2), 0, 1,
-                        new int[0], transport));
+                        new int[0], transport, false));
                 if (r.errors() > 0) {
                     throw new IllegalStateException("echo training failed: " + r.firstError());
                 }

@@ -50,6 +50,8 @@ public final class Sched {
             FunctionDescriptor.of(JAVA_INT), true);
     private static final MethodHandle GETCPU = Downcalls.errnoHandle("getcpu",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), true);
+    private static final MethodHandle UNSHARE = Downcalls.errnoHandle("unshare",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), false);
     private static final MethodHandle GETTID = Downcalls.plainHandle("gettid",
             FunctionDescriptor.of(JAVA_INT), true);
 
@@ -200,5 +202,20 @@ public final class Sched {
             maskBytes = size;
         }
         sized = true;
+    }
+
+    /**
+     * unshare(2) for the calling thread: with CLONE_NEWNET it moves this thread alone into a new
+     * network namespace (sockets it makes from then on live there). Needs CAP_SYS_ADMIN.
+     *
+     * <pre>{@code int unshare(int flags);}</pre>
+     */
+    public static void unshare(int flags) {
+        MemorySegment st = CallState.current();
+        try {
+            Downcalls.check("unshare", (int) UNSHARE.invokeExact(st, flags), st);
+        } catch (Throwable t) {
+            throw Downcalls.rethrow(t);
+        }
     }
 }

@@ -73,4 +73,21 @@ class EpollTest {
             Files.close(ep);
         }
     }
+
+    /** A failed wait names its errno, blocking or not. */
+    @Test
+    void shouldNameTheErrnoOfAWaitOnWhatIsNoEpollInstance() {
+        int efd = EventFd.create(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment events = arena.allocate(Epoll.eventArraySize(4));
+            SyscallException blocking = assertThrows(SyscallException.class, () -> Epoll.wait(efd, events, 4, 10));
+            assertEquals("EINVAL", blocking.errnoName(), "an eventfd is not an epoll instance");
+            SyscallException now = assertThrows(SyscallException.class, () -> Epoll.wait(efd, events, 4, 0));
+            assertEquals("EINVAL", now.errnoName());
+            SyscallException closed = assertThrows(SyscallException.class, () -> Epoll.wait(-1, events, 4, 0));
+            assertEquals("EBADF", closed.errnoName());
+        } finally {
+            Files.close(efd);
+        }
+    }
 }

@@ -8,6 +8,7 @@ import dev.keel.io.loop.Poller;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -30,6 +31,8 @@ public final class EventLoop implements Executor {
     static final System.Logger LOG = System.getLogger("dev.keel.io");
 
     private final LoopCore core;
+    /** This loop's datagram endpoints, made on first use; loop thread only. */
+    private LoopDatagrams datagrams;
 
     static {
         LoopHoldings.install(loop -> new LoopHoldings.Usage(loop.openConnections(), loop.buffersInUse(),
@@ -195,6 +198,36 @@ public final class EventLoop implements Executor {
     public boolean cancelTimer(long timer) {
         core.assertInLoop();
         return core.timers.cancelTask(timer);
+    }
+
+    /**
+     * Opens a UDP endpoint on this loop, bound to {@code local} (port 0: any), connected when
+     * the options name a peer; loop thread only (see {@link #openDatagramAsync}).
+     *
+     * @throws dev.keel.ffm.SyscallException naming the call that failed (bind: EADDRINUSE, ...)
+     * @throws IllegalStateException when the loop serves its most endpoints already
+     */
+    public DatagramEndpoint openDatagram(InetSocketAddress local, DatagramOptions options, DatagramHandler handler) {
+        core.assertInLoop();
+        Objects.requireNonNull(handler, "handler");
+        if (datagrams == null) {
+            datagrams = new LoopDatagrams(core, this);
+        }
+        return datagrams.open(local, options, handler);
+    }
+
+    /** {@link #openDatagram} from any thread: runs it on the loop thread. */
+    public CompletableFuture<DatagramEndpoint> openDatagramAsync(InetSocketAddress local, DatagramOptions options,
+                                                                 DatagramHandler handler) {
+        CompletableFuture<DatagramEndpoint> f = new CompletableFuture<>();
+        execute(() -> {
+            try {
+                f.complete(openDatagram(local, options, handler));
+            } catch (RuntimeException | Error e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
     }
 
     void requestShutdown() {

@@ -144,6 +144,37 @@ public final class EventLoopGroup implements AutoCloseable {
     }
 
     /**
+     * Opens one UDP endpoint per loop on {@code local}, all on one port by SO_REUSEPORT (the
+     * kernel spreads senders over them by their address hash); port 0 picks a free port for
+     * the first loop and the others join it. {@code handlers} gives each loop's handler by its
+     * index. Waits until all are open; on a failure closes those opened and throws.
+     */
+    public List<DatagramEndpoint> openDatagrams(InetSocketAddress local, DatagramOptions options,
+                                                java.util.function.IntFunction<DatagramHandler> handlers) {
+        if (loops.size() > 1 && !options.reusePort) {
+            throw new IllegalArgumentException("more than one loop shares a port only with reusePort");
+        }
+        List<DatagramEndpoint> opened = new ArrayList<>();
+        InetSocketAddress at = local;
+        try {
+            for (EventLoop loop : loops) {
+                DatagramEndpoint e = loop.openDatagramAsync(at, options, handlers.apply(loop.index())).join();
+                opened.add(e);
+                at = new InetSocketAddress(local.getAddress(), e.localPort());
+            }
+            return List.copyOf(opened);
+        } catch (java.util.concurrent.CompletionException e) {
+            for (DatagramEndpoint d : opened) {
+                d.loop().execute(d::close);
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
+    /**
      * Stops accepting, lets pending output drain until the drain deadline, closes every
      * connection, frees all off-heap memory and joins the loop threads.
      */

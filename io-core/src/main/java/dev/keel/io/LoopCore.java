@@ -375,6 +375,16 @@ final class LoopCore implements PollerHost {
     }
 
     @Override
+    public void countReceiveBatch(int n) {
+        stats.datagrams().receiveBatch(n);
+    }
+
+    @Override
+    public void countSendBatch(int n) {
+        stats.datagrams().sendBatch(n);
+    }
+
+    @Override
     public void receiveStarved() {
         stats.receiveStarvations++;
     }

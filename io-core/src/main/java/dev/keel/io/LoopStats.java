@@ -96,6 +96,7 @@ public final class LoopStats {
 
     private final Log2Histogram passBusyNanos = new Log2Histogram(PASS_TIME_MIN_EXPONENT, PASS_TIME_BUCKETS);
     private final Log2Histogram syscallsPerPass = new Log2Histogram(0, SYSCALL_BUCKETS);
+    private final DatagramStats datagrams = new DatagramStats();
     private final int loop;
     private final long stallThresholdNanos;
     // The pass in progress; loop thread only.
@@ -180,7 +181,8 @@ public final class LoopStats {
                 openConnections(), connectionCapacity(), bytesIn(), bytesOut(), idleTimeouts(), timersFired(),
                 syscalls(), stalls(), buffersInUse(), bufferCapacity(), handlerFailures(), taskFailures(),
                 loopFailures(), receiveStarvations(), completionOverflows(), acceptAborted(), connectsAttempted(),
-                connectsSucceeded(), connectsFailed(), passBusyNanos.snapshot(), syscallsPerPass.snapshot());
+                connectsSucceeded(), connectsFailed(), passBusyNanos.snapshot(), syscallsPerPass.snapshot(),
+                datagrams.snapshot());
     }
 
     /** The index of the loop these are the counters of. */
@@ -373,5 +375,10 @@ public final class LoopStats {
     /** System calls per pass. */
     public HistogramSnapshot syscallsPerPass() {
         return syscallsPerPass.snapshot();
+    }
+
+    /** The counters of this loop's datagram endpoints. */
+    public DatagramStats datagrams() {
+        return datagrams;
     }
 }

@@ -1,5 +1,6 @@
 package dev.keel.io;
 
+import dev.keel.io.stats.DatagramStatsSnapshot;
 import dev.keel.io.stats.LoopStatsSnapshot;
 import dev.keel.io.stats.PrometheusText;
 import org.junit.jupiter.api.Test;
@@ -22,10 +23,17 @@ class PrometheusTextTest {
         calls.record(0);
         calls.record(3);
         calls.record(1000);
+        Log2Histogram perReceive = new Log2Histogram(0, DatagramStats.BATCH_BUCKETS);
+        perReceive.record(1);
+        perReceive.record(32);
+        Log2Histogram perSend = new Log2Histogram(0, DatagramStats.BATCH_BUCKETS);
+        perSend.record(7);
+        DatagramStatsSnapshot datagrams = new DatagramStatsSnapshot(base + 33, base + 7, base + 1, base + 2,
+                base + 3, base + 2, base + 1, perReceive.snapshot(), perSend.snapshot());
         return new LoopStatsSnapshot(loop, base + 1, base + 2, base + 3, base + 4, base + 5, base + 6, base + 7,
                 base + 8, base + 9, base + 10, base + 11, base + 12, base + 13, base + 14, base + 15, base + 16,
                 base + 17, base + 18, base + 19, base + 20, base + 21, base + 22, base + 23, base + 24, busy.snapshot(),
-                calls.snapshot());
+                calls.snapshot(), datagrams);
     }
 
     @Test
@@ -48,6 +56,14 @@ class PrometheusTextTest {
         assertEquals(2.0, samples.get("keel_loop_pass_syscalls_bucket{loop=\"1\",le=\"4\"}"));
         assertEquals(2.0, samples.get("keel_loop_pass_syscalls_bucket{loop=\"1\",le=\"256\"}"));
         assertEquals(1003.0, samples.get("keel_loop_pass_syscalls_sum{loop=\"1\"}"));
+        assertEquals(133.0, samples.get("keel_datagrams_received_total{loop=\"1\"}"));
+        assertEquals(7.0, samples.get("keel_datagrams_sent_total{loop=\"0\"}"));
+        assertEquals(2.0, samples.get("keel_datagram_receive_batches_total{loop=\"0\"}"));
+        assertEquals(101.0, samples.get("keel_datagram_send_batches_total{loop=\"1\"}"));
+        assertEquals(1.0, samples.get("keel_datagrams_per_receive_batch_bucket{loop=\"0\",le=\"16\"}"));
+        assertEquals(2.0, samples.get("keel_datagrams_per_receive_batch_bucket{loop=\"0\",le=\"32\"}"));
+        assertEquals(33.0, samples.get("keel_datagrams_per_receive_batch_sum{loop=\"0\"}"));
+        assertEquals(1.0, samples.get("keel_datagrams_per_send_batch_bucket{loop=\"0\",le=\"8\"}"));
         assertTrue(text.endsWith("\n"));
     }
 

@@ -427,6 +427,115 @@ public final class LinuxLayouts {
         public static final long MSG_FLAGS_SIZE = 4;
     }
 
+    /** Layout of {@code struct mmsghdr}. */
+    public static final class Mmsghdr {
+        private Mmsghdr() {
+        }
+
+        public static final long SIZE = 64;
+        public static final long ALIGNMENT = 8;
+        public static final long MSG_HDR = 0;
+        public static final long MSG_HDR_SIZE = 56;
+        public static final long MSG_LEN = 56;
+        public static final long MSG_LEN_SIZE = 4;
+    }
+
+    /** Layout of {@code struct io_uring_recvmsg_out}. */
+    public static final class IoUringRecvmsgOut {
+        private IoUringRecvmsgOut() {
+        }
+
+        public static final long SIZE = 16;
+        public static final long ALIGNMENT = 4;
+        public static final long NAMELEN = 0;
+        public static final long NAMELEN_SIZE = 4;
+        public static final long CONTROLLEN = 4;
+        public static final long CONTROLLEN_SIZE = 4;
+        public static final long PAYLOADLEN = 8;
+        public static final long PAYLOADLEN_SIZE = 4;
+        public static final long FLAGS = 12;
+        public static final long FLAGS_SIZE = 4;
+    }
+
+    /** Layout of {@code struct ip_mreqn}. */
+    public static final class IpMreqn {
+        private IpMreqn() {
+        }
+
+        public static final long SIZE = 12;
+        public static final long ALIGNMENT = 4;
+        public static final long IMR_MULTIADDR = 0;
+        public static final long IMR_MULTIADDR_SIZE = 4;
+        public static final long IMR_ADDRESS = 4;
+        public static final long IMR_ADDRESS_SIZE = 4;
+        public static final long IMR_IFINDEX = 8;
+        public static final long IMR_IFINDEX_SIZE = 4;
+    }
+
+    /** Layout of {@code struct ipv6_mreq}. */
+    public static final class Ipv6Mreq {
+        private Ipv6Mreq() {
+        }
+
+        public static final long SIZE = 20;
+        public static final long ALIGNMENT = 4;
+        public static final long IPV6MR_MULTIADDR = 0;
+        public static final long IPV6MR_MULTIADDR_SIZE = 16;
+        public static final long IPV6MR_INTERFACE = 16;
+        public static final long IPV6MR_INTERFACE_SIZE = 4;
+    }
+
+    /** Layout of {@code struct group_source_req}. */
+    public static final class GroupSourceReq {
+        private GroupSourceReq() {
+        }
+
+        public static final long SIZE = 264;
+        public static final long ALIGNMENT = 8;
+        public static final long GSR_INTERFACE = 0;
+        public static final long GSR_INTERFACE_SIZE = 4;
+        public static final long GSR_GROUP = 8;
+        public static final long GSR_GROUP_SIZE = 128;
+        public static final long GSR_SOURCE = 136;
+        public static final long GSR_SOURCE_SIZE = 128;
+    }
+
+    /** Layout of {@code struct cmsghdr}. */
+    public static final class Cmsghdr {
+        private Cmsghdr() {
+        }
+
+        public static final long SIZE = 16;
+        public static final long ALIGNMENT = 8;
+        public static final long CMSG_LEN = 0;
+        public static final long CMSG_LEN_SIZE = 8;
+        public static final long CMSG_LEVEL = 8;
+        public static final long CMSG_LEVEL_SIZE = 4;
+        public static final long CMSG_TYPE = 12;
+        public static final long CMSG_TYPE_SIZE = 4;
+    }
+
+    /** Layout of {@code struct sock_extended_err}. */
+    public static final class SockExtendedErr {
+        private SockExtendedErr() {
+        }
+
+        public static final long SIZE = 16;
+        public static final long ALIGNMENT = 4;
+        public static final long EE_ERRNO = 0;
+        public static final long EE_ERRNO_SIZE = 4;
+        public static final long EE_ORIGIN = 4;
+        public static final long EE_ORIGIN_SIZE = 1;
+        public static final long EE_TYPE = 5;
+        public static final long EE_TYPE_SIZE = 1;
+        public static final long EE_CODE = 6;
+        public static final long EE_CODE_SIZE = 1;
+        public static final long EE_INFO = 8;
+        public static final long EE_INFO_SIZE = 4;
+        public static final long EE_DATA = 12;
+        public static final long EE_DATA_SIZE = 4;
+    }
+
     /** Layout of {@code struct linger}. */
     public static final class Linger {
         private Linger() {

@@ -6,6 +6,8 @@ import dev.keel.io.Connection;
 import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.DatagramDriver;
+import dev.keel.io.loop.DatagramSink;
 import dev.keel.io.loop.FileRegions;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
@@ -86,6 +88,7 @@ public final class EpollPoller extends Poller {
     private int listenFd = -1;
     private int wakeFd = -1;
     private boolean listening;
+    private EpollDatagrams datagrams;
 
     public EpollPoller(PollerHost loop) {
         super(loop);
@@ -139,6 +142,10 @@ public final class EpollPoller extends Poller {
         for (int i = 0; i < n; i++) {
             dispatch(Epoll.events(events, i), Epoll.data(events, i));
         }
+        if (datagrams != null) {
+            // What this pass's handlers queued leaves now, a batch per endpoint, before the next wait.
+            datagrams.flush();
+        }
         return Math.max(n, 0);
     }
 
@@ -150,6 +157,10 @@ public final class EpollPoller extends Poller {
         }
         if (token == LISTENER_TOKEN) {
             acceptReady();
+            return;
+        }
+        if (EpollDatagrams.isToken(token)) {
+            datagrams.ready((int) (EpollDatagrams.TOKEN_BASE - token), ready);
             return;
         }
         if (!table.isLive(token)) {
@@ -488,7 +499,18 @@ public final class EpollPoller extends Poller {
     }
 
     @Override
+    public DatagramDriver datagrams(DatagramSink sink) {
+        if (datagrams == null) {
+            datagrams = new EpollDatagrams(sink, loop, epfd);
+        }
+        return datagrams;
+    }
+
+    @Override
     public void tearDown() {
+        if (datagrams != null) {
+            datagrams.closeAll();
+        }
         Files.closeQuietly(epfd);
         epfd = -1;
     }

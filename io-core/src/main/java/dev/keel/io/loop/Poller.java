@@ -145,4 +145,12 @@ public abstract class Poller {
     public int publicFd(int fd) {
         return fd;
     }
+
+    /**
+     * The transport's datagram side, made on first call with {@code sink} (later calls return
+     * the same); the poller flushes it at the start of each poll and closes it in tearDown.
+     */
+    public DatagramDriver datagrams(DatagramSink sink) {
+        throw new UnsupportedOperationException(transport() + " has no datagram endpoints");
+    }
 }

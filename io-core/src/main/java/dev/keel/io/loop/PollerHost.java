@@ -53,6 +53,12 @@ public interface PollerHost {
     /** The loop thread made {@code n} system calls. */
     void countSyscalls(long n);
 
+    /** One system call received {@code n} datagrams, n at least 1 (see {@link dev.keel.io.DatagramStats}). */
+    void countReceiveBatch(int n);
+
+    /** One system call sent {@code n} datagrams, n at least 1 (see {@link dev.keel.io.DatagramStats}). */
+    void countSendBatch(int n);
+
     /** The kernel had no provided buffer for a receive (io_uring). */
     void receiveStarved();
 

@@ -34,6 +34,7 @@ import java.util.List;
  * @param connectsFailed      outbound connects that failed (refused, timed out, ...)
  * @param passBusyNanos       busy time per pass, nanoseconds
  * @param syscallsPerPass     system calls per pass
+ * @param datagrams           the datagram endpoints' counters
  */
 public record LoopStatsSnapshot(int loop, long passes, long accepted, long closed, long rejected,
                                 long acceptFailures, long openConnections, long connectionCapacity, long bytesIn,
@@ -42,7 +43,7 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
                                 long loopFailures, long receiveStarvations, long completionOverflows,
                                 long acceptAborted, long connectsAttempted, long connectsSucceeded,
                                 long connectsFailed, HistogramSnapshot passBusyNanos,
-                                HistogramSnapshot syscallsPerPass) {
+                                HistogramSnapshot syscallsPerPass, DatagramStatsSnapshot datagrams) {
 
     /** The sum over {@code loops} (at least one), with loop index -1. */
     public static LoopStatsSnapshot total(List<LoopStatsSnapshot> loops) {
@@ -62,7 +63,7 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
                     connectionCapacity, bytesIn, bytesOut, idleTimeouts, timersFired, syscalls, stalls, buffersInUse,
                     bufferCapacity, handlerFailures, taskFailures, loopFailures, receiveStarvations,
                     completionOverflows, acceptAborted, connectsAttempted, connectsSucceeded, connectsFailed,
-                    passBusyNanos, syscallsPerPass);
+                    passBusyNanos, syscallsPerPass, datagrams);
         }
         return new LoopStatsSnapshot(-1, passes + o.passes, accepted + o.accepted, closed + o.closed,
                 rejected + o.rejected, acceptFailures + o.acceptFailures, openConnections + o.openConnections,
@@ -73,7 +74,7 @@ public record LoopStatsSnapshot(int loop, long passes, long accepted, long close
                 receiveStarvations + o.receiveStarvations, completionOverflows + o.completionOverflows,
                 acceptAborted + o.acceptAborted, connectsAttempted + o.connectsAttempted,
                 connectsSucceeded + o.connectsSucceeded, connectsFailed + o.connectsFailed,
-                passBusyNanos.plus(o.passBusyNanos), syscallsPerPass.plus(o.syscallsPerPass));
+                passBusyNanos.plus(o.passBusyNanos), syscallsPerPass.plus(o.syscallsPerPass), datagrams.plus(o.datagrams));
     }
 
     /** Average system calls per pass, 0 before the first pass. */

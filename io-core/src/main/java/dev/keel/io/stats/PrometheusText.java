@@ -82,14 +82,37 @@ public final class PrometheusText {
             new Scalar("keel_receive_starvations_total", "counter",
                     "io_uring receives stopped for want of provided buffers.", LoopStatsSnapshot::receiveStarvations),
             new Scalar("keel_completion_overflows_total", "counter", "io_uring completion queue overflows seen.",
-                    LoopStatsSnapshot::completionOverflows));
+                    LoopStatsSnapshot::completionOverflows),
+            new Scalar("keel_datagrams_received_total", "counter", "Datagrams received by datagram endpoints.",
+                    s -> s.datagrams().in()),
+            new Scalar("keel_datagrams_sent_total", "counter", "Datagrams the kernel took from datagram endpoints.",
+                    s -> s.datagrams().out()),
+            new Scalar("keel_datagrams_truncated_total", "counter",
+                    "Datagrams received cut short (MSG_TRUNC): longer than the endpoint's largest datagram.",
+                    s -> s.datagrams().truncated()),
+            new Scalar("keel_datagrams_dropped_total", "counter",
+                    "Datagrams not sent: the send queue was full or the kernel refused them.",
+                    s -> s.datagrams().dropped()),
+            new Scalar("keel_datagram_errors_total", "counter",
+                    "Socket errors reported to datagram handlers (ICMP errors such as ECONNREFUSED).",
+                    s -> s.datagrams().errors()),
+            new Scalar("keel_datagram_receive_batches_total", "counter",
+                    "Receive batches: recvmmsg calls (epoll) or loop passes (io_uring) that brought datagrams.",
+                    s -> s.datagrams().receiveBatches()),
+            new Scalar("keel_datagram_send_batches_total", "counter",
+                    "Send batches: sendmmsg calls (epoll) or io_uring_enter submissions that sent datagrams.",
+                    s -> s.datagrams().sendBatches()));
 
     private static final List<Histogram> HISTOGRAMS = List.of(
             new Histogram("keel_loop_pass_busy_seconds",
                     "Busy time of a loop pass: the pass minus its blocking wait for events.",
                     LoopStatsSnapshot::passBusyNanos, 9),
             new Histogram("keel_loop_pass_syscalls", "System calls made by the loop thread per loop pass.",
-                    LoopStatsSnapshot::syscallsPerPass, 0));
+                    LoopStatsSnapshot::syscallsPerPass, 0),
+            new Histogram("keel_datagrams_per_receive_batch", "Datagrams one receive batch brought.",
+                    s -> s.datagrams().perReceiveBatch(), 0),
+            new Histogram("keel_datagrams_per_send_batch", "Datagrams one send batch sent.",
+                    s -> s.datagrams().perSendBatch(), 0));
 
     private PrometheusText() {
     }

@@ -22,6 +22,12 @@ final class UringOps {
     static final int OP_FILE_IN = 12;
     /** A file region's splice from the connection's pipe to its socket. */
     static final int OP_FILE_OUT = 13;
+    /** A datagram endpoint's multishot recvmsg; the slot is the endpoint's id. */
+    static final int OP_DGRAM_RECV = 14;
+    /** A datagram endpoint's sendmsg. */
+    static final int OP_DGRAM_SEND = 15;
+    /** A datagram endpoint's one-shot POLLERR poll: its error queue holds something (a transmit timestamp). */
+    static final int OP_DGRAM_ERRQUEUE = 16;
 
     // Bits of a connection's poller state.
     static final int RECV_ARMED = 1;

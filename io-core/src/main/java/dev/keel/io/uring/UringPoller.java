@@ -7,6 +7,8 @@ import dev.keel.io.LoopOptions;
 import dev.keel.io.Transport;
 import dev.keel.io.loop.BufferPool;
 import dev.keel.io.loop.ConnectionTable;
+import dev.keel.io.loop.DatagramDriver;
+import dev.keel.io.loop.DatagramSink;
 import dev.keel.io.loop.OutboundQueue;
 import dev.keel.io.loop.Poller;
 import dev.keel.ffm.EventFd;
@@ -25,6 +27,9 @@ import static dev.keel.io.uring.UringOps.OP_CANCEL;
 import static dev.keel.io.uring.UringOps.OP_CLOSE;
 import static dev.keel.io.uring.UringOps.OP_CONNECT;
 import static dev.keel.io.uring.UringOps.OP_FILES_UPDATE;
+import static dev.keel.io.uring.UringOps.OP_DGRAM_ERRQUEUE;
+import static dev.keel.io.uring.UringOps.OP_DGRAM_RECV;
+import static dev.keel.io.uring.UringOps.OP_DGRAM_SEND;
 import static dev.keel.io.uring.UringOps.OP_FILE_IN;
 import static dev.keel.io.uring.UringOps.OP_FILE_OUT;
 import static dev.keel.io.uring.UringOps.OP_IGNORE;
@@ -108,6 +113,7 @@ public final class UringPoller extends Poller {
     private UringConnects connects;
     private UringFiles fileSteps;
     private UringCloses closes;
+    private UringDatagrams datagrams;
     private final UringStats stats = new UringStats();
 
     public UringPoller(PollerHost loop) {
@@ -169,6 +175,9 @@ public final class UringPoller extends Poller {
     @Override
     public int poll(int timeoutMillis) {
         sweep.flush();
+        if (datagrams != null) {
+            datagrams.flush();
+        }
         if (timeoutMillis != 0 && options.busyPollNanos() > 0) {
             long spinUntil = loop.now() + options.busyPollNanos();
             do {
@@ -212,6 +221,9 @@ public final class UringPoller extends Poller {
             case OP_ACCEPT -> acceptor.completed(res, flags);
             case OP_CONNECT -> connects.completed(slot, res);
             case OP_FILES_UPDATE -> connects.adopted(slot, res);
+            case OP_DGRAM_RECV -> datagrams.recvDone(slot, res, flags);
+            case OP_DGRAM_SEND -> datagrams.sendDone(slot, res);
+            case OP_DGRAM_ERRQUEUE -> datagrams.errorQueueDone(slot, res);
             case OP_WAKE -> {
                 EventFd.read(wakeFd, wakeScratch);
                 loop.countSyscalls(1);
@@ -395,12 +407,15 @@ public final class UringPoller extends Poller {
             return;
         }
         stopAccepting();
-        while ((zombies > 0 || acceptor.armed()) && System.nanoTime() - deadlineNanos < 0) {
+        if (datagrams != null) {
+            datagrams.closeAll();
+        }
+        while ((zombies > 0 || acceptor.armed() || datagramsBusy()) && System.nanoTime() - deadlineNanos < 0) {
             sweep.flush();
             pass.enterAndWait(10);
             pass.reap();
         }
-        drained = zombies == 0;
+        drained = zombies == 0 && !datagramsBusy();
         if (!drained) {
             LOG.log(System.Logger.Level.WARNING, loop.name() + ": io_uring still holds " + zombies
                     + " closed connections after the shutdown deadline; their buffers are not freed");
@@ -435,6 +450,18 @@ public final class UringPoller extends Poller {
         return receives.adoptedWrites();
     }
 
+    private boolean datagramsBusy() {
+        return datagrams != null && datagrams.busy();
+    }
+
+    @Override
+    public DatagramDriver datagrams(DatagramSink sink) {
+        if (datagrams == null) {
+            datagrams = new UringDatagrams(sink, loop, this, ring);
+        }
+        return datagrams;
+    }
+
     @Override
     public boolean holdsMemory() {
         return !drained;
@@ -459,6 +486,9 @@ public final class UringPoller extends Poller {
         } finally {
             if (ring != null) {
                 ring.close();
+            }
+            if (datagrams != null && drained) {
+                datagrams.freeAll(); // the ring is gone and held nothing more
             }
         }
     }
