@@ -123,11 +123,11 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
   make -s -C native JAVA_HOME="$java_home" >/dev/null
   make -s build >/dev/null
 fi
-bench_jar=$(ls bench/target/bench-*.jar 2>/dev/null | grep -v -- -sources | head -n 1 || true)
+bench_jar=$(ls -t bench/target/bench-*.jar 2>/dev/null | grep -v -e -sources -e -tests -e -javadoc | head -n 1 || true)
 if [ -z "$bench_jar" ] || ! ls bench/target/lib/netty-transport-native-io_uring-*.jar >/dev/null 2>&1; then
   [ "${NO_BUILD:-0}" != 1 ] || [ -n "$report_only" ] || die "bench jar or bench/target/lib missing; run without NO_BUILD=1"
   JAVA_HOME=$java_home ./mvnw -q -B --no-transfer-progress -pl bench -am package -DskipTests
-  bench_jar=$(ls bench/target/bench-*.jar | grep -v -- -sources | head -n 1)
+  bench_jar=$(ls -t bench/target/bench-*.jar | grep -v -e -sources -e -tests -e -javadoc | head -n 1)
 fi
 bench_cp="$bench_jar:bench/target/lib/*"
 

@@ -214,11 +214,11 @@ if [ "${NO_BUILD:-0}" != 1 ] && [ ! -x bin/keel ]; then make -s build >/dev/null
 [ -x bin/keel ] || die "bin/keel is missing; run 'make build' first"
 nginx_bin=$(command -v nginx)
 if [ "$NETTY" = 1 ]; then
-  bench_jar=$(ls bench/target/bench-*.jar 2>/dev/null | grep -v -- -sources | head -n 1 || true)
+  bench_jar=$(ls -t bench/target/bench-*.jar 2>/dev/null | grep -v -e -sources -e -tests -e -javadoc | head -n 1 || true)
   if [ -z "$bench_jar" ] || ! ls bench/target/lib/netty-codec-http-*.jar >/dev/null 2>&1; then
     [ "${NO_BUILD:-0}" != 1 ] || die "bench jar or bench/target/lib missing; run without NO_BUILD=1"
     JAVA_HOME=$java_home ./mvnw -q -B --no-transfer-progress -pl bench -am package -DskipTests
-    bench_jar=$(ls bench/target/bench-*.jar | grep -v -- -sources | head -n 1)
+    bench_jar=$(ls -t bench/target/bench-*.jar | grep -v -e -sources -e -tests -e -javadoc | head -n 1)
   fi
 fi
 

@@ -36,7 +36,7 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
   make -s build >/dev/null
   JAVA_HOME=$jdk ./mvnw -q -B --no-transfer-progress -pl bench -am package -DskipTests
 fi
-bench_jar=$(ls bench/target/bench-*.jar 2>/dev/null | grep -v -- -sources | head -n 1 || true)
+bench_jar=$(ls -t bench/target/bench-*.jar 2>/dev/null | grep -v -e -sources -e -tests -e -javadoc | head -n 1 || true)
 [ -n "$bench_jar" ] && [ -x bin/keel ] || { echo "soak: bin/keel or the bench jar is missing; run without NO_BUILD=1" >&2; exit 1; }
 
 work=$(mktemp -d -t keel-soak.XXXXXX)

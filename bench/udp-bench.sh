@@ -112,7 +112,7 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
   make -s build >/dev/null
   JAVA_HOME=$java_home ./mvnw -q -B --no-transfer-progress -pl bench -am package -DskipTests
 fi
-bench_jar=$(ls bench/target/bench-*.jar 2>/dev/null | grep -v -- -sources | head -n 1 || true)
+bench_jar=$(ls -t bench/target/bench-*.jar 2>/dev/null | grep -v -e -sources -e -tests -e -javadoc | head -n 1 || true)
 [ -n "$bench_jar" ] && [ -x native/build/c_udp_echo ] && [ -x bin/keel ] \
   || die "not built: bench jar, native/build/c_udp_echo or bin/keel missing (run without NO_BUILD=1)"
 bench_cp="$bench_jar:bench/target/lib/*"
